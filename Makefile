@@ -1,0 +1,73 @@
+# jitmm build. `make` builds ./jitmm; `make test` runs every test; `make run`
+# runs the default comparison into out/; `make bench` prints the benchmark
+# ratios. SAN=1 builds with AddressSanitizer + UBSan (into build-san/).
+# Missing Debian packages are installed by scripts/install-deps.
+
+CC      ?= cc
+SAN     ?= 0
+BUILD   := build
+CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow \
+           -Wno-missing-field-initializers -fno-strict-aliasing
+LDLIBS  := -lpthread -lm
+ifeq ($(SAN),1)
+BUILD   := build-san
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+CFLAGS  += -DJITMM_GIT_SHA=\"$(GIT_SHA)\"
+
+DEPS_OK := $(BUILD)/.deps-ok
+PKG_CFLAGS = $(shell pkg-config --cflags json-c 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs json-c 2>/dev/null)
+
+SRC_DIRS := allocators workloads probes reports harness
+LIB_SRC  := $(filter-out harness/main.c %.bpf.c,$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+# Optional parts (eBPF probe, ...) add sources, flags and rules here.
+-include $(wildcard mk/*.mk)
+
+.PHONY: all run test bench clean deps
+all: jitmm$(if $(filter 1,$(SAN)),-san)
+
+$(DEPS_OK): scripts/install-deps
+	@mkdir -p $(@D)
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+	@touch $@
+
+deps: $(DEPS_OK)
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libjitmm.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+jitmm jitmm-san: $(BUILD)/harness/main.o $(BUILD)/libjitmm.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libjitmm.a | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libjitmm.a \
+		$(LDFLAGS) $(PKG_LIBS) $(EXTRA_LIBS) -lcmocka $(LDLIBS)
+
+test: all $(TEST_BIN)
+	@JITMM=./jitmm$(if $(filter 1,$(SAN)),-san) tests/run-tests $(TEST_BIN)
+
+run: jitmm
+	./jitmm run --out out --repeat 3
+
+bench: jitmm
+	@scripts/bench ./jitmm
+
+clean:
+	rm -rf build build-san jitmm jitmm-san out
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/harness/main.d

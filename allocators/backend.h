@@ -1,0 +1,110 @@
+/* The backend ops interface. Every memory-manager model is one file under
+ * allocators/ that fills a struct jm_backend_ops with designated
+ * initializers and is listed once in registry.c (fio's ioengine pattern).
+ *
+ * Call protocol (what a JIT linker does per LinkGraph):
+ *   allocate(req) -> alloc      memory reserved, writable at seg[i].write
+ *   <harness writes contents through seg[i].write>
+ *   finalize(alloc)             zero-fill, protections, icache: code runs
+ *                               at seg[i].exec afterwards
+ *   deallocate(alloc)           memory returned to the backend
+ * All memory syscalls go through the os layer (os.h). */
+#ifndef JITMM_BACKEND_H
+#define JITMM_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "options.h"
+
+enum jm_backend_cap {
+	JM_CAP_FREES = 1u << 0,        /* deallocate returns memory for reuse */
+	JM_CAP_DUAL_MAPPED = 1u << 1,  /* write and exec addresses differ */
+	JM_CAP_CODE_MODEL = 1u << 2,   /* keeps code within relocation reach */
+	JM_CAP_OUT_OF_PROCESS = 1u << 3, /* executor is another process */
+	JM_CAP_NO_PROTECT = 1u << 4,   /* applies no protections (null) */
+	JM_CAP_TRIM = 1u << 5,         /* trim() can give memory back */
+	JM_CAP_THREAD_SAFE = 1u << 6,  /* callable from several threads */
+};
+
+struct jm_backend_stats {
+	uint64_t va_reserved;      /* bytes of address space held now */
+	uint64_t va_reserved_peak;
+	uint64_t bytes_mapped;     /* bytes accessible (not PROT_NONE) now */
+	uint64_t bytes_mapped_peak;
+	uint64_t bytes_live;       /* bytes of live allocations, as laid out */
+	uint64_t reservations;     /* reservations/slabs/blocks made */
+	uint64_t reach_failures;   /* placements out of the code model's reach */
+	/* backend-specific counters, reported under metrics.backend */
+	int nextra;
+	struct {
+		const char *name;
+		uint64_t value;
+	} extra[8];
+};
+
+struct jm_trim_result {
+	uint64_t units_released; /* slabs/reservations given back */
+	uint64_t bytes_released;
+};
+
+struct jm_backend;
+
+struct jm_backend_ops {
+	const char *name;
+	const char *description;
+	const char *models; /* the real code it models, for docs and --help */
+	unsigned caps;
+	const struct jm_option_def *options; /* NULL-name terminated */
+
+	int (*create)(struct jm_backend *b);
+	int (*allocate)(struct jm_backend *b, const struct jm_graph_req *req,
+			struct jm_alloc *out);
+	int (*finalize)(struct jm_backend *b, struct jm_alloc *a);
+	int (*deallocate)(struct jm_backend *b, struct jm_alloc *a);
+	int (*trim)(struct jm_backend *b, struct jm_trim_result *out);
+	void (*stats)(struct jm_backend *b, struct jm_backend_stats *out);
+	void (*destroy)(struct jm_backend *b);
+};
+
+struct jm_backend {
+	const struct jm_backend_ops *ops;
+	struct jm_optvals opts;
+	void *priv;
+	/* Last error: "mmap: ENOMEM (Cannot allocate memory)" etc. Set by the
+	 * backend with jm_backend_error() whenever an op returns -1. */
+	char err[256];
+	int err_errno;
+	const char *err_sys; /* syscall that failed, if one did */
+};
+
+/* Registry */
+extern const struct jm_backend_ops *const jm_backends[];
+const struct jm_backend_ops *jm_backend_find(const char *name);
+size_t jm_backend_count(void);
+
+/* Lifecycle helpers that wrap the ops (and check the protocol). */
+int jm_backend_open(const struct jm_backend_ops *ops, const char *optspec,
+		    struct jm_backend *b, char *err, size_t errlen);
+void jm_backend_close(struct jm_backend *b);
+
+/* Record a failure: printf-style message; errnum (0 if none) and the name of
+ * the failing syscall (NULL if none). Always returns -1. */
+int jm_backend_error(struct jm_backend *b, const char *sys, int errnum,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A backend spec as given on the command line: "name:key=value,...". */
+struct jm_backend_spec {
+	const struct jm_backend_ops *ops;
+	char optspec[256]; /* the key=value part as given */
+};
+
+/* Parse "--backend" text into specs. "all" expands to every backend.
+ * Tokens after a backend that contain '=' are that backend's options:
+ * "single-pool:granularity=1G,per-prot" is two backends. Returns the count
+ * or -1 with a message. */
+int jm_backend_spec_parse(const char *text, struct jm_backend_spec *out,
+			  int max, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,305 @@
+#include "os.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Counters are process-wide: each measured run lives in its own child
+ * process, so no per-run state is needed. Atomic adds keep them exact when
+ * a workload replays on several threads. */
+static struct jm_os_counters counters;
+
+struct injection {
+	enum jm_sys sys;
+	int err;
+	uint64_t at_call; /* absolute call number that fails */
+	int armed;
+};
+#define MAX_INJECT 16
+static struct injection injections[MAX_INJECT];
+static int ninject;
+
+static const char *const sys_names[JM_NSYS] = {
+	[JM_SYS_MMAP] = "mmap",
+	[JM_SYS_MUNMAP] = "munmap",
+	[JM_SYS_MPROTECT] = "mprotect",
+	[JM_SYS_MADVISE] = "madvise",
+	[JM_SYS_MEMFD_CREATE] = "memfd_create",
+	[JM_SYS_FTRUNCATE] = "ftruncate",
+	[JM_SYS_PWRITE] = "pwrite64",
+};
+
+const char *jm_sys_name(enum jm_sys s)
+{
+	return (unsigned)s < JM_NSYS ? sys_names[s] : "?";
+}
+
+int jm_sys_parse(const char *name, enum jm_sys *out)
+{
+	for (int i = 0; i < JM_NSYS; i++)
+		if (!strcmp(name, sys_names[i])) {
+			*out = (enum jm_sys)i;
+			return 0;
+		}
+	if (!strcmp(name, "pwrite")) {
+		*out = JM_SYS_PWRITE;
+		return 0;
+	}
+	return -1;
+}
+
+/* Count the call; return an errno to inject, or 0 to make the real call. */
+static int enter(enum jm_sys s)
+{
+	uint64_t n = __atomic_add_fetch(&counters.sys[s].calls, 1,
+					__ATOMIC_RELAXED);
+	for (int i = 0; i < ninject; i++) {
+		struct injection *in = &injections[i];
+		if (in->armed && in->sys == s && in->at_call == n) {
+			in->armed = 0;
+			return in->err;
+		}
+	}
+	return 0;
+}
+
+static void record_error(enum jm_sys s, int err)
+{
+	struct jm_sys_count *c = &counters.sys[s];
+	__atomic_add_fetch(&c->errors, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < JM_OS_MAX_ERRNOS; i++) {
+		int cur = __atomic_load_n(&c->by_errno[i].err, __ATOMIC_RELAXED);
+		if (cur == 0) {
+			int zero = 0;
+			if (__atomic_compare_exchange_n(&c->by_errno[i].err, &zero,
+							err, 0, __ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+				cur = err;
+			else
+				cur = zero;
+		}
+		if (cur == err) {
+			__atomic_add_fetch(&c->by_errno[i].count, 1,
+					   __ATOMIC_RELAXED);
+			return;
+		}
+	}
+}
+
+static void record_bytes(enum jm_sys s, uint64_t len)
+{
+	__atomic_add_fetch(&counters.sys[s].bytes, len, __ATOMIC_RELAXED);
+}
+
+void *jm_os_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		 off_t off)
+{
+	int inj = enter(JM_SYS_MMAP);
+	if (inj) {
+		record_error(JM_SYS_MMAP, inj);
+		errno = inj;
+		return MAP_FAILED;
+	}
+	void *p = mmap(addr, len, prot, flags, fd, off);
+	if (p == MAP_FAILED) {
+		int e = errno;
+		record_error(JM_SYS_MMAP, e);
+		errno = e;
+	} else {
+		record_bytes(JM_SYS_MMAP, len);
+	}
+	return p;
+}
+
+#define OS_WRAP_INT(sysid, call, len)                                      \
+	do {                                                               \
+		int inj_ = enter(sysid);                                   \
+		if (inj_) {                                                \
+			record_error(sysid, inj_);                         \
+			errno = inj_;                                      \
+			return -1;                                         \
+		}                                                          \
+		long r_ = (long)(call);                                    \
+		if (r_ < 0) {                                              \
+			int e_ = errno;                                    \
+			record_error(sysid, e_);                           \
+			errno = e_;                                        \
+		} else {                                                   \
+			record_bytes(sysid, (uint64_t)(len));              \
+		}                                                          \
+		return r_;                                                 \
+	} while (0)
+
+int jm_os_munmap(void *addr, size_t len)
+{
+	OS_WRAP_INT(JM_SYS_MUNMAP, munmap(addr, len), len);
+}
+
+int jm_os_mprotect(void *addr, size_t len, int prot)
+{
+	OS_WRAP_INT(JM_SYS_MPROTECT, mprotect(addr, len, prot), len);
+}
+
+int jm_os_madvise(void *addr, size_t len, int advice)
+{
+	OS_WRAP_INT(JM_SYS_MADVISE, madvise(addr, len, advice), len);
+}
+
+int jm_os_memfd_create(const char *name, unsigned flags)
+{
+	OS_WRAP_INT(JM_SYS_MEMFD_CREATE, memfd_create(name, flags), 0);
+}
+
+int jm_os_ftruncate(int fd, off_t len)
+{
+	OS_WRAP_INT(JM_SYS_FTRUNCATE, ftruncate(fd, len), len);
+}
+
+ssize_t jm_os_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	int inj = enter(JM_SYS_PWRITE);
+	if (inj) {
+		record_error(JM_SYS_PWRITE, inj);
+		errno = inj;
+		return -1;
+	}
+	ssize_t r = pwrite(fd, buf, len, off);
+	if (r < 0) {
+		int e = errno;
+		record_error(JM_SYS_PWRITE, e);
+		errno = e;
+	} else {
+		record_bytes(JM_SYS_PWRITE, (uint64_t)r);
+	}
+	return r;
+}
+
+void jm_os_snapshot(struct jm_os_counters *out)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	memcpy(out, &counters, sizeof(*out));
+}
+
+void jm_os_reset(void)
+{
+	memset(&counters, 0, sizeof(counters));
+	jm_os_inject_clear();
+}
+
+void jm_os_diff(const struct jm_os_counters *a, const struct jm_os_counters *b,
+		struct jm_os_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int s = 0; s < JM_NSYS; s++) {
+		const struct jm_sys_count *ca = &a->sys[s], *cb = &b->sys[s];
+		struct jm_sys_count *co = &out->sys[s];
+		co->calls = cb->calls - ca->calls;
+		co->errors = cb->errors - ca->errors;
+		co->bytes = cb->bytes - ca->bytes;
+		int n = 0;
+		for (int i = 0; i < JM_OS_MAX_ERRNOS && cb->by_errno[i].err; i++) {
+			uint64_t before = 0;
+			for (int j = 0; j < JM_OS_MAX_ERRNOS; j++)
+				if (ca->by_errno[j].err == cb->by_errno[i].err)
+					before = ca->by_errno[j].count;
+			if (cb->by_errno[i].count > before) {
+				co->by_errno[n].err = cb->by_errno[i].err;
+				co->by_errno[n].count = cb->by_errno[i].count - before;
+				n++;
+			}
+		}
+	}
+}
+
+uint64_t jm_os_total_calls(const struct jm_os_counters *c)
+{
+	uint64_t t = 0;
+	for (int s = 0; s < JM_NSYS; s++)
+		t += c->sys[s].calls;
+	return t;
+}
+
+int jm_os_inject(enum jm_sys s, int err, uint64_t nth)
+{
+	if (ninject >= MAX_INJECT || nth == 0)
+		return -1;
+	injections[ninject++] = (struct injection){
+		.sys = s,
+		.err = err,
+		.at_call = counters.sys[s].calls + nth,
+		.armed = 1,
+	};
+	return 0;
+}
+
+void jm_os_inject_clear(void)
+{
+	ninject = 0;
+}
+
+static const struct {
+	const char *name;
+	int value;
+} errnos[] = {
+	{"ENOMEM", ENOMEM}, {"EACCES", EACCES}, {"EPERM", EPERM},
+	{"EINVAL", EINVAL}, {"EAGAIN", EAGAIN}, {"EEXIST", EEXIST},
+	{"EBADF", EBADF},   {"ENOSPC", ENOSPC}, {"EFAULT", EFAULT},
+	{"EIO", EIO},       {"EMFILE", EMFILE}, {"ENFILE", ENFILE},
+	{"EFBIG", EFBIG},   {"ENODEV", ENODEV}, {"EOVERFLOW", EOVERFLOW},
+	{"ESRCH", ESRCH},
+};
+
+const char *jm_errno_name(int err)
+{
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (errnos[i].value == err)
+			return errnos[i].name;
+	return "E?";
+}
+
+int jm_errno_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (!strcmp(errnos[i].name, name))
+			return errnos[i].value;
+	char *end;
+	long v = strtol(name, &end, 10);
+	if (*name && !*end && v > 0 && v < 4096)
+		return (int)v;
+	return 0;
+}
+
+int jm_os_inject_parse(const char *spec, enum jm_sys *s, int *err,
+		       uint64_t *nth)
+{
+	char buf[64];
+	if (strlen(spec) >= sizeof(buf))
+		return -1;
+	strcpy(buf, spec);
+	char *colon = strchr(buf, ':'), *at = strchr(buf, '@');
+	if (!colon || !at || at < colon)
+		return -1;
+	*colon = 0;
+	*at = 0;
+	if (jm_sys_parse(buf, s) < 0)
+		return -1;
+	*err = jm_errno_parse(colon + 1);
+	if (!*err)
+		return -1;
+	char *end;
+	unsigned long long n = strtoull(at + 1, &end, 10);
+	if (!at[1] || *end || n == 0)
+		return -1;
+	*nth = n;
+	return 0;
+}
+
+size_t jm_page_size(void)
+{
+	static size_t ps;
+	if (!ps)
+		ps = (size_t)sysconf(_SC_PAGESIZE);
+	return ps;
+}

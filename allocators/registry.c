@@ -1,0 +1,18 @@
+/* The backend registry: adding a backend is one file and one line here. */
+#include "backend.h"
+
+#define BACKENDS(X)      \
+	X(inprocess)     \
+	X(single_pool)   \
+	X(null)
+
+#define DECLARE(n) extern const struct jm_backend_ops jm_backend_##n;
+BACKENDS(DECLARE)
+#undef DECLARE
+
+const struct jm_backend_ops *const jm_backends[] = {
+#define ENTRY(n) &jm_backend_##n,
+	BACKENDS(ENTRY)
+#undef ENTRY
+	NULL,
+};

@@ -1,0 +1,27 @@
+/* Subcommands: one file each (cmd_NAME.c), one table in main.c, as perf's
+ * builtin-*.c. Each returns the process exit code:
+ * 0 ok, 1 a run failed / regression / check failed, 2 usage or input error. */
+#ifndef JITMM_CLI_H
+#define JITMM_CLI_H
+
+#include <stdio.h>
+
+enum { JM_EXIT_OK = 0, JM_EXIT_FAIL = 1, JM_EXIT_USAGE = 2, JM_EXIT_INTERRUPTED = 130 };
+
+struct jm_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+extern const struct jm_command jm_commands[];
+
+int cmd_run(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+/* "jitmm: " + message on stderr; returns JM_EXIT_USAGE */
+int jm_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Split "a,b:k=v,c" into items, keeping k=v tokens with the item before. */
+int jm_split_specs(const char *text, char out[][320], int max);
+
+#endif

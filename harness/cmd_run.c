@@ -1,0 +1,285 @@
+/* jitmm run: the matrix backends x workloads x repetitions, each run in its
+ * own child; results.json, report.md and a table on stdout. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../allocators/backend.h"
+#include "../probes/probe.h"
+#include "../reports/atomic_write.h"
+#include "../reports/markdown.h"
+#include "../reports/results.h"
+#include "../workloads/workload.h"
+#include "cli.h"
+#include "context.h"
+#include "progress.h"
+#include "runner.h"
+
+#define MAX_BACKENDS 64
+#define MAX_WORKLOADS 32
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jitmm run [options]\n\n"
+		"Runs every (backend, workload, repetition) in its own child process and\n"
+		"prints the comparison table on stdout (Markdown). With --out, writes\n"
+		"DIR/results.json and DIR/report.md; with --json, writes the results there.\n\n"
+		"  -b, --backend LIST     backends, comma separated, each NAME[:key=value,...];\n"
+		"                         'all' = every backend (default: all)\n"
+		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
+		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
+		"  -r, --repeat N         repetitions of each run (default 1)\n"
+		"  -p, --probe NAME       auto|procfs|... (default auto)\n"
+		"  -o, --out DIR          write DIR/results.json and DIR/report.md\n"
+		"  -j, --json FILE        write the results JSON to FILE\n"
+		"  -s, --seed N           override every workload's seed\n"
+		"      --baseline NAME    backend the ratios are relative to (default single-pool)\n"
+		"      --verify           read every segment back after finalize\n"
+		"      --execute          also call every graph's code after finalize\n"
+		"      --trim-at-end      trim after the last event and report what it freed\n"
+		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
+		"      --inject SPEC      fail the Nth call of a syscall: SYSCALL:ERRNO@N\n"
+		"                         (e.g. mmap:ENOMEM@3); repeatable\n"
+		"  -q, --quiet            no progress on stderr\n\n"
+		"examples:\n"
+		"  jitmm run --out out\n"
+		"  jitmm run --backend single-pool --workload llvm-500 --json x.json\n"
+		"  jitmm run -b single-pool:granularity=1G,inprocess -w page-pairs:graphs=2000 -r 5\n"
+		"  jitmm run -b all -w synthetic:graphs=1000,free=cycles,cycles=10 --execute\n\n"
+		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
+		"130 interrupted (finished runs are still written).\n");
+}
+
+enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
+       OPT_INJECT, OPT_MAX_SAMPLES };
+
+static json_object *str_array(char items[][320], int n)
+{
+	json_object *a = json_object_new_array();
+	for (int i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(items[i]));
+	return a;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"backend", required_argument, 0, 'b'},
+		{"workload", required_argument, 0, 'w'},
+		{"repeat", required_argument, 0, 'r'},
+		{"probe", required_argument, 0, 'p'},
+		{"out", required_argument, 0, 'o'},
+		{"json", required_argument, 0, 'j'},
+		{"seed", required_argument, 0, 's'},
+		{"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},
+		{"baseline", required_argument, 0, OPT_BASELINE},
+		{"verify", no_argument, 0, OPT_VERIFY},
+		{"execute", no_argument, 0, OPT_EXECUTE},
+		{"trim-at-end", no_argument, 0, OPT_TRIM},
+		{"timeout", required_argument, 0, OPT_TIMEOUT},
+		{"inject", required_argument, 0, OPT_INJECT},
+		{"max-samples", required_argument, 0, OPT_MAX_SAMPLES},
+		{0, 0, 0, 0},
+	};
+	static struct jm_backend_spec backends[MAX_BACKENDS];
+	static char workloads[MAX_WORKLOADS][320];
+	char backend_text[1024] = "";
+	int nworkloads = 0, quiet = 0;
+	uint64_t repeat = 1, seed = 0, timeout = 600, max_samples = 0;
+	const char *probe_name = "auto", *out_dir = NULL, *json_path = NULL;
+	const char *baseline = "single-pool";
+	struct jm_run_spec base = {0};
+	char err[512];
+
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "b:w:r:p:o:j:s:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (strlen(backend_text) + strlen(optarg) + 2 > sizeof(backend_text))
+				return jm_usage_error("run: --backend: list too long");
+			if (backend_text[0])
+				strcat(backend_text, ",");
+			strcat(backend_text, optarg);
+			break;
+		case 'w': {
+			int n = jm_split_specs(optarg, workloads + nworkloads,
+					       MAX_WORKLOADS - nworkloads);
+			if (n < 0)
+				return jm_usage_error("run: --workload: too many or too long");
+			nworkloads += n;
+			break;
+		}
+		case 'r':
+			if (jm_parse_u64(optarg, &repeat) < 0 || repeat < 1 || repeat > 10000)
+				return jm_usage_error("run: --repeat: '%s' is not a count in [1, 10000]", optarg);
+			break;
+		case 'p': probe_name = optarg; break;
+		case 'o': out_dir = optarg; break;
+		case 'j': json_path = optarg; break;
+		case 's':
+			if (jm_parse_u64(optarg, &seed) < 0 || seed == 0)
+				return jm_usage_error("run: --seed: '%s' is not a positive integer", optarg);
+			break;
+		case 'q': quiet = 1; break;
+		case 'h': run_usage(stdout); return JM_EXIT_OK;
+		case OPT_BASELINE: baseline = optarg; break;
+		case OPT_VERIFY: base.verify = 1; break;
+		case OPT_EXECUTE: base.execute = 1; break;
+		case OPT_TRIM: base.trim_at_end = 1; break;
+		case OPT_TIMEOUT:
+			if (jm_parse_u64(optarg, &timeout) < 0 || timeout > 86400 * 7)
+				return jm_usage_error("run: --timeout: '%s' is not seconds", optarg);
+			break;
+		case OPT_MAX_SAMPLES:
+			if (jm_parse_u64(optarg, &max_samples) < 0 || max_samples < 2 || max_samples > 100000)
+				return jm_usage_error("run: --max-samples: '%s' is not in [2, 100000]", optarg);
+			break;
+		case OPT_INJECT:
+			if (base.ninject >= JM_MAX_INJECT)
+				return jm_usage_error("run: --inject: at most %d", JM_MAX_INJECT);
+			if (jm_os_inject_parse(optarg, &base.inject[base.ninject].sys,
+					       &base.inject[base.ninject].err,
+					       &base.inject[base.ninject].nth) < 0)
+				return jm_usage_error("run: --inject: '%s' is not SYSCALL:ERRNO@N "
+						      "(e.g. mmap:ENOMEM@3)", optarg);
+			base.ninject++;
+			break;
+		default:
+			run_usage(stderr);
+			return JM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return jm_usage_error("run: unexpected argument '%s'", argv[optind]);
+	int nbackends = jm_backend_spec_parse(backend_text[0] ? backend_text : "all",
+					      backends, MAX_BACKENDS, err, sizeof(err));
+	if (nbackends < 0)
+		return jm_usage_error("run: --backend: %s", err);
+	if (!nworkloads)
+		nworkloads = jm_split_specs("llvm-500,page-pairs", workloads, MAX_WORKLOADS);
+	/* open each workload once here so that a bad spec is a usage error
+	 * before any run starts */
+	uint64_t wl_graphs[MAX_WORKLOADS];
+	for (int i = 0; i < nworkloads; i++) {
+		struct jm_workload w;
+		if (jm_workload_open(workloads[i], seed, &w, err, sizeof(err)) < 0)
+			return jm_usage_error("run: --workload: %s", err);
+		wl_graphs[i] = w.graphs;
+		jm_workload_close(&w);
+	}
+	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
+		return jm_usage_error("run: --out: %s", err);
+
+	struct jm_probe probe;
+	char why_not[256], perr[300];
+	if (jm_probe_select(probe_name, &probe, why_not, sizeof(why_not), perr, sizeof(perr)) < 0)
+		return jm_usage_error("run: --probe: %s", perr);
+	if (why_not[0] && !quiet)
+		fprintf(stderr, "jitmm: probe %s (%s)\n", probe.ops->name, why_not);
+
+	progress_init(quiet);
+	progress_catch_signals();
+
+	json_object *config = json_object_new_object();
+	json_object *bl = json_object_new_array();
+	for (int i = 0; i < nbackends; i++) {
+		json_object *b = json_object_new_object();
+		json_object_object_add(b, "name", json_object_new_string(backends[i].ops->name));
+		json_object_object_add(b, "options", jm_backend_options_json(&backends[i]));
+		json_object_array_add(bl, b);
+	}
+	json_object_object_add(config, "backends", bl);
+	json_object_object_add(config, "workloads", str_array(workloads, nworkloads));
+	json_object_object_add(config, "repeat", json_object_new_int64((int64_t)repeat));
+	json_object_object_add(config, "seed", json_object_new_int64((int64_t)seed));
+	json_object_object_add(config, "probe_requested", json_object_new_string(probe_name));
+	json_object_object_add(config, "probe_used", json_object_new_string(probe.ops->name));
+	json_object_object_add(config, "probe_fallback_reason", json_object_new_string(why_not));
+	json_object_object_add(config, "baseline", json_object_new_string(baseline));
+	json_object_object_add(config, "verify", json_object_new_boolean(base.verify));
+	json_object_object_add(config, "execute", json_object_new_boolean(base.execute));
+	json_object_object_add(config, "trim_at_end", json_object_new_boolean(base.trim_at_end));
+	json_object_object_add(config, "timeout_s", json_object_new_int64((int64_t)timeout));
+	json_object *inj = json_object_new_array();
+	for (int i = 0; i < base.ninject; i++) {
+		char s[64];
+		snprintf(s, sizeof(s), "%s:%s@%llu", jm_sys_name(base.inject[i].sys),
+			 jm_errno_name(base.inject[i].err),
+			 (unsigned long long)base.inject[i].nth);
+		json_object_array_add(inj, json_object_new_string(s));
+	}
+	json_object_object_add(config, "inject", inj);
+	json_object *root = jm_results_new(jm_context_json(), config);
+
+	unsigned total = (unsigned)(nbackends * nworkloads * (int)repeat), idx = 0;
+	int any_failed = 0;
+	for (int w = 0; w < nworkloads && !progress_interrupted(); w++)
+		for (int b = 0; b < nbackends && !progress_interrupted(); b++)
+			for (uint64_t r = 0; r < repeat && !progress_interrupted(); r++) {
+				struct jm_run_spec spec = base;
+				spec.backend = backends[b];
+				snprintf(spec.workload, sizeof(spec.workload), "%.319s", workloads[w]);
+				spec.seed = seed;
+				spec.repetition = (unsigned)r;
+				spec.timeout_s = (unsigned)timeout;
+				spec.max_samples = (unsigned)max_samples;
+				progress_run_start(++idx, total, backends[b].ops->name,
+						   workloads[w], wl_graphs[w]);
+				json_object *run = jm_run_one(&spec, &probe);
+				progress_run_end();
+				const char *st = jm_json_str(run, "status", "failed");
+				if (strcmp(st, "ok")) {
+					any_failed = 1;
+					if (!quiet)
+						fprintf(stderr, "jitmm: %s on %s: %s: %s\n",
+							backends[b].ops->name, workloads[w], st,
+							jm_json_str(run, "error.message", "?"));
+				}
+				jm_results_add_run(root, run);
+			}
+	if (probe.ops->close)
+		probe.ops->close(&probe);
+	int interrupted = progress_interrupted();
+	json_object_object_add(config, "interrupted", json_object_new_boolean(interrupted));
+	jm_results_aggregate(root);
+
+	int rc = 0;
+	if (json_path && jm_results_write(root, json_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jitmm: %s\n", err);
+		rc = JM_EXIT_USAGE;
+	}
+	if (out_dir) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/results.json", out_dir);
+		if (jm_results_write(root, path, err, sizeof(err)) < 0) {
+			fprintf(stderr, "jitmm: %s\n", err);
+			rc = JM_EXIT_USAGE;
+		}
+		snprintf(path, sizeof(path), "%s/report.md", out_dir);
+		struct jm_atomic_file af;
+		if (jm_atomic_open(&af, path, err, sizeof(err)) == 0) {
+			jm_report_markdown(root, baseline, af.f);
+			if (jm_atomic_commit(&af, err, sizeof(err)) < 0)
+				rc = JM_EXIT_USAGE;
+		} else {
+			rc = JM_EXIT_USAGE;
+		}
+		if (rc)
+			fprintf(stderr, "jitmm: %s\n", err);
+	}
+	jm_report_tables(root, baseline, stdout);
+	if (out_dir && !quiet)
+		fprintf(stderr, "jitmm: wrote %s/results.json and %s/report.md\n", out_dir, out_dir);
+	json_object_put(root);
+	if (interrupted)
+		return JM_EXIT_INTERRUPTED;
+	if (rc)
+		return rc;
+	return any_failed ? JM_EXIT_FAIL : JM_EXIT_OK;
+}

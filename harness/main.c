@@ -1,0 +1,102 @@
+/* jitmm: a benchmarking and diagnostics harness for JIT code memory
+ * managers. This file is only the subcommand table and dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "version.h"
+
+const struct jm_command jm_commands[] = {
+	{"run", cmd_run, "run backends through workloads and write results and a report"},
+	{"list", cmd_list, "list backends, workloads or probes"},
+	{NULL, NULL, NULL},
+};
+
+int jm_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("jitmm: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return JM_EXIT_USAGE;
+}
+
+int jm_split_specs(const char *text, char out[][320], int max)
+{
+	int n = 0;
+	const char *p = text;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		char tok[320];
+		if (len >= sizeof(tok))
+			return -1;
+		memcpy(tok, p, len);
+		tok[len] = 0;
+		const char *colon = strchr(tok, ':'), *eq = strchr(tok, '=');
+		if (eq && (!colon || eq < colon) && n > 0) {
+			size_t l = strlen(out[n - 1]);
+			if (l + len + 2 > 320)
+				return -1;
+			out[n - 1][l] = ',';
+			memcpy(out[n - 1] + l + 1, tok, len + 1);
+		} else if (len) {
+			if (n >= max)
+				return -1;
+			memcpy(out[n++], tok, len + 1);
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return n;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jitmm [--version] [--help] <command> [<args>]\n\n"
+		"jitmm drives JIT code memory managers (models of LLVM, Julia and\n"
+		"tvm-ffi designs) through JIT workloads in isolated child processes\n"
+		"and reports VMAs, memory syscalls, page faults, RSS and time.\n\n"
+		"commands:\n");
+	for (const struct jm_command *c = jm_commands; c->name; c++)
+		fprintf(f, "   %-10s %s\n", c->name, c->summary);
+	fprintf(f,
+		"\nexamples:\n"
+		"   jitmm run                              every backend on the default workloads\n"
+		"   jitmm run --backend single-pool,per-prot --workload llvm-500 --json x.json\n"
+		"   jitmm list backends\n\n"
+		"'jitmm <command> --help' describes a command. Exit codes: 0 ok, 1 a run\n"
+		"failed or a check/regression failed, 2 usage or input error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return JM_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		if (argc > 2 && strcmp(cmd, "help") == 0) {
+			char *args[] = {argv[2], "--help", NULL};
+			for (const struct jm_command *c = jm_commands; c->name; c++)
+				if (!strcmp(c->name, argv[2]))
+					return c->fn(2, args);
+		}
+		usage(stdout);
+		return JM_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("jitmm %s (%s)\n", JITMM_VERSION, JITMM_GIT_SHA);
+		return JM_EXIT_OK;
+	}
+	for (const struct jm_command *c = jm_commands; c->name; c++)
+		if (!strcmp(c->name, cmd))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "jitmm: '%s' is not a jitmm command. See 'jitmm --help'.\n", cmd);
+	return JM_EXIT_USAGE;
+}

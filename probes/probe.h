@@ -1,0 +1,90 @@
+/* Probes observe a measured child process from outside the backend's own
+ * bookkeeping. One ops struct; each probe is one file, listed once in
+ * probes/registry.c.
+ *
+ * Protocol (driven by the runner, in the parent process):
+ *   open()                  once per harness process (load programs)
+ *   attach(tgid)            the child is stopped at its "ready" point
+ *   window_begin()/end()    the child is stopped at the window's edges
+ *   read(result)            after the window; fills what the probe knows
+ *   detach(); close()
+ * The procfs probe's numbers are taken inside the child itself (see
+ * procfs_sample.h), so its parent-side hooks do nothing. */
+#ifndef JITMM_PROBE_H
+#define JITMM_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Syscalls a kernel-side probe counts (a superset of the os layer's). */
+enum jm_probe_sys {
+	JM_PSYS_MMAP,
+	JM_PSYS_MUNMAP,
+	JM_PSYS_MPROTECT,
+	JM_PSYS_MREMAP,
+	JM_PSYS_MADVISE,
+	JM_PSYS_BRK,
+	JM_PSYS_MEMFD_CREATE,
+	JM_PSYS_FTRUNCATE,
+	JM_PSYS_PWRITE64,
+	JM_PROBE_NSYS
+};
+const char *jm_probe_sys_name(enum jm_probe_sys s);
+
+#define JM_PROBE_MAX_ERRNOS 8
+
+struct jm_probe_sys_count {
+	uint64_t calls, errors, bytes;
+	struct {
+		int err;
+		uint64_t count;
+	} by_errno[JM_PROBE_MAX_ERRNOS];
+};
+
+struct jm_probe_result {
+	int have_syscalls;
+	struct jm_probe_sys_count window[JM_PROBE_NSYS]; /* measured window */
+	struct jm_probe_sys_count total[JM_PROBE_NSYS];  /* whole process */
+	int have_vmas;
+	uint64_t vmas_after, vmas_peak; /* mm->map_count */
+	int have_faults;
+	uint64_t faults, faults_minor, faults_major, faults_total;
+	int have_events;
+	uint64_t events_recorded, events_dropped;
+};
+
+struct jm_probe;
+
+struct jm_probe_ops {
+	const char *name;
+	const char *description;
+	/* 0 if it can run here; else -1 and a one-line reason */
+	int (*available)(char *why, size_t len);
+	int (*open)(struct jm_probe *p);
+	int (*attach)(struct jm_probe *p, pid_t tgid);
+	int (*window_begin)(struct jm_probe *p);
+	int (*window_end)(struct jm_probe *p);
+	int (*read)(struct jm_probe *p, struct jm_probe_result *out);
+	void (*detach)(struct jm_probe *p);
+	void (*close)(struct jm_probe *p);
+};
+
+struct jm_probe {
+	const struct jm_probe_ops *ops;
+	void *priv;
+	char err[256];
+	/* set by the runner: where to save the event stream, or NULL */
+	const char *events_path;
+};
+
+extern const struct jm_probe_ops *const jm_probes[];
+const struct jm_probe_ops *jm_probe_find(const char *name);
+
+/* Open the probe named (or "auto": the first that is available and opens,
+ * in registry order, falling back to procfs). why_not receives the reason
+ * the preferred probe did not run (empty if it did). */
+int jm_probe_select(const char *name, struct jm_probe *p, char *why_not,
+		    size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,29 @@
+/* results.json: the versioned model every report, compare, export and
+ * merge reads. Format: docs/json-format.md. */
+#ifndef JITMM_RESULTS_H
+#define JITMM_RESULTS_H
+
+#include <json-c/json.h>
+
+#define JM_SCHEMA_VERSION 1
+
+json_object *jm_results_new(json_object *context, json_object *config);
+void jm_results_add_run(json_object *root, json_object *run);
+/* (Re)compute "aggregates" from "runs": per (backend, options, workload),
+ * median/min/max of every numeric metric over the runs that are ok. */
+void jm_results_aggregate(json_object *root);
+int jm_results_write(json_object *root, const char *path, char *err,
+		     size_t errlen);
+/* Load and check the top-level shape; NULL with a message on error. */
+json_object *jm_results_load(const char *path, char *err, size_t errlen);
+
+/* Helpers for readers. "a.b.c" paths into nested objects. */
+json_object *jm_json_path(json_object *o, const char *path);
+int jm_json_num(json_object *o, const char *path, double *out);
+const char *jm_json_str(json_object *o, const char *path, const char *def);
+
+/* Aggregate lookup: metric median/min/max of one aggregate entry. */
+int jm_agg_metric(json_object *agg, const char *metric, double *median,
+		  double *min, double *max);
+
+#endif

@@ -1,0 +1,115 @@
+/* Shared helpers for jitmm's cmocka tests. */
+#ifndef JITMM_TESTUTIL_H
+#define JITMM_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Skip the current test with a reason printed where the log shows it. */
+#define SKIP_BECAUSE(...)                                    \
+	do {                                                 \
+		printf("# skip reason: " __VA_ARGS__);       \
+		printf("\n");                                \
+		fflush(stdout);                              \
+		skip();                                      \
+	} while (0)
+
+/* Permissions ("r-xp") of every VMA covering [addr, addr+len) in
+ * /proc/self/maps must equal perms. Returns 0 if so, -1 otherwise (with
+ * what was found in why). */
+static inline int tu_check_prot(const void *addr, size_t len, const char *perms,
+				char *why, size_t whylen)
+{
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len, covered = lo;
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f) {
+		snprintf(why, whylen, "cannot open maps");
+		return -1;
+	}
+	char line[512];
+	int rc = -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		char p[8];
+		if (sscanf(line, "%lx-%lx %7s", &s, &e, p) != 3)
+			continue;
+		if (e <= covered || s >= hi)
+			continue;
+		if (s > covered) {
+			snprintf(why, whylen, "hole at %#lx", (unsigned long)covered);
+			break;
+		}
+		if (strncmp(p, perms, 3) != 0) {
+			snprintf(why, whylen, "%#lx-%#lx is %s, want %s", s, e, p, perms);
+			break;
+		}
+		covered = e;
+		if (covered >= hi) {
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	if (rc < 0 && !why[0])
+		snprintf(why, whylen, "range %#lx-%#lx not mapped", (unsigned long)lo,
+			 (unsigned long)hi);
+	return rc;
+}
+
+/* Run the jitmm binary ($JITMM, default ./jitmm) with args; capture stdout
+ * and stderr into malloc'd strings (may be NULL); return the exit code
+ * (128+sig if killed). */
+static inline int tu_run_jitmm(char *const args[], char **out, char **err)
+{
+	const char *bin = getenv("JITMM");
+	if (!bin)
+		bin = "./jitmm";
+	char ofile[] = "/tmp/jitmm-test-out-XXXXXX", efile[] = "/tmp/jitmm-test-err-XXXXXX";
+	int ofd = mkstemp(ofile), efd = mkstemp(efile);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		int n = 0;
+		while (args[n])
+			n++;
+		char **argv = calloc((size_t)n + 2, sizeof(char *));
+		argv[0] = (char *)bin;
+		for (int i = 0; i < n; i++)
+			argv[i + 1] = args[i];
+		execv(bin, argv);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	char **dst[2] = {out, err};
+	int fds[2] = {ofd, efd};
+	for (int k = 0; k < 2; k++) {
+		if (dst[k]) {
+			off_t len = lseek(fds[k], 0, SEEK_END);
+			char *buf = malloc((size_t)len + 1);
+			pread(fds[k], buf, (size_t)len, 0);
+			buf[len] = 0;
+			*dst[k] = buf;
+		}
+		close(fds[k]);
+	}
+	unlink(ofile);
+	unlink(efile);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+#endif

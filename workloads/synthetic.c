@@ -1,0 +1,250 @@
+/* Seeded synthetic workloads. Each graph is allocated, written and
+ * finalized at once (as a JIT links one object at a time); the free policy
+ * decides what is deallocated and when:
+ *   never     nothing is freed (Julia, llvm-jitlink: code lives forever)
+ *   fraction  after each graph, with probability free_fraction, a uniformly
+ *             chosen live graph is freed (long-running JIT with eviction)
+ *   cycles    the graphs are split into `cycles` load/drop cycles: load a
+ *             batch, free all of it, optionally trim (tvm-ffi modules) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "object_sizes.h"
+#include "rng.h"
+#include "workload.h"
+
+const struct jm_option_def jm_synthetic_options[] = {
+	{"graphs", JM_OPT_UINT, "500", NULL, "number of graphs (objects) linked", 1, 100000000},
+	{"seed", JM_OPT_UINT, "1", NULL, "PRNG seed", 0, 0},
+	{"sizes", JM_OPT_ENUM, "real", "real|fixed",
+	 "real: shapes of real objects (shared/data); fixed: rx/ro/rw/zf below", 0, 0},
+	{"scale", JM_OPT_FLOAT, "1", NULL, "multiply real sizes by this", 0, 0},
+	{"rx", JM_OPT_SIZE, "4K", NULL, "fixed: code bytes per graph", 0, 1ull << 34},
+	{"ro", JM_OPT_SIZE, "0", NULL, "fixed: read-only bytes per graph", 0, 1ull << 34},
+	{"rw", JM_OPT_SIZE, "4K", NULL, "fixed: writable bytes per graph", 0, 1ull << 34},
+	{"zf", JM_OPT_SIZE, "0", NULL, "fixed: zero-fill bytes per graph", 0, 1ull << 34},
+	{"align", JM_OPT_UINT, "16", NULL, "fixed: segment alignment (power of two)", 1, 4096},
+	{"stubs", JM_OPT_BOOL, "on", NULL,
+	 "real: add the GOT entries (8 B, ro) and call stubs (6 B, rx) a JIT linker adds", 0, 0},
+	{"free", JM_OPT_ENUM, "never", "never|fraction|cycles", "free policy", 0, 0},
+	{"free_fraction", JM_OPT_FLOAT, "0.5", NULL, "fraction: probability of a free after each graph", 0, 0},
+	{"cycles", JM_OPT_UINT, "32", NULL, "cycles: number of load/drop cycles", 1, 1000000},
+	{"trim", JM_OPT_BOOL, "on", NULL, "cycles: trim after each drop", 0, 0},
+	{"dylibs", JM_OPT_UINT, "1", NULL, "graphs go round-robin to this many JITDylibs", 1, 65536},
+	{0},
+};
+
+enum { FREE_NEVER, FREE_FRACTION, FREE_CYCLES };
+
+struct synth {
+	struct jm_rng rng;
+	uint64_t graphs, made;
+	int real, stubs, policy, trim;
+	double scale, fraction;
+	uint64_t rx, ro, rw, zf, align, dylibs;
+	uint64_t cycles, per_cycle;
+	/* pending events produced by the last step, consumed in order */
+	struct jm_event queue[4];
+	int qhead, qlen;
+	/* fraction: live ids; cycles: range being dropped */
+	uint64_t *live;
+	size_t nlive;
+	uint64_t drop_next, drop_end;
+	int dropping;
+	uint64_t cycle;
+};
+
+static void push(struct synth *s, const struct jm_event *ev)
+{
+	s->queue[(s->qhead + s->qlen) % 4] = *ev;
+	s->qlen++;
+}
+
+static uint64_t scaled(struct synth *s, uint64_t v)
+{
+	return s->scale == 1.0 ? v : (uint64_t)((double)v * s->scale + 0.5);
+}
+
+static void make_graph(struct synth *s, uint64_t id, struct jm_graph_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->id = id;
+	req->dylib = (uint32_t)(id % s->dylibs);
+	uint64_t rx, ro, rw, zf, align;
+	if (s->real) {
+		const struct jm_object_size *o =
+			&jm_object_sizes[jm_rng_below(&s->rng, jm_object_sizes_count)];
+		rx = scaled(s, o->rx);
+		ro = scaled(s, o->ro);
+		rw = scaled(s, o->rw);
+		zf = scaled(s, o->zf);
+		if (s->stubs) {
+			rx += (uint64_t)o->stubs * 6;
+			ro += ((uint64_t)o->got + o->stubs) * 8;
+		}
+		align = o->maxalign ? o->maxalign : 1;
+		if (align > 4096)
+			align = 4096;
+	} else {
+		rx = s->rx, ro = s->ro, rw = s->rw, zf = s->zf, align = s->align;
+	}
+	uint32_t n = 0;
+	if (ro)
+		req->seg[n++] = (struct jm_segment_req){JM_RO, JM_STANDARD, ro, 0, (uint32_t)align};
+	if (rw || zf)
+		req->seg[n++] = (struct jm_segment_req){JM_RW, JM_STANDARD, rw, zf, (uint32_t)align};
+	if (rx)
+		req->seg[n++] = (struct jm_segment_req){JM_RX, JM_STANDARD, rx, 0, (uint32_t)align};
+	req->nseg = n;
+	jm_graph_normalize(req);
+}
+
+static void link_one(struct synth *s)
+{
+	struct jm_event ev = {.type = JM_EV_ALLOC, .id = s->made};
+	make_graph(s, s->made, &ev.req);
+	push(s, &ev);
+	push(s, &(struct jm_event){.type = JM_EV_FINALIZE, .id = s->made});
+	s->made++;
+}
+
+/* Produce the next batch of events into the queue; 0 at end. */
+static int step(struct synth *s)
+{
+	switch (s->policy) {
+	case FREE_NEVER:
+		if (s->made >= s->graphs)
+			return 0;
+		link_one(s);
+		return 1;
+	case FREE_FRACTION:
+		if (s->made >= s->graphs)
+			return 0;
+		s->live[s->nlive++] = s->made;
+		link_one(s);
+		if (jm_rng_double(&s->rng) < s->fraction) {
+			size_t k = jm_rng_below(&s->rng, s->nlive);
+			push(s, &(struct jm_event){.type = JM_EV_FREE, .id = s->live[k]});
+			s->live[k] = s->live[--s->nlive];
+		}
+		return 1;
+	case FREE_CYCLES:
+		if (s->dropping) {
+			if (s->drop_next < s->drop_end) {
+				push(s, &(struct jm_event){.type = JM_EV_FREE,
+							   .id = s->drop_next++});
+				return 1;
+			}
+			s->dropping = 0;
+			s->cycle++;
+			if (s->trim) {
+				push(s, &(struct jm_event){.type = JM_EV_TRIM});
+				return 1;
+			}
+		}
+		if (s->made >= s->graphs)
+			return 0;
+		if (s->made == s->drop_end) {
+			struct jm_event m = {.type = JM_EV_MARK};
+			snprintf(m.mark, sizeof(m.mark), "load %llu",
+				 (unsigned long long)s->cycle);
+			push(s, &m);
+		}
+		link_one(s);
+		if (s->made - s->drop_end == s->per_cycle || s->made == s->graphs) {
+			struct jm_event m = {.type = JM_EV_MARK};
+			snprintf(m.mark, sizeof(m.mark), "drop %llu",
+				 (unsigned long long)s->cycle);
+			push(s, &m);
+			s->dropping = 1;
+			s->drop_next = s->drop_end;
+			s->drop_end = s->made;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int synth_next(struct jm_workload *w, struct jm_event *ev)
+{
+	struct synth *s = w->priv;
+	while (s->qlen == 0)
+		if (!step(s))
+			return 0;
+	*ev = s->queue[s->qhead];
+	s->qhead = (s->qhead + 1) % 4;
+	s->qlen--;
+	return 1;
+}
+
+static void synth_close(struct jm_workload *w)
+{
+	struct synth *s = w->priv;
+	if (s)
+		free(s->live);
+	free(s);
+	w->priv = NULL;
+}
+
+static const struct jm_workload_ops synth_ops = {
+	.kind = "synthetic",
+	.next = synth_next,
+	.close = synth_close,
+};
+
+int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
+		      char *err, size_t errlen)
+{
+	struct synth *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->graphs = jm_opt_u64(o, "graphs");
+	jm_rng_seed(&s->rng, jm_opt_u64(o, "seed"));
+	s->real = jm_opt_u64(o, "sizes") == 0;
+	s->scale = jm_opt_f(o, "scale");
+	s->rx = jm_opt_u64(o, "rx");
+	s->ro = jm_opt_u64(o, "ro");
+	s->rw = jm_opt_u64(o, "rw");
+	s->zf = jm_opt_u64(o, "zf");
+	s->align = jm_opt_u64(o, "align");
+	s->stubs = (int)jm_opt_u64(o, "stubs");
+	s->policy = (int)jm_opt_u64(o, "free");
+	s->fraction = jm_opt_f(o, "free_fraction");
+	s->cycles = jm_opt_u64(o, "cycles");
+	s->trim = (int)jm_opt_u64(o, "trim");
+	s->dylibs = jm_opt_u64(o, "dylibs");
+	if (!jm_is_pow2(s->align)) {
+		snprintf(err, errlen, "option align: %llu is not a power of two",
+			 (unsigned long long)s->align);
+		free(s);
+		return -1;
+	}
+	if (!s->real && s->rx + s->ro + s->rw + s->zf == 0) {
+		snprintf(err, errlen, "fixed sizes: every segment is empty");
+		free(s);
+		return -1;
+	}
+	if (s->fraction > 1) {
+		snprintf(err, errlen, "option free_fraction: must be in [0, 1]");
+		free(s);
+		return -1;
+	}
+	if (s->policy == FREE_FRACTION) {
+		s->live = malloc(s->graphs * sizeof(*s->live));
+		if (!s->live) {
+			free(s);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	s->per_cycle = (s->graphs + s->cycles - 1) / s->cycles;
+	w->ops = &synth_ops;
+	w->priv = s;
+	w->graphs = s->graphs;
+	w->max_live = s->policy == FREE_CYCLES ? s->per_cycle : s->graphs;
+	return 0;
+}

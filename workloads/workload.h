@@ -1,0 +1,73 @@
+/* Workload sources: anything that yields a stream of events (synthetic
+ * generators, trace files, ELF objects). The runner pulls events one at a
+ * time, so memory stays proportional to live allocations. */
+#ifndef JITMM_WORKLOAD_H
+#define JITMM_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../allocators/graph.h"
+#include "../allocators/options.h"
+
+enum jm_event_type {
+	JM_EV_ALLOC,    /* allocate req (contents written by the harness) */
+	JM_EV_FINALIZE, /* finalize graph id */
+	JM_EV_FREE,     /* deallocate graph id */
+	JM_EV_TRIM,     /* ask the backend to give free memory back */
+	JM_EV_MARK,     /* a named phase boundary */
+};
+
+struct jm_event {
+	enum jm_event_type type;
+	uint64_t id;
+	uint64_t t_ns;  /* 0 if unknown */
+	uint32_t tid;   /* 0 if unknown */
+	struct jm_graph_req req; /* JM_EV_ALLOC */
+	char mark[48];           /* JM_EV_MARK */
+};
+
+struct jm_workload;
+
+struct jm_workload_ops {
+	const char *kind; /* "synthetic", "trace", ... */
+	/* 1: *ev filled; 0: end of stream; -1: error (message in w->err) */
+	int (*next)(struct jm_workload *w, struct jm_event *ev);
+	void (*close)(struct jm_workload *w);
+};
+
+struct jm_workload {
+	const struct jm_workload_ops *ops;
+	void *priv;
+	char name[64];      /* preset name or kind */
+	char spec[320];     /* fully resolved spec, reproducible */
+	uint64_t graphs;    /* number of ALLOC events, if known (else 0) */
+	uint64_t max_live;  /* upper bound on live graphs, if known (else 0) */
+	char err[256];
+};
+
+/* Open a workload from a spec: a preset name ("llvm-500"),
+ * "synthetic:key=value,..." or "preset-name:key=value,..." (overrides).
+ * seed (if nonzero) overrides the spec's seed. On error writes a one-line
+ * message and returns -1. */
+int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
+		     char *err, size_t errlen);
+int jm_workload_next(struct jm_workload *w, struct jm_event *ev);
+void jm_workload_close(struct jm_workload *w);
+
+struct jm_preset {
+	const char *name;
+	const char *description;
+	const char *spec; /* synthetic options */
+};
+extern const struct jm_preset jm_presets[];
+const struct jm_preset *jm_preset_find(const char *name);
+
+/* synthetic generator */
+extern const struct jm_option_def jm_synthetic_options[];
+int jm_synthetic_open(const struct jm_optvals *opts, struct jm_workload *w,
+		      char *err, size_t errlen);
+
+const char *jm_event_type_name(enum jm_event_type t);
+
+#endif
