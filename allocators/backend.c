@@ -16,6 +16,15 @@ const struct jm_backend_ops *jm_backend_find(const char *name)
 	return NULL;
 }
 
+int jm_backend_effective_prot(const struct jm_backend *b, enum jm_prot_class cls)
+{
+	if (b->ops->effective_prot)
+		return b->ops->effective_prot(b, cls);
+	if (b->ops->caps & JM_CAP_NO_PROTECT)
+		return -1;
+	return jm_class_prot(cls);
+}
+
 size_t jm_backend_count(void)
 {
 	size_t n = 0;

@@ -66,7 +66,14 @@ struct jm_backend_ops {
 	int (*trim)(struct jm_backend *b, struct jm_trim_result *out);
 	void (*stats)(struct jm_backend *b, struct jm_backend_stats *out);
 	void (*destroy)(struct jm_backend *b);
+	/* Optional: the protection a finalized segment of this class really
+	 * gets (Julia's codemodel puts read-only data in r-x memory). NULL:
+	 * jm_class_prot(cls). -1: the backend applies none (null). */
+	int (*effective_prot)(const struct jm_backend *b, enum jm_prot_class cls);
 };
+
+/* The protection finalized segments of cls have under backend b. */
+int jm_backend_effective_prot(const struct jm_backend *b, enum jm_prot_class cls);
 
 struct jm_backend {
 	const struct jm_backend_ops *ops;
