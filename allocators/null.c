@@ -29,17 +29,19 @@ static int null_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 	if (n->crash_after && ++n->allocations > n->crash_after)
 		raise(SIGSEGV); /* a backend bug, on purpose */
 	jm_alloc_init(out, req);
-	uint64_t total = 0;
-	for (uint32_t i = 0; i < req->nseg; i++)
-		total = jm_align_up(total, req->seg[i].align) + out->seg[i].size;
-	char *p = malloc(total ? total + 64 : 1);
-	if (!p)
-		return jm_backend_error(b, NULL, ENOMEM, "malloc");
-	uint64_t off = 0;
-	char *base = (char *)jm_align_up((uintptr_t)p, 64);
+	uint64_t total = 0, maxalign = 16;
 	for (uint32_t i = 0; i < req->nseg; i++) {
-		off = jm_align_up(off, req->seg[i].align > 64 ? 64 : req->seg[i].align);
-		out->seg[i].write = out->seg[i].exec = base + off;
+		total = jm_align_up(total, req->seg[i].align) + out->seg[i].size;
+		if (req->seg[i].align > maxalign)
+			maxalign = req->seg[i].align;
+	}
+	char *p = aligned_alloc(maxalign, jm_align_up(total ? total : 1, maxalign));
+	if (!p)
+		return jm_backend_error(b, NULL, ENOMEM, "aligned_alloc");
+	uint64_t off = 0;
+	for (uint32_t i = 0; i < req->nseg; i++) {
+		off = jm_align_up(off, req->seg[i].align);
+		out->seg[i].write = out->seg[i].exec = p + off;
 		off += out->seg[i].size;
 	}
 	out->priv = p;

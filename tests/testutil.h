@@ -99,8 +99,8 @@ static inline int tu_run_jitmm(char *const args[], char **out, char **err)
 		if (dst[k]) {
 			off_t len = lseek(fds[k], 0, SEEK_END);
 			char *buf = malloc((size_t)len + 1);
-			pread(fds[k], buf, (size_t)len, 0);
-			buf[len] = 0;
+			ssize_t got = pread(fds[k], buf, (size_t)len, 0);
+			buf[got > 0 ? got : 0] = 0;
 			*dst[k] = buf;
 		}
 		close(fds[k]);
