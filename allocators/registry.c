@@ -4,6 +4,8 @@
 #define BACKENDS(X)      \
 	X(inprocess)     \
 	X(single_pool)   \
+	X(slab_pool)     \
+	X(shm_mapper)    \
 	X(null)
 
 #define DECLARE(n) extern const struct jm_backend_ops jm_backend_##n;

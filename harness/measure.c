@@ -160,7 +160,7 @@ static int do_event(struct measure *m, const struct jm_event *ev)
 		/* null's heap memory is not executable: read it back only */
 		int exec = m->spec->execute && !(b->ops->caps & JM_CAP_NO_PROTECT);
 		if ((m->spec->verify || m->spec->execute) &&
-		    jm_contents_check(a, exec, m->msg, sizeof(m->msg)) < 0) {
+		    jm_contents_check_backend(b, a, exec, m->msg, sizeof(m->msg)) < 0) {
 			b->err[0] = 0;
 			fail(m, "verify", ev);
 			return -1;
