@@ -233,8 +233,8 @@ static void test_big_alignment_rejected_by_llvm_models(void **state)
 {
 	(void)state;
 	/* LLVM rejects segment alignment above the page size */
-	const char *names[] = {"inprocess", "single-pool"};
-	for (int i = 0; i < 2; i++) {
+	const char *names[] = {"inprocess", "single-pool", "slab-pool", "shm-mapper"};
+	for (int i = 0; i < 4; i++) {
 		struct jm_backend b;
 		char err[256];
 		assert_int_equal(jm_backend_open(jm_backend_find(names[i]), "", &b, err, sizeof(err)), 0);
