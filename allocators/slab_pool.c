@@ -448,12 +448,19 @@ static int spool_create(struct jm_backend *b)
 			p->slab_size = cap; /* pin the size that worked */
 			if (push_slab(p, s) < 0) {
 				slab_release(p, s);
+				pthread_mutex_destroy(&p->pool_mu);
+				free(p);
+				b->priv = NULL;
 				return jm_backend_error(b, NULL, ENOMEM, "realloc");
 			}
 			return 0;
 		}
 		err = errno;
 	}
+	/* jm_backend_open does not destroy after a failed create */
+	pthread_mutex_destroy(&p->pool_mu);
+	free(p);
+	b->priv = NULL;
 	return jm_backend_error(b, "mmap", err,
 		"SlabPoolMemoryManager: failed to reserve at least %llu MB of "
 		"virtual address space", (unsigned long long)(floor >> 20));
