@@ -56,7 +56,10 @@
  * - Counters (live, ever_used, commit flags) are atomics as upstream; the
  *   free lists and bump cursors are under a per-slab mutex, the slab list
  *   under the pool mutex. clear_free_slabs must run while no allocate is in
- *   flight, as upstream ("only safe when the session is quiescent"). */
+ *   flight, as upstream ("only safe when the session is quiescent").
+ *   Upstream's lock-free chunk commit is kept as is, including its race: a
+ *   thread that saw a chunk uncommitted may mprotect(RW) the whole chunk
+ *   after another thread finalized a segment in it. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
