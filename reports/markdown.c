@@ -88,6 +88,29 @@ static void context_sentence(json_object *root, FILE *out)
 		reps, reps == 1 ? "" : "s");
 }
 
+/* Out-of-process backends (shm-mapper): the table counts the controller;
+ * say what the executor process added, from metrics.backend.executor_*. */
+static void executor_notes(json_object *aggs, const char *ws, FILE *out)
+{
+	size_t n = json_object_array_length(aggs);
+	int any = 0;
+	for (size_t j = 0; j < n; j++) {
+		json_object *b = json_object_array_get_idx(aggs, j);
+		double v = med(b, "backend.executor_vmas_added");
+		if (strcmp(jm_json_str(b, "workload_spec", ""), ws) || isnan(v))
+			continue;
+		fprintf(out, "- %s runs code in a separate executor process: the row counts the "
+			     "controller; the executor added %.0f VMAs and made %.0f mmap, %.0f "
+			     "mprotect, %.0f munmap calls.\n",
+			jm_json_str(b, "backend", "?"), v, med(b, "backend.executor_mmap_calls"),
+			med(b, "backend.executor_mprotect_calls"),
+			med(b, "backend.executor_munmap_calls"));
+		any = 1;
+	}
+	if (any)
+		fprintf(out, "\n");
+}
+
 void jm_report_tables(json_object *root, const char *baseline, FILE *out)
 {
 	json_object *aggs = jm_json_path(root, "aggregates");
@@ -161,6 +184,7 @@ void jm_report_tables(json_object *root, const char *baseline, FILE *out)
 				fl, rss, va, waste, reach, wall);
 		}
 		fprintf(out, "\n");
+		executor_notes(aggs, ws, out);
 	}
 	context_sentence(root, out);
 }

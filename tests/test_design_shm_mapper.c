@@ -331,6 +331,39 @@ static void test_small_granularity_reservations(void **state)
 	assert_int_equal(rep.vmas_at_exit, rep.vmas_baseline);
 }
 
+static void test_run_reports_executor_separately(void **state)
+{
+	(void)state;
+	if (access(getenv("JITMM") ? getenv("JITMM") : "./jitmm", X_OK) != 0)
+		SKIP_BECAUSE("the jitmm binary is not built");
+	/* page-pairs: one rx and one rw page per graph, each its own VMA in
+	 * the executor; the controller adds only its shared view */
+	char *args[] = {"run", "-q", "-b", "shm-mapper", "-w", "page-pairs:graphs=50",
+			"--execute", NULL};
+	char *out = NULL, *err = NULL;
+	int rc = tu_run_jitmm(args, &out, &err);
+	if (rc != 0)
+		fail_msg("jitmm run exited %d: %s", rc, err);
+	const char *row = strstr(out, "| shm-mapper | ok | ");
+	if (!row)
+		fail_msg("no shm-mapper row in:\n%s", out);
+	long ctl = strtol(row + strlen("| shm-mapper | ok | "), NULL, 10);
+#ifndef __SANITIZE_ADDRESS__ /* ASan's allocator maps memory of its own */
+	assert_true(ctl >= 1 && ctl <= 3); /* the view (+ harness heap growth) */
+#else
+	(void)ctl;
+#endif
+	const char *note = strstr(out, "the executor added ");
+	if (!note)
+		fail_msg("no executor note in:\n%s", out);
+	long vmas = strtol(note + strlen("the executor added "), NULL, 10);
+	printf("# executor added %ld VMAs for 50 page pairs\n", vmas);
+	assert_int_equal(vmas, 2 * 50 + 1); /* rx, rw per graph + PROT_NONE rest */
+	assert_non_null(strstr(note, "100 mprotect"));
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_executor_vmas_grow_controller_flat),
 		cmocka_unit_test(test_inprocess_mapper_mode),
 		cmocka_unit_test(test_small_granularity_reservations),
+		cmocka_unit_test(test_run_reports_executor_separately),
 	};
 	return cmocka_run_group_tests_name("shm-mapper design", tests, NULL, NULL);
 }
