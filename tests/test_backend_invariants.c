@@ -17,6 +17,11 @@
 /* Option variants tested in addition to each backend's defaults. */
 static const char *const variants[] = {
 	"single-pool:granularity=64K",
+	"striped:chunk_size=64K",
+	"striped:chunk_size=4K,slab_size=1M",
+	"striped:chunk_size=1M,slab_size=2M",
+	"colocate:growth=single,slab_size=64M",
+	"colocate:slab_size=64K",
 	NULL,
 };
 
@@ -201,8 +206,8 @@ static void test_big_alignment_rejected_by_llvm_models(void **state)
 {
 	(void)state;
 	/* LLVM rejects segment alignment above the page size */
-	const char *names[] = {"inprocess", "single-pool"};
-	for (int i = 0; i < 2; i++) {
+	const char *names[] = {"inprocess", "single-pool", "striped", "colocate"};
+	for (int i = 0; i < 4; i++) {
 		struct jm_backend b;
 		char err[256];
 		assert_int_equal(jm_backend_open(jm_backend_find(names[i]), "", &b, err, sizeof(err)), 0);
