@@ -173,9 +173,16 @@ static void exercise(const struct jm_backend_ops *ops, const char *optspec, uint
 			fail_msg("%s: deallocate: %s", ops->name, b.err);
 	jm_backend_close(&b);
 	long vmas1 = jm_vma_count(0);
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator maps memory of its own while the test runs, so the
+	 * process's VMA count is not the backend's; the normal build checks it */
+	(void)vmas1;
+	(void)vmas0;
+#else
 	if (vmas1 != vmas0)
 		fail_msg("%s: %ld VMAs before, %ld after destroy (leaked mappings)",
 			 ops->name, vmas0, vmas1);
+#endif
 }
 
 static void test_every_backend(void **state)
