@@ -203,7 +203,12 @@ static void test_chunks_reused_and_empty_slab_unmapped(void **state)
 	b.ops->stats(&b, &st2);
 	assert_int_equal(st2.va_reserved, 0);
 	assert_int_equal(st2.bytes_live, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+	/* (ASan's allocator maps memory of its own meanwhile) */
 	assert_int_equal(jm_vma_count(0), vmas0);
+#else
+	(void)vmas0;
+#endif
 	jm_backend_close(&b);
 }
 
