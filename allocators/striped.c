@@ -212,9 +212,11 @@ static void chunks_live(struct striped *st, struct slab *s, unsigned g,
 }
 
 static int place(struct striped *st, struct slab *s, unsigned g, uint64_t len,
-		 uint64_t *addr)
+		 int may_claim, uint64_t *addr)
 {
 	if (jm_freeset_first_fit(&s->fs[g], len, addr) < 0) {
+		if (!may_claim)
+			return -1;
 		uint32_t n = (uint32_t)((len + st->chunk - 1) / st->chunk);
 		if (claim(st, s, g, n) < 0 ||
 		    jm_freeset_first_fit(&s->fs[g], len, addr) < 0)
@@ -236,13 +238,15 @@ static void unplace(struct striped *st, struct slab *s,
 	st->live -= len;
 }
 
-/* Place every segment of out in s, or none of them. */
-static int place_all(struct striped *st, struct slab *s, struct jm_alloc *out)
+/* Place every segment of out in s, or none of them. may_claim 0: only in
+ * free space of chunks the groups already own. */
+static int place_all(struct striped *st, struct slab *s, struct jm_alloc *out,
+		     int may_claim)
 {
 	for (uint32_t i = 0; i < out->nseg; i++) {
 		uint64_t a;
 		if (place(st, s, group_of(out->seg[i].cls, out->seg[i].life),
-			  seg_bytes(&out->seg[i]), &a) < 0) {
+			  seg_bytes(&out->seg[i]), may_claim, &a) < 0) {
 			while (i-- > 0)
 				unplace(st, s, &out->seg[i]);
 			return -1;
@@ -282,14 +286,18 @@ static int st_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 		return jm_backend_error(b, NULL, EINVAL, "empty graph");
 	jm_alloc_init(out, req);
 	pthread_mutex_lock(&st->lock);
-	struct slab *s;
-	for (s = st->slabs; s; s = s->next)
-		if (place_all(st, s, out) == 0)
-			break;
+	/* first the holes in chunks already striped for these groups, in every
+	 * slab; only then new chunks: otherwise under churn holes left in one
+	 * slab stay open (each one splits a stripe) while another slab grows */
+	struct slab *s = NULL;
+	for (int may_claim = 0; may_claim < 2 && !s; may_claim++)
+		for (s = st->slabs; s; s = s->next)
+			if (place_all(st, s, out, may_claim) == 0)
+				break;
 	if (!s) {
 		/* a graph bigger than a slab gets a slab of its own size */
 		s = slab_new(b, st, need > st->slab_size ? need : st->slab_size);
-		if (!s || place_all(st, s, out) < 0) {
+		if (!s || place_all(st, s, out, 1) < 0) {
 			if (s && !s->live) {
 				unlink_slab(st, s);
 				jm_os_munmap((void *)(uintptr_t)s->base, s->size);
