@@ -59,12 +59,17 @@ void jm_justify_reduction(double base, double cand, char *buf, size_t len)
 	} else if (base <= 0) {
 		/* nothing to reduce from: report the change itself */
 		snprintf(buf, len, "%+.4g (from %.4g)", cand - base, base);
-	} else if (cand < base) {
-		snprintf(buf, len, "%.1fx fewer (-%.1f%%)", base / cand,
-			 100.0 * (base - cand) / base);
 	} else {
-		snprintf(buf, len, "%.1fx more (+%.1f%%)", cand / base,
-			 100.0 * (cand - base) / base);
+		double pct = 100.0 * (cand - base) / base;
+		double ratio = cand < base ? base / cand : cand / base;
+		if (ratio >= 1.1) /* a factor reads better than a percentage */
+			snprintf(buf, len, "%.1fx %s (%+.1f%%)", ratio,
+				 cand < base ? "fewer" : "more", pct);
+		else if (fabs(pct) >= 0.1)
+			snprintf(buf, len, "%+.1f%%", pct);
+		else
+			snprintf(buf, len, "%+.4g (%s0.1%%)", cand - base,
+				 cand < base ? ">-" : "<+");
 	}
 }
 

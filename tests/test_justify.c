@@ -194,6 +194,10 @@ static void test_reduction_and_quoting(void **state)
 	assert_string_equal(b, "none");
 	jm_justify_reduction(40, 0, b, sizeof(b));
 	assert_string_equal(b, "-100%");
+	jm_justify_reduction(6401, 6129, b, sizeof(b));
+	assert_string_equal(b, "-4.2%");
+	jm_justify_reduction(12053, 12058, b, sizeof(b));
+	assert_string_equal(b, "+5 (<+0.1%)");
 	jm_justify_reduction(0, 3, b, sizeof(b));
 	assert_string_equal(b, "+3 (from 0)");
 	jm_shell_quote("striped:chunk_size=64K,slab_size=1G", b, sizeof(b));
