@@ -17,6 +17,14 @@
 /* Option variants tested in addition to each backend's defaults. */
 static const char *const variants[] = {
 	"single-pool:granularity=64K",
+	"per-prot:granularity=1M",
+	"per-prot:granularity=64K",
+	"julia-blocks:writer=selfmem",
+	"julia-blocks:slot_scan=full",
+	"julia-blocks:writer=selfmem,slot_scan=full",
+	"codemodel:writer=selfmem",
+	"codemodel:block_bits=16",
+	"codemodel:block_bits=16,writer=selfmem,text_data_ratio=3",
 	NULL,
 };
 
