@@ -4,6 +4,9 @@
 #define BACKENDS(X)      \
 	X(inprocess)     \
 	X(single_pool)   \
+	X(per_prot)      \
+	X(julia_blocks)  \
+	X(codemodel)     \
 	X(striped)       \
 	X(colocate)      \
 	X(null)
