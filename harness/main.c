@@ -10,6 +10,7 @@
 const struct jm_command jm_commands[] = {
 	{"run", cmd_run, "run backends through workloads and write results and a report"},
 	{"list", cmd_list, "list backends, workloads or probes"},
+	{"justify", cmd_justify, "baseline vs candidate backend: a Markdown table for a pull request"},
 	{NULL, NULL, NULL},
 };
 
