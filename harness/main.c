@@ -10,6 +10,7 @@
 const struct jm_command jm_commands[] = {
 	{"run", cmd_run, "run backends through workloads and write results and a report"},
 	{"list", cmd_list, "list backends, workloads or probes"},
+	{"trace", cmd_trace, "trace files: stats, validate, from-elf (real objects)"},
 	{NULL, NULL, NULL},
 };
 

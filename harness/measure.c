@@ -37,7 +37,7 @@ struct measure {
 	uint64_t next_sample_at;
 	int freeing; /* previous event was a free: peak sampling heuristic */
 	struct jm_latency lat_alloc, lat_final, lat_free;
-	uint64_t t0, events, graphs, frees, trims, finalizes;
+	uint64_t t0, events, graphs, frees, trims, finalizes, sys_events;
 	uint64_t bytes_requested, bytes_live_requested;
 	uint64_t vmas_peak;
 	uint64_t trim_units, trim_bytes;
@@ -205,6 +205,10 @@ static int do_event(struct measure *m, const struct jm_event *ev)
 			take_sample(m);
 		return 0;
 	}
+	case JM_EV_SYS:
+		/* raw syscalls of a recording: only --replay literal uses them */
+		m->sys_events++;
+		return 0;
 	case JM_EV_MARK: {
 		json_object *mk = json_object_new_object();
 		json_object_object_add(mk, "name", json_object_new_string(ev->mark));

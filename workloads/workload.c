@@ -48,8 +48,8 @@ const struct jm_preset *jm_preset_find(const char *name)
 const char *jm_event_type_name(enum jm_event_type t)
 {
 	static const char *const names[] = {"alloc", "finalize", "free",
-					    "trim", "mark"};
-	return (unsigned)t < 5 ? names[t] : "?";
+					    "trim", "mark", "sys"};
+	return (unsigned)t < 6 ? names[t] : "?";
 }
 
 int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
@@ -66,6 +66,13 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 	memcpy(name, spec, nl);
 	name[nl] = 0;
 	const char *overrides = colon ? colon + 1 : "";
+	if (!strcmp(name, "trace")) {
+		if (!colon || !colon[1]) {
+			snprintf(err, errlen, "workload 'trace': missing file (trace:FILE)");
+			return -1;
+		}
+		return jm_trace_workload_open(colon + 1, w, err, errlen);
+	}
 
 	const char *base = NULL;
 	if (strcmp(name, "synthetic") != 0) {
