@@ -17,7 +17,8 @@ static void trace_usage(FILE *f)
 	fprintf(f,
 		"usage: jitmm trace stats FILE\n"
 		"       jitmm trace validate FILE...\n"
-		"       jitmm trace from-elf [--csv] FILE... -o OUT\n\n"
+		"       jitmm trace from-elf [--csv] FILE... -o OUT\n"
+		"       jitmm trace from-workload SPEC -o OUT\n\n"
 		"  stats      graph count, per-class size distributions, lifetimes, events\n"
 		"  validate   parse every line and check the graph protocol; exit 0 if the\n"
 		"             trace is well formed, 2 with FILE:LINE: message if not\n"
@@ -26,7 +27,9 @@ static void trace_usage(FILE *f)
 		"             AX->rx, A->ro, WA->rw, NOBITS->zero-fill, plus 8 B of GOT per\n"
 		"             GOT/stub target (ro) and a 6 B stub per external call (rx).\n"
 		"             -o OUT writes the trace ('-' = stdout); --csv prints the\n"
-		"             measured columns of shared/data/elf-segment-sizes.csv instead\n\n"
+		"             measured columns of shared/data/elf-segment-sizes.csv instead\n"
+		"  from-workload  write any workload's events (preset, synthetic:..., trace:...)\n"
+		"             as a trace, e.g. to generate large traces for benchmarks\n\n"
 		"Traces may be compressed (.xz, .zst): they are read directly.\n\n"
 		"examples:\n"
 		"  jitmm trace from-elf /usr/lib/x86_64-linux-gnu/libz.a -o z.jmt\n"
@@ -341,6 +344,66 @@ static int trace_from_elf(int argc, char **argv)
 	return JM_EXIT_OK;
 }
 
+static int trace_from_workload(int argc, char **argv)
+{
+	const char *out = NULL, *spec = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			trace_usage(stdout);
+			return JM_EXIT_OK;
+		} else if (!spec && argv[i][0] != '-')
+			spec = argv[i];
+		else
+			return jm_usage_error("trace from-workload: unexpected '%s'", argv[i]);
+	}
+	if (!spec || !out)
+		return jm_usage_error("trace from-workload: want SPEC -o OUT");
+	char err[600];
+	struct jm_workload w;
+	if (jm_workload_open(spec, 0, &w, err, sizeof(err)) < 0)
+		return jm_usage_error("trace from-workload: %s", err);
+	struct jm_trace_header h = {0};
+	snprintf(h.source, sizeof(h.source), "workload:%.240s", w.spec);
+	snprintf(h.arch, sizeof(h.arch), "any");
+	snprintf(h.sizes, sizeof(h.sizes), "exact");
+	snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-workload %.400s", spec);
+	h.page_size = jm_page_size();
+	h.graphs = w.graphs;
+	h.max_live = w.max_live;
+	struct jm_trace_writer *tw = jm_trace_writer_open(out, &h, err, sizeof(err));
+	if (!tw) {
+		jm_workload_close(&w);
+		return jm_usage_error("trace from-workload: %s", err);
+	}
+	struct jm_event ev;
+	int rc;
+	uint64_t n = 0;
+	while ((rc = jm_workload_next(&w, &ev)) > 0) {
+		if (jm_trace_write(tw, &ev) < 0) {
+			rc = -2;
+			break;
+		}
+		n++;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "jitmm: trace from-workload: %s\n",
+			rc == -2 ? "write error" : w.err);
+		jm_trace_writer_abort(tw);
+		jm_workload_close(&w);
+		return rc == -2 ? JM_EXIT_FAIL : JM_EXIT_USAGE;
+	}
+	jm_workload_close(&w);
+	if (jm_trace_writer_close(tw, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jitmm: trace from-workload: %s\n", err);
+		return JM_EXIT_FAIL;
+	}
+	if (strcmp(out, "-"))
+		fprintf(stderr, "jitmm: wrote %s: %llu events\n", out, (unsigned long long)n);
+	return JM_EXIT_OK;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -354,6 +417,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (!strcmp(sub, "from-elf"))
 		return trace_from_elf(argc - 1, argv + 1);
+	if (!strcmp(sub, "from-workload"))
+		return trace_from_workload(argc - 1, argv + 1);
 	if (!strcmp(sub, "stats") || !strcmp(sub, "validate")) {
 		int validate = sub[0] == 'v';
 		if (argc < 3)
