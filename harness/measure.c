@@ -401,6 +401,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TOP_PAD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+	/* --threads: no per-thread malloc arenas (each is a mapping) */
+	mallopt(M_ARENA_MAX, 1);
 
 	char err[512];
 	unsigned nst = spec->threads > 1 ? spec->threads : 1;
