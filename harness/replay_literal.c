@@ -105,14 +105,26 @@ static int do_mmap(struct jm_literal *l, const struct jm_sys_event *s, uint64_t 
 		/* it stays one tracked region: addresses translate the same way */
 		return 0;
 	}
-	uint64_t hint = rec + (uint64_t)l->delta;
-	p = jm_os_mmap((void *)hint, len, s->prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == MAP_FAILED || (uint64_t)p != hint) {
-		if (p != MAP_FAILED) /* old kernels treat the flag as a hint */
-			jm_os_munmap(p, len);
+	/* the recorded place (shifted like the mappings before it); if taken,
+	 * the same place 64 GiB further down, up to 16 times (empty address
+	 * space, so no accidental merge with a neighbour), then anywhere */
+	p = MAP_FAILED;
+	for (int k = 0; k <= 16 && p == MAP_FAILED; k++) {
+		uint64_t hint = rec + (uint64_t)l->delta - ((uint64_t)k << 36);
+		if (hint > rec + (uint64_t)l->delta) /* wrapped below zero */
+			break;
+		p = jm_os_mmap((void *)hint, len, s->prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p != MAP_FAILED && (uint64_t)p != hint) {
+			jm_os_munmap(p, len); /* old kernels treat the flag as a hint */
+			p = MAP_FAILED;
+		}
+	}
+	if (p == MAP_FAILED) {
 		p = jm_os_mmap(NULL, len, s->prot, flags, -1, 0);
 		if (p == MAP_FAILED)
 			return sys_err(err, errlen, "mmap", rec, len);
+	}
+	if ((uint64_t)p != rec + (uint64_t)l->delta) {
 		l->moved++;
 		if (!l->have_delta)
 			l->delta = (int64_t)((uint64_t)p - rec);
