@@ -191,7 +191,8 @@ static int trace_stats(const char *path, int quiet_ok)
 		       (unsigned long long)graphs, (unsigned long long)dylib_max + (graphs > 0),
 		       (unsigned long long)jm_trace_peak_live(r),
 		       (unsigned long long)jm_trace_live(r));
-		printf("bytes per graph (content per class; zero-fill separately):\n");
+		printf("bytes per graph (content per class, zero-fill separately; quantiles are "
+		       "bucket bounds, within 6.25%%):\n");
 		static const char *const cname[] = {"ro", "rw", "rx", "zero-fill"};
 		for (int c = 0; c <= JM_NCLASS; c++)
 			print_dist(cname[c], &size[c], total[c], graphs);
