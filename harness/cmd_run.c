@@ -205,6 +205,21 @@ int cmd_run(int argc, char **argv)
 		if (jm_workload_open(workloads[i], seed, &w, err, sizeof(err)) < 0)
 			return jm_usage_error("run: --workload: %s", err);
 		wl_graphs[i] = w.graphs;
+		if (!strcmp(w.ops->kind, "trace")) {
+			/* a malformed line is an input error (exit 2) before any
+			 * run starts, not a failed run: one streaming pass */
+			struct jm_event ev;
+			int rc;
+			uint64_t graphs = 0;
+			while ((rc = jm_workload_next(&w, &ev)) > 0)
+				graphs += ev.type == JM_EV_ALLOC;
+			if (rc < 0) {
+				jm_usage_error("run: --workload: %s", w.err);
+				jm_workload_close(&w);
+				return JM_EXIT_USAGE;
+			}
+			wl_graphs[i] = graphs;
+		}
 		jm_workload_close(&w);
 	}
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)

@@ -506,8 +506,8 @@ static void test_cli_validate(void **state)
 	snprintf(spec, sizeof(spec), "trace:%s", path);
 	char *run[] = {"run", "-b", "null", "-w", spec, NULL};
 	int rc = tu_run_jitmm(run, &out, &err);
-	/* the header is fine, so the run starts and fails at line 7 */
-	assert_int_equal(rc, 1);
+	/* checked before any run starts: an input error */
+	assert_int_equal(rc, 2);
 	snprintf(want, sizeof(want), "%s:7:", path);
 	if (!strstr(err, want))
 		fail_msg("stderr '%s' lacks '%s'", err, want);
