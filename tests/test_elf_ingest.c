@@ -226,7 +226,7 @@ static void test_malformed(void **state)
 	if (access(LIBZ, R_OK))
 		SKIP_BECAUSE("libz.a missing (zlib1g-dev)");
 	char path[160];
-	size_t len;
+	size_t len = 0;
 	unsigned char *o = member_bytes(LIBZ, "deflate.o", &len);
 	/* the object itself is fine */
 	snprintf(path, sizeof(path), "%s/deflate.o", tmpdir);
