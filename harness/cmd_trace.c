@@ -267,6 +267,14 @@ static int visit_object(void *ctx, const struct jm_elf_object *o)
 	return fe->failed ? -1 : 0;
 }
 
+static int count_graphs(void *ctx, const struct jm_elf_object *o)
+{
+	struct jm_graph_req req;
+	jm_elf_graph(o, 0, &req);
+	*(uint64_t *)ctx += req.nseg > 0;
+	return 0;
+}
+
 static int trace_from_elf(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -313,6 +321,17 @@ static int trace_from_elf(int argc, char **argv)
 	}
 	char err[600];
 	struct from_elf fe = {0};
+	/* first pass: check every input and count the graphs for the header
+	 * (graphs and max_live: nothing is freed) */
+	if (!csv) {
+		uint64_t graphs = 0;
+		for (int i = optind; i < argc; i++)
+			if (jm_elf_ingest(argv[i], count_graphs, &graphs, err, sizeof(err)) < 0) {
+				fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
+				return JM_EXIT_USAGE;
+			}
+		h.graphs = h.max_live = graphs;
+	}
 	if (csv) {
 		fe.csv = stdout;
 	} else if (!(fe.w = jm_trace_writer_open(out, &h, err, sizeof(err)))) {

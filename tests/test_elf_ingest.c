@@ -343,6 +343,34 @@ static void test_cli_from_elf(void **state)
 	assert_non_null(strstr(so, "| single-pool | ok |"));
 	free(so);
 	free(se);
+	/* several inputs, in the order given; a compressed output */
+	size_t len = 0;
+	unsigned char *obj = member_bytes(LIBZ, "crc32.o", &len);
+	char one[160], multi[160];
+	snprintf(one, sizeof(one), "%s/crc32.o", tmpdir);
+	write_bytes(one, obj, len);
+	free(obj);
+	snprintf(multi, sizeof(multi), "%s/multi.jmt.zst", tmpdir);
+	char *args3[] = {"trace", "from-elf", one, LIBZ, "-o", multi, NULL};
+	assert_int_equal(tu_run_jitmm(args3, &so, &se), 0);
+	free(so);
+	free(se);
+	r = jm_trace_open(multi, err, sizeof(err));
+	if (!r)
+		fail_msg("%s", err);
+	allocs = 0;
+	const char *order[] = {"crc32.o", "adler32.o", "crc32.o", "deflate.o"};
+	while (jm_trace_read(r, &ev) > 0)
+		if (ev.type == JM_EV_ALLOC) {
+			if (allocs < 4)
+				assert_string_equal(ev.mark, order[allocs]);
+			allocs++;
+		}
+	assert_string_equal(jm_trace_error(r), "");
+	assert_int_equal(allocs, 16);
+	assert_non_null(strstr(jm_trace_header(r)->source, "elf:crc32.o,libz.a"));
+	jm_trace_close(r);
+
 	/* a bad input: exit 2, and no output file left behind */
 	char bad[160], out2[160];
 	snprintf(bad, sizeof(bad), "%s/notelf.o", tmpdir);

@@ -169,6 +169,48 @@ static void test_round_trip(void **state)
 	jm_trace_close(r);
 }
 
+/* The writer compresses by suffix; every form reads back the same events. */
+static void test_compressed_writer(void **state)
+{
+	(void)state;
+	const char *suffix[] = {"", ".zst", ".xz"};
+	char lines[3][9][512];
+	size_t n;
+	const struct jm_event *ev = sample_events(&n);
+	for (int k = 0; k < 3; k++) {
+		char path[128], err[600];
+		snprintf(path, sizeof(path), "%s/w.jmt%s", tmpdir, suffix[k]);
+		struct jm_trace_header h = {.page_size = 4096};
+		snprintf(h.source, sizeof(h.source), "w");
+		snprintf(h.arch, sizeof(h.arch), "x86_64");
+		snprintf(h.made_by, sizeof(h.made_by), "t");
+		struct jm_trace_writer *w = jm_trace_writer_open(path, &h, err, sizeof(err));
+		assert_non_null(w);
+		for (int rep = 0; rep < 2000; rep++) /* many compressor blocks */
+			jm_trace_write_comment(w, "padding padding padding padding padding");
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(jm_trace_write(w, &ev[i]), 0);
+		assert_int_equal(jm_trace_writer_close(w, err, sizeof(err)), 0);
+		FILE *f = fopen(path, "rb");
+		unsigned char magic[4] = {0};
+		assert_true(fread(magic, 1, 4, f) == 4);
+		fclose(f);
+		assert_int_equal(magic[0], k == 0 ? 'j' : k == 1 ? 0x28 : 0xFD);
+		struct jm_trace_reader *r = jm_trace_open(path, err, sizeof(err));
+		if (!r)
+			fail_msg("%s", err);
+		struct jm_event got;
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(jm_trace_read(r, &got), 1);
+			jm_trace_format(&got, lines[k][i], sizeof(lines[k][i]));
+			if (k)
+				assert_string_equal(lines[k][i], lines[0][i]);
+		}
+		assert_int_equal(jm_trace_read(r, &got), 0);
+		jm_trace_close(r);
+	}
+}
+
 /* Each malformed input: the error must be "PATH:LINE: ..." containing what. */
 static const struct bad {
 	const char *text;
@@ -527,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits_and_binary),
 		cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_compressed_writer),
 		cmocka_unit_test(test_bounded_memory),
 		cmocka_unit_test(test_cli_validate),
 	};

@@ -1,21 +1,148 @@
 /* The trace writer: the header, then one line per event, in the format
  * trace_reader.c parses (docs/trace-format.md). Output goes to a temporary
  * file renamed into place on success, so a failed run leaves no partial
- * trace. */
+ * trace. OUT ending in .zst or .xz is written compressed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <lzma.h>
+#include <zstd.h>
 
 #include "../allocators/os.h"
 #include "../reports/atomic_write.h"
 #include "trace.h"
 
+/* Compressed output (OUT ending in .zst or .xz): the event lines go to a
+ * FILE made with fopencookie whose writes feed the compressor, which
+ * writes to the temporary file. */
+struct compressor {
+	FILE *out;
+	int xz;
+	ZSTD_CStream *z;
+	lzma_stream lz;
+	int failed;
+	uint8_t buf[64 * 1024];
+};
+
 struct jm_trace_writer {
 	struct jm_atomic_file af;
 	FILE *f;
 	int to_stdout;
+	struct compressor *c;
 };
+
+static int drain_xz(struct compressor *c, lzma_action act)
+{
+	for (;;) {
+		c->lz.next_out = c->buf;
+		c->lz.avail_out = sizeof(c->buf);
+		lzma_ret r = lzma_code(&c->lz, act);
+		size_t n = sizeof(c->buf) - c->lz.avail_out;
+		if (n && fwrite(c->buf, 1, n, c->out) != n)
+			return -1;
+		if (r == LZMA_STREAM_END)
+			return 0;
+		if (r != LZMA_OK)
+			return -1;
+		if (act == LZMA_RUN && c->lz.avail_in == 0)
+			return 0;
+	}
+}
+
+static ssize_t cookie_write(void *cookie, const char *data, size_t len)
+{
+	struct compressor *c = cookie;
+	if (c->xz) {
+		c->lz.next_in = (const uint8_t *)data;
+		c->lz.avail_in = len;
+		if (drain_xz(c, LZMA_RUN) < 0)
+			goto fail;
+		return (ssize_t)len;
+	}
+	ZSTD_inBuffer in = {data, len, 0};
+	while (in.pos < in.size) {
+		ZSTD_outBuffer out = {c->buf, sizeof(c->buf), 0};
+		size_t r = ZSTD_compressStream2(c->z, &out, &in, ZSTD_e_continue);
+		if (ZSTD_isError(r) || fwrite(c->buf, 1, out.pos, c->out) != out.pos)
+			goto fail;
+	}
+	return (ssize_t)len;
+fail:
+	c->failed = 1;
+	return -1;
+}
+
+/* end the compressed stream; 0 or -1 */
+static int compressor_finish(struct compressor *c)
+{
+	if (c->failed)
+		return -1;
+	if (c->xz)
+		return drain_xz(c, LZMA_FINISH);
+	size_t r;
+	do {
+		ZSTD_inBuffer in = {NULL, 0, 0};
+		ZSTD_outBuffer out = {c->buf, sizeof(c->buf), 0};
+		r = ZSTD_compressStream2(c->z, &out, &in, ZSTD_e_end);
+		if (ZSTD_isError(r) || fwrite(c->buf, 1, out.pos, c->out) != out.pos)
+			return -1;
+	} while (r != 0);
+	return 0;
+}
+
+static void compressor_free(struct compressor *c)
+{
+	if (!c)
+		return;
+	if (c->xz)
+		lzma_end(&c->lz);
+	else
+		ZSTD_freeCStream(c->z);
+	free(c);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static FILE *compressed_file(struct jm_trace_writer *w, int xz, char *err, size_t errlen)
+{
+	struct compressor *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->out = w->af.f;
+	c->xz = xz;
+	if (xz) {
+		lzma_stream init = LZMA_STREAM_INIT;
+		c->lz = init;
+		if (lzma_easy_encoder(&c->lz, 3, LZMA_CHECK_CRC64) != LZMA_OK) {
+			free(c);
+			snprintf(err, errlen, "cannot start the xz encoder");
+			return NULL;
+		}
+	} else if (!(c->z = ZSTD_createCStream()) ||
+		   ZSTD_isError(ZSTD_CCtx_setParameter(c->z, ZSTD_c_compressionLevel, 3))) {
+		ZSTD_freeCStream(c->z);
+		free(c);
+		snprintf(err, errlen, "cannot start the zstd encoder");
+		return NULL;
+	}
+	cookie_io_functions_t io = {.write = cookie_write};
+	FILE *f = fopencookie(c, "w", io);
+	if (!f) {
+		compressor_free(c);
+		snprintf(err, errlen, "fopencookie failed");
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOFBF, 64 * 1024);
+	w->c = c;
+	return f;
+}
 
 
 const char *jm_prot_text(int prot, char buf[4])
@@ -114,6 +241,14 @@ struct jm_trace_writer *jm_trace_writer_open(const char *path,
 			return NULL;
 		}
 		w->f = w->af.f;
+		if (ends_with(path, ".zst") || ends_with(path, ".xz")) {
+			w->f = compressed_file(w, ends_with(path, ".xz"), err, errlen);
+			if (!w->f) {
+				jm_atomic_abort(&w->af);
+				free(w);
+				return NULL;
+			}
+		}
 	}
 	fprintf(w->f, "%s %d\n", JM_TRACE_MAGIC, JM_TRACE_VERSION);
 	fprintf(w->f, "source %s\n", h->source);
@@ -152,6 +287,17 @@ int jm_trace_writer_close(struct jm_trace_writer *w, char *err, size_t errlen)
 			rc = -1;
 		}
 	} else {
+		if (w->c) {
+			/* flush the lines into the compressor, then end its stream */
+			if (fclose(w->f) != 0 || compressor_finish(w->c) < 0) {
+				snprintf(err, errlen, "%s: compression or write error", w->af.path);
+				compressor_free(w->c);
+				jm_atomic_abort(&w->af);
+				free(w);
+				return -1;
+			}
+			compressor_free(w->c);
+		}
 		rc = jm_atomic_commit(&w->af, err, errlen);
 	}
 	free(w);
@@ -162,6 +308,10 @@ void jm_trace_writer_abort(struct jm_trace_writer *w)
 {
 	if (!w)
 		return;
+	if (w->c) {
+		fclose(w->f);
+		compressor_free(w->c);
+	}
 	if (!w->to_stdout)
 		jm_atomic_abort(&w->af);
 	free(w);
