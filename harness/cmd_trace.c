@@ -180,13 +180,13 @@ static int trace_stats(const char *path, int quiet_ok)
 		printf("  format     %s %u, sizes %s, page size %llu, arch %s\n", JM_TRACE_MAGIC,
 		       h->version, h->sizes, (unsigned long long)h->page_size, h->arch);
 		printf("  source     %s\n  made by    %s\n", h->source, h->made_by);
-		printf("events %llu lines: alloc %llu, finalize %llu, free %llu, trim %llu, "
-		       "mark %llu, sys %llu; %llu with a time, threads %llu\n",
+		printf("events (%llu lines): alloc %llu, finalize %llu, free %llu, trim %llu, "
+		       "mark %llu, sys %llu; %llu with a time, largest tid %llu\n",
 		       (unsigned long long)jm_trace_lineno(r),
 		       (unsigned long long)by_type[0], (unsigned long long)by_type[1],
 		       (unsigned long long)by_type[2], (unsigned long long)by_type[3],
 		       (unsigned long long)by_type[4], (unsigned long long)by_type[5],
-		       (unsigned long long)with_t, (unsigned long long)max_tid + (max_tid || by_type[0]));
+		       (unsigned long long)with_t, (unsigned long long)max_tid);
 		printf("graphs %llu in %llu dylib(s); peak live %llu, live at end %llu\n",
 		       (unsigned long long)graphs, (unsigned long long)dylib_max + (graphs > 0),
 		       (unsigned long long)jm_trace_peak_live(r),
