@@ -19,6 +19,7 @@ extern const struct jm_command jm_commands[];
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_justify(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /* "jitmm: " + message on stderr; returns JM_EXIT_USAGE */
 int jm_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

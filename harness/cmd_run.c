@@ -44,18 +44,27 @@ static void run_usage(FILE *f)
 		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
 		"      --inject SPEC      fail the Nth call of a syscall: SYSCALL:ERRNO@N\n"
 		"                         (e.g. mmap:ENOMEM@3); repeatable\n"
+		"  -t, --threads N        replay N independent streams of each workload\n"
+		"                         concurrently against one backend instance (each\n"
+		"                         stream its own seed: seed+i); thread-safe backends only\n"
+		"      --replay MODE      model (default): graph events drive the backend;\n"
+		"                         literal: a trace's raw sys events are replayed as\n"
+		"                         recorded (mmap/mprotect/munmap/madvise), graphs skipped\n"
 		"  -q, --quiet            no progress on stderr\n\n"
 		"examples:\n"
 		"  jitmm run --out out\n"
 		"  jitmm run --backend single-pool --workload llvm-500 --json x.json\n"
 		"  jitmm run -b single-pool:granularity=1G,inprocess -w page-pairs:graphs=2000 -r 5\n"
-		"  jitmm run -b all -w synthetic:graphs=1000,free=cycles,cycles=10 --execute\n\n"
+		"  jitmm run -b all -w synthetic:graphs=1000,free=cycles,cycles=10 --execute\n"
+		"  jitmm run -b all -w trace:workloads/traces/zlib.jmt\n"
+		"  jitmm run -b single-pool,inprocess -w churn --threads 8\n"
+		"  jitmm run -b null -w trace:rec.jmt --replay literal --json lit.json\n\n"
 		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
 		"130 interrupted (finished runs are still written).\n");
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
-       OPT_INJECT, OPT_MAX_SAMPLES };
+       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -84,6 +93,8 @@ int cmd_run(int argc, char **argv)
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
 		{"inject", required_argument, 0, OPT_INJECT},
 		{"max-samples", required_argument, 0, OPT_MAX_SAMPLES},
+		{"threads", required_argument, 0, 't'},
+		{"replay", required_argument, 0, OPT_REPLAY},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
@@ -98,7 +109,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "b:w:r:p:o:j:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:w:r:p:o:j:s:t:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (strlen(backend_text) + strlen(optarg) + 2 > sizeof(backend_text))
@@ -127,6 +138,19 @@ int cmd_run(int argc, char **argv)
 				return jm_usage_error("run: --seed: '%s' is not a positive integer", optarg);
 			break;
 		case 'q': quiet = 1; break;
+		case 't': {
+			uint64_t n;
+			if (jm_parse_u64(optarg, &n) < 0 || n < 1 || n > 256)
+				return jm_usage_error("run: --threads: '%s' is not a count in [1, 256]", optarg);
+			base.threads = (unsigned)n;
+			break;
+		}
+		case OPT_REPLAY:
+			if (!strcmp(optarg, "literal"))
+				base.replay_literal = 1;
+			else if (strcmp(optarg, "model"))
+				return jm_usage_error("run: --replay: '%s' is not model or literal", optarg);
+			break;
 		case 'h': run_usage(stdout); return JM_EXIT_OK;
 		case OPT_BASELINE: baseline = optarg; break;
 		case OPT_VERIFY: base.verify = 1; break;
@@ -161,6 +185,16 @@ int cmd_run(int argc, char **argv)
 					      backends, MAX_BACKENDS, err, sizeof(err));
 	if (nbackends < 0)
 		return jm_usage_error("run: --backend: %s", err);
+	if (base.threads > 1) {
+		if (base.replay_literal)
+			return jm_usage_error("run: --replay literal replays one stream: drop --threads");
+		for (int i = 0; i < nbackends; i++)
+			if (!(backends[i].ops->caps & JM_CAP_THREAD_SAFE))
+				return jm_usage_error("run: --threads %u: backend %s is not thread-safe "
+						      "(JM_CAP_THREAD_SAFE); choose thread-safe backends "
+						      "('jitmm list backends' shows them)",
+						      base.threads, backends[i].ops->name);
+	}
 	if (!nworkloads)
 		nworkloads = jm_split_specs("llvm-500,page-pairs", workloads, MAX_WORKLOADS);
 	/* open each workload once here so that a bad spec is a usage error
@@ -171,6 +205,21 @@ int cmd_run(int argc, char **argv)
 		if (jm_workload_open(workloads[i], seed, &w, err, sizeof(err)) < 0)
 			return jm_usage_error("run: --workload: %s", err);
 		wl_graphs[i] = w.graphs;
+		if (!strcmp(w.ops->kind, "trace")) {
+			/* a malformed line is an input error (exit 2) before any
+			 * run starts, not a failed run: one streaming pass */
+			struct jm_event ev;
+			int rc;
+			uint64_t graphs = 0;
+			while ((rc = jm_workload_next(&w, &ev)) > 0)
+				graphs += ev.type == JM_EV_ALLOC;
+			if (rc < 0) {
+				jm_usage_error("run: --workload: %s", w.err);
+				jm_workload_close(&w);
+				return JM_EXIT_USAGE;
+			}
+			wl_graphs[i] = graphs;
+		}
 		jm_workload_close(&w);
 	}
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
@@ -205,6 +254,8 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(config, "verify", json_object_new_boolean(base.verify));
 	json_object_object_add(config, "execute", json_object_new_boolean(base.execute));
 	json_object_object_add(config, "trim_at_end", json_object_new_boolean(base.trim_at_end));
+	json_object_object_add(config, "threads", json_object_new_int((int)(base.threads ? base.threads : 1)));
+	json_object_object_add(config, "replay", json_object_new_string(base.replay_literal ? "literal" : "model"));
 	json_object_object_add(config, "timeout_s", json_object_new_int64((int64_t)timeout));
 	json_object *inj = json_object_new_array();
 	for (int i = 0; i < base.ninject; i++) {

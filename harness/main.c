@@ -11,6 +11,7 @@ const struct jm_command jm_commands[] = {
 	{"run", cmd_run, "run backends through workloads and write results and a report"},
 	{"list", cmd_list, "list backends, workloads or probes"},
 	{"justify", cmd_justify, "baseline vs candidate backend: a Markdown table for a pull request"},
+	{"trace", cmd_trace, "trace files: stats, validate, from-elf (real objects)"},
 	{NULL, NULL, NULL},
 };
 
@@ -69,6 +70,8 @@ static void usage(FILE *f)
 		"\nexamples:\n"
 		"   jitmm run                              every backend on the default workloads\n"
 		"   jitmm run --backend single-pool,per-prot --workload llvm-500 --json x.json\n"
+		"   jitmm trace from-elf /usr/lib/x86_64-linux-gnu/libz.a -o z.jmt\n"
+		"   jitmm run --workload trace:z.jmt --backend all\n"
 		"   jitmm list backends\n\n"
 		"'jitmm <command> --help' describes a command. Exit codes: 0 ok, 1 a run\n"
 		"failed or a check/regression failed, 2 usage or input error.\n");
