@@ -11,6 +11,7 @@
 #include "../probes/probe.h"
 #include "../reports/atomic_write.h"
 #include "../reports/markdown.h"
+#include "../reports/report_dir.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
 #include "cli.h"
@@ -27,14 +28,15 @@ static void run_usage(FILE *f)
 		"usage: jitmm run [options]\n\n"
 		"Runs every (backend, workload, repetition) in its own child process and\n"
 		"prints the comparison table on stdout (Markdown). With --out, writes\n"
-		"DIR/results.json and DIR/report.md; with --json, writes the results there.\n\n"
+		"DIR/results.json, DIR/report.md, DIR/report.html and DIR/plots/ (gnuplot);\n"
+		"with --json, writes the results there.\n\n"
 		"  -b, --backend LIST     backends, comma separated, each NAME[:key=value,...];\n"
 		"                         'all' = every backend (default: all)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
 		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
 		"  -r, --repeat N         repetitions of each run (default 1)\n"
 		"  -p, --probe NAME       auto|procfs|... (default auto)\n"
-		"  -o, --out DIR          write DIR/results.json and DIR/report.md\n"
+		"  -o, --out DIR          write DIR/results.json, report.md, report.html, plots/\n"
 		"  -j, --json FILE        write the results JSON to FILE\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"      --baseline NAME    backend the ratios are relative to (default single-pool)\n"
@@ -261,21 +263,16 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "jitmm: %s\n", err);
 			rc = JM_EXIT_USAGE;
 		}
-		snprintf(path, sizeof(path), "%s/report.md", out_dir);
-		struct jm_atomic_file af;
-		if (jm_atomic_open(&af, path, err, sizeof(err)) == 0) {
-			jm_report_markdown(root, baseline, af.f);
-			if (jm_atomic_commit(&af, err, sizeof(err)) < 0)
-				rc = JM_EXIT_USAGE;
-		} else {
+		if (rc == 0 && jm_report_write_dir(root, out_dir, baseline, NULL, err,
+						   sizeof(err)) < 0) {
+			fprintf(stderr, "jitmm: %s\n", err);
 			rc = JM_EXIT_USAGE;
 		}
-		if (rc)
-			fprintf(stderr, "jitmm: %s\n", err);
 	}
 	jm_report_tables(root, baseline, stdout);
 	if (out_dir && !quiet)
-		fprintf(stderr, "jitmm: wrote %s/results.json and %s/report.md\n", out_dir, out_dir);
+		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
+			out_dir);
 	json_object_put(root);
 	if (interrupted)
 		return JM_EXIT_INTERRUPTED;

@@ -10,6 +10,7 @@
 const struct jm_command jm_commands[] = {
 	{"run", cmd_run, "run backends through workloads and write results and a report"},
 	{"list", cmd_list, "list backends, workloads or probes"},
+	{"report", cmd_report, "regenerate report.md, report.html and plots from results.json"},
 	{NULL, NULL, NULL},
 };
 
