@@ -10,6 +10,8 @@
 const struct jm_command jm_commands[] = {
 	{"run", cmd_run, "run backends through workloads and write results and a report"},
 	{"list", cmd_list, "list backends, workloads or probes"},
+	{"compare", cmd_compare, "compare two results files; exit 1 on regression with --fail-on-regression"},
+	{"export", cmd_export, "results.json as Bencher (bmf), github-action-benchmark (gab) or LNT JSON"},
 	{"report", cmd_report, "regenerate report.md, report.html and plots from results.json"},
 	{NULL, NULL, NULL},
 };
