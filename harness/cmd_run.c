@@ -11,6 +11,7 @@
 #include "../probes/probe.h"
 #include "../reports/atomic_write.h"
 #include "../reports/markdown.h"
+#include "../reports/merge.h"
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
@@ -46,6 +47,9 @@ static void run_usage(FILE *f)
 		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
 		"      --inject SPEC      fail the Nth call of a syscall: SYSCALL:ERRNO@N\n"
 		"                         (e.g. mmap:ENOMEM@3); repeatable\n"
+		"      --shard I/N        run only matrix cells k with k %% N == I-1 (1-based I),\n"
+		"                         for spreading a matrix over machines; join the\n"
+		"                         pieces with 'jitmm merge'\n"
 		"  -q, --quiet            no progress on stderr\n\n"
 		"examples:\n"
 		"  jitmm run --out out\n"
@@ -57,7 +61,7 @@ static void run_usage(FILE *f)
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
-       OPT_INJECT, OPT_MAX_SAMPLES };
+       OPT_INJECT, OPT_MAX_SAMPLES, OPT_SHARD };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -86,6 +90,7 @@ int cmd_run(int argc, char **argv)
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
 		{"inject", required_argument, 0, OPT_INJECT},
 		{"max-samples", required_argument, 0, OPT_MAX_SAMPLES},
+		{"shard", required_argument, 0, OPT_SHARD},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
@@ -95,6 +100,8 @@ int cmd_run(int argc, char **argv)
 	uint64_t repeat = 1, seed = 0, timeout = 600, max_samples = 0;
 	const char *probe_name = "auto", *out_dir = NULL, *json_path = NULL;
 	const char *baseline = "single-pool";
+	const char *shard_text = NULL;
+	unsigned shard_i = 0, shard_n = 0;
 	struct jm_run_spec base = {0};
 	char err[512];
 
@@ -141,6 +148,11 @@ int cmd_run(int argc, char **argv)
 		case OPT_MAX_SAMPLES:
 			if (jm_parse_u64(optarg, &max_samples) < 0 || max_samples < 2 || max_samples > 100000)
 				return jm_usage_error("run: --max-samples: '%s' is not in [2, 100000]", optarg);
+			break;
+		case OPT_SHARD:
+			if (jm_shard_parse(optarg, &shard_i, &shard_n) < 0)
+				return jm_usage_error("run: --shard: '%s' is not I/N with 1 <= I <= N", optarg);
+			shard_text = optarg;
 			break;
 		case OPT_INJECT:
 			if (base.ninject >= JM_MAX_INJECT)
@@ -217,13 +229,22 @@ int cmd_run(int argc, char **argv)
 		json_object_array_add(inj, json_object_new_string(s));
 	}
 	json_object_object_add(config, "inject", inj);
+	json_object_object_add(config, "max_samples", json_object_new_int64((int64_t)max_samples));
+	if (shard_text)
+		json_object_object_add(config, "shard", json_object_new_string(shard_text));
 	json_object *root = jm_results_new(jm_context_json(), config);
 
-	unsigned total = (unsigned)(nbackends * nworkloads * (int)repeat), idx = 0;
+	unsigned long cells = (unsigned long)nbackends * (unsigned long)nworkloads * repeat, cell = 0;
+	unsigned total = 0, idx = 0;
+	for (unsigned long k = 0; k < cells; k++)
+		total += (unsigned)jm_shard_has(k, shard_i, shard_n);
 	int any_failed = 0;
 	for (int w = 0; w < nworkloads && !progress_interrupted(); w++)
 		for (int b = 0; b < nbackends && !progress_interrupted(); b++)
 			for (uint64_t r = 0; r < repeat && !progress_interrupted(); r++) {
+				unsigned long k = cell++;
+				if (!jm_shard_has(k, shard_i, shard_n))
+					continue;
 				struct jm_run_spec spec = base;
 				spec.backend = backends[b];
 				snprintf(spec.workload, sizeof(spec.workload), "%.319s", workloads[w]);
@@ -235,6 +256,8 @@ int cmd_run(int argc, char **argv)
 						   workloads[w], wl_graphs[w]);
 				json_object *run = jm_run_one(&spec, &probe);
 				progress_run_end();
+				/* the cell's place in the matrix, so merge restores run order */
+				json_object_object_add(run, "matrix_index", json_object_new_int64((int64_t)k));
 				const char *st = jm_json_str(run, "status", "failed");
 				if (strcmp(st, "ok")) {
 					any_failed = 1;

@@ -12,6 +12,7 @@ const struct jm_command jm_commands[] = {
 	{"list", cmd_list, "list backends, workloads or probes"},
 	{"compare", cmd_compare, "compare two results files; exit 1 on regression with --fail-on-regression"},
 	{"export", cmd_export, "results.json as Bencher (bmf), github-action-benchmark (gab) or LNT JSON"},
+	{"merge", cmd_merge, "join the results of sharded runs (--shard I/N) into one file"},
 	{"report", cmd_report, "regenerate report.md, report.html and plots from results.json"},
 	{NULL, NULL, NULL},
 };
