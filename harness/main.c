@@ -13,6 +13,7 @@ const struct jm_command jm_commands[] = {
 	{"compare", cmd_compare, "compare two results files; exit 1 on regression with --fail-on-regression"},
 	{"export", cmd_export, "results.json as Bencher (bmf), github-action-benchmark (gab) or LNT JSON"},
 	{"merge", cmd_merge, "join the results of sharded runs (--shard I/N) into one file"},
+	{"sweep", cmd_sweep, "run one backend over the values of one option and recommend a value"},
 	{"report", cmd_report, "regenerate report.md, report.html and plots from results.json"},
 	{NULL, NULL, NULL},
 };

@@ -43,15 +43,20 @@ void jm_gp_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void jm_plot_title(FILE *f, json_object *root, const char *what)
+void jm_plot_title_string(FILE *f, json_object *root, const char *what)
 {
 	char t[512];
 	snprintf(t, sizeof(t), "%s\nhost %s, kernel %s (%s)", what,
 		 jm_json_str(root, "context.hostname", "?"),
 		 jm_json_str(root, "context.kernel", "?"),
 		 jm_json_str(root, "context.arch", "?"));
-	fputs("set title ", f);
 	jm_gp_string(f, t);
+}
+
+void jm_plot_title(FILE *f, json_object *root, const char *what)
+{
+	fputs("set title ", f);
+	jm_plot_title_string(f, root, what);
 	fputs(" font ',14'\n", f);
 }
 

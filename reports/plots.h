@@ -38,6 +38,8 @@ int jm_plot_render(const char *dir, const char *name, const char *dat,
 /* Helpers for building plot scripts. */
 void jm_gp_string(FILE *f, const char *s); /* "..." with escapes */
 void jm_plot_title(FILE *f, json_object *root, const char *what);
+/* the same title (with host and kernel) as a quoted gnuplot string */
+void jm_plot_title_string(FILE *f, json_object *root, const char *what);
 void jm_plot_slug(const char *in, char *out, size_t len);
 void jm_plot_add(struct jm_plot_list *l, const char *name, const char *title,
 		 const char *caption);
