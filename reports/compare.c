@@ -263,7 +263,9 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 		if (!find(na, key)) {
 			if (!res->only_base++)
 				fprintf(out, "\nOnly in BASE (not compared):\n");
-			fprintf(out, "- %s on %s\n", jm_json_str(b, "backend", "?"),
+			char ot[256];
+			options_text(b, ot, sizeof(ot));
+			fprintf(out, "- %s%s%s on %s\n", jm_json_str(b, "backend", "?"), *ot ? ":" : "", ot,
 				jm_json_str(b, "workload_spec", "?"));
 		}
 	}
@@ -273,7 +275,9 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 		if (!find(ba, key)) {
 			if (!res->only_new++)
 				fprintf(out, "\nOnly in NEW (not compared):\n");
-			fprintf(out, "- %s on %s\n", jm_json_str(n, "backend", "?"),
+			char ot[256];
+			options_text(n, ot, sizeof(ot));
+			fprintf(out, "- %s%s%s on %s\n", jm_json_str(n, "backend", "?"), *ot ? ":" : "", ot,
 				jm_json_str(n, "workload_spec", "?"));
 		}
 	}
