@@ -574,7 +574,7 @@ static void test_shard_merge_equals_unsharded(void **state)
 	snprintf(all, sizeof(all), "%s/all.json", d);
 	run_to(full, NULL, "2");
 	for (int i = 0; i < 3; i++) {
-		char sh[8];
+		char sh[32];
 		snprintf(s[i], sizeof(s[i]), "%s/s%d.json", d, i + 1);
 		snprintf(sh, sizeof(sh), "%d/3", i + 1);
 		run_to(s[i], sh, "2");
