@@ -23,6 +23,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_justify(int argc, char **argv);
 
 /* "jitmm: " + message on stderr; returns JM_EXIT_USAGE */
 int jm_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -15,6 +15,7 @@ const struct jm_command jm_commands[] = {
 	{"merge", cmd_merge, "join the results of sharded runs (--shard I/N) into one file"},
 	{"sweep", cmd_sweep, "run one backend over the values of one option and recommend a value"},
 	{"report", cmd_report, "regenerate report.md, report.html and plots from results.json"},
+	{"justify", cmd_justify, "baseline vs candidate backend: a Markdown table for a pull request"},
 	{NULL, NULL, NULL},
 };
 

@@ -9,7 +9,8 @@
 
 void jm_ratio_text(double base, double cand, char *buf, size_t len)
 {
-	if (base == cand)
+	/* within 5% either way is noise for a headline ratio (as main's) */
+	if (base == cand || (base > 0 && cand > 0 && cand / base < 1.05 && base / cand < 1.05))
 		snprintf(buf, len, "same");
 	else if (cand <= 0)
 		snprintf(buf, len, "%s", base > 0 ? "none added" : "same");

@@ -332,7 +332,9 @@ static void test_ratio_text(void **state)
 	jm_ratio_text(100, 250, b, sizeof(b));
 	assert_string_equal(b, "2.5x more");
 	jm_ratio_text(1217, 1216, b, sizeof(b));
-	assert_string_equal(b, "1.001x fewer");
+	assert_string_equal(b, "same");
+	jm_ratio_text(100, 91, b, sizeof(b));
+	assert_string_equal(b, "1.099x fewer");
 	jm_ratio_text(10, 0, b, sizeof(b));
 	assert_string_equal(b, "none added");
 	jm_ratio_text(10, 10, b, sizeof(b));

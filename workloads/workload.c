@@ -122,8 +122,12 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 	size_t len = (size_t)snprintf(w->spec, sizeof(w->spec), "synthetic:");
 	int first = 1;
 	for (int i = 0; i < o.n; i++) {
-		if (!strcmp(o.text[i], d.text[i]) && strcmp(o.defs[i].name, "graphs") &&
-		    strcmp(o.defs[i].name, "seed"))
+		const char *k = o.defs[i].name;
+		int shape = jm_opt_u64(&o, "sizes") == 1 &&
+			    (!strcmp(k, "rx") || !strcmp(k, "ro") || !strcmp(k, "rw") ||
+			     !strcmp(k, "zf") || !strcmp(k, "align"));
+		if (!strcmp(o.text[i], d.text[i]) && strcmp(k, "graphs") &&
+		    strcmp(k, "seed") && !shape)
 			continue;
 		len += (size_t)snprintf(w->spec + len, sizeof(w->spec) - len,
 					"%s%s=%s", first ? "" : ",", o.defs[i].name, o.text[i]);
