@@ -622,10 +622,29 @@ static int plot_faults(json_object *root, struct wl_group *g, int wi, const char
 	return rc;
 }
 
+int jm_gnuplot_available(void)
+{
+	const char *path = getenv("PATH");
+	char dir[4096];
+	while (path && *path) {
+		size_t l = strcspn(path, ":");
+		snprintf(dir, sizeof(dir), "%.*s/gnuplot", (int)l, l ? path : ".");
+		if (access(dir, X_OK) == 0)
+			return 1;
+		path += l + (path[l] == ':');
+	}
+	return 0;
+}
+
 int jm_plots_report(json_object *root, const char *baseline, const char *plotdir,
 		    struct jm_plot_list *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
+	/* without gnuplot the tables are still worth writing */
+	if (!jm_gnuplot_available()) {
+		add_note(out, "No plots: gnuplot is not installed (scripts/install-deps installs gnuplot-nox).");
+		return 0;
+	}
 	if (jm_mkdirs(plotdir, err, errlen) < 0)
 		return -1;
 	static struct wl_group g[16];

@@ -23,6 +23,9 @@ struct jm_plot_list {
 	int nnotes;
 };
 
+/* gnuplot on PATH? */
+int jm_gnuplot_available(void);
+
 /* The report's plots for every workload in root: VMAs vs graphs, bars
  * normalised to the baseline, RSS/VA over the run, faults by class. */
 int jm_plots_report(json_object *root, const char *baseline, const char *plotdir,

@@ -327,6 +327,8 @@ int jm_sweep_plots(void *ctx, json_object *root, const char *plotdir,
 		   struct jm_plot_list *plots, char *err, size_t errlen)
 {
 	(void)ctx;
+	if (!jm_gnuplot_available())
+		return 0; /* jm_plots_report has noted it */
 	const char *param = jm_json_str(root, "config.sweep.param", "?");
 	static struct wl w[16];
 	int nw = by_workload(root, w, 16);

@@ -323,6 +323,34 @@ static void test_report_bad_input(void **state)
 	free(d);
 }
 
+/* Without gnuplot the tables are still written, with a note saying why
+ * there are no plots. */
+static void test_report_without_gnuplot(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), p[4300];
+	char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", "/nonexistent", 1);
+	char *args[] = {"report", FIXTURE, "-o", d, NULL};
+	int rc = tu_run_jitmm(args, NULL, NULL);
+	setenv("PATH", saved, 1);
+	free(saved);
+	assert_int_equal(rc, 0);
+	snprintf(p, sizeof(p), "%s/report.md", d);
+	char *md = slurp(p);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "No plots: gnuplot is not installed"));
+	assert_non_null(strstr(md, "| single-pool | ok |"));
+	free(md);
+	snprintf(p, sizeof(p), "%s/report.html", d);
+	char *html = slurp(p);
+	assert_non_null(html);
+	check_html_balance(html);
+	free(html);
+	rmrf(d);
+	free(d);
+}
+
 static void test_ratio_text(void **state)
 {
 	(void)state;
@@ -786,6 +814,7 @@ int main(void)
 		cmocka_unit_test(test_plots_are_images_and_scripts_run),
 		cmocka_unit_test(test_faults_by_class_plot),
 		cmocka_unit_test(test_report_bad_input),
+		cmocka_unit_test(test_report_without_gnuplot),
 		cmocka_unit_test(test_report_in_headless_chromium),
 		cmocka_unit_test(test_ratio_text),
 		cmocka_unit_test(test_export_bmf),
