@@ -74,7 +74,9 @@ static void usage(FILE *f)
 		"\nexamples:\n"
 		"   jitmm run                              every backend on the default workloads\n"
 		"   jitmm run --backend single-pool,per-prot --workload llvm-500 --json x.json\n"
-		"   jitmm list backends\n\n"
+		"   jitmm list backends\n"
+		"   jitmm compare base/results.json new/results.json --fail-on-regression\n"
+		"   jitmm sweep -b codemodel -P block_bits=16..26 -w llvm-500 --out sweep\n\n"
 		"'jitmm <command> --help' describes a command. Exit codes: 0 ok, 1 a run\n"
 		"failed or a check/regression failed, 2 usage or input error.\n");
 }
