@@ -269,9 +269,9 @@ int cmd_sweep(int argc, char **argv)
 	if (out_dir && !rc) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/results.json", out_dir);
-		struct jm_report_extra extra = {sr.markdown, sr.html, jm_sweep_plots, NULL};
+		/* the report adds the sweep section itself (config.sweep) */
 		if (jm_results_write(root, path, err, sizeof(err)) < 0 ||
-		    jm_report_write_dir(root, out_dir, bs[0].ops->name, &extra, err, sizeof(err)) < 0)
+		    jm_report_write_dir(root, out_dir, bs[0].ops->name, NULL, err, sizeof(err)) < 0)
 			rc = jm_usage_error("sweep: %s", err);
 		else if (!quiet)
 			fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",

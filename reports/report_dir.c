@@ -7,9 +7,30 @@
 #include "atomic_write.h"
 #include "html.h"
 #include "markdown.h"
+#include "results.h"
+#include "sweep.h"
+
+static int write_dir(json_object *root, const char *dir, const char *baseline,
+		     const struct jm_report_extra *extra, char *err, size_t errlen);
 
 int jm_report_write_dir(json_object *root, const char *dir, const char *baseline,
 			const struct jm_report_extra *extra, char *err, size_t errlen)
+{
+	/* a sweep's results carry their own section and plot, also when the
+	 * report is regenerated (`jitmm report`) or the file was merged */
+	if (!extra && jm_json_path(root, "config.sweep")) {
+		struct jm_sweep_report sr = {0};
+		jm_sweep_sections(root, &sr);
+		struct jm_report_extra sx = {sr.markdown, sr.html, jm_sweep_plots, NULL};
+		int rc = write_dir(root, dir, baseline, &sx, err, errlen);
+		jm_sweep_report_free(&sr);
+		return rc;
+	}
+	return write_dir(root, dir, baseline, extra, err, errlen);
+}
+
+static int write_dir(json_object *root, const char *dir, const char *baseline,
+		     const struct jm_report_extra *extra, char *err, size_t errlen)
 {
 	char plotdir[4096], path[4096];
 	if (jm_mkdirs(dir, err, errlen) < 0)

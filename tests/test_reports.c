@@ -765,6 +765,17 @@ static void test_sweep_end_to_end(void **state)
 	free(html);
 	free(out);
 	free(err);
+	/* `jitmm report` on the sweep's results keeps the sweep section */
+	char in[4300], d2[4000];
+	snprintf(in, sizeof(in), "%s/results.json", d);
+	snprintf(d2, sizeof(d2), "%s/again", d);
+	char *again[] = {"report", in, "-o", d2, NULL};
+	assert_int_equal(tu_run_jitmm(again, NULL, NULL), 0);
+	snprintf(p, sizeof(p), "%s/report.md", d2);
+	md = slurp(p);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "**Recommendation for llvm-500:** granularity="));
+	free(md);
 	/* an option the backend does not have is a usage error */
 	char *bad[] = {"sweep", "-b", "single-pool", "-P", "nosuch=1..2", NULL};
 	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
