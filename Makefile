@@ -31,7 +31,9 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-# Optional parts (eBPF probe, ...) add sources, flags and rules here.
+# Optional parts (eBPF probe, ...) add sources, flags and rules here; a rule
+# in them must not become the default goal.
+.DEFAULT_GOAL := all
 -include $(wildcard mk/*.mk)
 
 .PHONY: all run test bench clean deps FORCE

@@ -11,6 +11,8 @@
 #include "../probes/probe.h"
 #include "../reports/atomic_write.h"
 #include "../reports/markdown.h"
+#include "../reports/merge.h"
+#include "../reports/report_dir.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
 #include "cli.h"
@@ -27,14 +29,15 @@ static void run_usage(FILE *f)
 		"usage: jitmm run [options]\n\n"
 		"Runs every (backend, workload, repetition) in its own child process and\n"
 		"prints the comparison table on stdout (Markdown). With --out, writes\n"
-		"DIR/results.json and DIR/report.md; with --json, writes the results there.\n\n"
+		"DIR/results.json, DIR/report.md, DIR/report.html and DIR/plots/ (gnuplot);\n"
+		"with --json, writes the results there.\n\n"
 		"  -b, --backend LIST     backends, comma separated, each NAME[:key=value,...];\n"
 		"                         'all' = every backend (default: all)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
 		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
 		"  -r, --repeat N         repetitions of each run (default 1)\n"
 		"  -p, --probe NAME       auto|procfs|... (default auto)\n"
-		"  -o, --out DIR          write DIR/results.json and DIR/report.md\n"
+		"  -o, --out DIR          write DIR/results.json, report.md, report.html, plots/\n"
 		"  -j, --json FILE        write the results JSON to FILE\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"      --baseline NAME    backend the ratios are relative to (default single-pool)\n"
@@ -50,6 +53,9 @@ static void run_usage(FILE *f)
 		"      --replay MODE      model (default): graph events drive the backend;\n"
 		"                         literal: a trace's raw sys events are replayed as\n"
 		"                         recorded (mmap/mprotect/munmap/madvise), graphs skipped\n"
+		"      --shard I/N        run only matrix cells k with k %% N == I-1 (1-based I),\n"
+		"                         for spreading a matrix over machines; join the\n"
+		"                         pieces with 'jitmm merge'\n"
 		"  -q, --quiet            no progress on stderr\n\n"
 		"examples:\n"
 		"  jitmm run --out out\n"
@@ -64,7 +70,7 @@ static void run_usage(FILE *f)
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
-       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY };
+       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -95,6 +101,7 @@ int cmd_run(int argc, char **argv)
 		{"max-samples", required_argument, 0, OPT_MAX_SAMPLES},
 		{"threads", required_argument, 0, 't'},
 		{"replay", required_argument, 0, OPT_REPLAY},
+		{"shard", required_argument, 0, OPT_SHARD},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
@@ -104,6 +111,8 @@ int cmd_run(int argc, char **argv)
 	uint64_t repeat = 1, seed = 0, timeout = 600, max_samples = 0;
 	const char *probe_name = "auto", *out_dir = NULL, *json_path = NULL;
 	const char *baseline = "single-pool";
+	const char *shard_text = NULL;
+	unsigned shard_i = 0, shard_n = 0;
 	struct jm_run_spec base = {0};
 	char err[512];
 
@@ -163,6 +172,11 @@ int cmd_run(int argc, char **argv)
 		case OPT_MAX_SAMPLES:
 			if (jm_parse_u64(optarg, &max_samples) < 0 || max_samples < 2 || max_samples > 100000)
 				return jm_usage_error("run: --max-samples: '%s' is not in [2, 100000]", optarg);
+			break;
+		case OPT_SHARD:
+			if (jm_shard_parse(optarg, &shard_i, &shard_n) < 0)
+				return jm_usage_error("run: --shard: '%s' is not I/N with 1 <= I <= N", optarg);
+			shard_text = optarg;
 			break;
 		case OPT_INJECT:
 			if (base.ninject >= JM_MAX_INJECT)
@@ -266,13 +280,22 @@ int cmd_run(int argc, char **argv)
 		json_object_array_add(inj, json_object_new_string(s));
 	}
 	json_object_object_add(config, "inject", inj);
+	json_object_object_add(config, "max_samples", json_object_new_int64((int64_t)max_samples));
+	if (shard_text)
+		json_object_object_add(config, "shard", json_object_new_string(shard_text));
 	json_object *root = jm_results_new(jm_context_json(), config);
 
-	unsigned total = (unsigned)(nbackends * nworkloads * (int)repeat), idx = 0;
+	unsigned long cells = (unsigned long)nbackends * (unsigned long)nworkloads * repeat, cell = 0;
+	unsigned total = 0, idx = 0;
+	for (unsigned long k = 0; k < cells; k++)
+		total += (unsigned)jm_shard_has(k, shard_i, shard_n);
 	int any_failed = 0;
 	for (int w = 0; w < nworkloads && !progress_interrupted(); w++)
 		for (int b = 0; b < nbackends && !progress_interrupted(); b++)
 			for (uint64_t r = 0; r < repeat && !progress_interrupted(); r++) {
+				unsigned long k = cell++;
+				if (!jm_shard_has(k, shard_i, shard_n))
+					continue;
 				struct jm_run_spec spec = base;
 				spec.backend = backends[b];
 				snprintf(spec.workload, sizeof(spec.workload), "%.319s", workloads[w]);
@@ -284,6 +307,8 @@ int cmd_run(int argc, char **argv)
 						   workloads[w], wl_graphs[w]);
 				json_object *run = jm_run_one(&spec, &probe);
 				progress_run_end();
+				/* the cell's place in the matrix, so merge restores run order */
+				json_object_object_add(run, "matrix_index", json_object_new_int64((int64_t)k));
 				const char *st = jm_json_str(run, "status", "failed");
 				if (strcmp(st, "ok")) {
 					any_failed = 1;
@@ -312,21 +337,16 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "jitmm: %s\n", err);
 			rc = JM_EXIT_USAGE;
 		}
-		snprintf(path, sizeof(path), "%s/report.md", out_dir);
-		struct jm_atomic_file af;
-		if (jm_atomic_open(&af, path, err, sizeof(err)) == 0) {
-			jm_report_markdown(root, baseline, af.f);
-			if (jm_atomic_commit(&af, err, sizeof(err)) < 0)
-				rc = JM_EXIT_USAGE;
-		} else {
+		if (rc == 0 && jm_report_write_dir(root, out_dir, baseline, NULL, err,
+						   sizeof(err)) < 0) {
+			fprintf(stderr, "jitmm: %s\n", err);
 			rc = JM_EXIT_USAGE;
 		}
-		if (rc)
-			fprintf(stderr, "jitmm: %s\n", err);
 	}
 	jm_report_tables(root, baseline, stdout);
 	if (out_dir && !quiet)
-		fprintf(stderr, "jitmm: wrote %s/results.json and %s/report.md\n", out_dir, out_dir);
+		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
+			out_dir);
 	json_object_put(root);
 	if (interrupted)
 		return JM_EXIT_INTERRUPTED;
