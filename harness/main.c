@@ -77,7 +77,6 @@ static void usage(FILE *f)
 		"   jitmm run --backend single-pool,per-prot --workload llvm-500 --json x.json\n"
 		"   jitmm trace from-elf /usr/lib/x86_64-linux-gnu/libz.a -o z.jmt\n"
 		"   jitmm run --workload trace:z.jmt --backend all\n"
-		"   jitmm list backends\n\n"
 		"   jitmm list backends\n"
 		"   jitmm compare base/results.json new/results.json --fail-on-regression\n"
 		"   jitmm sweep -b codemodel -P block_bits=16..26 -w llvm-500 --out sweep\n\n"
