@@ -243,6 +243,19 @@ static void test_cli_threads(void **state)
 	free(out);
 	free(err);
 
+	/* 'all' with --threads runs the thread-safe backends only */
+	char *all[] = {"run", "-q", "-b", "all", "-w", "churn:graphs=100", "--threads", "2",
+		       "--execute", NULL};
+	rc = tu_run_jitmm(all, &out, &err);
+	if (rc != 0)
+		fail_msg("-b all --threads 2: rc %d: %s", rc, err);
+	assert_non_null(strstr(err, "skipping backends that are not thread-safe: "
+				    "julia-blocks, null"));
+	assert_non_null(strstr(out, "| codemodel | ok"));
+	assert_null(strstr(out, "| julia-blocks"));
+	free(out);
+	free(err);
+
 	/* Julia's legacy manager is not thread-safe (global finalize) */
 	char *jb[] = {"run", "-q", "-b", "julia-blocks", "-w", "churn", "--threads", "2",
 		      NULL};
