@@ -202,6 +202,26 @@ int cmd_run(int argc, char **argv)
 	if (base.threads > 1) {
 		if (base.replay_literal)
 			return jm_usage_error("run: --replay literal replays one stream: drop --threads");
+		/* 'all' with --threads: the thread-safe backends; named ones are
+		 * refused below */
+		if (!backend_text[0] || !strcmp(backend_text, "all")) {
+			int kept = 0;
+			char skipped[512] = "";
+			for (int i = 0; i < nbackends; i++) {
+				if (backends[i].ops->caps & JM_CAP_THREAD_SAFE) {
+					backends[kept++] = backends[i];
+					continue;
+				}
+				strncat(skipped, skipped[0] ? ", " : "",
+					sizeof(skipped) - strlen(skipped) - 1);
+				strncat(skipped, backends[i].ops->name,
+					sizeof(skipped) - strlen(skipped) - 1);
+			}
+			if (skipped[0])
+				fprintf(stderr, "jitmm: run: --threads %u: skipping backends that "
+					"are not thread-safe: %s\n", base.threads, skipped);
+			nbackends = kept;
+		}
 		for (int i = 0; i < nbackends; i++)
 			if (!(backends[i].ops->caps & JM_CAP_THREAD_SAFE))
 				return jm_usage_error("run: --threads %u: backend %s is not thread-safe "

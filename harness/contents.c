@@ -127,7 +127,8 @@ int jm_contents_check_backend(struct jm_backend *b, const struct jm_alloc *a,
 {
 	if (!b || !b->ops->read_exec)
 		return jm_contents_check(a, execute, err, errlen);
-	static uint8_t buf[64 << 10];
+	/* per thread: --threads N verifies from N threads at once */
+	static _Thread_local uint8_t buf[64 << 10];
 	for (uint32_t i = 0; i < a->nseg; i++) {
 		const struct jm_segment_alloc *s = &a->seg[i];
 		if (!s->exec)
