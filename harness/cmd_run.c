@@ -13,6 +13,7 @@
 #include "../reports/markdown.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
+#include "arch.h"
 #include "cli.h"
 #include "context.h"
 #include "progress.h"
@@ -39,7 +40,10 @@ static void run_usage(FILE *f)
 		"  -s, --seed N           override every workload's seed\n"
 		"      --baseline NAME    backend the ratios are relative to (default single-pool)\n"
 		"      --verify           read every segment back after finalize\n"
-		"      --execute          also call every graph's code after finalize\n"
+		"      --execute          also call every graph's code after finalize (linked\n"
+		"                         code: RIP-relative loads, calls into earlier graphs)\n"
+		"      --code-model M     small (32-bit PC-relative relocations, default) or\n"
+		"                         large (64-bit absolute addresses: no data/call reach limit)\n"
 		"      --trim-at-end      trim after the last event and report what it freed\n"
 		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
 		"      --inject SPEC      fail the Nth call of a syscall: SYSCALL:ERRNO@N\n"
@@ -55,7 +59,7 @@ static void run_usage(FILE *f)
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
-       OPT_INJECT, OPT_MAX_SAMPLES };
+       OPT_INJECT, OPT_MAX_SAMPLES, OPT_CODE_MODEL };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -84,6 +88,7 @@ int cmd_run(int argc, char **argv)
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
 		{"inject", required_argument, 0, OPT_INJECT},
 		{"max-samples", required_argument, 0, OPT_MAX_SAMPLES},
+		{"code-model", required_argument, 0, OPT_CODE_MODEL},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
@@ -132,6 +137,13 @@ int cmd_run(int argc, char **argv)
 		case OPT_VERIFY: base.verify = 1; break;
 		case OPT_EXECUTE: base.execute = 1; break;
 		case OPT_TRIM: base.trim_at_end = 1; break;
+		case OPT_CODE_MODEL: {
+			enum jm_code_model cm;
+			if (jm_code_model_parse(optarg, &cm) < 0)
+				return jm_usage_error("run: --code-model: '%s' is not small or large", optarg);
+			base.code_model = (int)cm;
+			break;
+		}
 		case OPT_TIMEOUT:
 			if (jm_parse_u64(optarg, &timeout) < 0 || timeout > 86400 * 7)
 				return jm_usage_error("run: --timeout: '%s' is not seconds", optarg);
@@ -205,6 +217,8 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(config, "verify", json_object_new_boolean(base.verify));
 	json_object_object_add(config, "execute", json_object_new_boolean(base.execute));
 	json_object_object_add(config, "trim_at_end", json_object_new_boolean(base.trim_at_end));
+	json_object_object_add(config, "code_model", json_object_new_string(
+		jm_code_model_name((enum jm_code_model)base.code_model)));
 	json_object_object_add(config, "timeout_s", json_object_new_int64((int64_t)timeout));
 	json_object *inj = json_object_new_array();
 	for (int i = 0; i < base.ninject; i++) {

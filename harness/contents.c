@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch.h"
+#include "reloc.h"
 
 uint32_t jm_contents_value(uint64_t id)
 {
@@ -15,21 +15,68 @@ static uint8_t data_byte(uint64_t id, enum jm_prot_class cls)
 	return (uint8_t)((id * 131 + (unsigned)cls * 17) | 1);
 }
 
-void jm_contents_write(const struct jm_alloc *a)
+static uint32_t data_word(uint64_t id, enum jm_prot_class cls)
 {
+	return jm_contents_value(id) * 3u + (unsigned)cls * 0x01010101u;
+}
+
+uint32_t jm_contents_data_word(const struct jm_alloc *a, uint32_t seg)
+{
+	const struct jm_segment_alloc *s = &a->seg[seg];
+	if (s->content >= 4)
+		return data_word(a->id, s->cls);
+	/* shorter content: its pattern bytes, then the zero-fill */
+	uint8_t b[4] = {0, 0, 0, 0};
+	for (uint64_t i = 0; i < s->content; i++)
+		b[i] = data_byte(a->id, s->cls);
+	uint32_t v;
+	memcpy(&v, b, 4);
+	return v;
+}
+
+/* The byte ranges of content the linker writes: all of it, or for sparse
+ * graphs the first and the last page. */
+static int content_ranges(const struct jm_alloc *a, const struct jm_segment_alloc *s,
+			  uint64_t r[2][2])
+{
+	const uint64_t page = 4096;
+	if (!(a->link.flags & JM_GRAPH_SPARSE) || s->content <= 2 * page) {
+		r[0][0] = 0, r[0][1] = s->content;
+		return 1;
+	}
+	r[0][0] = 0, r[0][1] = page;
+	r[1][0] = s->content - page, r[1][1] = s->content;
+	return 2;
+}
+
+void jm_contents_write_linked(struct jm_linker *L, struct jm_alloc *a)
+{
+	int code = jm_link_code_segment(a);
 	for (uint32_t i = 0; i < a->nseg; i++) {
 		const struct jm_segment_alloc *s = &a->seg[i];
 		if (!s->write || !s->content)
 			continue;
 		uint8_t *p = s->write;
-		if (s->cls == JM_RX) {
-			size_t n = jm_arch_emit_return_imm(p, s->content,
-							   jm_contents_value(a->id));
-			memset(p + n, jm_arch_trap_byte(), s->content - n);
-		} else {
-			memset(p, data_byte(a->id, s->cls), s->content);
+		uint64_t r[2][2];
+		int nr = content_ranges(a, s, r);
+		uint8_t fill = s->cls == JM_RX ? jm_arch_trap_byte()
+					       : data_byte(a->id, s->cls);
+		for (int k = 0; k < nr; k++)
+			memset(p + r[k][0], fill, r[k][1] - r[k][0]);
+		if (s->cls != JM_RX && s->content >= 4) {
+			uint32_t w = data_word(a->id, s->cls);
+			memcpy(p, &w, 4);
+		} else if (s->cls == JM_RX && (int)i != code) {
+			jm_arch_emit_return_imm(p, s->content, jm_contents_value(a->id));
 		}
 	}
+	/* the code last: it is linked against the data's final addresses */
+	jm_link_write_code(L, a);
+}
+
+void jm_contents_write(struct jm_alloc *a)
+{
+	jm_contents_write_linked(NULL, a);
 }
 
 static int check_range(const uint8_t *p, uint64_t len, uint8_t want,
@@ -50,55 +97,58 @@ static int check_range(const uint8_t *p, uint64_t len, uint8_t want,
 	return 0;
 }
 
-int jm_contents_check(const struct jm_alloc *a, int execute, char *err,
-		      size_t errlen)
+int jm_contents_check_linked(const struct jm_linker *L, const struct jm_alloc *a,
+			     int execute, char *err, size_t errlen)
 {
+	enum jm_code_model cm = L ? L->cm : JM_CM_SMALL;
+	int code = jm_link_code_segment(a);
 	for (uint32_t i = 0; i < a->nseg; i++) {
 		const struct jm_segment_alloc *s = &a->seg[i];
 		if (!s->exec)
 			continue;
 		const uint8_t *p = s->exec;
-		uint64_t bad;
-		uint64_t code = 0;
+		uint64_t bad, head = 0;
+		uint8_t want = data_byte(a->id, s->cls);
 		if (s->cls == JM_RX && s->content) {
-			uint8_t buf[16];
-			size_t n = jm_arch_emit_return_imm(buf, s->content < 16 ? s->content : 16,
-							   jm_contents_value(a->id));
+			uint8_t buf[128];
+			size_t n = (int)i == code
+				? jm_link_expected_code(a, cm, buf, sizeof(buf))
+				: jm_arch_emit_return_imm(buf, s->content < 16 ? s->content : 16,
+							  jm_contents_value(a->id));
 			if (memcmp(p, buf, n)) {
 				snprintf(err, errlen,
 					 "graph %llu: code of segment %u does not read back",
 					 (unsigned long long)a->id, i);
 				return -1;
 			}
-			code = n;
-			if (check_range(p + n, s->content - n, jm_arch_trap_byte(), &bad) < 0) {
+			head = n;
+			want = jm_arch_trap_byte();
+		} else if (s->content >= 4) {
+			uint32_t w;
+			memcpy(&w, p, 4);
+			if (w != jm_contents_data_word(a, i)) {
 				snprintf(err, errlen,
-					 "graph %llu: segment %u byte %llu does not read back",
-					 (unsigned long long)a->id, i,
-					 (unsigned long long)(bad + n));
+					 "graph %llu: %s segment %u word 0 is %#x, expected %#x",
+					 (unsigned long long)a->id, jm_class_name(s->cls), i,
+					 w, jm_contents_data_word(a, i));
 				return -1;
 			}
-			if (execute && n) {
-				uint32_t (*fn)(void);
-				void *addr = (void *)(uintptr_t)s->exec;
-				memcpy(&fn, &addr, sizeof(fn));
-				uint32_t got = fn();
-				if (got != jm_contents_value(a->id)) {
-					snprintf(err, errlen,
-						 "graph %llu: code returned %#x, expected %#x",
-						 (unsigned long long)a->id, got,
-						 jm_contents_value(a->id));
-					return -1;
-				}
-			}
-		} else if (check_range(p, s->content, data_byte(a->id, s->cls), &bad) < 0) {
-			snprintf(err, errlen,
-				 "graph %llu: %s segment %u byte %llu does not read back",
-				 (unsigned long long)a->id, jm_class_name(s->cls), i,
-				 (unsigned long long)bad);
-			return -1;
+			head = 4;
 		}
-		(void)code;
+		uint64_t r[2][2];
+		int nr = content_ranges(a, s, r);
+		for (int k = 0; k < nr; k++) {
+			uint64_t lo = r[k][0] > head ? r[k][0] : head;
+			if (lo >= r[k][1])
+				continue;
+			if (check_range(p + lo, r[k][1] - lo, want, &bad) < 0) {
+				snprintf(err, errlen,
+					 "graph %llu: %s segment %u byte %llu does not read back",
+					 (unsigned long long)a->id, jm_class_name(s->cls), i,
+					 (unsigned long long)(bad + lo));
+				return -1;
+			}
+		}
 		if (check_range(p + s->content, s->size - s->content, 0, &bad) < 0) {
 			snprintf(err, errlen,
 				 "graph %llu: zero-fill of segment %u is not zero at byte %llu",
@@ -106,6 +156,28 @@ int jm_contents_check(const struct jm_alloc *a, int execute, char *err,
 				 (unsigned long long)(bad + s->content));
 			return -1;
 		}
+		if (execute && s->cls == JM_RX && s->content && (int)i != code &&
+		    head) {
+			uint32_t (*fn)(void);
+			void *addr = (void *)(uintptr_t)s->exec;
+			memcpy(&fn, &addr, sizeof(fn));
+			uint32_t got = fn();
+			if (got != jm_contents_value(a->id)) {
+				snprintf(err, errlen,
+					 "graph %llu: code returned %#x, expected %#x",
+					 (unsigned long long)a->id, got,
+					 jm_contents_value(a->id));
+				return -1;
+			}
+		}
 	}
+	if (execute && code >= 0)
+		return jm_link_execute(a, cm, err, errlen);
 	return 0;
+}
+
+int jm_contents_check(const struct jm_alloc *a, int execute, char *err,
+		      size_t errlen)
+{
+	return jm_contents_check_linked(NULL, a, execute, err, errlen);
 }

@@ -16,7 +16,9 @@
 
 #include "../probes/procfs_sample.h"
 #include "../workloads/workload.h"
+#include "../harness/context.h"
 #include "contents.h"
+#include "reloc.h"
 #include "latency.h"
 #include "live_table.h"
 #include "runner.h"
@@ -41,6 +43,7 @@ struct measure {
 	uint64_t bytes_requested, bytes_live_requested;
 	uint64_t vmas_peak;
 	uint64_t trim_units, trim_bytes;
+	struct jm_linker linker;
 	json_object *marks;
 	json_object *error;
 	char msg[512];
@@ -103,6 +106,13 @@ static void fail(struct measure *m, const char *op, const struct jm_event *ev)
 		json_object_object_add(e, "graph_id", json_object_new_int64((int64_t)ev->id));
 	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)m->graphs));
 	json_object_object_add(e, "vmas_at_failure", json_object_new_int64(vmas));
+	long limit = jm_max_map_count();
+	json_object_object_add(e, "vm_max_map_count", json_object_new_int64(limit));
+	/* mprotect splitting one VMA needs up to two more: within that of the
+	 * limit, ENOMEM means the map count, not a lack of memory */
+	if (m->backend.err_errno == ENOMEM && limit > 0 && vmas >= limit - 2)
+		json_object_object_add(e, "cause", json_object_new_string(
+			"the process reached vm.max_map_count VMAs"));
 	m->error = e;
 }
 
@@ -131,7 +141,8 @@ static int do_event(struct measure *m, const struct jm_event *ev)
 		}
 		jm_latency_record(&m->lat_alloc, now_ns() - t);
 		a->id = ev->id;
-		jm_contents_write(a);
+		a->link.flags = ev->req.flags;
+		jm_contents_write_linked(&m->linker, a);
 		uint64_t bytes = jm_graph_bytes(&ev->req);
 		m->bytes_requested += bytes;
 		m->bytes_live_requested += bytes;
@@ -160,11 +171,13 @@ static int do_event(struct measure *m, const struct jm_event *ev)
 		/* null's heap memory is not executable: read it back only */
 		int exec = m->spec->execute && !(b->ops->caps & JM_CAP_NO_PROTECT);
 		if ((m->spec->verify || m->spec->execute) &&
-		    jm_contents_check(a, exec, m->msg, sizeof(m->msg)) < 0) {
+		    jm_contents_check_linked(&m->linker, a, exec, m->msg,
+					     sizeof(m->msg)) < 0) {
 			b->err[0] = 0;
-			fail(m, "verify", ev);
+			fail(m, exec ? "execute" : "verify", ev);
 			return -1;
 		}
+		jm_link_finalized(&m->linker, a);
 		return 0;
 	}
 	case JM_EV_FREE: {
@@ -181,6 +194,7 @@ static int do_event(struct measure *m, const struct jm_event *ev)
 		if (!m->freeing && m->nsamples + 1 < m->max_samples)
 			take_sample(m); /* the peak is just before a drop */
 		m->freeing = 1;
+		jm_link_forget(&m->linker, ev->id);
 		t = now_ns();
 		if (b->ops->deallocate(b, a) < 0) {
 			fail(m, "deallocate", ev);
@@ -265,6 +279,65 @@ static json_object *series_json(const struct measure *m)
 
 #define ADD(obj, key, v) json_object_object_add(obj, key, json_object_new_int64((int64_t)(v)))
 
+static json_object *reach_list(const struct jm_reach_failure *f, int n)
+{
+	json_object *a = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		char text[300];
+		jm_reach_failure_text(&f[i], text, sizeof(text));
+		json_object *o = json_object_new_object();
+		ADD(o, "graph_id", f[i].graph);
+		json_object_object_add(o, "relocation", json_object_new_string(f[i].reloc));
+		json_object_object_add(o, "kind", json_object_new_string(
+			f[i].kind == JM_RELOC_CALL ? "call" : "data"));
+		ADD(o, "distance", f[i].distance);
+		ADD(o, "min", f[i].min);
+		ADD(o, "max", f[i].max);
+		json_object_object_add(o, "message", json_object_new_string(text));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* What the harness's own linking saw (reloc.h; docs/relocations.md). */
+static void add_reloc_metrics(json_object *mt, const struct jm_linker *L)
+{
+	const struct jm_link_stats *st = &L->st;
+	ADD(mt, "reloc_reach_failures", st->reach_failures);
+	ADD(mt, "reach_failures_aarch64", st->reach_failures_other);
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "code_model", json_object_new_string(jm_code_model_name(L->cm)));
+	json_object_object_add(r, "arch", json_object_new_string(jm_reach_host()->arch));
+	json_object_object_add(r, "other_arch", json_object_new_string(jm_reach_other()->arch));
+	ADD(r, "graphs_linked", st->graphs[JM_LINK_LINKED]);
+	ADD(r, "graphs_plain", st->graphs[JM_LINK_PLAIN]);
+	ADD(r, "graphs_sentinel", st->graphs[JM_LINK_SENTINEL]);
+	ADD(r, "data_relocations", st->relocs[JM_RELOC_DATA]);
+	ADD(r, "call_relocations", st->relocs[JM_RELOC_CALL]);
+	ADD(r, "max_data_distance", st->max_distance[JM_RELOC_DATA]);
+	ADD(r, "max_call_distance", st->max_distance[JM_RELOC_CALL]);
+	json_object_object_add(r, "first_failures", reach_list(st->first, st->nfirst));
+	json_object_object_add(r, "first_failures_other",
+			       reach_list(st->first_other, st->nfirst_other));
+	json_object_object_add(mt, "relocations", r);
+}
+
+/* vma_headroom: graphs of this run's average shape that still fit before
+ * vm.max_map_count, at the VMAs per live graph this run added. null when
+ * the run added no VMAs per graph (the bound is elsewhere). */
+static void add_headroom(json_object *mt, long before, long after, uint64_t live)
+{
+	long limit = jm_max_map_count();
+	double per = live && after > before ? (double)(after - before) / (double)live : 0;
+	json_object_object_add(mt, "vmas_per_graph", json_object_new_double(per));
+	if (limit <= 0 || per <= 0) {
+		json_object_object_add(mt, "vma_headroom", NULL);
+		return;
+	}
+	double room = (double)(limit - after) / per;
+	ADD(mt, "vma_headroom", room > 0 ? (int64_t)room : 0);
+}
+
 json_object *jm_measure(const struct jm_run_spec *spec,
 			const struct jm_measure_hooks *hooks)
 {
@@ -283,6 +356,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	m->max_samples = spec->max_samples ? spec->max_samples : 400;
 	m->samples = calloc(m->max_samples, sizeof(*m->samples));
 	m->next_sample_at = 1;
+	jm_linker_init(&m->linker, (enum jm_code_model)spec->code_model);
 	if (jm_workload_open(spec->workload, spec->seed, &m->wl, err, sizeof(err)) < 0) {
 		json_object_object_add(run, "status", json_object_new_string("failed"));
 		json_object *e = json_object_new_object();
@@ -410,6 +484,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			? st.bytes_mapped - m->bytes_live_requested : 0);
 	ADD(mt, "reservations", st.reservations);
 	ADD(mt, "reach_failures", st.reach_failures);
+	add_reloc_metrics(mt, &m->linker);
+	add_headroom(mt, vmas_before, vmas_after, m->graphs - m->frees);
 	ADD(mt, "trim_units_released", m->trim_units);
 	ADD(mt, "trim_bytes_released", m->trim_bytes);
 	ADD(mt, "wall_ns", wall);
