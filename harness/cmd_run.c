@@ -255,6 +255,12 @@ int cmd_run(int argc, char **argv)
 							backends[b].ops->name, workloads[w], st,
 							jm_json_str(run, "error.message", "?"));
 				}
+				double leaked = 0;
+				if (!quiet && jm_json_num(run, "metrics.vmas_leaked", &leaked) == 0 &&
+				    leaked > 0)
+					fprintf(stderr, "jitmm: %s on %s: %.0f mappings left after "
+						"the backend was destroyed (leak)\n",
+						backends[b].ops->name, workloads[w], leaked);
 				jm_results_add_run(root, run);
 			}
 	if (probe.ops->close)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../workloads/workload.h"
 #include "progress.h"
 
 /* Child -> parent frames: one type byte, a 32-bit length, the payload.
@@ -333,10 +334,20 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 	char wname[64];
 	snprintf(wname, sizeof(wname), "%.*s", (int)strcspn(wl, ":"), wl);
 	json_object_object_add(out, "workload", json_object_new_string(wname));
-	if (json_object_object_get_ex(run, "workload_spec", &wspec))
+	if (json_object_object_get_ex(run, "workload_spec", &wspec)) {
 		json_object_object_add(out, "workload_spec", json_object_get(wspec));
-	else
-		json_object_object_add(out, "workload_spec", json_object_new_string(wl));
+	} else {
+		/* the child died before reporting: resolve the spec here so the
+		 * run groups with its repetitions and peers */
+		struct jm_workload w;
+		char werr[256];
+		if (jm_workload_open(wl, spec->seed, &w, werr, sizeof(werr)) == 0) {
+			json_object_object_add(out, "workload_spec", json_object_new_string(w.spec));
+			jm_workload_close(&w);
+		} else {
+			json_object_object_add(out, "workload_spec", json_object_new_string(wl));
+		}
+	}
 	json_object_object_add(out, "repetition", json_object_new_int((int)spec->repetition));
 	json_object_object_foreach(run, key, val) {
 		if (!strcmp(key, "workload_spec"))

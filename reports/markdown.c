@@ -195,6 +195,7 @@ void jm_report_markdown(json_object *root, const char *baseline, FILE *out)
 	fprintf(out, "## Results per workload\n\n");
 	jm_report_tables(root, baseline, out);
 	failures(root, out);
+	jm_report_diagnostics(root, out);
 	fprintf(out, "\nColumns: VMAs added = VMAs after the workload minus before "
 		     "(the backend's mappings still live); VMAs peak = the highest VMA "
 		     "count of the process during the run; syscalls are counted by the "

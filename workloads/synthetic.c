@@ -33,6 +33,9 @@ const struct jm_option_def jm_synthetic_options[] = {
 	{"cycles", JM_OPT_UINT, "32", NULL, "cycles: number of load/drop cycles", 1, 1000000},
 	{"trim", JM_OPT_BOOL, "on", NULL, "cycles: trim after each drop", 0, 0},
 	{"dylibs", JM_OPT_UINT, "1", NULL, "graphs go round-robin to this many JITDylibs", 1, 65536},
+	{"touch", JM_OPT_ENUM, "full", "full|ends",
+	 "full: the linker writes all content; ends: only the first and last page "
+	 "of each segment (address space without RSS)", 0, 0},
 	{0},
 };
 
@@ -41,7 +44,7 @@ enum { FREE_NEVER, FREE_FRACTION, FREE_CYCLES };
 struct synth {
 	struct jm_rng rng;
 	uint64_t graphs, made;
-	int real, stubs, policy, trim;
+	int real, stubs, policy, trim, sparse;
 	double scale, fraction;
 	uint64_t rx, ro, rw, zf, align, dylibs;
 	uint64_t cycles, per_cycle;
@@ -98,6 +101,7 @@ static void make_graph(struct synth *s, uint64_t id, struct jm_graph_req *req)
 	if (rx)
 		req->seg[n++] = (struct jm_segment_req){JM_RX, JM_STANDARD, rx, 0, (uint32_t)align};
 	req->nseg = n;
+	req->flags = s->sparse ? JM_GRAPH_SPARSE : 0;
 	jm_graph_normalize(req);
 }
 
@@ -217,6 +221,7 @@ int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
 	s->cycles = jm_opt_u64(o, "cycles");
 	s->trim = (int)jm_opt_u64(o, "trim");
 	s->dylibs = jm_opt_u64(o, "dylibs");
+	s->sparse = jm_opt_u64(o, "touch") == 1;
 	if (!jm_is_pow2(s->align)) {
 		snprintf(err, errlen, "option align: %llu is not a power of two",
 			 (unsigned long long)s->align);
