@@ -45,8 +45,16 @@ struct measure {
 	uint64_t vmas_peak;
 	uint64_t trim_units, trim_bytes;
 	struct jm_linker linker;
+	long max_map_count;
+	struct failure {
+		int failed, has_graph, err;
+		const char *sys;
+		char op[16];
+		char message[512];
+		uint64_t event_index, graph_id, graphs_done;
+		long vmas;
+	} failure;
 	json_object *marks;
-	json_object *error;
 	char msg[512];
 };
 
@@ -87,34 +95,50 @@ static void maybe_sample(struct measure *m)
 	m->next_sample_at = next > m->next_sample_at ? next : m->next_sample_at + 1;
 }
 
+/* Record a failure. Nothing is allocated here: at vm.max_map_count even
+ * malloc may be unable to map memory (ASan's allocator always maps), so the
+ * error object is built after teardown (error_json). */
 static void fail(struct measure *m, const char *op, const struct jm_event *ev)
 {
-	long vmas = jm_vma_count(0);
+	struct failure *f = &m->failure;
+	f->failed = 1;
+	f->vmas = jm_vma_count(0);
+	snprintf(f->op, sizeof(f->op), "%s", op);
+	snprintf(f->message, sizeof(f->message), "%s",
+		 m->backend.err[0] ? m->backend.err : m->msg);
+	f->sys = m->backend.err_sys;
+	f->err = m->backend.err_errno;
+	f->event_index = m->events;
+	f->has_graph = ev != NULL;
+	f->graph_id = ev ? ev->id : 0;
+	f->graphs_done = m->graphs;
+}
+
+static json_object *error_json(const struct measure *m)
+{
+	const struct failure *f = &m->failure;
 	json_object *e = json_object_new_object();
-	json_object_object_add(e, "op", json_object_new_string(op));
-	json_object_object_add(e, "message", json_object_new_string(
-		m->backend.err[0] ? m->backend.err : m->msg));
-	if (m->backend.err_sys)
-		json_object_object_add(e, "syscall",
-				       json_object_new_string(m->backend.err_sys));
-	if (m->backend.err_errno) {
-		json_object_object_add(e, "errno", json_object_new_int(m->backend.err_errno));
+	json_object_object_add(e, "op", json_object_new_string(f->op));
+	json_object_object_add(e, "message", json_object_new_string(f->message));
+	if (f->sys)
+		json_object_object_add(e, "syscall", json_object_new_string(f->sys));
+	if (f->err) {
+		json_object_object_add(e, "errno", json_object_new_int(f->err));
 		json_object_object_add(e, "errno_name", json_object_new_string(
-			jm_errno_name(m->backend.err_errno)));
+			jm_errno_name(f->err)));
 	}
-	json_object_object_add(e, "event_index", json_object_new_int64((int64_t)m->events));
-	if (ev)
-		json_object_object_add(e, "graph_id", json_object_new_int64((int64_t)ev->id));
-	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)m->graphs));
-	json_object_object_add(e, "vmas_at_failure", json_object_new_int64(vmas));
-	long limit = jm_max_map_count();
-	json_object_object_add(e, "vm_max_map_count", json_object_new_int64(limit));
+	json_object_object_add(e, "event_index", json_object_new_int64((int64_t)f->event_index));
+	if (f->has_graph)
+		json_object_object_add(e, "graph_id", json_object_new_int64((int64_t)f->graph_id));
+	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)f->graphs_done));
+	json_object_object_add(e, "vmas_at_failure", json_object_new_int64(f->vmas));
+	json_object_object_add(e, "vm_max_map_count", json_object_new_int64(m->max_map_count));
 	/* mprotect splitting one VMA needs up to two more: within that of the
 	 * limit, ENOMEM means the map count, not a lack of memory */
-	if (m->backend.err_errno == ENOMEM && limit > 0 && vmas >= limit - 2)
+	if (f->err == ENOMEM && m->max_map_count > 0 && f->vmas >= m->max_map_count - 2)
 		json_object_object_add(e, "cause", json_object_new_string(
 			"the process reached vm.max_map_count VMAs"));
-	m->error = e;
+	return e;
 }
 
 static int do_event(struct measure *m, const struct jm_event *ev)
@@ -326,9 +350,9 @@ static void add_reloc_metrics(json_object *mt, const struct jm_linker *L)
 /* vma_headroom: graphs of this run's average shape that still fit before
  * vm.max_map_count, at the VMAs per live graph this run added. null when
  * the run added no VMAs per graph (the bound is elsewhere). */
-static void add_headroom(json_object *mt, long before, long after, uint64_t live)
+static void add_headroom(json_object *mt, long limit, long before, long after,
+			 uint64_t live)
 {
-	long limit = jm_max_map_count();
 	double per = live && after > before ? (double)(after - before) / (double)live : 0;
 	json_object_object_add(mt, "vmas_per_graph", json_object_new_double(per));
 	if (limit <= 0 || per <= 0) {
@@ -358,6 +382,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	m->samples = calloc(m->max_samples, sizeof(*m->samples));
 	m->next_sample_at = 1;
 	jm_linker_init(&m->linker, (enum jm_code_model)spec->code_model);
+	m->max_map_count = jm_max_map_count();
 	if (jm_workload_open(spec->workload, spec->seed, &m->wl, err, sizeof(err)) < 0) {
 		json_object_object_add(run, "status", json_object_new_string("failed"));
 		json_object *e = json_object_new_object();
@@ -425,7 +450,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 
 	/* after the window: optional trim, then teardown and the leak check */
 	json_object *trim = NULL;
-	if (m->backend_open && spec->trim_at_end && !m->error) {
+	if (m->backend_open && spec->trim_at_end && !m->failure.failed) {
 		struct jm_trim_result r = {0};
 		struct jm_backend_stats st2 = {0};
 		int rc = m->backend.ops->trim(&m->backend, &r);
@@ -450,9 +475,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	long vmas_destroyed = jm_vma_count(0);
 	long mapped_destroyed = jm_vma_count_no_heap();
 
-	json_object_object_add(run, "status", json_object_new_string(m->error ? "failed" : "ok"));
-	if (m->error)
-		json_object_object_add(run, "error", m->error);
+	json_object_object_add(run, "status", json_object_new_string(
+		m->failure.failed ? "failed" : "ok"));
+	if (m->failure.failed)
+		json_object_object_add(run, "error", error_json(m));
 	json_object *mt = json_object_new_object();
 	ADD(mt, "graphs", m->graphs);
 	ADD(mt, "events", m->events);
@@ -489,7 +515,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	ADD(mt, "reservations", st.reservations);
 	ADD(mt, "reach_failures", st.reach_failures);
 	add_reloc_metrics(mt, &m->linker);
-	add_headroom(mt, vmas_before, vmas_after, m->graphs - m->frees);
+	add_headroom(mt, m->max_map_count, vmas_before, vmas_after, m->graphs - m->frees);
 	ADD(mt, "trim_units_released", m->trim_units);
 	ADD(mt, "trim_bytes_released", m->trim_bytes);
 	ADD(mt, "wall_ns", wall);
