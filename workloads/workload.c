@@ -61,6 +61,8 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 		     char *err, size_t errlen)
 {
 	memset(w, 0, sizeof(*w));
+	if (jm_text_check(spec, "workload", err, errlen) < 0)
+		return -1;
 	char name[64];
 	const char *colon = strchr(spec, ':');
 	size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);
