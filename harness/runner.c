@@ -250,7 +250,14 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 			memmove(buf, buf + 5 + plen, len - 5 - plen);
 			len -= 5 + plen;
 		}
-		int wait_ms = -1;
+		/* a signal that arrived outside poll() (while forking, parsing)
+		 * gives no EINTR: look at the flag on every pass, and wake up
+		 * at least every 250 ms to do so */
+		if (progress_interrupted()) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		int wait_ms = 250;
 		if (deadline) {
 			uint64_t now = mono_ms();
 			if (now >= deadline) {
@@ -258,7 +265,8 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 				kill(pid, SIGKILL);
 				break;
 			}
-			wait_ms = (int)(deadline - now);
+			if (deadline - now < (uint64_t)wait_ms)
+				wait_ms = (int)(deadline - now);
 		}
 		struct pollfd pfd = {c2p[0], POLLIN, 0};
 		int pr = poll(&pfd, 1, wait_ms);

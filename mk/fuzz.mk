@@ -5,6 +5,9 @@
 #                              build-fuzz/artifacts/ and fail the make
 #   make test                  replays each corpus through the target built
 #                              without libFuzzer ($(BUILD)/tests/fuzz-replay-NAME)
+# (the Makefile includes mk/*.mk before its own "all": keep "all" the default)
+.DEFAULT_GOAL := all
+
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
