@@ -64,6 +64,7 @@ struct jm_alloc {
 		uint32_t value;     /* what the rx entry function returns */
 		uint32_t callee_value;
 		uint64_t callee;    /* exec address of the called function, 0: none */
+		uint64_t callee_id; /* the graph it belongs to */
 	} link;
 };
 

@@ -16,8 +16,8 @@
 
 #include "../probes/procfs_sample.h"
 #include "../workloads/workload.h"
-#include "../harness/context.h"
 #include "contents.h"
+#include "context.h"
 #include "leakcheck.h"
 #include "reloc.h"
 #include "latency.h"
@@ -193,6 +193,9 @@ static int do_event(struct measure *m, const struct jm_event *ev)
 		}
 		jm_latency_record(&m->lat_final, now_ns() - t);
 		m->finalizes++;
+		/* a trace may free the callee between allocate and finalize */
+		if (a->link.callee && !jm_live_find(&m->live, a->link.callee_id))
+			a->link.flags |= JM_LINK_CALLEE_GONE;
 		/* null's heap memory is not executable: read it back only */
 		int exec = m->spec->execute && !(b->ops->caps & JM_CAP_NO_PROTECT);
 		if ((m->spec->verify || m->spec->execute) &&

@@ -23,6 +23,10 @@
 
 #define JM_LINK_SENTINEL_VALUE 0xdead10ccu
 #define JM_LINK_MAX_REPORTED 4
+/* a->link.flags bit (above the JM_GRAPH_* bits): the graph's callee was
+ * freed between linking and finalize (a trace can do that), so its entry
+ * must not be called; its leaf still is. */
+#define JM_LINK_CALLEE_GONE (1u << 31)
 
 enum jm_link_state {
 	JM_LINK_NONE = 0,     /* no code segment */

@@ -175,6 +175,31 @@ static void test_call_beyond_aarch64_branch_range(void **state)
 	munmap(base, 256 * MIB);
 }
 
+/* A trace may free the callee between a graph's allocate and finalize:
+ * the entry (which would call freed memory) is then not called, the leaf
+ * still is. */
+static void test_callee_freed_before_finalize(void **state)
+{
+	(void)state;
+	char *base = reserve_va(16 * MIB);
+	struct jm_linker L;
+	jm_linker_init(&L, JM_CM_SMALL);
+	struct jm_alloc a, b;
+	place(&a, 1, base, 0, 4096, UINT64_MAX);
+	link_and_run(&L, &a);
+	place(&b, 2, base, 8 * MIB, 8 * MIB + 4096, UINT64_MAX);
+	jm_contents_write_linked(&L, &b);
+	assert_int_equal(b.link.callee_id, 1);
+	jm_link_forget(&L, 1);
+	munmap(base, 8192); /* graph 1 is gone */
+	b.link.flags |= JM_LINK_CALLEE_GONE;
+	make_exec(&b);
+	char err[256] = "";
+	assert_int_equal(jm_contents_check_linked(&L, &b, 1, err, sizeof(err)), 0);
+	assert_int_equal(L.have_callee, 0);
+	munmap(base, 16 * MIB);
+}
+
 /* Code too small for linked functions gets mov eax, imm; ret. */
 static void test_small_code_is_plain(void **state)
 {
@@ -321,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_far_data_is_a_reach_failure),
 		cmocka_unit_test(test_call_beyond_aarch64_branch_range),
 		cmocka_unit_test(test_small_code_is_plain),
+		cmocka_unit_test(test_callee_freed_before_finalize),
 		cmocka_unit_test(test_execute_every_backend),
 		cmocka_unit_test(test_reach_stress_every_backend),
 	};
