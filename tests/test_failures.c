@@ -270,6 +270,10 @@ static pid_t paused_child(pid_t parent)
  * to jitmm alone while the second of three runs hangs. */
 static void interrupt_with(int sig, int to_group)
 {
+	char probe[64];
+	snprintf(probe, sizeof(probe), "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+	if (access(probe, R_OK) != 0)
+		SKIP_BECAUSE("%s is missing (CONFIG_PROC_CHILDREN): cannot find the hanging run", probe);
 	char dir[] = "/tmp/jitmm-int-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	const char *bin = getenv("JITMM") ? getenv("JITMM") : "./jitmm";
