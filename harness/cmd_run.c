@@ -15,6 +15,7 @@
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
+#include "arch.h"
 #include "cli.h"
 #include "context.h"
 #include "progress.h"
@@ -42,7 +43,10 @@ static void run_usage(FILE *f)
 		"  -s, --seed N           override every workload's seed\n"
 		"      --baseline NAME    backend the ratios are relative to (default single-pool)\n"
 		"      --verify           read every segment back after finalize\n"
-		"      --execute          also call every graph's code after finalize\n"
+		"      --execute          also call every graph's code after finalize (linked\n"
+		"                         code: RIP-relative loads, calls into earlier graphs)\n"
+		"      --code-model M     small (32-bit PC-relative relocations, default) or\n"
+		"                         large (64-bit absolute addresses: no data/call reach limit)\n"
 		"      --trim-at-end      trim after the last event and report what it freed\n"
 		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
 		"      --inject SPEC      fail the Nth call of a syscall: SYSCALL:ERRNO@N\n"
@@ -70,7 +74,7 @@ static void run_usage(FILE *f)
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
-       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD };
+       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_CODE_MODEL };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -102,6 +106,7 @@ int cmd_run(int argc, char **argv)
 		{"threads", required_argument, 0, 't'},
 		{"replay", required_argument, 0, OPT_REPLAY},
 		{"shard", required_argument, 0, OPT_SHARD},
+		{"code-model", required_argument, 0, OPT_CODE_MODEL},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
@@ -165,6 +170,13 @@ int cmd_run(int argc, char **argv)
 		case OPT_VERIFY: base.verify = 1; break;
 		case OPT_EXECUTE: base.execute = 1; break;
 		case OPT_TRIM: base.trim_at_end = 1; break;
+		case OPT_CODE_MODEL: {
+			enum jm_code_model cm;
+			if (jm_code_model_parse(optarg, &cm) < 0)
+				return jm_usage_error("run: --code-model: '%s' is not small or large", optarg);
+			base.code_model = (int)cm;
+			break;
+		}
 		case OPT_TIMEOUT:
 			if (jm_parse_u64(optarg, &timeout) < 0 || timeout > 86400 * 7)
 				return jm_usage_error("run: --timeout: '%s' is not seconds", optarg);
@@ -290,6 +302,8 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(config, "trim_at_end", json_object_new_boolean(base.trim_at_end));
 	json_object_object_add(config, "threads", json_object_new_int((int)(base.threads ? base.threads : 1)));
 	json_object_object_add(config, "replay", json_object_new_string(base.replay_literal ? "literal" : "model"));
+	json_object_object_add(config, "code_model", json_object_new_string(
+		jm_code_model_name((enum jm_code_model)base.code_model)));
 	json_object_object_add(config, "timeout_s", json_object_new_int64((int64_t)timeout));
 	json_object *inj = json_object_new_array();
 	for (int i = 0; i < base.ninject; i++) {
@@ -337,6 +351,12 @@ int cmd_run(int argc, char **argv)
 							backends[b].ops->name, workloads[w], st,
 							jm_json_str(run, "error.message", "?"));
 				}
+				double leaked = 0;
+				if (!quiet && jm_json_num(run, "metrics.vmas_leaked", &leaked) == 0 &&
+				    leaked > 0)
+					fprintf(stderr, "jitmm: %s on %s: %.0f mappings left after "
+						"the backend was destroyed (leak)\n",
+						backends[b].ops->name, workloads[w], leaked);
 				jm_results_add_run(root, run);
 			}
 	if (probe.ops->close)

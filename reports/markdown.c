@@ -134,6 +134,7 @@ void jm_report_markdown_ex(json_object *root, const char *baseline,
 	jm_report_tables(root, baseline, out);
 	jm_report_failures(root, out);
 	jm_report_trim(root, out);
+	jm_report_diagnostics(root, out);
 	fprintf(out, "\n%s\n", jm_report_columns_text);
 	if (plots_md && *plots_md)
 		fprintf(out, "\n## Plots\n\n%s", plots_md);

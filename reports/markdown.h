@@ -22,5 +22,8 @@ void jm_report_failures(json_object *root, FILE *out);
 void jm_report_trim(json_object *root, FILE *out);
 /* The paragraph that defines the columns. */
 extern const char jm_report_columns_text[];
+/* The diagnostic sections (reports/diagnostics.c): why runs failed (the
+ * syscall, errno, VMA count), leaked mappings, relocation reach. */
+void jm_report_diagnostics(json_object *root, FILE *out);
 
 #endif
