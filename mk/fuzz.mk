@@ -15,7 +15,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wshadow \
                 -Wno-missing-field-initializers -fno-strict-aliasing \
-                -fno-omit-frame-pointer $(FUZZ_SAN) -DJITMM_GIT_SHA=\"fuzz\"
+                -fno-omit-frame-pointer $(FUZZ_SAN) -I$(BUILD)/gen
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz-replay-%)
 
@@ -33,6 +33,8 @@ $(FUZZ_BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(EXTRA_CFLAGS) $(PKG_CFLAGS) \
 		-MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/harness/context.o: $(BUILD)/gen/git_sha.h
 
 $(FUZZ_BUILD)/libjitmm.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
