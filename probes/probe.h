@@ -50,8 +50,18 @@ struct jm_probe_result {
 	uint64_t vmas_after, vmas_peak; /* mm->map_count */
 	int have_faults;
 	uint64_t faults, faults_minor, faults_major, faults_total;
+	int have_fault_split;  /* faults_minor/faults_major are set */
+	int have_fault_classes;
+	/* window faults by protection of the faulting VMA: rx, ro, rw, other */
+	uint64_t faults_by_class[4];
 	int have_events;
 	uint64_t events_recorded, events_dropped;
+	/* the measured process, and how many processes were tracked in all
+	 * (more than 1 when it forked, e.g. shm-mapper's executor: window[]
+	 * and faults then cover them all, window_main[] the measured one) */
+	pid_t tgid;
+	unsigned nprocs;
+	struct jm_probe_sys_count window_main[JM_PROBE_NSYS];
 };
 
 struct jm_probe;

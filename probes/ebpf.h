@@ -1,0 +1,18 @@
+/* Extras of the ebpf probe beyond the generic ops (probes/probe.h). */
+#ifndef JITMM_EBPF_H
+#define JITMM_EBPF_H
+
+#include <sys/types.h>
+
+#include "probe.h"
+
+/* Count another process with the current run, in its own slot (the run's
+ * syscalls and faults then include it; vmas_* stay the measured child's).
+ * Processes the measured child forks are tracked without this (the BPF
+ * program follows sched_process_fork), which covers an executor that the
+ * backend starts with fork/posix_spawn; this is for one started by other
+ * means, e.g. by the runner before attach. Call between attach and read.
+ * 0 on success, -1 if p is not an open ebpf probe or the slots are full. */
+int jm_ebpf_track_extra(struct jm_probe *p, pid_t tgid);
+
+#endif
