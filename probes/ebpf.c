@@ -51,7 +51,7 @@ struct ebpf_priv {
 	int thread_running;
 	volatile int stop;
 	struct jm_atomic_file af;
-	int file_open, file_failed;
+	int file_open;
 	unsigned run_index;
 	uint64_t recorded; /* records written for the current run */
 };
@@ -212,23 +212,38 @@ static void *consumer(void *arg)
 	return NULL;
 }
 
+int jm_ebpf_events_open(struct jm_probe *p, const char *path, char *err, size_t len)
+{
+	if (!p || !p->ops || strcmp(p->ops->name, "ebpf") || !p->priv) {
+		snprintf(err, len, "the event stream needs the ebpf probe");
+		return -1;
+	}
+	struct ebpf_priv *e = p->priv;
+	if (e->file_open)
+		return 0;
+	char aerr[300];
+	if (jm_atomic_open(&e->af, path, aerr, sizeof(aerr)) < 0) {
+		snprintf(err, len, "%s", aerr);
+		return -1;
+	}
+	static char buf[1 << 20];
+	setvbuf(e->af.f, buf, _IOFBF, sizeof(buf));
+	fprintf(e->af.f, "# jitmm events 1\n"
+		"# t_ns tgid tid syscall addr len prot flags ret map_count in_window\n");
+	e->file_open = 1;
+	p->events_path = path;
+	return 0;
+}
+
 static int events_start(struct jm_probe *p, struct ebpf_priv *e)
 {
-	char err[300];
-	if (!e->file_open && !e->file_failed) {
-		if (jm_atomic_open(&e->af, p->events_path, err, sizeof(err)) < 0) {
+	if (!e->file_open) {
+		char err[300];
+		if (jm_ebpf_events_open(p, p->events_path, err, sizeof(err)) < 0) {
 			snprintf(p->err, sizeof(p->err), "--events: %.240s", err);
-			e->file_failed = 1;
 			return -1;
 		}
-		static char buf[1 << 20];
-		setvbuf(e->af.f, buf, _IOFBF, sizeof(buf));
-		fprintf(e->af.f, "# jitmm events 1\n"
-			"# t_ns tgid tid syscall addr len prot flags ret map_count in_window\n");
-		e->file_open = 1;
 	}
-	if (!e->file_open)
-		return -1;
 	if (!e->rb) {
 		e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_event, e, NULL);
 		if (!e->rb) {
@@ -321,6 +336,7 @@ static int ebpf_attach(struct jm_probe *p, pid_t tgid)
 		return -1;
 	}
 	ctl->follow_forks = 1;
+	ctl->fault_classes = (p->flags & JM_PROBE_FAULT_CLASSES) != 0;
 	e->perf_fd[0] = perf_open(tgid, PERF_COUNT_SW_PAGE_FAULTS_MIN);
 	e->perf_fd[1] = perf_open(tgid, PERF_COUNT_SW_PAGE_FAULTS_MAJ);
 	e->attached = 1;
@@ -433,13 +449,16 @@ static int ebpf_read(struct jm_probe *p, struct jm_probe_result *out)
 		out->faults_total += t->faults;
 		for (int c = 0; c < JM_FAULT_NCLASS; c++)
 			out->faults_by_class[c] += b->faults_by_class[c] - a->faults_by_class[c];
+		for (int c = 0; c < JM_ACCESS_N; c++)
+			out->faults_by_access[c] += b->faults_by_access[c] - a->faults_by_access[c];
 		out->events_dropped += t->events_dropped;
 	}
 	out->have_vmas = 1;
 	out->vmas_after = e->snap1[0].map_count;
 	out->vmas_peak = e->snap1[0].map_peak;
 	out->have_faults = 1;
-	out->have_fault_classes = 1;
+	out->have_fault_access = 1;
+	out->have_fault_classes = e->skel->bss->ctl.fault_classes != 0;
 	if (e->perf_fd[0] >= 0 && e->perf_fd[1] >= 0) {
 		out->have_fault_split = 1;
 		out->faults_minor = e->perf1[0] - e->perf0[0];

@@ -15,4 +15,10 @@
  * 0 on success, -1 if p is not an open ebpf probe or the slots are full. */
 int jm_ebpf_track_extra(struct jm_probe *p, pid_t tgid);
 
+/* Open the event-stream file (written atomically: it appears, complete,
+ * when the probe is closed) and record every run attached from now on.
+ * Setting p->events_path before the first attach does the same, but this
+ * reports an unwritable path before any run starts. */
+int jm_ebpf_events_open(struct jm_probe *p, const char *path, char *err, size_t len);
+
 #endif

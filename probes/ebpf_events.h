@@ -38,6 +38,14 @@ enum jm_ebpf_fault_class {
 	JM_FAULT_NCLASS
 };
 
+/* Fault classes by the access that faulted (x86 error code): always kept. */
+enum jm_ebpf_fault_access {
+	JM_ACCESS_READ,
+	JM_ACCESS_WRITE,
+	JM_ACCESS_EXEC, /* instruction fetch */
+	JM_ACCESS_N
+};
+
 struct jm_ebpf_sys {
 	jm_u64 calls, errors, bytes;
 	jm_u64 by_errno[JM_EBPF_NERRNO];
@@ -53,7 +61,8 @@ struct jm_ebpf_proc {
 	jm_u64 map_peak;  /* max of map_count since attach or window begin */
 	jm_u64 brk_last;  /* last value brk returned (for brk's bytes) */
 	jm_u64 faults;
-	jm_u64 faults_by_class[JM_FAULT_NCLASS];
+	jm_u64 faults_by_class[JM_FAULT_NCLASS]; /* only with ctl.fault_classes */
+	jm_u64 faults_by_access[JM_ACCESS_N];
 	jm_u64 events_sent, events_dropped;
 	struct jm_ebpf_sys sys[JM_EBPF_NSYS];
 };
@@ -63,7 +72,7 @@ struct jm_ebpf_ctl {
 	jm_u32 nprocs;     /* slots handed out (the loader resets it per run) */
 	jm_u32 events_on;  /* 1: emit a record per counted syscall */
 	jm_u32 follow_forks;
-	jm_u32 pad;
+	jm_u32 fault_classes; /* 1: classify faults by VMA protection */
 };
 
 /* One record of the event stream: one counted syscall, taken at its exit.

@@ -123,7 +123,17 @@ static __always_inline void emit(struct jm_ebpf_proc *p, __u64 id, int s,
 	e->prot = regs->dx;
 	e->flags = regs->r10;
 	e->ret = ret;
-	if (s == S_MREMAP) { /* old_addr, old_len, new_len, flags */
+	/* registers past a syscall's arguments hold leftovers: zero them */
+	if (s == S_MUNMAP || s == S_FTRUNCATE) { /* addr|fd, len */
+		e->prot = 0;
+		e->flags = 0;
+	} else if (s == S_MPROTECT || s == S_MADVISE) { /* addr, len, prot|advice */
+		e->flags = 0;
+	} else if (s == S_BRK) { /* brk */
+		e->len = 0;
+		e->prot = 0;
+		e->flags = 0;
+	} else if (s == S_MREMAP) { /* old_addr, old_len, new_len, flags */
 		e->len = regs->dx;
 		e->prot = 0;
 	} else if (s == S_MEMFD_CREATE) { /* name, flags */
@@ -222,6 +232,10 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma,
 	return 0;
 }
 
+/* x86 page-fault error code bits */
+#define PF_WRITE (1UL << 1)
+#define PF_INSTR (1UL << 4)
+
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(jm_page_fault_user, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
@@ -231,6 +245,14 @@ int BPF_PROG(jm_page_fault_user, unsigned long address, struct pt_regs *regs,
 	if (!p)
 		return 0;
 	__sync_fetch_and_add(&p->faults, 1);
+	int acc = error_code & PF_INSTR ? JM_ACCESS_EXEC
+		  : error_code & PF_WRITE ? JM_ACCESS_WRITE : JM_ACCESS_READ;
+	__sync_fetch_and_add(&p->faults_by_access[acc], 1);
+	/* The VMA's protection needs bpf_find_vma, which here (irqs still
+	 * off) defers its mmap unlock to an irq_work: ~5 us a fault, so it
+	 * is opt-in */
+	if (!ctl.fault_classes)
+		return 0;
 	struct vma_ctx v = {JM_FAULT_OTHER};
 	bpf_find_vma(bpf_get_current_task_btf(), address, classify_vma, &v, 0);
 	int cls = v.cls;
