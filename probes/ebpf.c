@@ -57,7 +57,7 @@ struct ebpf_priv {
 };
 
 /* libbpf's messages: the last warning is kept as the reason for a failure */
-static char libbpf_last[256];
+static char libbpf_last[160];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -69,7 +69,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = 0;
 	if (n)
-		snprintf(libbpf_last, sizeof(libbpf_last), "%s", buf);
+		snprintf(libbpf_last, sizeof(libbpf_last), "%.150s", buf);
 	if (getenv("JITMM_LIBBPF_VERBOSE"))
 		fprintf(stderr, "libbpf: %s\n", buf);
 	return 0;
@@ -135,7 +135,7 @@ static int ebpf_open(struct jm_probe *p)
 	e->snap1 = calloc(JM_EBPF_MAX_PROCS, sizeof(struct jm_ebpf_proc));
 	e->skel = jitmm_bpf__open();
 	if (!e->snap0 || !e->snap1 || !e->skel) {
-		snprintf(p->err, sizeof(p->err), "cannot open BPF object: %s",
+		snprintf(p->err, sizeof(p->err), "cannot open BPF object: %.160s",
 			 libbpf_last[0] ? libbpf_last : strerror(errno));
 		goto fail;
 	}
@@ -148,13 +148,13 @@ static int ebpf_open(struct jm_probe *p)
 	}
 	int err = jitmm_bpf__load(e->skel);
 	if (err) {
-		snprintf(p->err, sizeof(p->err), "BPF load failed: %s%s%s", strerror(-err),
+		snprintf(p->err, sizeof(p->err), "BPF load failed: %.40s%s%.160s", strerror(-err),
 			 libbpf_last[0] ? ": " : "", libbpf_last);
 		goto fail;
 	}
 	err = jitmm_bpf__attach(e->skel);
 	if (err) {
-		snprintf(p->err, sizeof(p->err), "BPF attach failed: %s%s%s", strerror(-err),
+		snprintf(p->err, sizeof(p->err), "BPF attach failed: %.40s%s%.160s", strerror(-err),
 			 libbpf_last[0] ? ": " : "", libbpf_last);
 		goto fail;
 	}

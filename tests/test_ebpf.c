@@ -175,9 +175,11 @@ static void check_runs_match(json_object *root, int *nruns)
 		/* vmas_after: /proc/PID/maps lines minus [vsyscall], in the child */
 		assert_int_equal(get_i(mt, "vmas_after"), get_i(mt, "probe.vmas_after"));
 		assert_true(get_i(mt, "probe.vmas_peak") >= get_i(mt, "vmas_after"));
-		/* the fault split comes from perf on the child, getrusage in it */
-		assert_int_equal(get_i(mt, "page_faults_minor"), get_i(mt, "probe.page_faults_minor"));
-		assert_int_equal(get_i(mt, "page_faults_major"), get_i(mt, "probe.page_faults_major"));
+		/* faults are compared exactly in test_faults_equal_getrusage,
+		 * where the child's getrusage brackets the same instructions;
+		 * here the child's own readings sit a few calls inside the
+		 * probe's window (a few faults apart under ASan) */
+		assert_true(get_i(mt, "probe.page_faults") > 0);
 		(*nruns)++;
 	}
 }
@@ -243,6 +245,15 @@ struct fault_result {
 	long minflt, majflt;
 };
 
+/* Not instrumented: under ASan every store would also read its shadow
+ * page, adding faults (2048 for 64 MiB) that are not the test's. */
+__attribute__((no_sanitize_address, noinline)) static void touch_pages(char *m, size_t len,
+									size_t pg)
+{
+	for (size_t o = 0; o < len; o += pg)
+		((volatile char *)m)[o] = 1;
+}
+
 static void touch_body(int out, int in, void *arg)
 {
 	(void)arg;
@@ -253,7 +264,7 @@ static void touch_body(int out, int in, void *arg)
 	char *warm = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	madvise(warm, (size_t)pg, MADV_NOHUGEPAGE);
-	warm[0] = 1;
+	touch_pages(warm, (size_t)pg, (size_t)pg);
 	munmap(warm, (size_t)pg);
 	kid_sync(out, in); /* ready */
 	kid_sync(out, in); /* begin */
@@ -263,8 +274,7 @@ static void touch_body(int out, int in, void *arg)
 	if (m == MAP_FAILED)
 		_exit(4);
 	madvise(m, FAULT_BYTES, MADV_NOHUGEPAGE); /* 4 KiB pages: one fault each */
-	for (size_t o = 0; o < FAULT_BYTES; o += (size_t)pg)
-		m[o] = 1;
+	touch_pages(m, FAULT_BYTES, (size_t)pg);
 	getrusage(RUSAGE_SELF, &r1);
 	kid_sync(out, in); /* end */
 	struct fault_result res = {r1.ru_minflt - r0.ru_minflt, r1.ru_majflt - r0.ru_majflt};
