@@ -336,6 +336,9 @@ static int ebpf_attach(struct jm_probe *p, pid_t tgid)
 		return -1;
 	}
 	ctl->follow_forks = 1;
+	for (int i = 0; i < 2; i++) /* left by an attach that failed */
+		if (e->perf_fd[i] >= 0)
+			close(e->perf_fd[i]);
 	ctl->fault_classes = (p->flags & JM_PROBE_FAULT_CLASSES) != 0;
 	e->perf_fd[0] = perf_open(tgid, PERF_COUNT_SW_PAGE_FAULTS_MIN);
 	e->perf_fd[1] = perf_open(tgid, PERF_COUNT_SW_PAGE_FAULTS_MAJ);

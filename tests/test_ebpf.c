@@ -446,6 +446,49 @@ static void test_vma_peak_cycles_workload(void **state)
 	unlink(json);
 }
 
+/* ---- 3b. a forked helper process (an executor) is counted too ---- */
+
+#define EXECUTOR_CALLS 5000
+
+static void executor_body(int out, int in, void *arg)
+{
+	(void)arg;
+	long pg = sysconf(_SC_PAGESIZE);
+	kid_sync(out, in); /* ready */
+	kid_sync(out, in); /* begin */
+	pid_t ex = fork();
+	if (ex == 0) { /* the "executor": its own address space */
+		char *m = mmap(NULL, (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		for (int i = 0; i < EXECUTOR_CALLS; i++)
+			mprotect(m, (size_t)pg, i & 1 ? PROT_READ : PROT_READ | PROT_WRITE);
+		_exit(0);
+	}
+	int st;
+	waitpid(ex, &st, 0);
+	char *m = mmap(NULL, (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mprotect(m, (size_t)pg, PROT_READ | PROT_WRITE);
+	kid_sync(out, in); /* end */
+}
+
+static void test_forked_executor_is_counted(void **state)
+{
+	(void)state;
+	struct jm_probe p;
+	OPEN_EBPF_OR_SKIP(&p);
+	struct kid k;
+	struct jm_probe_result r;
+	kid_start(&k, executor_body, NULL);
+	drive(&p, &k, &r, NULL, 0);
+	p.ops->close(&p);
+	printf("# executor: %u processes, window mprotect %llu (measured process %llu)\n",
+	       r.nprocs, (unsigned long long)r.window[JM_PSYS_MPROTECT].calls,
+	       (unsigned long long)r.window_main[JM_PSYS_MPROTECT].calls);
+	assert_int_equal(r.nprocs, 2);
+	assert_int_equal(r.window_main[JM_PSYS_MPROTECT].calls, 1);
+	assert_int_equal(r.window[JM_PSYS_MPROTECT].calls, EXECUTOR_CALLS + 1);
+	assert_int_equal(r.window[JM_PSYS_MMAP].calls, 2);
+}
+
 /* ---- 4. event stream: 1,000,000 records, no drop ---- */
 
 #define EVENT_CALLS 1000000
@@ -515,6 +558,65 @@ static void test_event_stream_million_no_drops(void **state)
 	assert_int_equal(in_window_mprotect, EVENT_CALLS);
 	assert_int_equal(end_recorded, records);
 	assert_int_equal(end_dropped, 0);
+}
+
+/* Through the CLI: one file for several runs, in the order of runs[] */
+static void test_events_option_several_runs(void **state)
+{
+	(void)state;
+	char why[300];
+	if (!ebpf_usable(why, sizeof(why)))
+		SKIP_BECAUSE("%s", why);
+	char json[] = "/tmp/jitmm-ebpf-XXXXXX", ev[] = "/tmp/jitmm-events-XXXXXX";
+	close(mkstemp(json));
+	close(mkstemp(ev));
+	char *args[] = {"run", "-q", "--probe", "ebpf", "--backend", "all", "--workload",
+			"llvm-500", "--events", ev, "--json", json, NULL};
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
+	json_object *root = load_json(json);
+	json_object *runs = get(root, "runs");
+	FILE *f = fopen(ev, "r");
+	assert_non_null(f);
+	char line[512];
+	int nrun = -1;
+	uint64_t in_run = 0, in_window_mprotect = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned idx;
+		int tgid;
+		unsigned long long rec, drop;
+		char sys[32];
+		unsigned w;
+		if (sscanf(line, "run %u tgid %d", &idx, &tgid) == 2) {
+			nrun++;
+			assert_int_equal(idx, nrun);
+			json_object *run = json_object_array_get_idx(runs, (size_t)nrun);
+			assert_int_equal(tgid, get_i(run, "metrics.probe.pid"));
+			in_run = in_window_mprotect = 0;
+		} else if (sscanf(line, "end %u recorded %llu dropped %llu", &idx, &rec, &drop) == 3) {
+			json_object *run = json_object_array_get_idx(runs, (size_t)nrun);
+			assert_int_equal(rec, in_run);
+			assert_int_equal(drop, 0);
+			assert_int_equal(rec, get_i(run, "metrics.probe.events_recorded"));
+			assert_int_equal(get_i(run, "metrics.probe.events_dropped"), 0);
+			assert_int_equal(in_window_mprotect,
+					 get_i(run, "metrics.syscalls.mprotect.calls"));
+		} else if (line[0] != '#') {
+			assert_int_equal(sscanf(line, "%*u %*u %*u %31s %*s %*s %*s %*s %*s %*u %u",
+						sys, &w), 2);
+			in_run++;
+			in_window_mprotect += w && !strcmp(sys, "mprotect");
+		}
+	}
+	fclose(f);
+	assert_int_equal(nrun + 1, (int)json_object_array_length(runs));
+	json_object_put(root);
+	unlink(ev);
+	/* --events needs ebpf: a usage error with procfs, and no file */
+	char *bad[] = {"run", "-q", "--probe", "procfs", "--backend", "null", "--workload",
+		       "llvm-500", "--events", ev, NULL};
+	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
+	assert_int_equal(access(ev, F_OK), -1);
+	unlink(json);
 }
 
 /* ---- 5. fallback as an unprivileged user ---- */
@@ -679,7 +781,9 @@ int main(void)
 		cmocka_unit_test(test_fault_classes),
 		cmocka_unit_test(test_vma_peak_is_exact),
 		cmocka_unit_test(test_vma_peak_cycles_workload),
+		cmocka_unit_test(test_forked_executor_is_counted),
 		cmocka_unit_test(test_event_stream_million_no_drops),
+		cmocka_unit_test(test_events_option_several_runs),
 		cmocka_unit_test(test_unprivileged_auto_falls_back),
 		cmocka_unit_test(test_perf_agrees_on_mprotect),
 	};
