@@ -146,6 +146,8 @@ static int ebpf_open(struct jm_probe *p)
 			 "two multiple of the page size", rbs ? rbs : "");
 		goto fail;
 	}
+	/* wake the consumer at a quarter full at most (256 KiB by default) */
+	e->skel->rodata->wakeup_bytes = rbytes / 4 < (256u << 10) ? rbytes / 4 : (256u << 10);
 	int err = jitmm_bpf__load(e->skel);
 	if (err) {
 		snprintf(p->err, sizeof(p->err), "BPF load failed: %.40s%s%.160s", strerror(-err),
@@ -279,6 +281,10 @@ static void events_stop(struct ebpf_priv *e)
 		dropped += e->procs[i].events_dropped;
 	fprintf(e->af.f, "end %u recorded %llu dropped %llu\n", e->run_index,
 		(unsigned long long)e->recorded, (unsigned long long)dropped);
+	if (dropped)
+		fprintf(stderr, "jitmm: events: run %u: %llu records dropped (ring buffer "
+			"full; JITMM_RINGBUF_BYTES raises its size)\n", e->run_index,
+			(unsigned long long)dropped);
 	e->run_index++;
 }
 

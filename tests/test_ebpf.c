@@ -446,6 +446,46 @@ static void test_vma_peak_cycles_workload(void **state)
 	unlink(json);
 }
 
+/* A ring buffer far too small: records are lost, and the loss is counted
+ * exactly (recorded + dropped = calls). */
+static void small_ring_body(int out, int in, void *arg)
+{
+	(void)arg;
+	long pg = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	kid_sync(out, in); /* ready */
+	kid_sync(out, in); /* begin */
+	for (int i = 0; i < 100000; i++)
+		mprotect(m, (size_t)pg, i & 1 ? PROT_READ : PROT_READ | PROT_WRITE);
+	kid_sync(out, in); /* end */
+}
+
+static void test_event_drops_are_counted(void **state)
+{
+	(void)state;
+	struct jm_probe p;
+	setenv("JITMM_RINGBUF_BYTES", "4096", 1); /* 56 records */
+	char why[256], err[300];
+	int rc = jm_probe_select("ebpf", &p, why, sizeof(why), err, sizeof(err));
+	unsetenv("JITMM_RINGBUF_BYTES");
+	if (rc < 0)
+		SKIP_BECAUSE("%s", err);
+	char path[] = "/tmp/jitmm-events-XXXXXX";
+	close(mkstemp(path));
+	assert_int_equal(jm_ebpf_events_open(&p, path, err, sizeof(err)), 0);
+	struct kid k;
+	struct jm_probe_result r;
+	kid_start(&k, small_ring_body, NULL);
+	drive(&p, &k, &r, NULL, 0);
+	p.ops->close(&p);
+	unlink(path);
+	printf("# 4 KiB ring: %llu recorded, %llu dropped of %llu calls\n",
+	       (unsigned long long)r.events_recorded, (unsigned long long)r.events_dropped,
+	       (unsigned long long)r.total[JM_PSYS_MPROTECT].calls);
+	assert_true(r.events_dropped > 0);
+	assert_int_equal(r.events_recorded + r.events_dropped, r.total[JM_PSYS_MPROTECT].calls);
+}
+
 /* ---- 3b. a forked helper process (an executor) is counted too ---- */
 
 #define EXECUTOR_CALLS 5000
@@ -784,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_forked_executor_is_counted),
 		cmocka_unit_test(test_event_stream_million_no_drops),
 		cmocka_unit_test(test_events_option_several_runs),
+		cmocka_unit_test(test_event_drops_are_counted),
 		cmocka_unit_test(test_unprivileged_auto_falls_back),
 		cmocka_unit_test(test_perf_agrees_on_mprotect),
 	};
