@@ -194,8 +194,15 @@ int cmd_run(int argc, char **argv)
 		return jm_usage_error("run: --probe: %s", perr);
 	if (why_not[0] && !quiet)
 		fprintf(stderr, "jitmm: probe %s (%s)\n", probe.ops->name, why_not);
-	if (fault_classes)
+	if (fault_classes) {
+		if (strcmp(probe.ops->name, "ebpf")) {
+			if (probe.ops->close)
+				probe.ops->close(&probe);
+			return jm_usage_error("run: --fault-classes: needs the ebpf probe (%s)",
+					      why_not[0] ? why_not : "probe is procfs");
+		}
 		probe.flags |= JM_PROBE_FAULT_CLASSES;
+	}
 	if (events_path) {
 		if (strcmp(probe.ops->name, "ebpf")) {
 			if (probe.ops->close)

@@ -5,7 +5,8 @@
 # compiled by clang for the bpf target, and its skeleton, all generated into
 # $(BUILD)/ at build time; the loader (probes/ebpf.c) links libbpf.
 
-BPFTOOL    ?= bpftool
+# bpftool lives in /usr/sbin, which a normal user's PATH may lack
+BPFTOOL    ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 BPF_CLANG  ?= clang
 BPF_ARCH   := x86
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux

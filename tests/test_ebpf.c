@@ -656,6 +656,9 @@ static void test_events_option_several_runs(void **state)
 		       "llvm-500", "--events", ev, NULL};
 	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
 	assert_int_equal(access(ev, F_OK), -1);
+	char *bad2[] = {"run", "-q", "--probe", "procfs", "--backend", "null", "--workload",
+			"llvm-500", "--fault-classes", NULL};
+	assert_int_equal(tu_run_jitmm(bad2, NULL, NULL), 2);
 	unlink(json);
 }
 
