@@ -169,6 +169,29 @@ static void check_runs_match(json_object *root, int *nruns)
 		if (!pr)
 			fail_msg("%s: no probe syscalls (%s)", backend,
 				 json_object_get_string(get(mt, "probe_error")));
+		if (get(mt, "probe.processes")) {
+			/* it forked an executor: the os layer counts the measured
+			 * process; the executor's own os layer, if the backend
+			 * reports it (metrics.backend.executor_NAME_calls), must
+			 * equal the kernel's count for the other processes */
+			json_object *all = pr;
+			pr = get(mt, "probe.syscalls_measured_process");
+			assert_non_null(pr);
+			json_object_object_foreach(all, sname, acnt) {
+				char key[96];
+				snprintf(key, sizeof(key), "backend.executor_%s_calls", sname);
+				json_object *ex = get(mt, key);
+				if (!ex)
+					continue;
+				int64_t others = get_i(acnt, "calls") -
+						 get_i(get(pr, sname), "calls");
+				if (others != json_object_get_int64(ex))
+					fail_msg("%s executor %s: its os layer %lld, ebpf %lld",
+						 backend, sname,
+						 (long long)json_object_get_int64(ex),
+						 (long long)others);
+			}
+		}
 		json_object_object_foreach(os, name, cnt) {
 			json_object *pc = get(pr, name);
 			assert_non_null(pc);
