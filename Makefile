@@ -16,8 +16,10 @@ CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-CFLAGS  += -DJITMM_GIT_SHA=\"$(GIT_SHA)\"
+# The git sha lives in a generated header, rewritten only when it changes,
+# so the binary always reports the commit it was built from.
+GIT_SHA := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+CFLAGS  += -I$(BUILD)/gen
 
 DEPS_OK := $(BUILD)/.deps-ok
 PKG_CFLAGS = $(shell pkg-config --cflags json-c 2>/dev/null)
@@ -29,10 +31,12 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-# Optional parts (eBPF probe, ...) add sources, flags and rules here.
+# Optional parts (eBPF probe, ...) add sources, flags and rules here; a rule
+# in them must not become the default goal.
+.DEFAULT_GOAL := all
 -include $(wildcard mk/*.mk)
 
-.PHONY: all run test bench clean deps
+.PHONY: all run test bench clean deps FORCE
 all: jitmm$(if $(filter 1,$(SAN)),-san)
 
 $(DEPS_OK): scripts/install-deps
@@ -41,6 +45,13 @@ $(DEPS_OK): scripts/install-deps
 	@touch $@
 
 deps: $(DEPS_OK)
+
+$(BUILD)/gen/git_sha.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define JITMM_GIT_SHA "$(GIT_SHA)"' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+$(BUILD)/harness/context.o $(BUILD)/harness/main.o: $(BUILD)/gen/git_sha.h
+FORCE:
 
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(@D)

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "graph.h"
 #include "options.h"
@@ -70,6 +71,15 @@ struct jm_backend_ops {
 	 * gets (Julia's codemodel puts read-only data in r-x memory). NULL:
 	 * jm_class_prot(cls). -1: the backend applies none (null). */
 	int (*effective_prot)(const struct jm_backend *b, enum jm_prot_class cls);
+	/* Optional, for backends whose execution addresses live in another
+	 * process (shm-mapper); NULL: exec addresses are in this process.
+	 * exec_pid: the process the exec addresses belong to (0 = this one).
+	 * read_exec: copy len bytes at exec into buf, read through the
+	 * execution mapping. execute: call the function at exec, store its
+	 * return value. Both return 0, or -1 with jm_backend_error(). */
+	pid_t (*exec_pid)(struct jm_backend *b);
+	int (*read_exec)(struct jm_backend *b, const void *exec, void *buf, size_t len);
+	int (*execute)(struct jm_backend *b, const void *exec, uint32_t *ret);
 };
 
 /* The protection finalized segments of cls have under backend b. */

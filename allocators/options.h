@@ -18,7 +18,7 @@ struct jm_option_def {
 	uint64_t min, max;   /* inclusive bounds for SIZE/UINT; 0,0 = none */
 };
 
-#define JM_MAX_OPTS 16
+#define JM_MAX_OPTS 24
 
 struct jm_optvals {
 	const struct jm_option_def *defs;

@@ -4,6 +4,13 @@
 #define BACKENDS(X)      \
 	X(inprocess)     \
 	X(single_pool)   \
+	X(per_prot)      \
+	X(julia_blocks)  \
+	X(codemodel)     \
+	X(slab_pool)     \
+	X(shm_mapper)    \
+	X(striped)       \
+	X(colocate)      \
 	X(null)
 
 #define DECLARE(n) extern const struct jm_backend_ops jm_backend_##n;

@@ -18,6 +18,13 @@ extern const struct jm_command jm_commands[];
 
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_justify(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /* "jitmm: " + message on stderr; returns JM_EXIT_USAGE */
 int jm_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

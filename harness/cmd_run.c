@@ -12,6 +12,8 @@
 #include "../probes/probe.h"
 #include "../reports/atomic_write.h"
 #include "../reports/markdown.h"
+#include "../reports/merge.h"
+#include "../reports/report_dir.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
 #include "cli.h"
@@ -28,7 +30,8 @@ static void run_usage(FILE *f)
 		"usage: jitmm run [options]\n\n"
 		"Runs every (backend, workload, repetition) in its own child process and\n"
 		"prints the comparison table on stdout (Markdown). With --out, writes\n"
-		"DIR/results.json and DIR/report.md; with --json, writes the results there.\n\n"
+		"DIR/results.json, DIR/report.md, DIR/report.html and DIR/plots/ (gnuplot);\n"
+		"with --json, writes the results there.\n\n"
 		"  -b, --backend LIST     backends, comma separated, each NAME[:key=value,...];\n"
 		"                         'all' = every backend (default: all)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
@@ -39,7 +42,7 @@ static void run_usage(FILE *f)
 		"                         format in docs/events-format.md)\n"
 		"      --fault-classes    ebpf: also split page faults by the protection of\n"
 		"                         the faulting VMA (rx/ro/rw/other; ~5 us per fault)\n"
-		"  -o, --out DIR          write DIR/results.json and DIR/report.md\n"
+		"  -o, --out DIR          write DIR/results.json, report.md, report.html, plots/\n"
 		"  -j, --json FILE        write the results JSON to FILE\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"      --baseline NAME    backend the ratios are relative to (default single-pool)\n"
@@ -49,19 +52,32 @@ static void run_usage(FILE *f)
 		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
 		"      --inject SPEC      fail the Nth call of a syscall: SYSCALL:ERRNO@N\n"
 		"                         (e.g. mmap:ENOMEM@3); repeatable\n"
+		"  -t, --threads N        replay N independent streams of each workload\n"
+		"                         concurrently against one backend instance (each\n"
+		"                         stream its own seed: seed+i); thread-safe backends only\n"
+		"      --replay MODE      model (default): graph events drive the backend;\n"
+		"                         literal: a trace's raw sys events are replayed as\n"
+		"                         recorded (mmap/mprotect/munmap/madvise), graphs skipped\n"
+		"      --shard I/N        run only matrix cells k with k %% N == I-1 (1-based I),\n"
+		"                         for spreading a matrix over machines; join the\n"
+		"                         pieces with 'jitmm merge'\n"
 		"  -q, --quiet            no progress on stderr\n\n"
 		"examples:\n"
 		"  jitmm run --out out\n"
 		"  jitmm run --backend single-pool --workload llvm-500 --json x.json\n"
 		"  jitmm run -b single-pool:granularity=1G,inprocess -w page-pairs:graphs=2000 -r 5\n"
 		"  jitmm run -b all -w synthetic:graphs=1000,free=cycles,cycles=10 --execute\n"
+		"  jitmm run -b all -w trace:workloads/traces/zlib.jmt\n"
+		"  jitmm run -b single-pool,inprocess -w churn --threads 8\n"
+		"  jitmm run -b null -w trace:rec.jmt --replay literal --json lit.json\n"
 		"  sudo jitmm run --probe ebpf -b single-pool -w llvm-500 --events ev.txt\n\n"
 		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
 		"130 interrupted (finished runs are still written).\n");
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
-       OPT_INJECT, OPT_MAX_SAMPLES, OPT_EVENTS, OPT_FAULT_CLASSES };
+       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_EVENTS,
+       OPT_FAULT_CLASSES };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -90,6 +106,9 @@ int cmd_run(int argc, char **argv)
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
 		{"inject", required_argument, 0, OPT_INJECT},
 		{"max-samples", required_argument, 0, OPT_MAX_SAMPLES},
+		{"threads", required_argument, 0, 't'},
+		{"replay", required_argument, 0, OPT_REPLAY},
+		{"shard", required_argument, 0, OPT_SHARD},
 		{"events", required_argument, 0, OPT_EVENTS},
 		{"fault-classes", no_argument, 0, OPT_FAULT_CLASSES},
 		{0, 0, 0, 0},
@@ -101,6 +120,8 @@ int cmd_run(int argc, char **argv)
 	uint64_t repeat = 1, seed = 0, timeout = 600, max_samples = 0;
 	const char *probe_name = "auto", *out_dir = NULL, *json_path = NULL;
 	const char *baseline = "single-pool";
+	const char *shard_text = NULL;
+	unsigned shard_i = 0, shard_n = 0;
 	const char *events_path = NULL;
 	int fault_classes = 0;
 	struct jm_run_spec base = {0};
@@ -108,7 +129,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "b:w:r:p:o:j:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:w:r:p:o:j:s:t:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (strlen(backend_text) + strlen(optarg) + 2 > sizeof(backend_text))
@@ -137,6 +158,19 @@ int cmd_run(int argc, char **argv)
 				return jm_usage_error("run: --seed: '%s' is not a positive integer", optarg);
 			break;
 		case 'q': quiet = 1; break;
+		case 't': {
+			uint64_t n;
+			if (jm_parse_u64(optarg, &n) < 0 || n < 1 || n > 256)
+				return jm_usage_error("run: --threads: '%s' is not a count in [1, 256]", optarg);
+			base.threads = (unsigned)n;
+			break;
+		}
+		case OPT_REPLAY:
+			if (!strcmp(optarg, "literal"))
+				base.replay_literal = 1;
+			else if (strcmp(optarg, "model"))
+				return jm_usage_error("run: --replay: '%s' is not model or literal", optarg);
+			break;
 		case 'h': run_usage(stdout); return JM_EXIT_OK;
 		case OPT_BASELINE: baseline = optarg; break;
 		case OPT_VERIFY: base.verify = 1; break;
@@ -151,6 +185,11 @@ int cmd_run(int argc, char **argv)
 		case OPT_MAX_SAMPLES:
 			if (jm_parse_u64(optarg, &max_samples) < 0 || max_samples < 2 || max_samples > 100000)
 				return jm_usage_error("run: --max-samples: '%s' is not in [2, 100000]", optarg);
+			break;
+		case OPT_SHARD:
+			if (jm_shard_parse(optarg, &shard_i, &shard_n) < 0)
+				return jm_usage_error("run: --shard: '%s' is not I/N with 1 <= I <= N", optarg);
+			shard_text = optarg;
 			break;
 		case OPT_INJECT:
 			if (base.ninject >= JM_MAX_INJECT)
@@ -173,6 +212,16 @@ int cmd_run(int argc, char **argv)
 					      backends, MAX_BACKENDS, err, sizeof(err));
 	if (nbackends < 0)
 		return jm_usage_error("run: --backend: %s", err);
+	if (base.threads > 1) {
+		if (base.replay_literal)
+			return jm_usage_error("run: --replay literal replays one stream: drop --threads");
+		for (int i = 0; i < nbackends; i++)
+			if (!(backends[i].ops->caps & JM_CAP_THREAD_SAFE))
+				return jm_usage_error("run: --threads %u: backend %s is not thread-safe "
+						      "(JM_CAP_THREAD_SAFE); choose thread-safe backends "
+						      "('jitmm list backends' shows them)",
+						      base.threads, backends[i].ops->name);
+	}
 	if (!nworkloads)
 		nworkloads = jm_split_specs("llvm-500,page-pairs", workloads, MAX_WORKLOADS);
 	/* open each workload once here so that a bad spec is a usage error
@@ -183,6 +232,21 @@ int cmd_run(int argc, char **argv)
 		if (jm_workload_open(workloads[i], seed, &w, err, sizeof(err)) < 0)
 			return jm_usage_error("run: --workload: %s", err);
 		wl_graphs[i] = w.graphs;
+		if (!strcmp(w.ops->kind, "trace")) {
+			/* a malformed line is an input error (exit 2) before any
+			 * run starts, not a failed run: one streaming pass */
+			struct jm_event ev;
+			int rc;
+			uint64_t graphs = 0;
+			while ((rc = jm_workload_next(&w, &ev)) > 0)
+				graphs += ev.type == JM_EV_ALLOC;
+			if (rc < 0) {
+				jm_usage_error("run: --workload: %s", w.err);
+				jm_workload_close(&w);
+				return JM_EXIT_USAGE;
+			}
+			wl_graphs[i] = graphs;
+		}
 		jm_workload_close(&w);
 	}
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
@@ -240,6 +304,8 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(config, "verify", json_object_new_boolean(base.verify));
 	json_object_object_add(config, "execute", json_object_new_boolean(base.execute));
 	json_object_object_add(config, "trim_at_end", json_object_new_boolean(base.trim_at_end));
+	json_object_object_add(config, "threads", json_object_new_int((int)(base.threads ? base.threads : 1)));
+	json_object_object_add(config, "replay", json_object_new_string(base.replay_literal ? "literal" : "model"));
 	json_object_object_add(config, "timeout_s", json_object_new_int64((int64_t)timeout));
 	json_object *inj = json_object_new_array();
 	for (int i = 0; i < base.ninject; i++) {
@@ -250,13 +316,22 @@ int cmd_run(int argc, char **argv)
 		json_object_array_add(inj, json_object_new_string(s));
 	}
 	json_object_object_add(config, "inject", inj);
+	json_object_object_add(config, "max_samples", json_object_new_int64((int64_t)max_samples));
+	if (shard_text)
+		json_object_object_add(config, "shard", json_object_new_string(shard_text));
 	json_object *root = jm_results_new(jm_context_json(), config);
 
-	unsigned total = (unsigned)(nbackends * nworkloads * (int)repeat), idx = 0;
+	unsigned long cells = (unsigned long)nbackends * (unsigned long)nworkloads * repeat, cell = 0;
+	unsigned total = 0, idx = 0;
+	for (unsigned long k = 0; k < cells; k++)
+		total += (unsigned)jm_shard_has(k, shard_i, shard_n);
 	int any_failed = 0;
 	for (int w = 0; w < nworkloads && !progress_interrupted(); w++)
 		for (int b = 0; b < nbackends && !progress_interrupted(); b++)
 			for (uint64_t r = 0; r < repeat && !progress_interrupted(); r++) {
+				unsigned long k = cell++;
+				if (!jm_shard_has(k, shard_i, shard_n))
+					continue;
 				struct jm_run_spec spec = base;
 				spec.backend = backends[b];
 				snprintf(spec.workload, sizeof(spec.workload), "%.319s", workloads[w]);
@@ -268,6 +343,8 @@ int cmd_run(int argc, char **argv)
 						   workloads[w], wl_graphs[w]);
 				json_object *run = jm_run_one(&spec, &probe);
 				progress_run_end();
+				/* the cell's place in the matrix, so merge restores run order */
+				json_object_object_add(run, "matrix_index", json_object_new_int64((int64_t)k));
 				const char *st = jm_json_str(run, "status", "failed");
 				if (strcmp(st, "ok")) {
 					any_failed = 1;
@@ -296,21 +373,16 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "jitmm: %s\n", err);
 			rc = JM_EXIT_USAGE;
 		}
-		snprintf(path, sizeof(path), "%s/report.md", out_dir);
-		struct jm_atomic_file af;
-		if (jm_atomic_open(&af, path, err, sizeof(err)) == 0) {
-			jm_report_markdown(root, baseline, af.f);
-			if (jm_atomic_commit(&af, err, sizeof(err)) < 0)
-				rc = JM_EXIT_USAGE;
-		} else {
+		if (rc == 0 && jm_report_write_dir(root, out_dir, baseline, NULL, err,
+						   sizeof(err)) < 0) {
+			fprintf(stderr, "jitmm: %s\n", err);
 			rc = JM_EXIT_USAGE;
 		}
-		if (rc)
-			fprintf(stderr, "jitmm: %s\n", err);
 	}
 	jm_report_tables(root, baseline, stdout);
 	if (out_dir && !quiet)
-		fprintf(stderr, "jitmm: wrote %s/results.json and %s/report.md\n", out_dir, out_dir);
+		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
+			out_dir);
 	json_object_put(root);
 	if (interrupted)
 		return JM_EXIT_INTERRUPTED;

@@ -109,3 +109,64 @@ int jm_contents_check(const struct jm_alloc *a, int execute, char *err,
 	}
 	return 0;
 }
+
+/* Expected byte i of segment s of allocation a. code/ncode: the function
+ * emitted at the start of rx segments. */
+static uint8_t expected_byte(const struct jm_alloc *a, const struct jm_segment_alloc *s,
+			     const uint8_t *code, size_t ncode, uint64_t i)
+{
+	if (i >= s->content)
+		return 0;
+	if (s->cls == JM_RX)
+		return i < ncode ? code[i] : jm_arch_trap_byte();
+	return data_byte(a->id, s->cls);
+}
+
+int jm_contents_check_backend(struct jm_backend *b, const struct jm_alloc *a,
+			      int execute, char *err, size_t errlen)
+{
+	if (!b || !b->ops->read_exec)
+		return jm_contents_check(a, execute, err, errlen);
+	static uint8_t buf[64 << 10];
+	for (uint32_t i = 0; i < a->nseg; i++) {
+		const struct jm_segment_alloc *s = &a->seg[i];
+		if (!s->exec)
+			continue;
+		uint8_t code[16];
+		size_t n = 0;
+		if (s->cls == JM_RX && s->content)
+			n = jm_arch_emit_return_imm(code, s->content < 16 ? s->content : 16,
+						    jm_contents_value(a->id));
+		for (uint64_t off = 0; off < s->size; off += sizeof(buf)) {
+			size_t len = s->size - off < sizeof(buf) ? s->size - off : sizeof(buf);
+			if (b->ops->read_exec(b, (const uint8_t *)s->exec + off, buf, len) < 0) {
+				snprintf(err, errlen, "graph %llu: segment %u: %s",
+					 (unsigned long long)a->id, i, b->err);
+				return -1;
+			}
+			for (size_t k = 0; k < len; k++)
+				if (buf[k] != expected_byte(a, s, code, n, off + k)) {
+					snprintf(err, errlen,
+						 "graph %llu: %s segment %u byte %llu does not read back "
+						 "through the execution mapping",
+						 (unsigned long long)a->id, jm_class_name(s->cls), i,
+						 (unsigned long long)(off + k));
+					return -1;
+				}
+		}
+		if (execute && n && b->ops->execute) {
+			uint32_t got;
+			if (b->ops->execute(b, s->exec, &got) < 0) {
+				snprintf(err, errlen, "graph %llu: %s", (unsigned long long)a->id,
+					 b->err);
+				return -1;
+			}
+			if (got != jm_contents_value(a->id)) {
+				snprintf(err, errlen, "graph %llu: code returned %#x, expected %#x",
+					 (unsigned long long)a->id, got, jm_contents_value(a->id));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../allocators/backend.h"
 #include "../allocators/graph.h"
 
 uint32_t jm_contents_value(uint64_t id);
@@ -20,5 +21,11 @@ void jm_contents_write(const struct jm_alloc *a);
  * and a message. */
 int jm_contents_check(const struct jm_alloc *a, int execute, char *err,
 		      size_t errlen);
+/* The same check for any backend: when the backend's exec addresses live in
+ * another process (ops->read_exec / ops->execute), the bytes are read and
+ * the code is called through the backend, in that process; otherwise this
+ * is jm_contents_check. */
+int jm_contents_check_backend(struct jm_backend *b, const struct jm_alloc *a,
+			      int execute, char *err, size_t errlen);
 
 #endif

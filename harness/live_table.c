@@ -16,7 +16,7 @@ static size_t hash(uint64_t k)
 int jm_live_init(struct jm_live_table *t, size_t max_live)
 {
 	size_t cap = 64;
-	while (cap < max_live * 2 + 16)
+	while (cap < max_live * 4 + 16)
 		cap *= 2;
 	t->slot = calloc(cap, sizeof(*t->slot));
 	if (!t->slot)
@@ -68,7 +68,8 @@ static int rehash(struct jm_live_table *t, size_t cap)
 
 struct jm_alloc *jm_live_insert(struct jm_live_table *t, uint64_t id)
 {
-	if ((t->used + 1) * 4 > t->cap * 3 &&
+	/* at most half full, tombstones included: linear probing stays short */
+	if ((t->used + 1) * 2 > t->cap &&
 	    rehash(t, t->n * 4 > t->cap ? t->cap * 2 : t->cap) < 0)
 		return NULL;
 	uint64_t key = id + 1;

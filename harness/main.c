@@ -10,6 +10,13 @@
 const struct jm_command jm_commands[] = {
 	{"run", cmd_run, "run backends through workloads and write results and a report"},
 	{"list", cmd_list, "list backends, workloads or probes"},
+	{"compare", cmd_compare, "compare two results files; exit 1 on regression with --fail-on-regression"},
+	{"export", cmd_export, "results.json as Bencher (bmf), github-action-benchmark (gab) or LNT JSON"},
+	{"merge", cmd_merge, "join the results of sharded runs (--shard I/N) into one file"},
+	{"sweep", cmd_sweep, "run one backend over the values of one option and recommend a value"},
+	{"report", cmd_report, "regenerate report.md, report.html and plots from results.json"},
+	{"justify", cmd_justify, "baseline vs candidate backend: a Markdown table for a pull request"},
+	{"trace", cmd_trace, "trace files: stats, validate, from-elf (real objects)"},
 	{NULL, NULL, NULL},
 };
 
@@ -68,7 +75,11 @@ static void usage(FILE *f)
 		"\nexamples:\n"
 		"   jitmm run                              every backend on the default workloads\n"
 		"   jitmm run --backend single-pool,per-prot --workload llvm-500 --json x.json\n"
-		"   jitmm list backends\n\n"
+		"   jitmm trace from-elf /usr/lib/x86_64-linux-gnu/libz.a -o z.jmt\n"
+		"   jitmm run --workload trace:z.jmt --backend all\n"
+		"   jitmm list backends\n"
+		"   jitmm compare base/results.json new/results.json --fail-on-regression\n"
+		"   jitmm sweep -b codemodel -P block_bits=16..26 -w llvm-500 --out sweep\n\n"
 		"'jitmm <command> --help' describes a command. Exit codes: 0 ok, 1 a run\n"
 		"failed or a check/regression failed, 2 usage or input error.\n");
 }

@@ -9,6 +9,7 @@
  * the count before the run to catch leaked mappings. */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,28 @@
 #include "contents.h"
 #include "latency.h"
 #include "live_table.h"
+#include "replay_literal.h"
 #include "runner.h"
 
 struct sample {
 	uint64_t t_ns, events, graphs, vmas, rss, va, mapped, live_bytes;
+};
+
+/* One replayed stream: its own workload, live table and histograms, so
+ * that --threads N streams share nothing but the backend. */
+struct stream {
+	struct measure *m;
+	unsigned idx;
+	pthread_t thread;
+	struct jm_workload wl;
+	int wl_open;
+	struct jm_live_table live;
+	int freeing; /* previous event was a free: peak sampling heuristic */
+	struct jm_latency lat_alloc, lat_final, lat_free;
+	uint64_t events, graphs, frees, trims, finalizes, sys_events, skipped;
+	uint64_t bytes_requested, bytes_live_requested;
+	uint64_t trim_units, trim_bytes;
+	char msg[512];
 };
 
 struct measure {
@@ -30,20 +49,19 @@ struct measure {
 	const struct jm_measure_hooks *hooks;
 	struct jm_backend backend;
 	int backend_open;
-	struct jm_workload wl;
-	struct jm_live_table live;
+	struct stream *st;
+	unsigned nst;
+	int sampling; /* one stream: sample the time series as it goes */
 	struct sample *samples;
 	unsigned nsamples, max_samples;
 	uint64_t next_sample_at;
-	int freeing; /* previous event was a free: peak sampling heuristic */
-	struct jm_latency lat_alloc, lat_final, lat_free;
-	uint64_t t0, events, graphs, frees, trims, finalizes;
-	uint64_t bytes_requested, bytes_live_requested;
+	uint64_t t0;
 	uint64_t vmas_peak;
-	uint64_t trim_units, trim_bytes;
+	struct jm_literal lit;
+	long lit_vmas_first; /* our VMA count after the first replayed sys event */
+	pthread_mutex_t lock; /* marks, error (from several streams) */
 	json_object *marks;
 	json_object *error;
-	char msg[512];
 };
 
 static uint64_t now_ns(void)
@@ -63,33 +81,45 @@ static void take_sample(struct measure *m)
 		m->backend.ops->stats(&m->backend, &st);
 	long v = jm_vma_count(0);
 	s->t_ns = now_ns() - m->t0;
-	s->events = m->events;
-	s->graphs = m->graphs;
+	s->events = s->graphs = s->live_bytes = 0;
+	for (unsigned i = 0; i < m->nst; i++) {
+		s->events += m->st[i].events;
+		s->graphs += m->st[i].graphs;
+		s->live_bytes += m->st[i].bytes_live_requested;
+	}
 	s->vmas = v < 0 ? 0 : (uint64_t)v;
 	s->rss = jm_rss_statm(0);
 	s->va = st.va_reserved;
 	s->mapped = st.bytes_mapped;
-	s->live_bytes = m->bytes_live_requested;
 	if (s->vmas > m->vmas_peak)
 		m->vmas_peak = s->vmas;
 }
 
-static void maybe_sample(struct measure *m)
+static void maybe_sample(struct measure *m, struct stream *x)
 {
-	if (m->graphs < m->next_sample_at || m->nsamples + 1 >= m->max_samples)
+	if (!m->sampling || x->graphs < m->next_sample_at ||
+	    m->nsamples + 1 >= m->max_samples)
 		return;
 	take_sample(m);
 	uint64_t next = m->next_sample_at + m->next_sample_at / 16;
 	m->next_sample_at = next > m->next_sample_at ? next : m->next_sample_at + 1;
 }
 
-static void fail(struct measure *m, const char *op, const struct jm_event *ev)
+/* a sample at a phase edge (before a drop, after a trim) */
+static void edge_sample(struct measure *m)
+{
+	if (m->sampling && m->nsamples + 1 < m->max_samples)
+		take_sample(m);
+}
+
+static void fail(struct measure *m, struct stream *x, const char *op,
+		 const struct jm_event *ev)
 {
 	long vmas = jm_vma_count(0);
 	json_object *e = json_object_new_object();
 	json_object_object_add(e, "op", json_object_new_string(op));
 	json_object_object_add(e, "message", json_object_new_string(
-		m->backend.err[0] ? m->backend.err : m->msg));
+		m->backend.err[0] ? m->backend.err : x->msg));
 	if (m->backend.err_sys)
 		json_object_object_add(e, "syscall",
 				       json_object_new_string(m->backend.err_sys));
@@ -98,119 +128,160 @@ static void fail(struct measure *m, const char *op, const struct jm_event *ev)
 		json_object_object_add(e, "errno_name", json_object_new_string(
 			jm_errno_name(m->backend.err_errno)));
 	}
-	json_object_object_add(e, "event_index", json_object_new_int64((int64_t)m->events));
+	json_object_object_add(e, "event_index", json_object_new_int64((int64_t)x->events));
 	if (ev)
 		json_object_object_add(e, "graph_id", json_object_new_int64((int64_t)ev->id));
-	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)m->graphs));
+	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)x->graphs));
 	json_object_object_add(e, "vmas_at_failure", json_object_new_int64(vmas));
-	m->error = e;
+	if (m->nst > 1)
+		json_object_object_add(e, "thread", json_object_new_int((int)x->idx));
+	pthread_mutex_lock(&m->lock);
+	if (!m->error) /* the first failure is the one to report */
+		m->error = e;
+	else
+		json_object_put(e);
+	pthread_mutex_unlock(&m->lock);
 }
 
-static int do_event(struct measure *m, const struct jm_event *ev)
+static int failed(struct measure *m)
 {
+	return __atomic_load_n(&m->error, __ATOMIC_RELAXED) != NULL;
+}
+
+/* --replay literal: the recording's syscalls, not its graphs */
+static int do_literal(struct measure *m, struct stream *x, const struct jm_event *ev)
+{
+	if (ev->type != JM_EV_SYS) {
+		x->skipped++;
+		return 0;
+	}
+	x->sys_events++;
+	if (jm_literal_apply(&m->lit, &ev->sys, x->msg, sizeof(x->msg)) < 0) {
+		m->backend.err[0] = 0;
+		fail(m, x, "literal", ev);
+		return -1;
+	}
+	if (x->sys_events == 1)
+		m->lit_vmas_first = jm_vma_count(0);
+	if (m->lit.replayed % 256 == 1)
+		maybe_sample(m, x);
+	return 0;
+}
+
+static int do_event(struct measure *m, struct stream *x, const struct jm_event *ev)
+{
+	if (m->spec->replay_literal && ev->type != JM_EV_MARK)
+		return do_literal(m, x, ev);
 	struct jm_backend *b = &m->backend;
 	uint64_t t;
 	switch (ev->type) {
 	case JM_EV_ALLOC: {
-		if (m->freeing && m->nsamples + 1 < m->max_samples)
-			take_sample(m);
-		m->freeing = 0;
-		struct jm_alloc *a = jm_live_insert(&m->live, ev->id);
+		if (x->freeing)
+			edge_sample(m);
+		x->freeing = 0;
+		struct jm_alloc *a = jm_live_insert(&x->live, ev->id);
 		if (!a) {
-			snprintf(m->msg, sizeof(m->msg),
+			snprintf(x->msg, sizeof(x->msg),
 				 "graph %llu allocated twice (or out of memory)",
 				 (unsigned long long)ev->id);
-			fail(m, "allocate", ev);
+			fail(m, x, "allocate", ev);
 			return -1;
 		}
 		t = now_ns();
 		if (b->ops->allocate(b, &ev->req, a) < 0) {
-			jm_live_remove(&m->live, ev->id);
-			fail(m, "allocate", ev);
+			jm_live_remove(&x->live, ev->id);
+			fail(m, x, "allocate", ev);
 			return -1;
 		}
-		jm_latency_record(&m->lat_alloc, now_ns() - t);
+		jm_latency_record(&x->lat_alloc, now_ns() - t);
 		a->id = ev->id;
 		jm_contents_write(a);
 		uint64_t bytes = jm_graph_bytes(&ev->req);
-		m->bytes_requested += bytes;
-		m->bytes_live_requested += bytes;
-		m->graphs++;
-		maybe_sample(m);
-		if (m->hooks && m->hooks->progress && !(m->graphs & 1023))
-			m->hooks->progress(m->hooks->ctx, m->graphs);
+		x->bytes_requested += bytes;
+		x->bytes_live_requested += bytes;
+		x->graphs++;
+		maybe_sample(m, x);
+		if (m->sampling && m->hooks && m->hooks->progress && !(x->graphs & 1023))
+			m->hooks->progress(m->hooks->ctx, x->graphs);
 		return 0;
 	}
 	case JM_EV_FINALIZE: {
-		struct jm_alloc *a = jm_live_find(&m->live, ev->id);
+		struct jm_alloc *a = jm_live_find(&x->live, ev->id);
 		if (!a) {
-			snprintf(m->msg, sizeof(m->msg),
+			snprintf(x->msg, sizeof(x->msg),
 				 "finalize of unknown graph %llu",
 				 (unsigned long long)ev->id);
-			fail(m, "finalize", ev);
+			fail(m, x, "finalize", ev);
 			return -1;
 		}
 		t = now_ns();
 		if (b->ops->finalize(b, a) < 0) {
-			fail(m, "finalize", ev);
+			fail(m, x, "finalize", ev);
 			return -1;
 		}
-		jm_latency_record(&m->lat_final, now_ns() - t);
-		m->finalizes++;
+		jm_latency_record(&x->lat_final, now_ns() - t);
+		x->finalizes++;
 		/* null's heap memory is not executable: read it back only */
 		int exec = m->spec->execute && !(b->ops->caps & JM_CAP_NO_PROTECT);
 		if ((m->spec->verify || m->spec->execute) &&
-		    jm_contents_check(a, exec, m->msg, sizeof(m->msg)) < 0) {
+		    jm_contents_check_backend(b, a, exec, x->msg, sizeof(x->msg)) < 0) {
 			b->err[0] = 0;
-			fail(m, "verify", ev);
+			fail(m, x, "verify", ev);
 			return -1;
 		}
 		return 0;
 	}
 	case JM_EV_FREE: {
-		struct jm_alloc *a = jm_live_find(&m->live, ev->id);
+		struct jm_alloc *a = jm_live_find(&x->live, ev->id);
 		if (!a) {
-			snprintf(m->msg, sizeof(m->msg), "free of unknown graph %llu",
+			snprintf(x->msg, sizeof(x->msg), "free of unknown graph %llu",
 				 (unsigned long long)ev->id);
-			fail(m, "deallocate", ev);
+			fail(m, x, "deallocate", ev);
 			return -1;
 		}
 		uint64_t bytes = 0;
 		for (uint32_t i = 0; i < a->nseg; i++)
 			bytes += a->seg[i].size;
-		if (!m->freeing && m->nsamples + 1 < m->max_samples)
-			take_sample(m); /* the peak is just before a drop */
-		m->freeing = 1;
+		if (!x->freeing)
+			edge_sample(m); /* the peak is just before a drop */
+		x->freeing = 1;
 		t = now_ns();
 		if (b->ops->deallocate(b, a) < 0) {
-			fail(m, "deallocate", ev);
+			fail(m, x, "deallocate", ev);
 			return -1;
 		}
-		jm_latency_record(&m->lat_free, now_ns() - t);
-		jm_live_remove(&m->live, ev->id);
-		m->bytes_live_requested -= bytes;
-		m->frees++;
+		jm_latency_record(&x->lat_free, now_ns() - t);
+		jm_live_remove(&x->live, ev->id);
+		x->bytes_live_requested -= bytes;
+		x->frees++;
 		return 0;
 	}
 	case JM_EV_TRIM: {
 		struct jm_trim_result r = {0};
 		if (b->ops->trim(b, &r) < 0) {
-			fail(m, "trim", ev);
+			fail(m, x, "trim", ev);
 			return -1;
 		}
-		m->trims++;
-		m->trim_units += r.units_released;
-		m->trim_bytes += r.bytes_released;
-		if (m->nsamples + 1 < m->max_samples)
-			take_sample(m);
+		x->trims++;
+		x->trim_units += r.units_released;
+		x->trim_bytes += r.bytes_released;
+		edge_sample(m);
 		return 0;
 	}
+	case JM_EV_SYS:
+		/* raw syscalls of a recording: only --replay literal uses them */
+		x->sys_events++;
+		return 0;
 	case JM_EV_MARK: {
 		json_object *mk = json_object_new_object();
 		json_object_object_add(mk, "name", json_object_new_string(ev->mark));
-		json_object_object_add(mk, "event_index", json_object_new_int64((int64_t)m->events));
-		json_object_object_add(mk, "graphs", json_object_new_int64((int64_t)m->graphs));
+		json_object_object_add(mk, "event_index", json_object_new_int64((int64_t)x->events));
+		json_object_object_add(mk, "graphs", json_object_new_int64((int64_t)x->graphs));
+		if (m->nst > 1)
+			json_object_object_add(mk, "thread", json_object_new_int((int)x->idx));
+		pthread_mutex_lock(&m->lock);
 		json_object_array_add(m->marks, mk);
+		pthread_mutex_unlock(&m->lock);
 		return 0;
 	}
 	}
@@ -265,6 +336,63 @@ static json_object *series_json(const struct measure *m)
 
 #define ADD(obj, key, v) json_object_object_add(obj, key, json_object_new_int64((int64_t)(v)))
 
+/* The seed of stream i: the workload's own seed (or --seed) plus i, so
+ * that the streams of a synthetic workload differ; traces ignore it. */
+static uint64_t stream_seed(const struct jm_run_spec *spec, const struct jm_workload *first,
+			    unsigned i)
+{
+	if (i == 0)
+		return spec->seed;
+	uint64_t base = spec->seed;
+	const char *p = strstr(first->spec, "seed=");
+	if (!base && p)
+		base = strtoull(p + 5, NULL, 10);
+	return (base ? base : 1) + i;
+}
+
+static void run_stream(struct measure *m, struct stream *x)
+{
+	struct jm_event ev;
+	int r = 0;
+	while (!failed(m) && (r = jm_workload_next(&x->wl, &ev)) > 0) {
+		if (do_event(m, x, &ev) < 0)
+			return;
+		x->events++;
+	}
+	if (!failed(m) && r < 0) {
+		snprintf(x->msg, sizeof(x->msg), "%s", x->wl.err);
+		fail(m, x, "workload", NULL);
+	}
+}
+
+static void *stream_thread(void *arg)
+{
+	struct stream *x = arg;
+	run_stream(x->m, x);
+	return NULL;
+}
+
+static json_object *open_failure(const char *op, const char *msg)
+{
+	json_object *run = json_object_new_object();
+	json_object_object_add(run, "status", json_object_new_string("failed"));
+	json_object *e = json_object_new_object();
+	json_object_object_add(e, "op", json_object_new_string(op));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(run, "error", e);
+	return run;
+}
+
+static void free_streams(struct measure *m)
+{
+	for (unsigned i = 0; i < m->nst; i++) {
+		if (m->st[i].wl_open)
+			jm_workload_close(&m->st[i].wl);
+		jm_live_release(&m->st[i].live);
+	}
+	free(m->st);
+}
+
 json_object *jm_measure(const struct jm_run_spec *spec,
 			const struct jm_measure_hooks *hooks)
 {
@@ -273,31 +401,48 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TOP_PAD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+	/* --threads: no per-thread malloc arenas (each is a mapping) */
+	mallopt(M_ARENA_MAX, 1);
 
-	struct measure *m = calloc(1, sizeof(*m));
-	json_object *run = json_object_new_object();
 	char err[512];
+	unsigned nst = spec->threads > 1 ? spec->threads : 1;
+	if (nst > 1 && !(spec->backend.ops->caps & JM_CAP_THREAD_SAFE)) {
+		snprintf(err, sizeof(err), "backend %s is not thread-safe: --threads %u refused",
+			 spec->backend.ops->name, nst);
+		return open_failure("create", err);
+	}
+	if (nst > 1 && spec->replay_literal)
+		return open_failure("create", "--replay literal replays one stream: no --threads");
+	struct measure *m = calloc(1, sizeof(*m));
+	m->st = calloc(nst, sizeof(*m->st));
+	m->nst = nst;
+	m->sampling = nst == 1;
 	m->spec = spec;
 	m->hooks = hooks;
+	pthread_mutex_init(&m->lock, NULL);
+	jm_literal_init(&m->lit);
 	m->marks = json_object_new_array();
 	m->max_samples = spec->max_samples ? spec->max_samples : 400;
 	m->samples = calloc(m->max_samples, sizeof(*m->samples));
 	m->next_sample_at = 1;
-	if (jm_workload_open(spec->workload, spec->seed, &m->wl, err, sizeof(err)) < 0) {
-		json_object_object_add(run, "status", json_object_new_string("failed"));
-		json_object *e = json_object_new_object();
-		json_object_object_add(e, "op", json_object_new_string("workload"));
-		json_object_object_add(e, "message", json_object_new_string(err));
-		json_object_object_add(run, "error", e);
-		free(m->samples);
-		json_object_put(m->marks);
-		free(m);
-		return run;
+	for (unsigned i = 0; i < nst; i++) {
+		struct stream *x = &m->st[i];
+		x->m = m;
+		x->idx = i;
+		if (jm_workload_open(spec->workload, stream_seed(spec, &m->st[0].wl, i), &x->wl,
+				     err, sizeof(err)) < 0) {
+			free_streams(m);
+			free(m->samples);
+			json_object_put(m->marks);
+			free(m);
+			return open_failure("workload", err);
+		}
+		x->wl_open = 1;
+		jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 65536);
+		/* pre-fault the harness's own tables so their first touches are
+		 * not counted as the backend's faults */
+		memset(x->live.slot, 0, x->live.cap * sizeof(*x->live.slot));
 	}
-	jm_live_init(&m->live, m->wl.max_live ? m->wl.max_live : 65536);
-	/* pre-fault the harness's own tables so their first touches are not
-	 * counted as the backend's faults */
-	memset(m->live.slot, 0, m->live.cap * sizeof(*m->live.slot));
 	memset(m->samples, 0, m->max_samples * sizeof(*m->samples));
 	for (int i = 0; i < spec->ninject; i++)
 		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
@@ -315,24 +460,27 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	m->t0 = now_ns();
 
 	char berr[300];
-	struct jm_event ev;
 	if (jm_backend_open(spec->backend.ops, spec->backend.optspec, &m->backend,
 			    berr, sizeof(berr)) < 0) {
-		snprintf(m->msg, sizeof(m->msg), "%s", berr);
-		fail(m, "create", NULL);
+		snprintf(m->st[0].msg, sizeof(m->st[0].msg), "%s", berr);
+		fail(m, &m->st[0], "create", NULL);
+	} else if (nst == 1) {
+		m->backend_open = 1;
+		run_stream(m, &m->st[0]);
 	} else {
 		m->backend_open = 1;
-		int r;
-		while ((r = jm_workload_next(&m->wl, &ev)) > 0) {
-			if (do_event(m, &ev) < 0)
+		unsigned started = 0;
+		for (; started < nst; started++)
+			if (pthread_create(&m->st[started].thread, NULL, stream_thread,
+					   &m->st[started]) != 0) {
+				snprintf(m->st[started].msg, sizeof(m->st[started].msg),
+					 "pthread_create failed for stream %u", started);
+				m->backend.err[0] = 0;
+				fail(m, &m->st[started], "threads", NULL);
 				break;
-			m->events++;
-		}
-		if (r < 0) {
-			snprintf(m->msg, sizeof(m->msg), "%s", m->wl.err);
-			m->backend.err[0] = 0;
-			fail(m, "workload", NULL);
-		}
+			}
+		for (unsigned i = 0; i < started; i++)
+			pthread_join(m->st[i].thread, NULL);
 	}
 	uint64_t wall = now_ns() - m->t0;
 	take_sample(m);
@@ -365,23 +513,48 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		ADD(trim, "va_released_bytes", (int64_t)st.va_reserved - (int64_t)st2.va_reserved);
 	}
 	if (m->backend_open) {
-		size_t pos = 0;
-		struct jm_alloc *a;
-		while ((a = jm_live_next(&m->live, &pos)))
-			m->backend.ops->deallocate(&m->backend, a);
+		for (unsigned i = 0; i < nst; i++) {
+			size_t pos = 0;
+			struct jm_alloc *a;
+			while ((a = jm_live_next(&m->st[i].live, &pos)))
+				m->backend.ops->deallocate(&m->backend, a);
+		}
 		jm_backend_close(&m->backend);
 	}
+	struct jm_literal lit = m->lit;
+	jm_literal_release(&m->lit);
 	long vmas_destroyed = jm_vma_count(0);
 
+	/* totals over the streams */
+	struct stream tot = {0};
+	for (unsigned i = 0; i < nst; i++) {
+		const struct stream *x = &m->st[i];
+		tot.graphs += x->graphs;
+		tot.events += x->events;
+		tot.finalizes += x->finalizes;
+		tot.frees += x->frees;
+		tot.trims += x->trims;
+		tot.sys_events += x->sys_events;
+		tot.skipped += x->skipped;
+		tot.bytes_requested += x->bytes_requested;
+		tot.bytes_live_requested += x->bytes_live_requested;
+		tot.trim_units += x->trim_units;
+		tot.trim_bytes += x->trim_bytes;
+		jm_latency_merge(&tot.lat_alloc, &x->lat_alloc);
+		jm_latency_merge(&tot.lat_final, &x->lat_final);
+		jm_latency_merge(&tot.lat_free, &x->lat_free);
+	}
+
+	json_object *run = json_object_new_object();
 	json_object_object_add(run, "status", json_object_new_string(m->error ? "failed" : "ok"));
 	if (m->error)
 		json_object_object_add(run, "error", m->error);
 	json_object *mt = json_object_new_object();
-	ADD(mt, "graphs", m->graphs);
-	ADD(mt, "events", m->events);
-	ADD(mt, "finalizes", m->finalizes);
-	ADD(mt, "frees", m->frees);
-	ADD(mt, "trims", m->trims);
+	ADD(mt, "graphs", tot.graphs);
+	ADD(mt, "events", tot.events);
+	ADD(mt, "finalizes", tot.finalizes);
+	ADD(mt, "frees", tot.frees);
+	ADD(mt, "trims", tot.trims);
 	ADD(mt, "vmas_before", vmas_before);
 	ADD(mt, "vmas_after", vmas_after);
 	ADD(mt, "vmas_added", vmas_after - vmas_before);
@@ -402,22 +575,59 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	ADD(mt, "rss_peak_bytes", rss_peak);
 	ADD(mt, "va_reserved_bytes", st.va_reserved);
 	ADD(mt, "va_reserved_peak_bytes", st.va_reserved_peak);
-	ADD(mt, "bytes_requested", m->bytes_requested);
-	ADD(mt, "bytes_live_requested", m->bytes_live_requested);
+	ADD(mt, "bytes_requested", tot.bytes_requested);
+	ADD(mt, "bytes_live_requested", tot.bytes_live_requested);
 	ADD(mt, "bytes_mapped", st.bytes_mapped);
 	ADD(mt, "bytes_mapped_peak", st.bytes_mapped_peak);
-	ADD(mt, "bytes_wasted", st.bytes_mapped > m->bytes_live_requested
-			? st.bytes_mapped - m->bytes_live_requested : 0);
+	ADD(mt, "bytes_wasted", st.bytes_mapped > tot.bytes_live_requested
+			? st.bytes_mapped - tot.bytes_live_requested : 0);
 	ADD(mt, "reservations", st.reservations);
 	ADD(mt, "reach_failures", st.reach_failures);
-	ADD(mt, "trim_units_released", m->trim_units);
-	ADD(mt, "trim_bytes_released", m->trim_bytes);
+	ADD(mt, "trim_units_released", tot.trim_units);
+	ADD(mt, "trim_bytes_released", tot.trim_bytes);
 	ADD(mt, "wall_ns", wall);
 	json_object *lat = json_object_new_object();
-	json_object_object_add(lat, "allocate", latency_json(&m->lat_alloc));
-	json_object_object_add(lat, "finalize", latency_json(&m->lat_final));
-	json_object_object_add(lat, "deallocate", latency_json(&m->lat_free));
+	json_object_object_add(lat, "allocate", latency_json(&tot.lat_alloc));
+	json_object_object_add(lat, "finalize", latency_json(&tot.lat_final));
+	json_object_object_add(lat, "deallocate", latency_json(&tot.lat_free));
 	json_object_object_add(mt, "latency", lat);
+	ADD(mt, "threads", nst);
+	if (nst > 1) {
+		/* per stream; "latency" above is all streams merged */
+		json_object *per = json_object_new_array();
+		for (unsigned i = 0; i < nst; i++) {
+			const struct stream *x = &m->st[i];
+			json_object *t = json_object_new_object();
+			ADD(t, "thread", i);
+			ADD(t, "graphs", x->graphs);
+			ADD(t, "events", x->events);
+			ADD(t, "frees", x->frees);
+			json_object_object_add(t, "workload_spec", json_object_new_string(x->wl.spec));
+			json_object_object_add(t, "allocate", latency_json(&x->lat_alloc));
+			json_object_object_add(t, "finalize", latency_json(&x->lat_final));
+			json_object_object_add(t, "deallocate", latency_json(&x->lat_free));
+			json_object_array_add(per, t);
+		}
+		json_object_object_add(mt, "latency_threads", per);
+	}
+	if (tot.sys_events && !spec->replay_literal)
+		ADD(mt, "sys_events_ignored", tot.sys_events);
+	if (spec->replay_literal) {
+		json_object *l = json_object_new_object();
+		ADD(l, "sys_events", tot.sys_events);
+		ADD(l, "syscalls_replayed", lit.replayed);
+		ADD(l, "mmaps_moved", lit.moved);
+		ADD(l, "failed_in_recording", lit.failed_recorded);
+		ADD(l, "untracked_ranges", lit.untracked);
+		ADD(l, "graph_events_skipped", tot.skipped);
+		/* VMA growth from after the first sys event to the end: the
+		 * recording's (its vmas= fields) and this replay's */
+		if (lit.first_vmas >= 0)
+			ADD(l, "recorded_vmas_delta", lit.last_vmas - lit.first_vmas);
+		if (m->lit_vmas_first > 0)
+			ADD(l, "replayed_vmas_delta", vmas_after - m->lit_vmas_first);
+		json_object_object_add(mt, "literal", l);
+	}
 	json_object *bx = json_object_new_object();
 	for (int i = 0; i < st.nextra; i++)
 		ADD(bx, st.extra[i].name, st.extra[i].value);
@@ -427,10 +637,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	json_object_object_add(run, "metrics", mt);
 	json_object_object_add(run, "series", series_json(m));
 	json_object_object_add(run, "marks", m->marks);
-	json_object_object_add(run, "workload_spec", json_object_new_string(m->wl.spec));
+	json_object_object_add(run, "workload_spec", json_object_new_string(m->st[0].wl.spec));
 
-	jm_workload_close(&m->wl);
-	jm_live_release(&m->live);
+	free_streams(m);
+	pthread_mutex_destroy(&m->lock);
 	free(m->samples);
 	free(m);
 	return run;

@@ -361,6 +361,10 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 	const char *wl = spec->workload;
 	char wname[64];
 	snprintf(wname, sizeof(wname), "%.*s", (int)strcspn(wl, ":"), wl);
+	if (!strncmp(wl, "trace:", 6)) { /* traces are told apart by file name */
+		const char *base = strrchr(wl, '/');
+		snprintf(wname, sizeof(wname), "trace:%.57s", base ? base + 1 : wl + 6);
+	}
 	json_object_object_add(out, "workload", json_object_new_string(wname));
 	if (json_object_object_get_ex(run, "workload_spec", &wspec))
 		json_object_object_add(out, "workload_spec", json_object_get(wspec));

@@ -26,6 +26,8 @@ struct jm_run_spec {
 	int trim_at_end;      /* trim after the last event, report what it gave */
 	unsigned timeout_s;   /* 0: none */
 	unsigned max_samples; /* time-series points, 0: default */
+	unsigned threads;     /* concurrent streams against one backend; 0/1: one */
+	int replay_literal;   /* replay the trace's raw sys events, not its graphs */
 	int ninject;
 	struct {
 		enum jm_sys sys;

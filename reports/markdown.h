@@ -7,13 +7,18 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "headline.h"
+
 /* Write the tables (one per workload) and the context sentence. */
 void jm_report_tables(json_object *root, const char *baseline, FILE *out);
-/* Write a complete report.md. */
+/* Write a complete report.md. plots_md (may be NULL) is inserted as the
+ * "Plots" section. */
 void jm_report_markdown(json_object *root, const char *baseline, FILE *out);
-/* "57x fewer", "2.0x more", "same" for candidate vs baseline counts. */
-void jm_ratio_text(double baseline, double candidate, char *buf, size_t len);
-/* Human units: 1536 -> "1.5 KiB". */
-void jm_bytes_text(double bytes, char *buf, size_t len);
+void jm_report_markdown_ex(json_object *root, const char *baseline,
+			   const char *plots_md, FILE *out);
+/* The failed-runs list (nothing when every run was ok). */
+void jm_report_failures(json_object *root, FILE *out);
+/* The paragraph that defines the columns. */
+extern const char jm_report_columns_text[];
 
 #endif

@@ -251,7 +251,7 @@ json_object *jm_results_load(const char *path, char *err, size_t errlen)
 	fclose(f);
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue) {
-		snprintf(err, errlen, "%s: truncated JSON", path);
+		snprintf(err, errlen, "%s:%ld: truncated JSON (the file ends inside a value)", path, line);
 		return NULL;
 	}
 	if (!o || jerr != json_tokener_success) {

@@ -7,6 +7,8 @@
  * VMA count returns to where it was after destroy. */
 #include "testutil.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include "../allocators/backend.h"
@@ -17,6 +19,25 @@
 /* Option variants tested in addition to each backend's defaults. */
 static const char *const variants[] = {
 	"single-pool:granularity=64K",
+	"slab-pool:thp=off",
+	"slab-pool:slab_size=8M",
+	"slab-pool:slab_size=8M,commit_granularity=64K",
+	"shm-mapper:granularity=64K",
+	"shm-mapper:mode=inprocess-mapper",
+	"shm-mapper:mode=inprocess-mapper,granularity=64K",
+	"per-prot:granularity=1M",
+	"per-prot:granularity=64K",
+	"julia-blocks:writer=selfmem",
+	"julia-blocks:slot_scan=full",
+	"julia-blocks:writer=selfmem,slot_scan=full",
+	"codemodel:writer=selfmem",
+	"codemodel:block_bits=16",
+	"codemodel:block_bits=16,writer=selfmem,text_data_ratio=3",
+	"striped:chunk_size=64K",
+	"striped:chunk_size=4K,slab_size=1M",
+	"striped:chunk_size=1M,slab_size=2M",
+	"colocate:growth=single,slab_size=64M",
+	"colocate:slab_size=64K",
 	NULL,
 };
 
@@ -68,7 +89,10 @@ static const char *prot_text(int prot)
 	}
 }
 
-static void check_no_overlap(struct jm_alloc *live, int *used, int n)
+/* Live segments must not overlap. which: 0 both views in one address
+ * space, 1 exec views only, 2 write views only (the two views of an
+ * out-of-process backend live in different processes). */
+static void check_no_overlap_in(struct jm_alloc *live, int *used, int n, int which)
 {
 	struct seg_range r[MAX_LIVE * JM_MAX_SEGS * 2];
 	int k = 0;
@@ -79,9 +103,10 @@ static void check_no_overlap(struct jm_alloc *live, int *used, int n)
 			struct jm_segment_alloc *sg = &live[i].seg[s];
 			if (!sg->exec || !sg->size)
 				continue;
-			r[k++] = (struct seg_range){(uintptr_t)sg->exec,
-						    (uintptr_t)sg->exec + sg->size, i};
-			if (sg->write != sg->exec)
+			if (which != 2)
+				r[k++] = (struct seg_range){(uintptr_t)sg->exec,
+							    (uintptr_t)sg->exec + sg->size, i};
+			if (which == 2 || (which == 0 && sg->write != sg->exec))
 				r[k++] = (struct seg_range){(uintptr_t)sg->write,
 							    (uintptr_t)sg->write + sg->size, i};
 		}
@@ -94,12 +119,26 @@ static void check_no_overlap(struct jm_alloc *live, int *used, int n)
 				 (unsigned long)r[i].lo, (unsigned long)r[i].hi, r[i].owner);
 }
 
+static void check_no_overlap(const struct jm_backend *b, struct jm_alloc *live, int *used,
+			     int n)
+{
+	if (b->ops->caps & JM_CAP_OUT_OF_PROCESS) {
+		check_no_overlap_in(live, used, n, 1);
+		check_no_overlap_in(live, used, n, 2);
+	} else {
+		check_no_overlap_in(live, used, n, 0);
+	}
+}
+
 static void check_finalized(struct jm_backend *b, struct jm_alloc *a)
 {
 	char why[256] = "";
 	int execute = !(b->ops->caps & JM_CAP_NO_PROTECT);
-	if (jm_contents_check(a, execute, why, sizeof(why)) < 0)
+	/* through the backend: an out-of-process backend's exec addresses are
+	 * read, and its code called, in its executor */
+	if (jm_contents_check_backend(b, a, execute, why, sizeof(why)) < 0)
 		fail_msg("%s: %s", b->ops->name, why);
+	pid_t pid = b->ops->exec_pid ? b->ops->exec_pid(b) : 0;
 	for (uint32_t s = 0; s < a->nseg; s++) {
 		struct jm_segment_alloc *sg = &a->seg[s];
 		if (!sg->exec)
@@ -108,14 +147,60 @@ static void check_finalized(struct jm_backend *b, struct jm_alloc *a)
 		if (prot < 0)
 			continue;
 		why[0] = 0;
-		if (tu_check_prot(sg->exec, sg->size, prot_text(prot), why, sizeof(why)) < 0)
+		if (tu_check_prot_pid(pid, sg->exec, sg->size, prot_text(prot), why,
+				      sizeof(why)) < 0)
 			fail_msg("%s: graph %llu %s segment: %s", b->ops->name,
 				 (unsigned long long)a->id, jm_class_name(sg->cls), why);
 	}
 }
 
+/* Execution ranges handed out during one exercise: none may still be
+ * mapped after destroy. Unlike the VMA count, this holds under
+ * AddressSanitizer, whose allocator maps memory of its own. */
+#define MAX_SEEN 4096
+static struct seg_range seen[MAX_SEEN];
+static int nseen;
+
+static void remember(const struct jm_backend *b, const struct jm_alloc *a)
+{
+	/* an out-of-process backend's exec ranges are the executor's (gone
+	 * with it after destroy); in this process its write views must go */
+	int writes = (b->ops->caps & JM_CAP_OUT_OF_PROCESS) != 0;
+	for (uint32_t s = 0; s < a->nseg && nseen < MAX_SEEN; s++) {
+		uintptr_t lo = (uintptr_t)(writes ? a->seg[s].write : a->seg[s].exec);
+		seen[nseen++] = (struct seg_range){lo, lo + a->seg[s].size, 0};
+	}
+}
+
+static void check_seen_unmapped(const char *name)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		fail_msg("cannot open /proc/self/maps");
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		for (int i = 0; i < nseen; i++)
+			if (seen[i].lo < hi && lo < seen[i].hi) {
+				fclose(f);
+				fail_msg("%s: %#lx-%#lx still mapped after destroy (leaked)",
+					 name, (unsigned long)seen[i].lo, (unsigned long)seen[i].hi);
+			}
+	}
+	fclose(f);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define VMA_COUNT_RELIABLE 0
+#else
+#define VMA_COUNT_RELIABLE 1
+#endif
+
 static void exercise(const struct jm_backend_ops *ops, const char *optspec, uint64_t seed)
 {
+	nseen = 0;
 	long vmas0 = jm_vma_count(0);
 	struct jm_backend b;
 	char err[300];
@@ -143,11 +228,12 @@ static void exercise(const struct jm_backend_ops *ops, const char *optspec, uint
 					fail_msg("%s: segment %u size changed", ops->name, s);
 			}
 			jm_contents_write(a);
+			remember(&b, a);
 			if (ops->finalize(&b, a) < 0)
 				fail_msg("%s: finalize: %s", ops->name, b.err);
 			used[slot] = 1;
 			check_finalized(&b, a);
-			check_no_overlap(live, used, MAX_LIVE);
+			check_no_overlap(&b, live, used, MAX_LIVE);
 		} else {
 			if (ops->deallocate(&b, &live[slot]) < 0)
 				fail_msg("%s: deallocate: %s", ops->name, b.err);
@@ -166,8 +252,18 @@ static void exercise(const struct jm_backend_ops *ops, const char *optspec, uint
 	for (int i = 0; i < MAX_LIVE; i++)
 		if (used[i] && ops->deallocate(&b, &live[i]) < 0)
 			fail_msg("%s: deallocate: %s", ops->name, b.err);
+	pid_t executor = ops->exec_pid ? ops->exec_pid(&b) : 0;
 	jm_backend_close(&b);
+	/* an executor process must be gone (exited and reaped) after destroy */
+	if (executor > 0 && (kill(executor, 0) == 0 || errno != ESRCH))
+		fail_msg("%s: executor %d still exists after destroy", ops->name,
+			 (int)executor);
 	long vmas1 = jm_vma_count(0);
+	/* the null backend hands out heap memory, which stays mapped */
+	if (!(ops->caps & JM_CAP_NO_PROTECT))
+		check_seen_unmapped(ops->name);
+	if (!VMA_COUNT_RELIABLE)
+		return; /* ASan's allocator adds VMAs of its own */
 	if (vmas1 != vmas0)
 		fail_msg("%s: %ld VMAs before, %ld after destroy (leaked mappings)",
 			 ops->name, vmas0, vmas1);
@@ -201,8 +297,9 @@ static void test_big_alignment_rejected_by_llvm_models(void **state)
 {
 	(void)state;
 	/* LLVM rejects segment alignment above the page size */
-	const char *names[] = {"inprocess", "single-pool"};
-	for (int i = 0; i < 2; i++) {
+	const char *names[] = {"inprocess", "single-pool", "striped", "colocate",
+			       "slab-pool", "shm-mapper"};
+	for (int i = 0; i < 6; i++) {
 		struct jm_backend b;
 		char err[256];
 		assert_int_equal(jm_backend_open(jm_backend_find(names[i]), "", &b, err, sizeof(err)), 0);

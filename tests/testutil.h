@@ -25,13 +25,18 @@
 	} while (0)
 
 /* Permissions ("r-xp") of every VMA covering [addr, addr+len) in
- * /proc/self/maps must equal perms. Returns 0 if so, -1 otherwise (with
- * what was found in why). */
-static inline int tu_check_prot(const void *addr, size_t len, const char *perms,
-				char *why, size_t whylen)
+ * /proc/PID/maps (pid 0: self) must equal perms. Returns 0 if so, -1
+ * otherwise (with what was found in why). */
+static inline int tu_check_prot_pid(pid_t pid, const void *addr, size_t len,
+				    const char *perms, char *why, size_t whylen)
 {
 	uintptr_t lo = (uintptr_t)addr, hi = lo + len, covered = lo;
-	FILE *f = fopen("/proc/self/maps", "r");
+	char path[64];
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(why, whylen, "cannot open maps");
 		return -1;
@@ -64,6 +69,12 @@ static inline int tu_check_prot(const void *addr, size_t len, const char *perms,
 		snprintf(why, whylen, "range %#lx-%#lx not mapped", (unsigned long)lo,
 			 (unsigned long)hi);
 	return rc;
+}
+
+static inline int tu_check_prot(const void *addr, size_t len, const char *perms,
+				char *why, size_t whylen)
+{
+	return tu_check_prot_pid(0, addr, len, perms, why, whylen);
 }
 
 /* Run the jitmm binary ($JITMM, default ./jitmm) with args; capture stdout

@@ -32,6 +32,10 @@ const struct jm_option_def jm_synthetic_options[] = {
 	{"free_fraction", JM_OPT_FLOAT, "0.5", NULL, "fraction: probability of a free after each graph", 0, 0},
 	{"cycles", JM_OPT_UINT, "32", NULL, "cycles: number of load/drop cycles", 1, 1000000},
 	{"trim", JM_OPT_BOOL, "on", NULL, "cycles: trim after each drop", 0, 0},
+	{"alt_rx", JM_OPT_SIZE, "0", NULL,
+	 "fixed: a second code size; each graph gets it with probability alt_fraction "
+	 "(a two-size mix, e.g. 3M and 5M against a 4M slab)", 0, 1ull << 34},
+	{"alt_fraction", JM_OPT_FLOAT, "0.5", NULL, "fixed: probability of alt_rx", 0, 0},
 	{"dylibs", JM_OPT_UINT, "1", NULL, "graphs go round-robin to this many JITDylibs", 1, 65536},
 	{0},
 };
@@ -43,7 +47,8 @@ struct synth {
 	uint64_t graphs, made;
 	int real, stubs, policy, trim;
 	double scale, fraction;
-	uint64_t rx, ro, rw, zf, align, dylibs;
+	uint64_t rx, ro, rw, zf, align, dylibs, alt_rx;
+	double alt_fraction;
 	uint64_t cycles, per_cycle;
 	/* pending events produced by the last step, consumed in order */
 	struct jm_event queue[4];
@@ -89,6 +94,8 @@ static void make_graph(struct synth *s, uint64_t id, struct jm_graph_req *req)
 			align = 4096;
 	} else {
 		rx = s->rx, ro = s->ro, rw = s->rw, zf = s->zf, align = s->align;
+		if (s->alt_rx && jm_rng_double(&s->rng) < s->alt_fraction)
+			rx = s->alt_rx;
 	}
 	uint32_t n = 0;
 	if (ro)
@@ -217,6 +224,13 @@ int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
 	s->cycles = jm_opt_u64(o, "cycles");
 	s->trim = (int)jm_opt_u64(o, "trim");
 	s->dylibs = jm_opt_u64(o, "dylibs");
+	s->alt_rx = jm_opt_u64(o, "alt_rx");
+	s->alt_fraction = jm_opt_f(o, "alt_fraction");
+	if (s->alt_fraction > 1) {
+		snprintf(err, errlen, "option alt_fraction: must be in [0, 1]");
+		free(s);
+		return -1;
+	}
 	if (!jm_is_pow2(s->align)) {
 		snprintf(err, errlen, "option align: %llu is not a power of two",
 			 (unsigned long long)s->align);

@@ -26,6 +26,12 @@ const struct jm_preset jm_presets[] = {
 	 "tvm-ffi modules loaded and dropped: 32 cycles of 16 graphs, trim "
 	 "after each drop",
 	 "graphs=512,free=cycles,cycles=32,trim=on"},
+	{"tvm-oversize",
+	 "tvm-ffi modules larger than a slab: 32 graphs whose code is 3 MiB or "
+	 "5 MiB (half each, seeded) against a 4 MiB slab, in 4 load/drop cycles "
+	 "with trim; every 5 MiB graph needs its own oversize mapping",
+	 "graphs=32,sizes=fixed,rx=3M,alt_rx=5M,alt_fraction=0.5,ro=4K,rw=4K,"
+	 "free=cycles,cycles=4,trim=on"},
 	{"churn",
 	 "5000 graphs; after each, a random live graph is freed with "
 	 "probability 0.5 (a long-running JIT with eviction)",
@@ -48,8 +54,8 @@ const struct jm_preset *jm_preset_find(const char *name)
 const char *jm_event_type_name(enum jm_event_type t)
 {
 	static const char *const names[] = {"alloc", "finalize", "free",
-					    "trim", "mark"};
-	return (unsigned)t < 5 ? names[t] : "?";
+					    "trim", "mark", "sys"};
+	return (unsigned)t < 6 ? names[t] : "?";
 }
 
 int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
@@ -66,6 +72,13 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 	memcpy(name, spec, nl);
 	name[nl] = 0;
 	const char *overrides = colon ? colon + 1 : "";
+	if (!strcmp(name, "trace")) {
+		if (!colon || !colon[1]) {
+			snprintf(err, errlen, "workload 'trace': missing file (trace:FILE)");
+			return -1;
+		}
+		return jm_trace_workload_open(colon + 1, w, err, errlen);
+	}
 
 	const char *base = NULL;
 	if (strcmp(name, "synthetic") != 0) {
@@ -122,8 +135,12 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 	size_t len = (size_t)snprintf(w->spec, sizeof(w->spec), "synthetic:");
 	int first = 1;
 	for (int i = 0; i < o.n; i++) {
-		if (!strcmp(o.text[i], d.text[i]) && strcmp(o.defs[i].name, "graphs") &&
-		    strcmp(o.defs[i].name, "seed"))
+		const char *k = o.defs[i].name;
+		int shape = jm_opt_u64(&o, "sizes") == 1 &&
+			    (!strcmp(k, "rx") || !strcmp(k, "ro") || !strcmp(k, "rw") ||
+			     !strcmp(k, "zf") || !strcmp(k, "align"));
+		if (!strcmp(o.text[i], d.text[i]) && strcmp(k, "graphs") &&
+		    strcmp(k, "seed") && !shape)
 			continue;
 		len += (size_t)snprintf(w->spec + len, sizeof(w->spec) - len,
 					"%s%s=%s", first ? "" : ",", o.defs[i].name, o.text[i]);

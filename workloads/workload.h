@@ -16,6 +16,19 @@ enum jm_event_type {
 	JM_EV_FREE,     /* deallocate graph id */
 	JM_EV_TRIM,     /* ask the backend to give free memory back */
 	JM_EV_MARK,     /* a named phase boundary */
+	JM_EV_SYS,      /* a raw memory syscall from a recording (traces) */
+};
+
+/* A raw syscall as a recorder saw it (docs/trace-format.md). Replayed only
+ * by --replay literal; the model replay ignores it. */
+struct jm_sys_event {
+	int sys;        /* enum jm_sys (allocators/os.h) */
+	uint64_t addr;  /* address argument (mmap: the hint, 0 if none) */
+	uint64_t len;
+	int prot;       /* mmap/mprotect: PROT_* */
+	int flags;      /* mmap: MAP_*; madvise: the advice */
+	int64_t ret;    /* mmap: the address; others 0; -errno on failure */
+	int64_t vmas;   /* VMA count after the call, -1 if unknown */
 };
 
 struct jm_event {
@@ -24,7 +37,8 @@ struct jm_event {
 	uint64_t t_ns;  /* 0 if unknown */
 	uint32_t tid;   /* 0 if unknown */
 	struct jm_graph_req req; /* JM_EV_ALLOC */
-	char mark[48];           /* JM_EV_MARK */
+	char mark[48];           /* JM_EV_MARK; JM_EV_ALLOC: optional name */
+	struct jm_sys_event sys; /* JM_EV_SYS */
 };
 
 struct jm_workload;
@@ -69,5 +83,9 @@ int jm_synthetic_open(const struct jm_optvals *opts, struct jm_workload *w,
 		      char *err, size_t errlen);
 
 const char *jm_event_type_name(enum jm_event_type t);
+
+/* trace files (workloads/trace_workload.c): spec "trace:FILE" */
+int jm_trace_workload_open(const char *path, struct jm_workload *w, char *err,
+			   size_t errlen);
 
 #endif

@@ -1,0 +1,280 @@
+/* jitmm justify: a baseline and a candidate backend on a set of workloads,
+ * with repetitions, each run in its own child (jm_run_one, as jitmm run),
+ * and the Markdown table a reviewer asks for (reports/justify.c). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../allocators/backend.h"
+#include "../probes/probe.h"
+#include "../reports/atomic_write.h"
+#include "../reports/justify.h"
+#include "../reports/results.h"
+#include "../workloads/workload.h"
+#include "cli.h"
+#include "context.h"
+#include "progress.h"
+#include "runner.h"
+
+#define MAX_WORKLOADS 32
+#define DEFAULT_WORKLOADS "llvm-500,julia-linalg-light,julia-linalg-sweep,page-pairs,tvm-load-drop"
+
+static void justify_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jitmm justify --baseline BACKEND --candidate BACKEND [options]\n\n"
+		"Runs the baseline and the candidate backend on each workload, every run in\n"
+		"its own child process, and prints a Markdown table ready to paste into a\n"
+		"pull request: workload | baseline | candidate | reduction, for VMAs added,\n"
+		"mprotect calls, RSS added and reach failures (medians over the\n"
+		"repetitions), then the machine context and the command that reproduces it.\n\n"
+		"      --baseline SPEC    NAME[:key=value,...], e.g. inprocess\n"
+		"      --candidate SPEC   NAME[:key=value,...], e.g. striped:chunk_size=64K\n"
+		"  -w, --workload SPEC    preset, PRESET:k=v,..., synthetic:k=v,... or trace:FILE;\n"
+		"                         comma separated or repeated (default:\n"
+		"                         " DEFAULT_WORKLOADS ")\n"
+		"  -r, --repeat N         repetitions per (backend, workload) (default 3)\n"
+		"  -s, --seed N           override every workload's seed\n"
+		"  -p, --probe NAME       auto|procfs|... (default auto)\n"
+		"  -o, --out FILE         write the table to FILE (atomically) instead of stdout\n"
+		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
+		"  -q, --quiet            no progress or failure notes on stderr\n\n"
+		"examples:\n"
+		"  jitmm justify --baseline inprocess --candidate striped\n"
+		"  jitmm justify --baseline single-pool --candidate colocate -w synthetic:dylibs=8 -r 5\n"
+		"  jitmm justify --baseline inprocess --candidate striped:chunk_size=64K -o pr.md\n\n"
+		"Exit codes: 0 every run ok, 1 a run failed (its cells say so), 2 usage or\n"
+		"input error, 130 interrupted (nothing written).\n");
+}
+
+enum { OPT_BASELINE = 256, OPT_CANDIDATE, OPT_TIMEOUT };
+
+static int parse_one(const char *what, const char *text, struct jm_backend_spec *out)
+{
+	struct jm_backend_spec specs[4];
+	char err[300];
+	int n = jm_backend_spec_parse(text, specs, 4, err, sizeof(err));
+	if (n < 0)
+		return jm_usage_error("justify: --%s: %s", what, err);
+	if (n != 1)
+		return jm_usage_error("justify: --%s: '%s' names %d backends, want one", what,
+				      text, n);
+	*out = specs[0];
+	return 0;
+}
+
+/* Append " arg" (shell-quoted) to cmd. */
+static void cmd_add(char *cmd, size_t len, const char *arg)
+{
+	char q[1024];
+	jm_shell_quote(arg, q, sizeof(q));
+	size_t used = strlen(cmd);
+	snprintf(cmd + used, len - used, "%s%s", used ? " " : "", q);
+}
+
+int cmd_justify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"baseline", required_argument, 0, OPT_BASELINE},
+		{"candidate", required_argument, 0, OPT_CANDIDATE},
+		{"workload", required_argument, 0, 'w'},
+		{"repeat", required_argument, 0, 'r'},
+		{"seed", required_argument, 0, 's'},
+		{"probe", required_argument, 0, 'p'},
+		{"out", required_argument, 0, 'o'},
+		{"timeout", required_argument, 0, OPT_TIMEOUT},
+		{"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	static char workloads[MAX_WORKLOADS][320];
+	const char *btext[2] = {NULL, NULL};
+	const char *probe_name = "auto", *out_path = NULL;
+	uint64_t repeat = 3, seed = 0, timeout = 600;
+	int nworkloads = 0, quiet = 0;
+	char err[512];
+
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "w:r:s:p:o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_BASELINE: btext[0] = optarg; break;
+		case OPT_CANDIDATE: btext[1] = optarg; break;
+		case 'w': {
+			int n = jm_split_specs(optarg, workloads + nworkloads,
+					       MAX_WORKLOADS - nworkloads);
+			if (n < 0)
+				return jm_usage_error("justify: --workload: too many or too long");
+			nworkloads += n;
+			break;
+		}
+		case 'r':
+			if (jm_parse_u64(optarg, &repeat) < 0 || repeat < 1 ||
+			    repeat > JM_JUSTIFY_MAX_REPEAT)
+				return jm_usage_error("justify: --repeat: '%s' is not a count in [1, %d]",
+						      optarg, JM_JUSTIFY_MAX_REPEAT);
+			break;
+		case 's':
+			if (jm_parse_u64(optarg, &seed) < 0 || seed == 0)
+				return jm_usage_error("justify: --seed: '%s' is not a positive integer", optarg);
+			break;
+		case 'p': probe_name = optarg; break;
+		case 'o': out_path = optarg; break;
+		case OPT_TIMEOUT:
+			if (jm_parse_u64(optarg, &timeout) < 0 || timeout > 86400 * 7)
+				return jm_usage_error("justify: --timeout: '%s' is not seconds", optarg);
+			break;
+		case 'q': quiet = 1; break;
+		case 'h': justify_usage(stdout); return JM_EXIT_OK;
+		default:
+			justify_usage(stderr);
+			return JM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return jm_usage_error("justify: unexpected argument '%s'", argv[optind]);
+	if (!btext[0] || !btext[1])
+		return jm_usage_error("justify: --baseline and --candidate are both required "
+				      "(see 'jitmm justify --help')");
+	struct jm_backend_spec be[2];
+	if (parse_one("baseline", btext[0], &be[0]) || parse_one("candidate", btext[1], &be[1]))
+		return JM_EXIT_USAGE;
+	/* a bad option value is a usage error now, not a failed run later */
+	for (int s = 0; s < 2; s++) {
+		struct jm_optvals v;
+		if (jm_opts_parse(be[s].ops->options, be[s].optspec, &v, err, sizeof(err)) < 0)
+			return jm_usage_error("justify: --%s: %s", s ? "candidate" : "baseline", err);
+	}
+	if (!nworkloads)
+		nworkloads = jm_split_specs(DEFAULT_WORKLOADS, workloads, MAX_WORKLOADS);
+	uint64_t wl_graphs[MAX_WORKLOADS];
+	for (int i = 0; i < nworkloads; i++) {
+		struct jm_workload w;
+		if (jm_workload_open(workloads[i], seed, &w, err, sizeof(err)) < 0)
+			return jm_usage_error("justify: --workload: %s", err);
+		wl_graphs[i] = w.graphs;
+		jm_workload_close(&w);
+	}
+	if (out_path) { /* fail on an unwritable destination before running */
+		struct jm_atomic_file af;
+		if (jm_atomic_open(&af, out_path, err, sizeof(err)) < 0)
+			return jm_usage_error("justify: --out: %s", err);
+		jm_atomic_abort(&af);
+	}
+
+	struct jm_probe probe;
+	char why_not[256], perr[300];
+	if (jm_probe_select(probe_name, &probe, why_not, sizeof(why_not), perr, sizeof(perr)) < 0)
+		return jm_usage_error("justify: --probe: %s", perr);
+	if (why_not[0] && !quiet)
+		fprintf(stderr, "jitmm: probe %s (%s)\n", probe.ops->name, why_not);
+
+	/* the reproducing command: every choice explicit */
+	static char command[4096];
+	char num[32];
+	command[0] = 0;
+	cmd_add(command, sizeof(command), "jitmm");
+	cmd_add(command, sizeof(command), "justify");
+	cmd_add(command, sizeof(command), "--baseline");
+	cmd_add(command, sizeof(command), btext[0]);
+	cmd_add(command, sizeof(command), "--candidate");
+	cmd_add(command, sizeof(command), btext[1]);
+	char wl_text[MAX_WORKLOADS * 320] = "";
+	for (int i = 0; i < nworkloads; i++) {
+		if (i)
+			strcat(wl_text, ",");
+		strcat(wl_text, workloads[i]);
+	}
+	cmd_add(command, sizeof(command), "--workload");
+	cmd_add(command, sizeof(command), wl_text);
+	cmd_add(command, sizeof(command), "--repeat");
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)repeat);
+	cmd_add(command, sizeof(command), num);
+	if (seed) {
+		cmd_add(command, sizeof(command), "--seed");
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)seed);
+		cmd_add(command, sizeof(command), num);
+	}
+	if (strcmp(probe_name, "auto")) {
+		cmd_add(command, sizeof(command), "--probe");
+		cmd_add(command, sizeof(command), probe_name);
+	}
+
+	struct jm_justify j = {0};
+	j.rows = calloc((size_t)nworkloads, sizeof(*j.rows));
+	if (!j.rows)
+		return jm_usage_error("justify: out of memory");
+	json_object *opts[2];
+	for (int s = 0; s < 2; s++) {
+		snprintf(j.name[s], sizeof(j.name[s]), "%s", be[s].ops->name);
+		opts[s] = jm_backend_options_json(&be[s]);
+		j.options[s] = opts[s];
+	}
+	j.repeat = (int)repeat;
+	j.nrows = nworkloads;
+	j.probe = probe.ops->name;
+	j.command = command;
+	json_object *context = jm_context_json();
+	j.context = context;
+
+	progress_init(quiet);
+	progress_catch_signals();
+	unsigned total = (unsigned)(2 * nworkloads * (int)repeat), idx = 0;
+	int any_failed = 0;
+	for (int w = 0; w < nworkloads && !progress_interrupted(); w++) {
+		snprintf(j.rows[w].workload, sizeof(j.rows[w].workload), "%.319s", workloads[w]);
+		/* interleave baseline and candidate so drift hits both alike */
+		for (uint64_t r = 0; r < repeat && !progress_interrupted(); r++)
+			for (int s = 0; s < 2 && !progress_interrupted(); s++) {
+				struct jm_run_spec spec = {0};
+				spec.backend = be[s];
+				snprintf(spec.workload, sizeof(spec.workload), "%.319s", workloads[w]);
+				spec.seed = seed;
+				spec.repetition = (unsigned)r;
+				spec.timeout_s = (unsigned)timeout;
+				progress_run_start(++idx, total, be[s].ops->name, workloads[w],
+						   wl_graphs[w]);
+				json_object *run = jm_run_one(&spec, &probe);
+				progress_run_end();
+				const char *st = jm_json_str(run, "status", "failed");
+				if (strcmp(st, "ok")) {
+					any_failed = 1;
+					if (!quiet)
+						fprintf(stderr, "jitmm: %s on %s: %s: %s\n",
+							be[s].ops->name, workloads[w], st,
+							jm_json_str(run, "error.message", "?"));
+				}
+				jm_justify_add_run(&j.rows[w], s, run);
+				json_object_put(run);
+			}
+	}
+	if (probe.ops->close)
+		probe.ops->close(&probe);
+
+	int rc = any_failed ? JM_EXIT_FAIL : JM_EXIT_OK;
+	if (progress_interrupted()) {
+		rc = JM_EXIT_INTERRUPTED;
+	} else if (out_path) {
+		struct jm_atomic_file af;
+		if (jm_atomic_open(&af, out_path, err, sizeof(err)) < 0) {
+			fprintf(stderr, "jitmm: %s\n", err);
+			rc = JM_EXIT_USAGE;
+		} else {
+			jm_justify_markdown(&j, af.f);
+			if (jm_atomic_commit(&af, err, sizeof(err)) < 0) {
+				fprintf(stderr, "jitmm: %s\n", err);
+				rc = JM_EXIT_USAGE;
+			} else if (!quiet) {
+				fprintf(stderr, "jitmm: wrote %s\n", out_path);
+			}
+		}
+	} else {
+		jm_justify_markdown(&j, stdout);
+	}
+	json_object_put(context);
+	for (int s = 0; s < 2; s++)
+		json_object_put(opts[s]);
+	free(j.rows);
+	return rc;
+}

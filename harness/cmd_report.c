@@ -1,0 +1,75 @@
+/* jitmm report: regenerate report.md, report.html and plots/ from a saved
+ * results.json. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../reports/report_dir.h"
+#include "../reports/results.h"
+#include "cli.h"
+
+static void report_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jitmm report RESULTS.json [-o DIR] [--baseline NAME]\n\n"
+		"Writes DIR/report.md, DIR/report.html (self-contained: inline SVG, no\n"
+		"scripts) and DIR/plots/ (PNG + SVG made by gnuplot, each with its .dat\n"
+		"and .gp) from a results file written by 'jitmm run'.\n\n"
+		"  -o, --out DIR        output directory (default: the directory of RESULTS.json)\n"
+		"  -b, --baseline NAME  backend the ratios are relative to (default: the\n"
+		"                       run's --baseline, else single-pool)\n\n"
+		"examples:\n"
+		"  jitmm report out/results.json\n"
+		"  jitmm report ci/results.json -o /tmp/review --baseline inprocess\n\n"
+		"Exit codes: 0 ok, 2 usage error, unreadable or malformed results, or a\n"
+		"report that could not be written.\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"out", required_argument, 0, 'o'},
+		{"baseline", required_argument, 0, 'b'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *out = NULL, *baseline = NULL;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:b:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'b': baseline = optarg; break;
+		case 'h': report_usage(stdout); return JM_EXIT_OK;
+		default: report_usage(stderr); return JM_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		report_usage(stderr);
+		return JM_EXIT_USAGE;
+	}
+	const char *in = argv[optind];
+	char err[1024], dir[4096];
+	json_object *root = jm_results_load(in, err, sizeof(err));
+	if (!root)
+		return jm_usage_error("report: %s", err);
+	if (!out) {
+		snprintf(dir, sizeof(dir), "%s", in);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = 0;
+		else
+			snprintf(dir, sizeof(dir), ".");
+		out = dir;
+	}
+	if (!baseline)
+		baseline = jm_json_str(root, "config.baseline", "single-pool");
+	int rc = JM_EXIT_OK;
+	if (jm_report_write_dir(root, out, baseline, NULL, err, sizeof(err)) < 0)
+		rc = jm_usage_error("report: %s", err);
+	else
+		fprintf(stderr, "jitmm: wrote %s/report.md, %s/report.html and %s/plots/\n",
+			out, out, out);
+	json_object_put(root);
+	return rc;
+}

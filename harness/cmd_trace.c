@@ -1,0 +1,457 @@
+/* jitmm trace stats|validate|from-elf: look at, check and make traces
+ * (docs/trace-format.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../allocators/os.h"
+#include "../workloads/elf_ingest.h"
+#include "../workloads/trace.h"
+#include "cli.h"
+#include "latency.h"
+
+static void trace_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jitmm trace stats FILE\n"
+		"       jitmm trace validate FILE...\n"
+		"       jitmm trace from-elf [--csv] FILE... -o OUT\n"
+		"       jitmm trace from-workload SPEC -o OUT\n\n"
+		"  stats      graph count, per-class size distributions, lifetimes, events\n"
+		"  validate   parse every line and check the graph protocol; exit 0 if the\n"
+		"             trace is well formed, 2 with FILE:LINE: message if not\n"
+		"  from-elf   one graph per relocatable ELF object (.o, every member of .a\n"
+		"             archives) in the given order: SHF_ALLOC sections grouped\n"
+		"             AX->rx, A->ro, WA->rw, NOBITS->zero-fill, plus 8 B of GOT per\n"
+		"             GOT/stub target (ro) and a 6 B stub per external call (rx).\n"
+		"             -o OUT writes the trace ('-' = stdout); --csv prints the\n"
+		"             measured columns of shared/data/elf-segment-sizes.csv instead\n"
+		"  from-workload  write any workload's events (preset, synthetic:..., trace:...)\n"
+		"             as a trace, e.g. to generate large traces for benchmarks\n\n"
+		"Traces may be compressed (.xz, .zst): they are read directly.\n\n"
+		"examples:\n"
+		"  jitmm trace from-elf /usr/lib/x86_64-linux-gnu/libz.a -o z.jmt\n"
+		"  jitmm trace stats z.jmt\n"
+		"  jitmm trace validate workloads/traces/*.jmt\n"
+		"  jitmm run --workload trace:z.jmt --backend all\n");
+}
+
+/* ---- stats ---- */
+
+/* id -> index of its alloc, for lifetimes (memory: live graphs only) */
+struct idmap {
+	uint64_t *key, *val;
+	size_t cap, n, used;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ull;
+	return x ^ (x >> 29);
+}
+
+static int idmap_put(struct idmap *m, uint64_t id, uint64_t v)
+{
+	if ((m->used + 1) * 2 > m->cap) {
+		size_t ncap = m->n * 4 < m->cap ? m->cap : (m->cap ? m->cap * 2 : 1024);
+		uint64_t *k = calloc(ncap, 8), *vv = calloc(ncap, 8);
+		if (!k || !vv) {
+			free(k);
+			free(vv);
+			return -1;
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->key[i] && m->key[i] != UINT64_MAX) {
+				size_t j = mix(m->key[i]) & (ncap - 1);
+				while (k[j])
+					j = (j + 1) & (ncap - 1);
+				k[j] = m->key[i];
+				vv[j] = m->val[i];
+			}
+		free(m->key);
+		free(m->val);
+		m->key = k, m->val = vv, m->cap = ncap, m->used = m->n;
+	}
+	size_t j = mix(id + 1) & (m->cap - 1);
+	while (m->key[j] && m->key[j] != UINT64_MAX)
+		j = (j + 1) & (m->cap - 1);
+	if (!m->key[j])
+		m->used++;
+	m->key[j] = id + 1;
+	m->val[j] = v;
+	m->n++;
+	return 0;
+}
+
+/* remove id and return its value (the reader guarantees it is present) */
+static uint64_t idmap_take(struct idmap *m, uint64_t id)
+{
+	for (size_t j = mix(id + 1) & (m->cap - 1);; j = (j + 1) & (m->cap - 1)) {
+		if (m->key[j] == id + 1) {
+			m->key[j] = UINT64_MAX;
+			m->n--;
+			return m->val[j];
+		}
+		if (!m->key[j])
+			return 0;
+	}
+}
+
+static void print_dist(const char *name, const struct jm_latency *h, uint64_t total,
+		       uint64_t graphs)
+{
+	if (!h->count) {
+		printf("  %-10s in 0 graphs\n", name);
+		return;
+	}
+	printf("  %-10s in %llu/%llu graphs: p10 %llu  p50 %llu  p90 %llu  p99 %llu  max %llu  "
+	       "total %llu\n", name, (unsigned long long)h->count, (unsigned long long)graphs,
+	       (unsigned long long)jm_latency_quantile(h, 0.10),
+	       (unsigned long long)jm_latency_quantile(h, 0.50),
+	       (unsigned long long)jm_latency_quantile(h, 0.90),
+	       (unsigned long long)jm_latency_quantile(h, 0.99),
+	       (unsigned long long)h->max, (unsigned long long)total);
+}
+
+static int trace_stats(const char *path, int quiet_ok)
+{
+	char err[600];
+	struct jm_trace_reader *r = jm_trace_open(path, err, sizeof(err));
+	if (!r) {
+		fprintf(stderr, "jitmm: %s\n", err);
+		return JM_EXIT_USAGE;
+	}
+	static struct jm_latency size[JM_NCLASS + 1], life, align;
+	memset(size, 0, sizeof(size));
+	memset(&life, 0, sizeof(life));
+	memset(&align, 0, sizeof(align));
+	uint64_t total[JM_NCLASS + 1] = {0}, by_type[6] = {0}, by_sys[JM_NSYS] = {0};
+	uint64_t fin_segments = 0, graphs = 0, dylib_max = 0, with_t = 0, max_tid = 0;
+	struct idmap ids = {0};
+	struct jm_event ev;
+	int rc;
+	while ((rc = jm_trace_read(r, &ev)) > 0) {
+		by_type[ev.type]++;
+		if (ev.t_ns)
+			with_t++;
+		if (ev.tid > max_tid)
+			max_tid = ev.tid;
+		if (ev.type == JM_EV_ALLOC) {
+			uint64_t per[JM_NCLASS + 1] = {0};
+			for (uint32_t i = 0; i < ev.req.nseg; i++) {
+				const struct jm_segment_req *s = &ev.req.seg[i];
+				per[s->cls] += s->content;
+				per[JM_NCLASS] += s->zero_fill;
+				fin_segments += s->life == JM_FINALIZE;
+				jm_latency_record(&align, s->align);
+			}
+			for (int c = 0; c <= JM_NCLASS; c++)
+				if (per[c]) {
+					jm_latency_record(&size[c], per[c]);
+					total[c] += per[c];
+				}
+			if (ev.req.dylib > dylib_max)
+				dylib_max = ev.req.dylib;
+			if (idmap_put(&ids, ev.id, graphs) < 0) {
+				fprintf(stderr, "jitmm: out of memory\n");
+				jm_trace_close(r);
+				return JM_EXIT_FAIL;
+			}
+			graphs++;
+		} else if (ev.type == JM_EV_FREE) {
+			jm_latency_record(&life, graphs - idmap_take(&ids, ev.id));
+		} else if (ev.type == JM_EV_SYS) {
+			by_sys[ev.sys.sys]++;
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "jitmm: %s\n", jm_trace_error(r));
+		jm_trace_close(r);
+		free(ids.key);
+		free(ids.val);
+		return JM_EXIT_USAGE;
+	}
+	const struct jm_trace_header *h = jm_trace_header(r);
+	if (!quiet_ok) {
+		printf("trace %s\n", path);
+		printf("  format     %s %u, sizes %s, page size %llu, arch %s\n", JM_TRACE_MAGIC,
+		       h->version, h->sizes, (unsigned long long)h->page_size, h->arch);
+		printf("  source     %s\n  made by    %s\n", h->source, h->made_by);
+		printf("events (%llu lines): alloc %llu, finalize %llu, free %llu, trim %llu, "
+		       "mark %llu, sys %llu; %llu with a time, largest tid %llu\n",
+		       (unsigned long long)jm_trace_lineno(r),
+		       (unsigned long long)by_type[0], (unsigned long long)by_type[1],
+		       (unsigned long long)by_type[2], (unsigned long long)by_type[3],
+		       (unsigned long long)by_type[4], (unsigned long long)by_type[5],
+		       (unsigned long long)with_t, (unsigned long long)max_tid);
+		printf("graphs %llu in %llu dylib(s); peak live %llu, live at end %llu\n",
+		       (unsigned long long)graphs, (unsigned long long)dylib_max + (graphs > 0),
+		       (unsigned long long)jm_trace_peak_live(r),
+		       (unsigned long long)jm_trace_live(r));
+		printf("bytes per graph (content per class, zero-fill separately; quantiles are "
+		       "bucket bounds, within 6.25%%):\n");
+		static const char *const cname[] = {"ro", "rw", "rx", "zero-fill"};
+		for (int c = 0; c <= JM_NCLASS; c++)
+			print_dist(cname[c], &size[c], total[c], graphs);
+		printf("segment alignment: p50 %llu  max %llu; finalize-lifetime segments %llu\n",
+		       (unsigned long long)jm_latency_quantile(&align, 0.5),
+		       (unsigned long long)align.max, (unsigned long long)fin_segments);
+		printf("lifetimes: %llu graphs freed, %llu never freed", (unsigned long long)life.count,
+		       (unsigned long long)(graphs - life.count));
+		if (life.count)
+			printf("; graphs allocated while one lived: p50 %llu  p90 %llu  max %llu",
+			       (unsigned long long)jm_latency_quantile(&life, 0.5),
+			       (unsigned long long)jm_latency_quantile(&life, 0.9),
+			       (unsigned long long)life.max);
+		printf("\n");
+		if (by_type[5]) {
+			printf("sys events:");
+			for (int s = 0; s < JM_NSYS; s++)
+				if (by_sys[s])
+					printf(" %s %llu", jm_sys_name((enum jm_sys)s),
+					       (unsigned long long)by_sys[s]);
+			printf("\n");
+		}
+	} else {
+		printf("%s: ok (%llu lines, %llu graphs)\n", path,
+		       (unsigned long long)jm_trace_lineno(r), (unsigned long long)graphs);
+	}
+	jm_trace_close(r);
+	free(ids.key);
+	free(ids.val);
+	return JM_EXIT_OK;
+}
+
+/* ---- from-elf ---- */
+
+struct from_elf {
+	struct jm_trace_writer *w;
+	FILE *csv;
+	const char *prefix; /* archive name without .a, for --csv rows */
+	uint64_t next_id;
+	int failed;
+};
+
+static int visit_object(void *ctx, const struct jm_elf_object *o)
+{
+	struct from_elf *fe = ctx;
+	if (fe->csv) {
+		fprintf(fe->csv, "%s/%s,%llu,%llu,%llu,%llu,%llu,%u,%u,%u,%u,%llu,%llu\n",
+			fe->prefix, o->name, (unsigned long long)o->rx,
+			(unsigned long long)o->ro, (unsigned long long)o->rw,
+			(unsigned long long)o->zf, (unsigned long long)o->tls, o->nsec,
+			o->maxalign, o->got, o->stubs, (unsigned long long)o->nrel,
+			(unsigned long long)o->nundef);
+		return 0;
+	}
+	struct jm_event ev = {.type = JM_EV_ALLOC, .id = fe->next_id};
+	jm_elf_graph(o, fe->next_id, &ev.req);
+	if (ev.req.nseg == 0) {
+		char c[200];
+		snprintf(c, sizeof(c), "%.120s: no allocatable sections, skipped", o->name);
+		jm_trace_write_comment(fe->w, c);
+		return 0;
+	}
+	snprintf(ev.mark, sizeof(ev.mark), "%.*s", JM_TRACE_MAX_NAME, o->name);
+	/* names are one token in the format */
+	for (char *p = ev.mark; *p; p++)
+		if (*p == ' ' || *p == '\t')
+			*p = '_';
+	struct jm_event fin = {.type = JM_EV_FINALIZE, .id = fe->next_id};
+	if (jm_trace_write(fe->w, &ev) < 0 || jm_trace_write(fe->w, &fin) < 0)
+		fe->failed = 1;
+	fe->next_id++;
+	return fe->failed ? -1 : 0;
+}
+
+static int count_graphs(void *ctx, const struct jm_elf_object *o)
+{
+	struct jm_graph_req req;
+	jm_elf_graph(o, 0, &req);
+	*(uint64_t *)ctx += req.nseg > 0;
+	return 0;
+}
+
+static int trace_from_elf(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, 0, 'o'},
+		{"csv", no_argument, 0, 'c'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *out = NULL;
+	int csv = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'c': csv = 1; break;
+		case 'h': trace_usage(stdout); return JM_EXIT_OK;
+		default: trace_usage(stderr); return JM_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return jm_usage_error("trace from-elf: no input objects");
+	if (!out && !csv)
+		return jm_usage_error("trace from-elf: missing -o OUT (or --csv)");
+	struct jm_trace_header h = {0};
+	/* the ingester accepts x86-64 objects only */
+	snprintf(h.arch, sizeof(h.arch), "x86_64");
+	h.page_size = jm_page_size();
+	snprintf(h.sizes, sizeof(h.sizes), "exact");
+	size_t len = (size_t)snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-elf");
+	size_t slen = (size_t)snprintf(h.source, sizeof(h.source), "elf:");
+	for (int i = optind; i < argc; i++) {
+		const char *base = strrchr(argv[i], '/');
+		base = base ? base + 1 : argv[i];
+		if (len < sizeof(h.made_by))
+			len += (size_t)snprintf(h.made_by + len, sizeof(h.made_by) - len, " %s", argv[i]);
+		if (slen < sizeof(h.source))
+			slen += (size_t)snprintf(h.source + slen, sizeof(h.source) - slen, "%s%s",
+						 i > optind ? "," : "", base);
+	}
+	if (len >= sizeof(h.made_by) || slen >= sizeof(h.source)) {
+		/* keep the header lines well formed when many inputs are given */
+		snprintf(h.made_by + sizeof(h.made_by) - 5, 5, " ...");
+		snprintf(h.source + sizeof(h.source) - 5, 5, ",...");
+	}
+	char err[600];
+	struct from_elf fe = {0};
+	/* first pass: check every input and count the graphs for the header
+	 * (graphs and max_live: nothing is freed) */
+	if (!csv) {
+		uint64_t graphs = 0;
+		for (int i = optind; i < argc; i++)
+			if (jm_elf_ingest(argv[i], count_graphs, &graphs, err, sizeof(err)) < 0) {
+				fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
+				return JM_EXIT_USAGE;
+			}
+		h.graphs = h.max_live = graphs;
+	}
+	if (csv) {
+		fe.csv = stdout;
+	} else if (!(fe.w = jm_trace_writer_open(out, &h, err, sizeof(err)))) {
+		fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
+		return JM_EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		char prefix[256];
+		const char *base = strrchr(argv[i], '/');
+		snprintf(prefix, sizeof(prefix), "%s", base ? base + 1 : argv[i]);
+		size_t pl = strlen(prefix);
+		if (pl > 2 && !strcmp(prefix + pl - 2, ".a"))
+			prefix[pl - 2] = 0;
+		fe.prefix = prefix;
+		if (jm_elf_ingest(argv[i], visit_object, &fe, err, sizeof(err)) < 0) {
+			if (fe.failed)
+				snprintf(err, sizeof(err), "%s: write error", out);
+			fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
+			jm_trace_writer_abort(fe.w);
+			return JM_EXIT_USAGE;
+		}
+	}
+	if (fe.w && jm_trace_writer_close(fe.w, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
+		return JM_EXIT_FAIL;
+	}
+	if (fe.w && strcmp(out, "-"))
+		fprintf(stderr, "jitmm: wrote %s: %llu graphs\n", out,
+			(unsigned long long)fe.next_id);
+	return JM_EXIT_OK;
+}
+
+static int trace_from_workload(int argc, char **argv)
+{
+	const char *out = NULL, *spec = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			trace_usage(stdout);
+			return JM_EXIT_OK;
+		} else if (!spec && argv[i][0] != '-')
+			spec = argv[i];
+		else
+			return jm_usage_error("trace from-workload: unexpected '%s'", argv[i]);
+	}
+	if (!spec || !out)
+		return jm_usage_error("trace from-workload: want SPEC -o OUT");
+	char err[600];
+	struct jm_workload w;
+	if (jm_workload_open(spec, 0, &w, err, sizeof(err)) < 0)
+		return jm_usage_error("trace from-workload: %s", err);
+	struct jm_trace_header h = {0};
+	snprintf(h.source, sizeof(h.source), "workload:%.240s", w.spec);
+	snprintf(h.arch, sizeof(h.arch), "any");
+	snprintf(h.sizes, sizeof(h.sizes), "exact");
+	snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-workload %.400s", spec);
+	h.page_size = jm_page_size();
+	h.graphs = w.graphs;
+	h.max_live = w.max_live;
+	struct jm_trace_writer *tw = jm_trace_writer_open(out, &h, err, sizeof(err));
+	if (!tw) {
+		jm_workload_close(&w);
+		return jm_usage_error("trace from-workload: %s", err);
+	}
+	struct jm_event ev;
+	int rc;
+	uint64_t n = 0;
+	while ((rc = jm_workload_next(&w, &ev)) > 0) {
+		if (jm_trace_write(tw, &ev) < 0) {
+			rc = -2;
+			break;
+		}
+		n++;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "jitmm: trace from-workload: %s\n",
+			rc == -2 ? "write error" : w.err);
+		jm_trace_writer_abort(tw);
+		jm_workload_close(&w);
+		return rc == -2 ? JM_EXIT_FAIL : JM_EXIT_USAGE;
+	}
+	jm_workload_close(&w);
+	if (jm_trace_writer_close(tw, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jitmm: trace from-workload: %s\n", err);
+		return JM_EXIT_FAIL;
+	}
+	if (strcmp(out, "-"))
+		fprintf(stderr, "jitmm: wrote %s: %llu events\n", out, (unsigned long long)n);
+	return JM_EXIT_OK;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	if (argc < 2) {
+		trace_usage(stderr);
+		return JM_EXIT_USAGE;
+	}
+	const char *sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+		trace_usage(stdout);
+		return JM_EXIT_OK;
+	}
+	if (!strcmp(sub, "from-elf"))
+		return trace_from_elf(argc - 1, argv + 1);
+	if (!strcmp(sub, "from-workload"))
+		return trace_from_workload(argc - 1, argv + 1);
+	if (!strcmp(sub, "stats") || !strcmp(sub, "validate")) {
+		int validate = sub[0] == 'v';
+		if (argc < 3)
+			return jm_usage_error("trace %s: missing FILE", sub);
+		if (!validate && argc > 3)
+			return jm_usage_error("trace stats: one FILE at a time");
+		int rc = JM_EXIT_OK;
+		for (int i = 2; i < argc; i++) {
+			int r = trace_stats(argv[i], validate);
+			if (r != JM_EXIT_OK)
+				rc = r;
+		}
+		return rc;
+	}
+	return jm_usage_error("trace: unknown subcommand '%s' (stats, validate, from-elf)", sub);
+}

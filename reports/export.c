@@ -1,0 +1,209 @@
+#include "export.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "results.h"
+
+/* The exported metrics: aggregate name, short slug, unit. */
+static const struct {
+	const char *metric, *slug, *unit, *label;
+} metrics[] = {
+	{"vmas_added", "vmas-added", "VMAs", "VMAs added"},
+	{"vmas_peak", "vmas-peak", "VMAs", "VMAs peak"},
+	{"syscalls.mmap.calls", "mmap-calls", "calls", "mmap calls"},
+	{"syscalls.mprotect.calls", "mprotect-calls", "calls", "mprotect calls"},
+	{"syscalls.munmap.calls", "munmap-calls", "calls", "munmap calls"},
+	{"page_faults_minor", "minor-faults", "faults", "minor faults"},
+	{"rss_added_bytes", "rss-added-bytes", "bytes", "RSS added"},
+	{"va_reserved_peak_bytes", "va-reserved-bytes", "bytes", "VA reserved peak"},
+	{"bytes_wasted", "wasted-bytes", "bytes", "wasted bytes"},
+	{"reach_failures", "reach-failures", "failures", "reach failures"},
+	{"wall_ns", "latency", "ns", "wall time"},
+};
+#define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
+
+/* "llvm-500/single-pool:granularity=16M": stable across runs of the same
+ * configuration, distinct for each (workload, backend, options). */
+static void bench_name(json_object *a, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "%s/%s", jm_json_str(a, "workload", "?"),
+				       jm_json_str(a, "backend", "?"));
+	json_object *o = jm_json_path(a, "backend_options");
+	int first = 1;
+	if (!o || !json_object_is_type(o, json_type_object))
+		return;
+	json_object_object_foreach(o, k, v) {
+			if (used >= len)
+				break;
+			used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", first ? ":" : ",",
+						 k, json_object_get_string(v));
+			first = 0;
+		}
+}
+
+static json_object *num(double v)
+{
+	if (v == (double)(long long)v && v < 9e15 && v > -9e15)
+		return json_object_new_int64((long long)v);
+	return json_object_new_double(v);
+}
+
+static json_object *aggs_of(json_object *root)
+{
+	json_object *a = jm_json_path(root, "aggregates");
+	if (!a || !json_object_is_type(a, json_type_array) || !json_object_array_length(a)) {
+		jm_results_aggregate(root);
+		a = jm_json_path(root, "aggregates");
+	}
+	if (!a || !json_object_is_type(a, json_type_array)) {
+		a = json_object_new_array();
+		json_object_object_add(root, "aggregates", a);
+	}
+	return a;
+}
+
+static json_object *export_bmf(json_object *root)
+{
+	json_object *out = json_object_new_object(), *aggs = aggs_of(root);
+	size_t n = json_object_array_length(aggs);
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(aggs, i), *b = json_object_new_object();
+		char name[512];
+		bench_name(a, name, sizeof(name));
+		for (size_t m = 0; m < NMETRICS; m++) {
+			double v, lo, hi;
+			if (jm_agg_metric(a, metrics[m].metric, &v, &lo, &hi) < 0)
+				continue;
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "value", num(v));
+			json_object_object_add(e, "lower_value", num(lo));
+			json_object_object_add(e, "upper_value", num(hi));
+			json_object_object_add(b, metrics[m].slug, e);
+		}
+		json_object_object_add(out, name, b);
+	}
+	return out;
+}
+
+static json_object *export_gab(json_object *root)
+{
+	json_object *out = json_object_new_array(), *aggs = aggs_of(root);
+	size_t n = json_object_array_length(aggs);
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(aggs, i);
+		char name[512], full[700], range[64], extra[160];
+		bench_name(a, name, sizeof(name));
+		double runs = 0, failed = 0;
+		jm_json_num(a, "runs", &runs);
+		jm_json_num(a, "failed", &failed);
+		for (size_t m = 0; m < NMETRICS; m++) {
+			double v, lo, hi;
+			if (jm_agg_metric(a, metrics[m].metric, &v, &lo, &hi) < 0)
+				continue;
+			json_object *e = json_object_new_object();
+			snprintf(full, sizeof(full), "%s - %s", name, metrics[m].label);
+			snprintf(range, sizeof(range), "± %g", (hi - lo) / 2);
+			snprintf(extra, sizeof(extra), "median of %.0f ok runs; min %.17g, max %.17g",
+				 runs - failed, lo, hi);
+			json_object_object_add(e, "name", json_object_new_string(full));
+			json_object_object_add(e, "unit", json_object_new_string(metrics[m].unit));
+			json_object_object_add(e, "value", num(v));
+			json_object_object_add(e, "range", json_object_new_string(range));
+			json_object_object_add(e, "extra", json_object_new_string(extra));
+			json_object_array_add(out, e);
+		}
+	}
+	return out;
+}
+
+/* LNT report format 2: one test per (workload, backend, options), one
+ * sample per ok repetition; execution_time in seconds is LNT's own metric,
+ * the others need a test suite that declares them. */
+static json_object *export_lnt(json_object *root)
+{
+	json_object *out = json_object_new_object(), *machine = json_object_new_object(),
+		    *run = json_object_new_object(), *tests = json_object_new_array();
+	json_object_object_add(out, "format_version", json_object_new_string("2"));
+	json_object_object_add(machine, "name", json_object_new_string(jm_json_str(root, "context.hostname", "unknown")));
+	static const char *const mk[] = {"kernel", "arch", "cpu", "page_size", "vm_max_map_count"};
+	for (size_t i = 0; i < sizeof(mk) / sizeof(mk[0]); i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "context.%s", mk[i]);
+		json_object *v = jm_json_path(root, p);
+		if (v)
+			json_object_object_add(machine, mk[i], json_object_new_string(json_object_get_string(v)));
+	}
+	char t[64];
+	snprintf(t, sizeof(t), "%s", jm_json_str(root, "context.date", "1970-01-01T00:00:00Z"));
+	/* LNT wants "YYYY-MM-DD HH:MM:SS" */
+	char *T = strchr(t, 'T'), *Z = strchr(t, 'Z');
+	if (T)
+		*T = ' ';
+	if (Z)
+		*Z = 0;
+	json_object_object_add(run, "start_time", json_object_new_string(t));
+	json_object_object_add(run, "end_time", json_object_new_string(t));
+	json_object_object_add(run, "llvm_project_revision",
+			       json_object_new_string(jm_json_str(root, "context.jitmm_git_sha", "unknown")));
+	json_object_object_add(run, "jitmm_version",
+			       json_object_new_string(jm_json_str(root, "context.jitmm_version", "unknown")));
+	json_object_object_add(out, "machine", machine);
+	json_object_object_add(out, "run", run);
+
+	json_object *aggs = aggs_of(root), *runs = jm_json_path(root, "runs");
+	size_t n = json_object_array_length(aggs), nr = runs ? json_object_array_length(runs) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(aggs, i), *test = json_object_new_object();
+		char name[512], full[600], ka[1024], kr[1024];
+		bench_name(a, name, sizeof(name));
+		snprintf(full, sizeof(full), "jitmm/%s", name);
+		json_object_object_add(test, "name", json_object_new_string(full));
+		json_object *ao = jm_json_path(a, "backend_options");
+		snprintf(ka, sizeof(ka), "%s", ao ? json_object_to_json_string_ext(ao, JSON_C_TO_STRING_PLAIN) : "{}");
+		for (size_t m = 0; m < NMETRICS; m++) {
+			json_object *samples = json_object_new_array();
+			char mp[96];
+			snprintf(mp, sizeof(mp), "metrics.%s", metrics[m].metric);
+			for (size_t r = 0; r < nr; r++) {
+				json_object *x = json_object_array_get_idx(runs, r);
+				json_object *ro = jm_json_path(x, "backend_options");
+				snprintf(kr, sizeof(kr), "%s", ro ? json_object_to_json_string_ext(ro, JSON_C_TO_STRING_PLAIN) : "{}");
+				double v;
+				if (strcmp(jm_json_str(x, "status", ""), "ok") ||
+				    strcmp(jm_json_str(x, "backend", ""), jm_json_str(a, "backend", "")) ||
+				    strcmp(jm_json_str(x, "workload_spec", ""), jm_json_str(a, "workload_spec", "")) ||
+				    strcmp(kr, ka) || jm_json_num(x, mp, &v) < 0)
+					continue;
+				json_object_array_add(samples, !strcmp(metrics[m].metric, "wall_ns")
+								       ? json_object_new_double(v / 1e9) : num(v));
+			}
+			const char *key = !strcmp(metrics[m].metric, "wall_ns") ? "execution_time"
+										  : metrics[m].slug;
+			char lk[64];
+			snprintf(lk, sizeof(lk), "%s", key);
+			for (char *p = lk; *p; p++)
+				if (*p == '-')
+					*p = '_';
+			if (json_object_array_length(samples))
+				json_object_object_add(test, lk, samples);
+			else
+				json_object_put(samples);
+		}
+		json_object_array_add(tests, test);
+	}
+	json_object_object_add(out, "tests", tests);
+	return out;
+}
+
+json_object *jm_export(json_object *root, const char *format, char *err, size_t errlen)
+{
+	if (!strcmp(format, "bmf"))
+		return export_bmf(root);
+	if (!strcmp(format, "gab"))
+		return export_gab(root);
+	if (!strcmp(format, "lnt"))
+		return export_lnt(root);
+	snprintf(err, errlen, "unknown format '%s' (bmf, gab or lnt)", format);
+	return NULL;
+}

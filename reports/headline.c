@@ -1,0 +1,233 @@
+#include "headline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+
+void jm_ratio_text(double base, double cand, char *buf, size_t len)
+{
+	/* within 5% either way is noise for a headline ratio (as main's) */
+	if (base == cand || (base > 0 && cand > 0 && cand / base < 1.05 && base / cand < 1.05))
+		snprintf(buf, len, "same");
+	else if (cand <= 0)
+		snprintf(buf, len, "%s", base > 0 ? "none added" : "same");
+	else if (base <= 0)
+		snprintf(buf, len, "baseline 0");
+	else {
+		int fewer = cand < base;
+		double r = fewer ? base / cand : cand / base;
+		/* enough digits that a 0.1% difference does not print "1.0x" */
+		const char *fmt = r >= 10 ? "%.0fx %s" : r >= 1.1 ? "%.1fx %s" : "%.3fx %s";
+		snprintf(buf, len, fmt, r, fewer ? "fewer" : "more");
+	}
+}
+
+void jm_bytes_text(double b, char *buf, size_t len)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int i = 0;
+	double neg = b < 0 ? -1 : 1;
+	b = fabs(b);
+	while (b >= 1024 && i < 4) {
+		b /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%.0f %s", neg * b, u[i]);
+	else
+		snprintf(buf, len, "%.1f %s", neg * b, u[i]);
+}
+
+static double med(json_object *agg, const char *metric)
+{
+	double m = NAN;
+	jm_agg_metric(agg, metric, &m, NULL, NULL);
+	return m;
+}
+
+static void count_cell(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+static void bytes_cell(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		jm_bytes_text(v, buf, len);
+}
+
+static json_object *find_agg(json_object *aggs, const char *workload_spec,
+			     const char *backend)
+{
+	size_t n = json_object_array_length(aggs);
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(aggs, i);
+		if (!strcmp(jm_json_str(a, "workload_spec", ""), workload_spec) &&
+		    !strcmp(jm_json_str(a, "backend", ""), backend))
+			return a;
+	}
+	return NULL;
+}
+
+static void context_sentence(json_object *root, char *buf, size_t len)
+{
+	json_object *c = jm_json_path(root, "context");
+	double reps = 0, ps = 0, mmc = 0;
+	jm_json_num(root, "config.repeat", &reps);
+	jm_json_num(c, "page_size", &ps);
+	jm_json_num(c, "vm_max_map_count", &mmc);
+	const char *probe = jm_json_str(root, "config.probe_used", "procfs");
+	const char *why = jm_json_str(root, "config.probe_fallback_reason", "");
+	json_object *oc = jm_json_path(c, "vm_overcommit_memory");
+	snprintf(buf, len,
+		 "Probe: %s%s%s%s. Kernel %s (%s), page size %.0f B, vm.max_map_count %.0f, "
+		 "THP %s, overcommit %s; jitmm %s (%s). Each cell is the "
+		 "median over %.0f repetition%s, range in brackets.",
+		 probe, *why ? " (" : "", why, *why ? ")" : "",
+		 jm_json_str(c, "kernel", "?"), jm_json_str(c, "arch", "?"), ps, mmc,
+		 jm_json_str(c, "thp_enabled", "?"), oc ? json_object_get_string(oc) : "?",
+		 jm_json_str(c, "jitmm_version", "?"), jm_json_str(c, "jitmm_git_sha", "?"),
+		 reps, reps == 1 ? "" : "s");
+}
+
+static void fill_row(json_object *b, json_object *base, const char *baseline,
+		     char (*cell)[JM_HL_CELL])
+{
+	double runs = 0, failed = 0, v, lo, hi;
+	jm_json_num(b, "runs", &runs);
+	jm_json_num(b, "failed", &failed);
+	const char *name = jm_json_str(b, "backend", "?");
+	snprintf(cell[0], JM_HL_CELL, "%s", name);
+	if (failed == 0)
+		snprintf(cell[1], JM_HL_CELL, "ok");
+	else
+		snprintf(cell[1], JM_HL_CELL, "%.0f/%.0f failed", failed, runs);
+	double base_vmas = base ? med(base, "vmas_added") : NAN;
+	if (jm_agg_metric(b, "vmas_added", &v, &lo, &hi) == 0) {
+		/* an out-of-process backend's mappings live in its executor:
+		 * count them too, or the ratio would flatter it */
+		double ex = med(b, "backend.executor_vmas_added");
+		if (!isnan(ex)) {
+			snprintf(cell[2], JM_HL_CELL, "%.0f (+%.0f executor)", v, ex);
+			v += ex;
+		} else if (lo == hi)
+			snprintf(cell[2], JM_HL_CELL, "%.0f", v);
+		else
+			snprintf(cell[2], JM_HL_CELL, "%.0f [%.0f-%.0f]", v, lo, hi);
+		if (base == b)
+			snprintf(cell[3], JM_HL_CELL, "baseline");
+		else if (!isnan(base_vmas))
+			jm_ratio_text(base_vmas, v, cell[3], JM_HL_CELL);
+		else
+			snprintf(cell[3], JM_HL_CELL, "-");
+	} else {
+		snprintf(cell[2], JM_HL_CELL, "-");
+		snprintf(cell[3], JM_HL_CELL, "-");
+	}
+	(void)baseline;
+	count_cell(cell[4], JM_HL_CELL, med(b, "vmas_peak"));
+	count_cell(cell[5], JM_HL_CELL, med(b, "syscalls.mmap.calls"));
+	count_cell(cell[6], JM_HL_CELL, med(b, "syscalls.mprotect.calls"));
+	count_cell(cell[7], JM_HL_CELL, med(b, "syscalls.munmap.calls"));
+	count_cell(cell[8], JM_HL_CELL, med(b, "page_faults_minor"));
+	bytes_cell(cell[9], JM_HL_CELL, med(b, "rss_added_bytes"));
+	bytes_cell(cell[10], JM_HL_CELL, med(b, "va_reserved_peak_bytes"));
+	bytes_cell(cell[11], JM_HL_CELL, med(b, "bytes_wasted"));
+	count_cell(cell[12], JM_HL_CELL, med(b, "reach_failures"));
+	double x = med(b, "wall_ns");
+	if (isnan(x))
+		snprintf(cell[13], JM_HL_CELL, "-");
+	else
+		snprintf(cell[13], JM_HL_CELL, "%.2f", x / 1e6);
+}
+
+static void options_suffix(json_object *agg, char *cell, size_t len)
+{
+	json_object *o = jm_json_path(agg, "backend_options");
+	size_t used = strlen(cell);
+	int first = 1;
+	if (!o || !json_object_is_type(o, json_type_object))
+		return;
+	json_object_object_foreach(o, k, v) {
+		if (used + 2 >= len)
+			break;
+		int w = snprintf(cell + used, len - used, "%s%s=%s", first ? " " : ",", k,
+				 json_object_get_string(v));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+		first = 0;
+	}
+	if (used >= len)
+		cell[len - 1] = 0;
+}
+
+void jm_headline_build(json_object *root, const char *baseline,
+		       struct jm_headline *h)
+{
+	memset(h, 0, sizeof(*h));
+	static const char *const heads[JM_HL_COLS] = {
+		"backend", "status", "VMAs added (count)", "vs baseline (VMAs added)",
+		"VMAs peak (count)", "mmap (calls)", "mprotect (calls)", "munmap (calls)",
+		"minor faults (count)", "RSS added (bytes)", "VA reserved peak (bytes)",
+		"wasted, mapped - live (bytes)", "reach failures (count)", "wall (ms)",
+	};
+	for (int i = 0; i < JM_HL_COLS; i++)
+		snprintf(h->head[i], sizeof(h->head[i]), "%s", heads[i]);
+	snprintf(h->head[3], sizeof(h->head[3]), "vs %s (VMAs added)", baseline);
+	context_sentence(root, h->context, sizeof(h->context));
+	json_object *aggs = jm_json_path(root, "aggregates");
+	if (!aggs || !json_object_is_type(aggs, json_type_array))
+		return;
+	size_t n = json_object_array_length(aggs);
+	h->t = calloc(n ? n : 1, sizeof(*h->t));
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(aggs, i);
+		const char *ws = jm_json_str(a, "workload_spec", "");
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(jm_json_str(json_object_array_get_idx(aggs, j),
+						   "workload_spec", ""), ws);
+		if (seen)
+			continue;
+		struct jm_hl_table *t = &h->t[h->ntables++];
+		snprintf(t->workload, sizeof(t->workload), "%s", jm_json_str(a, "workload", "?"));
+		snprintf(t->workload_spec, sizeof(t->workload_spec), "%s", ws);
+		t->graphs = med(a, "graphs");
+		t->cell = calloc(n, sizeof(*t->cell));
+		json_object *base = find_agg(aggs, ws, baseline);
+		for (size_t j = i; j < n; j++) {
+			json_object *b = json_object_array_get_idx(aggs, j);
+			if (strcmp(jm_json_str(b, "workload_spec", ""), ws))
+				continue;
+			fill_row(b, base, baseline, t->cell[t->nrows]);
+			/* two entries of one backend (a sweep, variants): name the options */
+			int dup = 0;
+			for (size_t k = i; k < n && !dup; k++) {
+				json_object *o = json_object_array_get_idx(aggs, k);
+				dup = k != j && !strcmp(jm_json_str(o, "workload_spec", ""), ws) &&
+				      !strcmp(jm_json_str(o, "backend", ""), jm_json_str(b, "backend", "?"));
+			}
+			if (dup)
+				options_suffix(b, t->cell[t->nrows][0], JM_HL_CELL);
+			t->nrows++;
+		}
+	}
+}
+
+void jm_headline_free(struct jm_headline *h)
+{
+	for (int i = 0; i < h->ntables; i++)
+		free(h->t[i].cell);
+	free(h->t);
+	h->t = NULL;
+	h->ntables = 0;
+}

@@ -1,0 +1,195 @@
+#include "html.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "headline.h"
+#include "markdown.h"
+#include "results.h"
+
+void jm_html_escape(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+static char *slurp(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	char chunk[65536];
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			buf = realloc(buf, cap);
+		}
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	if (!buf)
+		buf = calloc(1, 1);
+	buf[len] = 0;
+	return buf;
+}
+
+/* Several gnuplot SVGs in one document would share element ids
+ * (gnuplot_canvas, gpPt0, ...); prefix them per figure so every reference
+ * resolves inside its own figure. */
+static void inline_svg(FILE *out, const char *svg, int fig)
+{
+	const char *p = strstr(svg, "<svg");
+	if (!p)
+		return;
+	char pre[16];
+	snprintf(pre, sizeof(pre), "f%d_", fig);
+	while (*p) {
+		static const char *const pats[] = {"id='", "id=\"", "href='#", "href=\"#", "url(#"};
+		int hit = 0;
+		for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+			size_t l = strlen(pats[i]);
+			if (!strncmp(p, pats[i], l) && (p == svg || p[-1] == ' ' || p[-1] == ':' ||
+							 p[-1] == '\n' || pats[i][0] == 'u')) {
+				fwrite(p, 1, l, out);
+				fputs(pre, out);
+				p += l;
+				hit = 1;
+				break;
+			}
+		}
+		if (!hit)
+			fputc(*p++, out);
+	}
+}
+
+static const char css[] =
+	"body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1300px;"
+	"color:#111;line-height:1.4}"
+	"table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}"
+	"th,td{border:1px solid #bbb;padding:0.25em 0.5em}th{background:#eef2f7}"
+	"td.n{text-align:right;font-variant-numeric:tabular-nums}"
+	"figure{margin:1em 0 2em}figure svg{max-width:100%;height:auto}"
+	"figcaption{font-size:0.9em;color:#333}code{background:#f3f3f3;padding:0 0.2em}"
+	".rec{border-left:4px solid #0072B2;padding:0.3em 1em;background:#f4f8fc}";
+
+int jm_report_html(json_object *root, const char *baseline,
+		   const struct jm_plot_list *plots, const char *plotdir,
+		   const char *extra_html, FILE *out, char *err, size_t errlen)
+{
+	json_object *c = jm_json_path(root, "context");
+	struct jm_headline h;
+	jm_headline_build(root, baseline, &h);
+	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+		     "<title>jitmm report: ");
+	jm_html_escape(out, jm_json_str(c, "hostname", "?"));
+	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>jitmm report</h1>\n<p>", css);
+	fputs("Host ", out);
+	jm_html_escape(out, jm_json_str(c, "hostname", "?"));
+	fputs(", kernel ", out);
+	jm_html_escape(out, jm_json_str(c, "kernel", "?"));
+	fputs(", ", out);
+	jm_html_escape(out, jm_json_str(c, "cpu", "?"));
+	fputs(", generated ", out);
+	jm_html_escape(out, jm_json_str(c, "date", "?"));
+	fputs(".</p>\n<h2>Results per workload</h2>\n", out);
+	for (int i = 0; i < h.ntables; i++) {
+		struct jm_hl_table *t = &h.t[i];
+		fputs("<h3>", out);
+		jm_html_escape(out, t->workload);
+		fputs("</h3>\n<p><code>", out);
+		jm_html_escape(out, t->workload_spec);
+		fprintf(out, "</code>, %.0f graphs</p>\n<table>\n<thead><tr>", t->graphs);
+		for (int k = 0; k < JM_HL_COLS; k++) {
+			fputs("<th>", out);
+			jm_html_escape(out, h.head[k]);
+			fputs("</th>", out);
+		}
+		fputs("</tr></thead>\n<tbody>\n", out);
+		for (int r = 0; r < t->nrows; r++) {
+			fputs("<tr>", out);
+			for (int k = 0; k < JM_HL_COLS; k++) {
+				fputs(k >= 2 ? "<td class=\"n\">" : "<td>", out);
+				jm_html_escape(out, t->cell[r][k]);
+				fputs("</td>", out);
+			}
+			fputs("</tr>\n", out);
+		}
+		fputs("</tbody>\n</table>\n", out);
+	}
+	fputs("<p>", out);
+	jm_html_escape(out, h.context);
+	fputs("</p>\n", out);
+	jm_headline_free(&h);
+
+	/* failed runs, reusing the Markdown list's text */
+	char *fl = NULL;
+	size_t fll = 0;
+	FILE *ff = open_memstream(&fl, &fll);
+	jm_report_failures(root, ff);
+	fclose(ff);
+	if (fll) {
+		fputs("<h2>Failed runs</h2>\n<ul>\n", out);
+		char *save = NULL;
+		for (char *line = strtok_r(fl, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(line, "- ", 2))
+				continue;
+			fputs("<li>", out);
+			jm_html_escape(out, line + 2);
+			fputs("</li>\n", out);
+		}
+		fputs("</ul>\n", out);
+	}
+	free(fl);
+	fputs("<p>", out);
+	jm_html_escape(out, jm_report_columns_text);
+	fputs("</p>\n", out);
+	if (extra_html)
+		fputs(extra_html, out);
+
+	if (plots && (plots->n || plots->nnotes)) {
+		fputs("<h2>Plots</h2>\n", out);
+		for (int i = 0; i < plots->n; i++) {
+			const struct jm_plot *p = &plots->p[i];
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s.svg", plotdir, p->name);
+			char *svg = slurp(path, err, errlen);
+			if (!svg)
+				return -1;
+			fprintf(out, "<figure id=\"%s\">\n", p->name);
+			inline_svg(out, svg, i);
+			free(svg);
+			fputs("\n<figcaption><b>", out);
+			jm_html_escape(out, p->title);
+			fputs(".</b> ", out);
+			jm_html_escape(out, p->caption);
+			fprintf(out, " Files: <a href=\"plots/%s.png\">PNG</a>, "
+				     "<a href=\"plots/%s.svg\">SVG</a>, <a href=\"plots/%s.dat\">data</a>, "
+				     "<a href=\"plots/%s.gp\">gnuplot script</a>.</figcaption>\n</figure>\n",
+				p->name, p->name, p->name, p->name);
+		}
+		if (plots->nnotes) {
+			fputs("<ul>\n", out);
+			for (int i = 0; i < plots->nnotes; i++) {
+				fputs("<li>", out);
+				jm_html_escape(out, plots->notes[i]);
+				fputs("</li>\n", out);
+			}
+			fputs("</ul>\n", out);
+		}
+	}
+	fputs("</body>\n</html>\n", out);
+	return 0;
+}

@@ -1,0 +1,674 @@
+#include "plots.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "atomic_write.h"
+#include "headline.h"
+#include "results.h"
+
+/* Okabe-Ito colours (distinguishable with the common colour-vision
+ * deficiencies), each with its own dash pattern and point type so that the
+ * lines stay apart in greyscale too. Yellow is last: it is faint on white. */
+static const char styles[] =
+	"set linetype 1 lc rgb '#0072B2' lw 2.5 dt 1 pt 7 ps 1.3\n"
+	"set linetype 2 lc rgb '#D55E00' lw 2.5 dt 2 pt 5 ps 1.3\n"
+	"set linetype 3 lc rgb '#009E73' lw 2.5 dt 4 pt 9 ps 1.5\n"
+	"set linetype 4 lc rgb '#CC79A7' lw 2.5 dt 5 pt 13 ps 1.5\n"
+	"set linetype 5 lc rgb '#E69F00' lw 2.5 dt 3 pt 11 ps 1.5\n"
+	"set linetype 6 lc rgb '#56B4E9' lw 2.5 dt (12,4,2,4) pt 3 ps 1.3\n"
+	"set linetype 7 lc rgb '#000000' lw 2.5 dt (2,5) pt 2 ps 1.3\n"
+	"set linetype 8 lc rgb '#F0E442' lw 2.5 dt (8,3,2,3,2,3) pt 1 ps 1.3\n"
+	"set linetype cycle 8\n"
+	"set datafile missing '?'\n"
+	"set grid lc rgb '#d8d8d8' lw 1\n"
+	"set border lw 1.2\n";
+
+void jm_gp_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else if ((unsigned char)*s >= 0x20)
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void jm_plot_title_string(FILE *f, json_object *root, const char *what)
+{
+	char t[512];
+	snprintf(t, sizeof(t), "%s\nhost %s, kernel %s (%s)", what,
+		 jm_json_str(root, "context.hostname", "?"),
+		 jm_json_str(root, "context.kernel", "?"),
+		 jm_json_str(root, "context.arch", "?"));
+	jm_gp_string(f, t);
+}
+
+void jm_plot_title(FILE *f, json_object *root, const char *what)
+{
+	fputs("set title ", f);
+	jm_plot_title_string(f, root, what);
+	fputs(" font ',14'\n", f);
+}
+
+void jm_plot_slug(const char *in, char *out, size_t len)
+{
+	size_t j = 0;
+	for (; *in && j + 1 < len; in++) {
+		char c = *in;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+		out[j++] = ok ? c : '_';
+	}
+	out[j] = 0;
+}
+
+void jm_plot_add(struct jm_plot_list *l, const char *name, const char *title,
+		 const char *caption)
+{
+	if (l->n >= JM_MAX_PLOTS)
+		return;
+	struct jm_plot *p = &l->p[l->n++];
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->title, sizeof(p->title), "%s", title);
+	snprintf(p->caption, sizeof(p->caption), "%s", caption);
+}
+
+static void add_note(struct jm_plot_list *l, const char *text)
+{
+	if (l->nnotes < 8)
+		snprintf(l->notes[l->nnotes++], sizeof(l->notes[0]), "%s", text);
+}
+
+/* Run gnuplot in dir on script; outbase redirects the images to temporary
+ * names, renamed into place only when gnuplot succeeded. */
+static int run_gnuplot(const char *dir, const char *script, const char *outbase,
+		       char *err, size_t errlen)
+{
+	char errfile[] = "/tmp/jitmm-gnuplot-XXXXXX";
+	int efd = mkstemp(errfile);
+	if (efd < 0) {
+		snprintf(err, errlen, "mkstemp: %s", strerror(errno));
+		return -1;
+	}
+	unlink(errfile);
+	char setvar[256];
+	snprintf(setvar, sizeof(setvar), "outbase='%s'", outbase);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(efd);
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+		}
+		dup2(efd, 2);
+		if (chdir(dir) < 0)
+			_exit(126);
+		execlp("gnuplot", "gnuplot", "-e", setvar, script, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int rc = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char msg[512] = "";
+		lseek(efd, 0, SEEK_SET);
+		ssize_t n = read(efd, msg, sizeof(msg) - 1);
+		msg[n > 0 ? n : 0] = 0;
+		/* gnuplot's last non-empty line names the error */
+		char *line = msg, *p;
+		while ((p = strchr(line, '\n')) && p[1])
+			line = p + 1;
+		if ((p = strchr(line, '\n')))
+			*p = 0;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+			snprintf(err, errlen, "gnuplot not found (install gnuplot-nox: scripts/install-deps)");
+		else
+			snprintf(err, errlen, "gnuplot %s/%s: %s", dir, script,
+				 *line ? line : "failed");
+		rc = -1;
+	}
+	close(efd);
+	return rc;
+}
+
+int jm_plot_render(const char *dir, const char *name, const char *dat,
+		   const char *body, int width, int height, char *err,
+		   size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
+	if (jm_write_atomic(path, dat, strlen(dat), err, errlen) < 0)
+		return -1;
+	char *gp = NULL;
+	size_t gplen = 0;
+	FILE *f = open_memstream(&gp, &gplen);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fprintf(f, "# jitmm plot %s; regenerate with: gnuplot %s.gp (in this directory)\n"
+		   "# writes %s.png and %s.svg; data in %s.dat\n",
+		name, name, name, name, name);
+	fprintf(f, "if (!exists(\"outbase\")) outbase = '%s'\n", name);
+	fprintf(f, "datafile = '%s.dat'\n%s", name, styles);
+	fprintf(f, "set terminal pngcairo noenhanced size %d,%d font 'DejaVu Sans,12' "
+		   "background rgb '#ffffff'\nset output outbase.'.png'\n%s\nset output\n",
+		width, height, body);
+	fprintf(f, "set terminal svg noenhanced size %d,%d font 'DejaVu Sans,12' "
+		   "background rgb '#ffffff'\nset output outbase.'.svg'\n%s\nset output\n",
+		width, height, body);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
+	int rc = jm_write_atomic(path, gp, gplen, err, errlen);
+	free(gp);
+	if (rc < 0)
+		return -1;
+	char tmpbase[160], script[128];
+	snprintf(tmpbase, sizeof(tmpbase), ".tmp-%d-%s", (int)getpid(), name);
+	snprintf(script, sizeof(script), "%s.gp", name);
+	rc = run_gnuplot(dir, script, tmpbase, err, errlen);
+	const char *ext[] = {"png", "svg"};
+	for (int i = 0; i < 2; i++) {
+		char from[4096], to[4096];
+		snprintf(from, sizeof(from), "%s/%s.%s", dir, tmpbase, ext[i]);
+		snprintf(to, sizeof(to), "%s/%s.%s", dir, name, ext[i]);
+		if (rc == 0 && rename(from, to) < 0) {
+			snprintf(err, errlen, "rename %s: %s", to, strerror(errno));
+			rc = -1;
+		}
+		unlink(from);
+	}
+	return rc;
+}
+
+/* ---- the report's plots ---- */
+
+static int same_group(json_object *run, json_object *agg)
+{
+	if (strcmp(jm_json_str(run, "backend", "a"), jm_json_str(agg, "backend", "b")) ||
+	    strcmp(jm_json_str(run, "workload_spec", "a"), jm_json_str(agg, "workload_spec", "b")))
+		return 0;
+	json_object *x = jm_json_path(run, "backend_options"), *y = jm_json_path(agg, "backend_options");
+	const char *xs = x ? json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN) : "{}";
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", xs);
+	const char *ys = y ? json_object_to_json_string_ext(y, JSON_C_TO_STRING_PLAIN) : "{}";
+	return !strcmp(buf, ys);
+}
+
+/* The first ok run of an aggregate's group: its time series is drawn. */
+static json_object *first_ok_run(json_object *root, json_object *agg)
+{
+	json_object *runs = jm_json_path(root, "runs");
+	size_t n = runs ? json_object_array_length(runs) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(runs, i);
+		if (!strcmp(jm_json_str(r, "status", ""), "ok") && same_group(r, agg))
+			return r;
+	}
+	return NULL;
+}
+
+static int series_at(json_object *run, const char *name, size_t i, double *v)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "series.%s", name);
+	json_object *a = jm_json_path(run, path);
+	if (!a || !json_object_is_type(a, json_type_array) || i >= json_object_array_length(a))
+		return -1;
+	*v = json_object_get_double(json_object_array_get_idx(a, i));
+	return 0;
+}
+
+static size_t series_len(json_object *run, const char *name)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "series.%s", name);
+	json_object *a = jm_json_path(run, path);
+	return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+/* A legend label: backend plus its options when they differ between the
+ * aggregates of one workload (a sweep, or two variants of one backend). */
+static void label_of(json_object *agg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", jm_json_str(agg, "backend", "?"));
+}
+
+struct wl_group {
+	const char *spec, *name;
+	json_object *agg[64];
+	char label[64][128];
+	int n;
+};
+
+/* Aggregates per workload; labels carry options only where two entries of
+ * one backend would otherwise look the same. */
+static int group_workloads(json_object *root, struct wl_group *g, int max)
+{
+	json_object *aggs = jm_json_path(root, "aggregates");
+	size_t n = aggs ? json_object_array_length(aggs) : 0;
+	int ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(aggs, i);
+		const char *ws = jm_json_str(a, "workload_spec", "");
+		int k = 0;
+		while (k < ng && strcmp(g[k].spec, ws))
+			k++;
+		if (k == ng) {
+			if (ng == max)
+				continue;
+			memset(&g[ng], 0, sizeof(g[ng]));
+			g[ng].spec = ws;
+			g[ng].name = jm_json_str(a, "workload", "?");
+			ng++;
+		}
+		if (g[k].n < 64)
+			g[k].agg[g[k].n++] = a;
+	}
+	for (int k = 0; k < ng; k++)
+		for (int i = 0; i < g[k].n; i++) {
+			const char *b = jm_json_str(g[k].agg[i], "backend", "?");
+			int dup = 0;
+			for (int j = 0; j < g[k].n; j++)
+				dup |= j != i && !strcmp(b, jm_json_str(g[k].agg[j], "backend", ""));
+			label_of(g[k].agg[i], g[k].label[i], sizeof(g[k].label[i]));
+			if (dup) {
+				json_object *o = jm_json_path(g[k].agg[i], "backend_options");
+				size_t l = strlen(g[k].label[i]);
+				snprintf(g[k].label[i] + l, sizeof(g[k].label[i]) - l, " %s",
+					 o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "");
+			}
+		}
+	return ng;
+}
+
+static void plot_label(FILE *f, const char *s)
+{
+	fputs(" title ", f);
+	jm_gp_string(f, s);
+}
+
+static int plot_vmas(json_object *root, struct wl_group *g, int wi, const char *dir,
+		     struct jm_plot_list *out, char *err, size_t errlen)
+{
+	char *dat = NULL, *body = NULL, name[96], slug[64];
+	size_t dl = 0, bl = 0;
+	double mmc = 0, ymax = 1;
+	jm_json_num(root, "context.vm_max_map_count", &mmc);
+	FILE *d = open_memstream(&dat, &dl), *b = open_memstream(&body, &bl);
+	int blocks = 0, any = 0;
+	fprintf(d, "# VMAs of the process against graphs processed, one block per backend\n"
+		   "# (its first successful repetition); columns: graphs vmas\n");
+	for (int i = 0; i < g->n; i++) {
+		json_object *run = first_ok_run(root, g->agg[i]);
+		size_t n = run ? series_len(run, "graphs") : 0;
+		fprintf(d, "%s# %s\n", blocks ? "\n\n" : "", g->label[i]);
+		int pts = 0;
+		for (size_t k = 0; k < n; k++) {
+			double x, y;
+			if (series_at(run, "graphs", k, &x) < 0 || series_at(run, "vmas", k, &y) < 0 ||
+			    x <= 0 || y <= 0)
+				continue;
+			fprintf(d, "%.0f %.0f\n", x, y);
+			ymax = y > ymax ? y : ymax;
+			pts++;
+		}
+		if (!pts)
+			fprintf(d, "? ?\n");
+		any |= pts > 0;
+		blocks++;
+	}
+	fclose(d);
+	jm_plot_title(b, root, "VMA count against graphs processed");
+	fprintf(b, "set logscale xy\nset xlabel 'graphs processed (count, log scale)'\n"
+		   "set ylabel 'VMAs in the process (count, log scale)'\n"
+		   "set key top left box opaque\nset format y '%%.0f'\nset format x '%%.0f'\n");
+	if (mmc > 0) {
+		fprintf(b, "mmc = %.0f\nset yrange [*:%g]\n"
+			   "set arrow 1 from graph 0, first mmc to graph 1, first mmc nohead dt 2 lw 2.5 lc rgb '#444444'\n"
+			   "set label 1 sprintf('vm.max_map_count = %%.0f', mmc) at graph 0.98, first mmc "
+			   "right offset 0,-1 font ',11'\n", mmc, (mmc > ymax ? mmc : ymax) * 2);
+	}
+	fputs("plot", b);
+	for (int i = 0; i < blocks; i++) {
+		fprintf(b, "%s datafile index %d using 1:2 with linespoints lt %d pi -8",
+			i ? ", \\\n    " : " ", i, i + 1);
+		plot_label(b, g->label[i]);
+	}
+	fputc('\n', b);
+	fclose(b);
+	int rc = 0;
+	jm_plot_slug(g->name, slug, sizeof(slug));
+	snprintf(name, sizeof(name), "vmas-%d-%s", wi + 1, slug);
+	if (any) {
+		rc = jm_plot_render(dir, name, dat, body, 1100, 720, err, errlen);
+		if (rc == 0) {
+			char title[192], cap[512];
+			snprintf(title, sizeof(title), "VMAs vs graphs processed, %s", g->name);
+			snprintf(cap, sizeof(cap),
+				 "VMA count of the whole process (log-log) as each backend processes the "
+				 "graphs of %s; the dashed line is vm.max_map_count (%.0f), where mmap "
+				 "and mprotect start failing with ENOMEM.", g->spec, mmc);
+			jm_plot_add(out, name, title, cap);
+		}
+	}
+	free(dat);
+	free(body);
+	return rc;
+}
+
+static const struct {
+	const char *metric, *label;
+} bar_metrics[] = {
+	{"vmas_added", "VMAs added"},
+	{"syscalls.mmap.calls", "mmap"},
+	{"syscalls.mprotect.calls", "mprotect"},
+	{"syscalls.munmap.calls", "munmap"},
+	{"page_faults_minor", "minor faults"},
+	{"rss_added_bytes", "RSS added"},
+	{"va_reserved_peak_bytes", "VA reserved"},
+	{"bytes_wasted", "wasted"},
+	{"wall_ns", "wall time"},
+};
+#define NBAR (sizeof(bar_metrics) / sizeof(bar_metrics[0]))
+
+static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *baseline,
+		     const char *dir, struct jm_plot_list *out, char *err, size_t errlen)
+{
+	json_object *base = NULL;
+	for (int i = 0; i < g->n && !base; i++)
+		if (!strcmp(jm_json_str(g->agg[i], "backend", ""), baseline))
+			base = g->agg[i];
+	char note[320];
+	if (!base) {
+		snprintf(note, sizeof(note), "Normalised bars for %s: baseline backend %s was not run.",
+			 g->name, baseline);
+		add_note(out, note);
+		return 0;
+	}
+	char *dat = NULL, *body = NULL, name[96], slug[64];
+	size_t dl = 0, bl = 0;
+	FILE *d = open_memstream(&dat, &dl), *b = open_memstream(&body, &bl);
+	double lo_all = 1, hi_all = 1, w = 0.8 / g->n;
+	int any = 0;
+	fprintf(d, "# median/min/max of each metric divided by the %s median;\n"
+		   "# '?' where the value or the baseline is 0 (no bar on a log scale)\n"
+		   "# columns: x ratio_median ratio_min ratio_max metric\n", baseline);
+	for (int i = 0; i < g->n; i++) {
+		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
+		for (size_t m = 0; m < NBAR; m++) {
+			double x = (double)m + (i - (g->n - 1) / 2.0) * w, v, lo, hi, bv;
+			if (jm_agg_metric(g->agg[i], bar_metrics[m].metric, &v, &lo, &hi) < 0 ||
+			    jm_agg_metric(base, bar_metrics[m].metric, &bv, NULL, NULL) < 0 ||
+			    bv <= 0 || v <= 0) {
+				fprintf(d, "%.4f ? ? ? %s\n", x, bar_metrics[m].metric);
+				continue;
+			}
+			double r = v / bv, rl = (lo > 0 ? lo : v) / bv, rh = hi / bv;
+			fprintf(d, "%.4f %.6g %.6g %.6g %s\n", x, r, rl, rh, bar_metrics[m].metric);
+			lo_all = rl < lo_all ? rl : lo_all;
+			hi_all = rh > hi_all ? rh : hi_all;
+			any = 1;
+		}
+	}
+	fclose(d);
+	char what[160];
+	snprintf(what, sizeof(what), "%s: each metric relative to %s (median, min-max bars)",
+		 g->name, baseline);
+	jm_plot_title(b, root, what);
+	fprintf(b, "set logscale y\nset yrange [%g:%g]\nset xrange [-0.6:%g]\n"
+		   "set ylabel 'median / %s median (log scale)'\n"
+		   "set style fill solid 0.85 border rgb '#333333'\nset boxwidth %g absolute\n"
+		   "set grid noxtics ytics\nset key outside right top box\n"
+		   "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb '#444444'\n"
+		   "set xtics nomirror font ',11' (",
+		lo_all / 3, hi_all * 3, NBAR - 0.4, baseline, w * 0.95);
+	for (size_t m = 0; m < NBAR; m++)
+		fprintf(b, "%s'%s' %zu", m ? ", " : "", bar_metrics[m].label, m);
+	fputs(")\nplot", b);
+	for (int i = 0; i < g->n; i++) {
+		fprintf(b, "%s datafile index %d using 1:2 with boxes lt %d dt 1", i ? ", \\\n    " : " ", i, i + 1);
+		plot_label(b, g->label[i]);
+		fprintf(b, ", \\\n    datafile index %d using 1:2:3:4 with yerrorbars lc rgb '#000000' "
+			   "lw 1.5 dt 1 ps 0 notitle", i);
+	}
+	fputc('\n', b);
+	fclose(b);
+	int rc = 0;
+	jm_plot_slug(g->name, slug, sizeof(slug));
+	snprintf(name, sizeof(name), "bars-%d-%s", wi + 1, slug);
+	if (any) {
+		rc = jm_plot_render(dir, name, dat, body, 1200, 720, err, errlen);
+		if (rc == 0) {
+			char title[192], cap[512];
+			snprintf(title, sizeof(title), "Metrics relative to %s, %s", baseline, g->name);
+			snprintf(cap, sizeof(cap),
+				 "Each metric's median divided by %s's median (log scale; the dashed "
+				 "line is parity), error bars span min to max over the repetitions. "
+				 "No bar where the value or the baseline is 0.", baseline);
+			jm_plot_add(out, name, title, cap);
+		}
+	}
+	free(dat);
+	free(body);
+	return rc;
+}
+
+static int plot_memory(json_object *root, struct wl_group *g, int wi, const char *dir,
+		       struct jm_plot_list *out, char *err, size_t errlen)
+{
+	char *dat = NULL, *body = NULL, name[96], slug[64];
+	size_t dl = 0, bl = 0;
+	FILE *d = open_memstream(&dat, &dl), *b = open_memstream(&body, &bl);
+	int any = 0;
+	fprintf(d, "# RSS and VA reserved over the run, one block per backend (first\n"
+		   "# successful repetition); columns: graphs rss_MiB va_reserved_MiB\n");
+	for (int i = 0; i < g->n; i++) {
+		json_object *run = first_ok_run(root, g->agg[i]);
+		size_t n = run ? series_len(run, "graphs") : 0;
+		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
+		int pts = 0;
+		for (size_t k = 0; k < n; k++) {
+			double x, r, v;
+			if (series_at(run, "graphs", k, &x) < 0 || series_at(run, "rss_bytes", k, &r) < 0 ||
+			    series_at(run, "va_reserved_bytes", k, &v) < 0)
+				continue;
+			fprintf(d, "%.0f %.4f %.4f\n", x, r / 1048576.0, v / 1048576.0);
+			pts++;
+		}
+		if (!pts)
+			fprintf(d, "? ? ?\n");
+		any |= pts > 0;
+	}
+	fclose(d);
+	fputs("set multiplot layout 2,1\n", b);
+	jm_plot_title(b, root, "Resident memory over the run");
+	fputs("set xlabel 'graphs processed (count)'\nset ylabel 'RSS of the process (MiB)'\n"
+	      "set key outside right top box\nset offsets 0, 0, graph 0.08, 0\n"
+	      "set yrange [0:*]\nplot", b);
+	for (int i = 0; i < g->n; i++) {
+		fprintf(b, "%s datafile index %d using 1:2 with linespoints lt %d pi -8",
+			i ? ", \\\n    " : " ", i, i + 1);
+		plot_label(b, g->label[i]);
+	}
+	fputs("\nset title 'Address space reserved by the backend' font ',14'\n"
+	      "set ylabel 'VA reserved (MiB)'\nplot", b);
+	for (int i = 0; i < g->n; i++) {
+		fprintf(b, "%s datafile index %d using 1:3 with linespoints lt %d pi -8",
+			i ? ", \\\n    " : " ", i, i + 1);
+		plot_label(b, g->label[i]);
+	}
+	fputs("\nunset multiplot\n", b);
+	fclose(b);
+	int rc = 0;
+	jm_plot_slug(g->name, slug, sizeof(slug));
+	snprintf(name, sizeof(name), "memory-%d-%s", wi + 1, slug);
+	if (any) {
+		rc = jm_plot_render(dir, name, dat, body, 1100, 900, err, errlen);
+		if (rc == 0) {
+			char title[192];
+			snprintf(title, sizeof(title), "RSS and VA reserved over the run, %s", g->name);
+			jm_plot_add(out, name, title,
+				    "Top: resident set of the whole process; bottom: address space the "
+				    "backend holds reserved, both against graphs processed.");
+		}
+	}
+	free(dat);
+	free(body);
+	return rc;
+}
+
+#define FBC "probe.faults_by_class."
+
+static int plot_faults(json_object *root, struct wl_group *g, int wi, const char *dir,
+		       struct jm_plot_list *out, char *err, size_t errlen)
+{
+	char classes[16][64];
+	int nc = 0;
+	for (int i = 0; i < g->n; i++) {
+		json_object *ms = jm_json_path(g->agg[i], "metrics");
+		if (!ms)
+			continue;
+		json_object_object_foreach(ms, k, v) {
+			(void)v;
+			if (strncmp(k, FBC, strlen(FBC)) || nc == 16)
+				continue;
+			const char *c = k + strlen(FBC);
+			int seen = 0;
+			for (int j = 0; j < nc; j++)
+				seen |= !strcmp(classes[j], c);
+			if (!seen)
+				snprintf(classes[nc++], sizeof(classes[0]), "%s", c);
+		}
+	}
+	if (!nc) {
+		if (wi == 0) {
+			char note[320];
+			snprintf(note, sizeof(note),
+				 "Faults by protection class: not measured (probe %s has no "
+				 "metrics.probe.faults_by_class; the eBPF probe provides it).",
+				 jm_json_str(root, "config.probe_used", "?"));
+			add_note(out, note);
+		}
+		return 0;
+	}
+	char *dat = NULL, *body = NULL, name[96], slug[64];
+	size_t dl = 0, bl = 0;
+	FILE *d = open_memstream(&dat, &dl), *b = open_memstream(&body, &bl);
+	double w = 0.8 / g->n;
+	fprintf(d, "# page faults by protection class of the faulting VMA (median, min, max)\n"
+		   "# columns: x median min max class\n");
+	for (int i = 0; i < g->n; i++) {
+		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
+		for (int c = 0; c < nc; c++) {
+			char key[128];
+			double v, lo, hi, x = c + (i - (g->n - 1) / 2.0) * w;
+			snprintf(key, sizeof(key), FBC "%.63s", classes[c]);
+			if (jm_agg_metric(g->agg[i], key, &v, &lo, &hi) < 0)
+				fprintf(d, "%.4f ? ? ? %s\n", x, classes[c]);
+			else
+				fprintf(d, "%.4f %g %g %g %s\n", x, v, lo, hi, classes[c]);
+		}
+	}
+	fclose(d);
+	jm_plot_title(b, root, "Page faults by protection class");
+	fprintf(b, "set ylabel 'page faults (count)'\nset yrange [0:*]\nset xrange [-0.6:%g]\n"
+		   "set style fill solid 0.85 border rgb '#333333'\nset boxwidth %g absolute\n"
+		   "set key outside right top box\nset xtics nomirror (", nc - 0.4, w * 0.95);
+	for (int c = 0; c < nc; c++) {
+		fprintf(b, "%s", c ? ", " : "");
+		jm_gp_string(b, classes[c]);
+		fprintf(b, " %d", c);
+	}
+	fputs(")\nplot", b);
+	for (int i = 0; i < g->n; i++) {
+		fprintf(b, "%s datafile index %d using 1:2 with boxes lt %d dt 1", i ? ", \\\n    " : " ", i, i + 1);
+		plot_label(b, g->label[i]);
+		fprintf(b, ", \\\n    datafile index %d using 1:2:3:4 with yerrorbars lc rgb '#000000' "
+			   "lw 1.5 dt 1 ps 0 notitle", i);
+	}
+	fputc('\n', b);
+	fclose(b);
+	jm_plot_slug(g->name, slug, sizeof(slug));
+	snprintf(name, sizeof(name), "faults-%d-%s", wi + 1, slug);
+	int rc = jm_plot_render(dir, name, dat, body, 1100, 700, err, errlen);
+	if (rc == 0) {
+		char title[192];
+		snprintf(title, sizeof(title), "Faults by protection class, %s", g->name);
+		jm_plot_add(out, name, title,
+			    "Page faults split by the protection of the faulting mapping "
+			    "(median, error bars min to max).");
+	}
+	free(dat);
+	free(body);
+	return rc;
+}
+
+int jm_gnuplot_available(void)
+{
+	const char *path = getenv("PATH");
+	char dir[4096];
+	while (path && *path) {
+		size_t l = strcspn(path, ":");
+		snprintf(dir, sizeof(dir), "%.*s/gnuplot", (int)l, l ? path : ".");
+		if (access(dir, X_OK) == 0)
+			return 1;
+		path += l + (path[l] == ':');
+	}
+	return 0;
+}
+
+int jm_plots_report(json_object *root, const char *baseline, const char *plotdir,
+		    struct jm_plot_list *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	/* without gnuplot the tables are still worth writing */
+	if (!jm_gnuplot_available()) {
+		add_note(out, "No plots: gnuplot is not installed (scripts/install-deps installs gnuplot-nox).");
+		return 0;
+	}
+	if (jm_mkdirs(plotdir, err, errlen) < 0)
+		return -1;
+	static struct wl_group g[16];
+	int ng = group_workloads(root, g, 16);
+	for (int i = 0; i < ng; i++) {
+		if (plot_vmas(root, &g[i], i, plotdir, out, err, errlen) < 0 ||
+		    plot_bars(root, &g[i], i, baseline, plotdir, out, err, errlen) < 0 ||
+		    plot_memory(root, &g[i], i, plotdir, out, err, errlen) < 0 ||
+		    plot_faults(root, &g[i], i, plotdir, out, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void jm_plots_markdown(const struct jm_plot_list *l, FILE *out)
+{
+	for (int i = 0; i < l->n; i++) {
+		const struct jm_plot *p = &l->p[i];
+		fprintf(out, "### %s\n\n![%s](plots/%s.png)\n\n%s ([SVG](plots/%s.svg), data "
+			     "`plots/%s.dat`, script `plots/%s.gp`)\n\n",
+			p->title, p->title, p->name, p->caption, p->name, p->name, p->name);
+	}
+	for (int i = 0; i < l->nnotes; i++)
+		fprintf(out, "- %s\n", l->notes[i]);
+	if (l->nnotes)
+		fputc('\n', out);
+}

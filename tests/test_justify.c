@@ -1,0 +1,225 @@
+/* jitmm justify: the table's shape, its context line, the reproducing
+ * command (which, run again, gives the same VMA table), exit codes, no
+ * partial output file on error; and the reduction/quoting helpers. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "../harness/context.h"
+#include "../reports/justify.h"
+
+static int count_lines_starting(const char *text, const char *prefix)
+{
+	int n = 0;
+	size_t pl = strlen(prefix);
+	for (const char *p = text; p && *p;) {
+		if (!strncmp(p, prefix, pl))
+			n++;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
+}
+
+/* The section of text from the line "### title" to the next "###". */
+static char *section(const char *text, const char *title)
+{
+	const char *s = strstr(text, title);
+	if (!s)
+		return NULL;
+	const char *e = strstr(s + 1, "\n###");
+	if (!e)
+		e = strstr(s, "\nContext:");
+	size_t n = e ? (size_t)(e - s) : strlen(s);
+	char *out = malloc(n + 1);
+	memcpy(out, s, n);
+	out[n] = 0;
+	return out;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	static char buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return strdup(buf);
+}
+
+static void test_table_shape_context_and_command(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/jitmm-justify-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	char *args[] = {"justify", "--baseline", "inprocess", "--candidate", "striped:chunk_size=64K",
+			"-w", "page-pairs:graphs=60", "-w", "llvm-500:graphs=80,julia-linalg-light",
+			"--repeat", "2", "-q", "-o", path, NULL};
+	char *out = NULL, *err = NULL;
+	int rc = tu_run_jitmm(args, &out, &err);
+	if (rc != 0)
+		fail_msg("justify exited %d: %s", rc, err);
+	assert_string_equal(out, ""); /* the table went to the file */
+	char *t = slurp(path);
+	assert_non_null(t);
+	printf("%s", t);
+	/* four tables, each with the reviewers' header and one row per workload */
+	const char *titles[] = {"### VMAs added", "### mprotect calls", "### RSS added",
+				"### reach failures"};
+	for (int i = 0; i < 4; i++) {
+		char *s = section(t, titles[i]);
+		if (!s)
+			fail_msg("no section %s", titles[i]);
+		assert_int_equal(count_lines_starting(s,
+			"| workload | inprocess (baseline) | striped (candidate) | reduction |"), 1);
+		assert_int_equal(count_lines_starting(s, "|---|--:|--:|--:|"), 1);
+		assert_int_equal(count_lines_starting(s, "| page-pairs:graphs=60 | "), 1);
+		assert_int_equal(count_lines_starting(s, "| llvm-500:graphs=80 | "), 1);
+		assert_int_equal(count_lines_starting(s, "| julia-linalg-light | "), 1);
+		assert_int_equal(count_lines_starting(s, "| "), 4); /* header + 3 rows */
+		free(s);
+	}
+	/* page-pairs: inprocess maps every page separately (2 VMAs per graph) */
+	assert_non_null(strstr(t, "| page-pairs:graphs=60 | 120 | "));
+	assert_non_null(strstr(t, "n/a")); /* inprocess does not track reach */
+	/* context: the live values of this machine */
+	struct utsname u;
+	uname(&u);
+	char want[256];
+	snprintf(want, sizeof(want), "Context: Linux %s (", u.release);
+	assert_non_null(strstr(t, want));
+	snprintf(want, sizeof(want), "vm.max_map_count %ld,", jm_max_map_count());
+	assert_non_null(strstr(t, want));
+	snprintf(want, sizeof(want), "page size %ld B", sysconf(_SC_PAGESIZE));
+	assert_non_null(strstr(t, want));
+	/* version and sha as the binary reports them */
+	char *vargs[] = {"--version", NULL}, *ver = NULL;
+	assert_int_equal(tu_run_jitmm(vargs, &ver, NULL), 0);
+	ver[strcspn(ver, "\n")] = 0; /* "jitmm 0.1.0 (sha)" */
+	snprintf(want, sizeof(want), "; %s; probe ", ver);
+	if (!strstr(t, want))
+		fail_msg("context does not name '%s'", ver);
+	free(ver);
+	/* the reproducing command names every choice */
+	const char *cmd = "jitmm justify --baseline inprocess --candidate striped:chunk_size=64K "
+			  "--workload page-pairs:graphs=60,llvm-500:graphs=80,julia-linalg-light "
+			  "--repeat 2\n";
+	assert_non_null(strstr(t, cmd));
+
+	/* ... and reproduces the table when run (the mprotect counts come from
+	 * the os layer and are exact; VMA counts would also see the sanitizer
+	 * runtime's own mappings under SAN=1) */
+	char *args2[] = {"justify", "--baseline", "inprocess", "--candidate",
+			 "striped:chunk_size=64K", "--workload",
+			 "page-pairs:graphs=60,llvm-500:graphs=80,julia-linalg-light",
+			 "--repeat", "2", "-q", NULL};
+	char *out2 = NULL;
+	assert_int_equal(tu_run_jitmm(args2, &out2, NULL), 0);
+	char *v1 = section(t, "### mprotect calls"), *v2 = section(out2, "### mprotect calls");
+	assert_non_null(v2);
+	assert_string_equal(v1, v2);
+	free(v1);
+	free(v2);
+	free(out2);
+	free(t);
+	free(out);
+	free(err);
+	unlink(path);
+}
+
+static void test_failed_run_exit_1(void **state)
+{
+	(void)state;
+	char *args[] = {"justify", "--baseline", "single-pool", "--candidate",
+			"colocate:growth=single,slab_size=64K", "-w", "llvm-500:graphs=50",
+			"-r", "1", NULL};
+	char *out = NULL, *err = NULL;
+	assert_int_equal(tu_run_jitmm(args, &out, &err), 1);
+	assert_non_null(strstr(out, "failed (1/1 runs)"));
+	assert_non_null(strstr(err, "slab is full"));
+	free(out);
+	free(err);
+}
+
+static void test_usage_errors_exit_2_no_file(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/jitmm-justify-nofile-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	struct {
+		const char *args[12];
+		const char *msg;
+	} cases[] = {
+		{{"justify", "--candidate", "striped", "-o", path}, "--baseline and --candidate"},
+		{{"justify", "--baseline", "nosuch", "--candidate", "striped", "-o", path}, "nosuch"},
+		{{"justify", "--baseline", "inprocess", "--candidate", "striped,colocate", "-o", path},
+		 "want one"},
+		{{"justify", "--baseline", "inprocess", "--candidate", "striped:chunk_size=banana",
+		  "-o", path}, "chunk_size"},
+		{{"justify", "--baseline", "inprocess", "--candidate", "striped", "-w", "nope",
+		  "-o", path}, "nope"},
+		{{"justify", "--baseline", "inprocess", "--candidate", "striped", "-r", "0",
+		  "-o", path}, "--repeat"},
+		{{"justify", "--baseline", "inprocess", "--candidate", "striped", "-o",
+		  "/nonexistent-dir/x.md"}, "nonexistent"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = NULL, *err = NULL;
+		int rc = tu_run_jitmm((char **)cases[i].args, &out, &err);
+		if (rc != 2 || !strstr(err, cases[i].msg))
+			fail_msg("case %zu: rc %d, stderr '%s'", i, rc, err);
+		assert_int_equal(count_lines_starting(err, "jitmm: "), 1);
+		assert_string_equal(out, "");
+		struct stat sb;
+		assert_int_equal(stat(path, &sb), -1);
+		free(out);
+		free(err);
+	}
+	char *hargs[] = {"justify", "--help", NULL};
+	char *out = NULL;
+	assert_int_equal(tu_run_jitmm(hargs, &out, NULL), 0);
+	assert_non_null(strstr(out, "examples:"));
+	free(out);
+}
+
+static void test_reduction_and_quoting(void **state)
+{
+	(void)state;
+	char b[64];
+	jm_justify_reduction(1216, 11, b, sizeof(b));
+	assert_string_equal(b, "110.5x fewer (-99.1%)");
+	jm_justify_reduction(100, 150, b, sizeof(b));
+	assert_string_equal(b, "1.5x more (+50.0%)");
+	jm_justify_reduction(7, 7, b, sizeof(b));
+	assert_string_equal(b, "none");
+	jm_justify_reduction(40, 0, b, sizeof(b));
+	assert_string_equal(b, "-100%");
+	jm_justify_reduction(6401, 6129, b, sizeof(b));
+	assert_string_equal(b, "-4.2%");
+	jm_justify_reduction(12053, 12058, b, sizeof(b));
+	assert_string_equal(b, "+5 (<+0.1%)");
+	jm_justify_reduction(0, 3, b, sizeof(b));
+	assert_string_equal(b, "+3 (from 0)");
+	jm_shell_quote("striped:chunk_size=64K,slab_size=1G", b, sizeof(b));
+	assert_string_equal(b, "striped:chunk_size=64K,slab_size=1G");
+	jm_shell_quote("trace:my file's.jsonl", b, sizeof(b));
+	assert_string_equal(b, "'trace:my file'\\''s.jsonl'");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reduction_and_quoting),
+		cmocka_unit_test(test_usage_errors_exit_2_no_file),
+		cmocka_unit_test(test_failed_run_exit_1),
+		cmocka_unit_test(test_table_shape_context_and_command),
+	};
+	return cmocka_run_group_tests_name("justify", tests, NULL, NULL);
+}

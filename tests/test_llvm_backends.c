@@ -1,0 +1,224 @@
+/* Pinned behaviour of the two LLVM models (reference/allocators.md
+ * sections 1 and 2): exact syscalls per operation, free-set coalescing and
+ * the VMA cost of interleaved permissions. */
+#include "testutil.h"
+
+#include <sys/mman.h>
+
+#include "../allocators/backend.h"
+#include "../allocators/os.h"
+#include "../harness/contents.h"
+#include "../harness/runner.h"
+#include "../reports/results.h"
+
+static struct jm_backend open_backend(const char *name, const char *opts)
+{
+	struct jm_backend b;
+	char err[256];
+	if (jm_backend_open(jm_backend_find(name), opts, &b, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	return b;
+}
+
+static struct jm_graph_req graph(uint64_t id, uint64_t ro, uint64_t rw, uint64_t rx)
+{
+	struct jm_graph_req r = {.id = id};
+	if (ro) r.seg[r.nseg++] = (struct jm_segment_req){JM_RO, JM_STANDARD, ro, 0, 16};
+	if (rw) r.seg[r.nseg++] = (struct jm_segment_req){JM_RW, JM_STANDARD, rw, 0, 16};
+	if (rx) r.seg[r.nseg++] = (struct jm_segment_req){JM_RX, JM_STANDARD, rx, 0, 16};
+	jm_graph_normalize(&r);
+	return r;
+}
+
+static struct jm_os_counters delta_since(const struct jm_os_counters *a)
+{
+	struct jm_os_counters b, d;
+	jm_os_snapshot(&b);
+	jm_os_diff(a, &b, &d);
+	return d;
+}
+
+#define CALLS(d, s) ((d).sys[JM_SYS_##s].calls)
+
+static void test_single_pool_syscalls_per_op(void **state)
+{
+	(void)state;
+	struct jm_backend b = open_backend("single-pool", "granularity=1M");
+	struct jm_os_counters t0, d;
+	struct jm_alloc a1, a2;
+	struct jm_graph_req g1 = graph(1, 100, 200, 300), g2 = graph(2, 0, 5000, 70);
+
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->allocate(&b, &g1, &a1), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MMAP), 1); /* the first reservation */
+	assert_int_equal(d.sys[JM_SYS_MMAP].bytes, 1 << 20);
+	assert_int_equal(CALLS(d, MPROTECT), 0);
+
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->allocate(&b, &g2, &a2), 0);
+	d = delta_since(&t0);
+	assert_int_equal(jm_os_total_calls(&d), 0); /* fits the reservation */
+
+	/* segments contiguous from the low end, page aligned, group order */
+	assert_ptr_equal((char *)a1.seg[1].exec, (char *)a1.seg[0].exec + 4096);
+	assert_ptr_equal((char *)a1.seg[2].exec, (char *)a1.seg[1].exec + 4096);
+	assert_ptr_equal((char *)a2.seg[0].exec, (char *)a1.seg[2].exec + 4096);
+	assert_int_equal(a1.seg[0].cls, JM_RO);
+	assert_int_equal(a1.seg[1].cls, JM_RW);
+	assert_int_equal(a1.seg[2].cls, JM_RX);
+
+	jm_contents_write(&a1);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->finalize(&b, &a1), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MPROTECT), 3); /* one per non-empty segment */
+	assert_int_equal(jm_os_total_calls(&d), 3);
+
+	jm_contents_write(&a2);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->finalize(&b, &a2), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MPROTECT), 2);
+
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &a1), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MPROTECT), 1); /* one RW reset over the span */
+	assert_int_equal(d.sys[JM_SYS_MPROTECT].bytes, 3 * 4096);
+	assert_int_equal(jm_os_total_calls(&d), 1); /* no munmap, no madvise */
+
+	assert_int_equal(b.ops->deallocate(&b, &a2), 0);
+	jm_os_snapshot(&t0);
+	jm_backend_close(&b);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MUNMAP), 1); /* reservations die with the manager */
+}
+
+static void test_single_pool_coalesces(void **state)
+{
+	(void)state;
+	struct jm_backend b = open_backend("single-pool", "granularity=1M");
+	struct jm_alloc a, c, keep, big;
+	struct jm_graph_req one = graph(1, 0, 0, 4096);
+	assert_int_equal(b.ops->allocate(&b, &one, &a), 0);
+	one.id = 2;
+	assert_int_equal(b.ops->allocate(&b, &one, &c), 0);
+	one.id = 3;
+	assert_int_equal(b.ops->allocate(&b, &one, &keep), 0);
+	assert_ptr_equal((char *)c.seg[0].exec, (char *)a.seg[0].exec + 4096);
+	jm_contents_write(&a);
+	jm_contents_write(&c);
+	b.ops->finalize(&b, &a);
+	b.ops->finalize(&b, &c);
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	assert_int_equal(b.ops->deallocate(&b, &c), 0);
+	/* the two freed neighbours are one free range of two pages, lower than
+	 * the reservation's tail: a two-page request reuses them */
+	struct jm_os_counters t0, d;
+	struct jm_graph_req two = graph(4, 0, 4096, 4096);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->allocate(&b, &two, &big), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MMAP), 0);
+	assert_ptr_equal(big.seg[0].exec, a.seg[0].exec);
+	struct jm_backend_stats st = {0};
+	b.ops->stats(&b, &st);
+	assert_int_equal(st.reservations, 1);
+	jm_backend_close(&b);
+}
+
+static void test_single_pool_grows_by_granularity(void **state)
+{
+	(void)state;
+	struct jm_backend b = open_backend("single-pool", "granularity=64K");
+	struct jm_os_counters t0, d;
+	struct jm_alloc a;
+	struct jm_graph_req g = graph(1, 0, 0, 100 * 1024); /* 25 pages > 64K */
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->allocate(&b, &g, &a), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MMAP), 1);
+	assert_int_equal(d.sys[JM_SYS_MMAP].bytes, 128 * 1024); /* alignTo(T, granularity) */
+	b.ops->deallocate(&b, &a);
+	jm_backend_close(&b);
+}
+
+static void test_inprocess_syscalls_per_op(void **state)
+{
+	(void)state;
+	struct jm_backend b = open_backend("inprocess", "");
+	struct jm_os_counters t0, d;
+	struct jm_alloc a;
+	struct jm_graph_req g = graph(1, 100, 200, 300);
+	/* a finalize-lifetime segment: mapped with the graph, unmapped at finalize */
+	g.seg[g.nseg++] = (struct jm_segment_req){JM_RO, JM_FINALIZE, 50, 0, 8};
+	jm_graph_normalize(&g);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->allocate(&b, &g, &a), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MMAP), 1);
+	assert_int_equal(d.sys[JM_SYS_MMAP].bytes, 4 * 4096);
+	jm_contents_write(&a);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->finalize(&b, &a), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MPROTECT), 4);
+	assert_int_equal(CALLS(d, MUNMAP), 1); /* the finalize region */
+	assert_int_equal(d.sys[JM_SYS_MUNMAP].bytes, 4096);
+	assert_null(a.seg[3].exec);
+	char why[256];
+	assert_int_equal(jm_contents_check(&a, 1, why, sizeof(why)), 0);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MUNMAP), 1);
+	assert_int_equal(d.sys[JM_SYS_MUNMAP].bytes, 3 * 4096);
+	assert_int_equal(jm_os_total_calls(&d), 1);
+	jm_backend_close(&b);
+}
+
+static json_object *run_in_child(const char *backend, const char *workload)
+{
+	struct jm_run_spec spec;
+	memset(&spec, 0, sizeof(spec));
+	char err[256];
+	if (jm_backend_spec_parse(backend, &spec.backend, 1, err, sizeof(err)) != 1)
+		fail_msg("%s", err);
+	snprintf(spec.workload, sizeof(spec.workload), "%s", workload);
+	spec.timeout_s = 120;
+	spec.execute = 1;
+	return jm_run_one(&spec, NULL);
+}
+
+/* 500 graphs of one RX page and one RW page: every segment its own VMA */
+static void test_interleaving_costs_a_vma_per_segment(void **state)
+{
+	(void)state;
+	const char *names[] = {"single-pool", "inprocess"};
+	for (int i = 0; i < 2; i++) {
+		json_object *run = run_in_child(names[i], "page-pairs");
+		double added = 0, mprot = 0, graphs = 0;
+		assert_string_equal(jm_json_str(run, "status", "?"), "ok");
+		assert_int_equal(jm_json_num(run, "metrics.vmas_added", &added), 0);
+		assert_int_equal(jm_json_num(run, "metrics.syscalls.mprotect.calls", &mprot), 0);
+		assert_int_equal(jm_json_num(run, "metrics.graphs", &graphs), 0);
+		printf("# %s on page-pairs: %.0f VMAs added, %.0f mprotect\n", names[i], added, mprot);
+		assert_true(added >= 900);
+		assert_int_equal((int)graphs, 500);
+		assert_int_equal((int)mprot, 1000);
+		json_object_put(run);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_single_pool_syscalls_per_op),
+		cmocka_unit_test(test_single_pool_coalesces),
+		cmocka_unit_test(test_single_pool_grows_by_granularity),
+		cmocka_unit_test(test_inprocess_syscalls_per_op),
+		cmocka_unit_test(test_interleaving_costs_a_vma_per_segment),
+	};
+	return cmocka_run_group_tests_name("llvm backends", tests, NULL, NULL);
+}

@@ -1,0 +1,844 @@
+/* Reports, compare, export, shard/merge and sweep, from a fixed results
+ * file (tests/fixtures/results.json) and from small real runs.
+ * JITMM_UPDATE_GOLDEN=1 rewrites the golden files instead of comparing. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <json-c/json.h>
+#include <sys/stat.h>
+
+#include "../reports/headline.h"
+#include "../reports/merge.h"
+#include "../reports/results.h"
+#include "../reports/sweep.h"
+
+#define FIXTURE "tests/fixtures/results.json"
+#define GOLDEN_DIR "tests/fixtures/"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	size_t got = fread(buf, 1, (size_t)n, f);
+	buf[got] = 0;
+	fclose(f);
+	return buf;
+}
+
+static void spit(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *tmpdir(void)
+{
+	char t[] = "/tmp/jitmm-test-reports-XXXXXX";
+	char *d = mkdtemp(t);
+	assert_non_null(d);
+	return strdup(d);
+}
+
+static void rmrf(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void check_golden(const char *golden_name, const char *actual)
+{
+	char path[512];
+	snprintf(path, sizeof(path), GOLDEN_DIR "%s", golden_name);
+	if (getenv("JITMM_UPDATE_GOLDEN")) {
+		spit(path, actual);
+		return;
+	}
+	char *want = slurp(path);
+	if (!want)
+		fail_msg("golden file %s missing (JITMM_UPDATE_GOLDEN=1 writes it)", path);
+	if (strcmp(want, actual)) {
+		/* show the first differing line */
+		const char *a = want, *b = actual;
+		int line = 1;
+		while (*a && *a == *b) {
+			line += *a == '\n';
+			a++;
+			b++;
+		}
+		fail_msg("%s differs at line %d:\n  want: %.120s\n  got:  %.120s", path, line, a, b);
+	}
+	free(want);
+}
+
+static int have(const char *prog)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+static char *report_dir; /* the fixture's report, made once */
+
+static int make_report(void **state)
+{
+	(void)state;
+	if (!have("gnuplot")) {
+		report_dir = NULL;
+		return 0;
+	}
+	report_dir = tmpdir();
+	char *args[] = {"report", FIXTURE, "-o", report_dir, NULL};
+	char *out, *err;
+	int rc = tu_run_jitmm(args, &out, &err);
+	if (rc != 0)
+		fprintf(stderr, "jitmm report: %s\n", err);
+	free(out);
+	free(err);
+	return rc;
+}
+
+static int drop_report(void **state)
+{
+	(void)state;
+	if (report_dir)
+		rmrf(report_dir);
+	free(report_dir);
+	return 0;
+}
+
+#define NEED_REPORT()                                                         \
+	do {                                                                  \
+		if (!report_dir)                                              \
+			SKIP_BECAUSE("gnuplot is not installed (scripts/install-deps installs gnuplot-nox)"); \
+	} while (0)
+
+static void test_report_md_golden(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/report.md", report_dir);
+	char *md = slurp(path);
+	assert_non_null(md);
+	/* the headline table's columns with units, the ratio and the context */
+	assert_non_null(strstr(md, "| VMAs added (count) | vs single-pool (VMAs added) |"));
+	assert_non_null(strstr(md, "Probe: procfs"));
+	assert_non_null(strstr(md, "vm.max_map_count 65530"));
+	assert_non_null(strstr(md, "![VMAs vs graphs processed, llvm-500](plots/vmas-1-llvm-500.png)"));
+	check_golden("report.md.golden", md);
+	free(md);
+}
+
+static void test_report_is_deterministic(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	char *d2 = tmpdir();
+	char *args[] = {"report", FIXTURE, "-o", d2, NULL};
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
+	const char *files[] = {"report.md", "report.html", "plots/vmas-1-llvm-500.dat",
+			       "plots/bars-2-page-pairs.gp"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char a[4200], b[4200];
+		snprintf(a, sizeof(a), "%s/%s", report_dir, files[i]);
+		snprintf(b, sizeof(b), "%s/%s", d2, files[i]);
+		char *x = slurp(a), *y = slurp(b);
+		assert_non_null(x);
+		assert_non_null(y);
+		assert_string_equal(x, y);
+		free(x);
+		free(y);
+	}
+	rmrf(d2);
+	free(d2);
+}
+
+/* Balanced tags (void elements aside) and no scripts or remote loads. */
+static void check_html_balance(const char *html)
+{
+	const char *stack[256];
+	size_t stlen[256];
+	int depth = 0;
+	static const char *const voids[] = {"meta", "br", "hr", "img", "link", "input", "!DOCTYPE"};
+	for (const char *p = html; (p = strchr(p, '<')); p++) {
+		if (p[1] == '!' || p[1] == '?')
+			continue;
+		int closing = p[1] == '/';
+		const char *name = p + 1 + closing;
+		size_t nl = strcspn(name, " \t\n>/");
+		const char *end = strchr(p, '>');
+		assert_non_null(end);
+		int selfclose = end[-1] == '/';
+		int isvoid = 0;
+		for (size_t v = 0; v < sizeof(voids) / sizeof(voids[0]); v++)
+			isvoid |= strlen(voids[v]) == nl && !strncmp(voids[v], name, nl);
+		if (closing) {
+			if (depth == 0 || stlen[depth - 1] != nl || strncmp(stack[depth - 1], name, nl))
+				fail_msg("unbalanced </%.*s> at offset %ld", (int)nl, name, (long)(p - html));
+			depth--;
+		} else if (!selfclose && !isvoid) {
+			assert_true(depth < 256);
+			stack[depth] = name;
+			stlen[depth++] = nl;
+		}
+	}
+	assert_int_equal(depth, 0);
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "src=\"http"));
+	assert_null(strstr(html, "href=\"http"));
+}
+
+static void test_report_html_wellformed(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	char path[4200], cmd[4400];
+	snprintf(path, sizeof(path), "%s/report.html", report_dir);
+	char *html = slurp(path);
+	assert_non_null(html);
+	check_html_balance(html);
+	/* inline SVG: the figures are in the page itself */
+	assert_non_null(strstr(html, "<svg"));
+	if (have("xmllint")) {
+		snprintf(cmd, sizeof(cmd), "xmllint --noout '%s'", path);
+		assert_int_equal(system(cmd), 0);
+	} else {
+		printf("# note: xmllint not installed; checked tag balance only\n");
+	}
+	/* every file the page links to exists and is not empty */
+	int links = 0;
+	for (const char *p = html; (p = strstr(p, "href=\"")); p += 6) {
+		const char *s = p + 6, *e = strchr(s, '"');
+		if (*s == '#')
+			continue;
+		char file[4400];
+		snprintf(file, sizeof(file), "%s/%.*s", report_dir, (int)(e - s), s);
+		struct stat st;
+		if (stat(file, &st) < 0 || st.st_size == 0)
+			fail_msg("report.html links to %s, which is missing or empty", file);
+		links++;
+	}
+	assert_true(links >= 4 * 6); /* 6 plots, 4 files each */
+	free(html);
+}
+
+static void test_plots_are_images_and_scripts_run(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	char pdir[4200];
+	snprintf(pdir, sizeof(pdir), "%s/plots", report_dir);
+	DIR *d = opendir(pdir);
+	assert_non_null(d);
+	struct dirent *e;
+	int scripts = 0;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 4 || strcmp(e->d_name + l - 3, ".gp"))
+			continue;
+		char base[256], png[4600], cmd[10000], errf[4600];
+		snprintf(base, sizeof(base), "%.*s", (int)(l - 3), e->d_name);
+		snprintf(png, sizeof(png), "%s/%s.png", pdir, base);
+		/* the kept script regenerates its images with no error output */
+		unlink(png);
+		snprintf(errf, sizeof(errf), "%s/gnuplot.err", pdir);
+		snprintf(cmd, sizeof(cmd), "cd '%s' && gnuplot '%s' 2>'%s'", pdir, e->d_name, errf);
+		assert_int_equal(system(cmd), 0);
+		char *msgs = slurp(errf);
+		if (msgs && *msgs)
+			fail_msg("gnuplot %s printed: %s", e->d_name, msgs);
+		free(msgs);
+		unlink(errf);
+		FILE *f = fopen(png, "rb");
+		assert_non_null(f);
+		unsigned char h[24];
+		assert_int_equal(fread(h, 1, 24, f), 24);
+		fclose(f);
+		assert_memory_equal(h, "\x89PNG\r\n\x1a\n", 8);
+		unsigned w = (unsigned)h[16] << 24 | h[17] << 16 | h[18] << 8 | h[19];
+		assert_true(w >= 800);
+		scripts++;
+	}
+	closedir(d);
+	assert_int_equal(scripts, 6); /* 3 plots x 2 workloads; no faults_by_class here */
+}
+
+/* metrics.probe.faults_by_class, when a probe gives it, becomes a plot. */
+static void test_faults_by_class_plot(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	char err[512];
+	json_object *root = jm_results_load(FIXTURE, err, sizeof(err));
+	assert_non_null(root);
+	json_object *runs = jm_json_path(root, "runs");
+	for (size_t i = 0; i < json_object_array_length(runs); i++) {
+		json_object *m = jm_json_path(json_object_array_get_idx(runs, i), "metrics");
+		json_object *probe = json_object_new_object(), *fbc = json_object_new_object();
+		json_object_object_add(fbc, "rw", json_object_new_int((int)(100 + i)));
+		json_object_object_add(fbc, "rx", json_object_new_int((int)(40 + i)));
+		json_object_object_add(probe, "faults_by_class", fbc);
+		json_object_object_add(m, "probe", probe);
+	}
+	jm_results_aggregate(root);
+	char *d = tmpdir(), in[4200];
+	snprintf(in, sizeof(in), "%s/in.json", d);
+	assert_int_equal(jm_results_write(root, in, err, sizeof(err)), 0);
+	json_object_put(root);
+	char *args[] = {"report", in, NULL};
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
+	char png[4300];
+	snprintf(png, sizeof(png), "%s/plots/faults-1-llvm-500.png", d);
+	struct stat st;
+	assert_int_equal(stat(png, &st), 0);
+	assert_true(st.st_size > 1000);
+	rmrf(d);
+	free(d);
+}
+
+static void test_report_bad_input(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), in[4200], md[4300];
+	snprintf(in, sizeof(in), "%s/bad.json", d);
+	spit(in, "{\n  \"schema_version\": 1,\n  \"runs\": [ }\n");
+	char *args[] = {"report", in, NULL};
+	char *err;
+	assert_int_equal(tu_run_jitmm(args, NULL, &err), 2);
+	char want[4300];
+	snprintf(want, sizeof(want), "%s:3:", in);
+	assert_non_null(strstr(err, want));
+	free(err);
+	snprintf(md, sizeof(md), "%s/report.md", d);
+	assert_int_not_equal(access(md, F_OK), 0);
+	rmrf(d);
+	free(d);
+}
+
+/* Without gnuplot the tables are still written, with a note saying why
+ * there are no plots. */
+static void test_report_without_gnuplot(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), p[4300];
+	char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", "/nonexistent", 1);
+	char *args[] = {"report", FIXTURE, "-o", d, NULL};
+	int rc = tu_run_jitmm(args, NULL, NULL);
+	setenv("PATH", saved, 1);
+	free(saved);
+	assert_int_equal(rc, 0);
+	snprintf(p, sizeof(p), "%s/report.md", d);
+	char *md = slurp(p);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "No plots: gnuplot is not installed"));
+	assert_non_null(strstr(md, "| single-pool | ok |"));
+	free(md);
+	snprintf(p, sizeof(p), "%s/report.html", d);
+	char *html = slurp(p);
+	assert_non_null(html);
+	check_html_balance(html);
+	free(html);
+	rmrf(d);
+	free(d);
+}
+
+static void test_ratio_text(void **state)
+{
+	(void)state;
+	char b[64];
+	jm_ratio_text(5700, 100, b, sizeof(b));
+	assert_string_equal(b, "57x fewer");
+	jm_ratio_text(100, 250, b, sizeof(b));
+	assert_string_equal(b, "2.5x more");
+	jm_ratio_text(1217, 1216, b, sizeof(b));
+	assert_string_equal(b, "same");
+	jm_ratio_text(100, 91, b, sizeof(b));
+	assert_string_equal(b, "1.099x fewer");
+	jm_ratio_text(10, 0, b, sizeof(b));
+	assert_string_equal(b, "none added");
+	jm_ratio_text(10, 10, b, sizeof(b));
+	assert_string_equal(b, "same");
+}
+
+static void export_golden(const char *fmt)
+{
+	char *args[] = {"export", "--format", (char *)fmt, FIXTURE, NULL};
+	char *out, *err;
+	assert_int_equal(tu_run_jitmm(args, &out, &err), 0);
+	json_object *o = json_tokener_parse(out);
+	assert_non_null(o);
+	if (!strcmp(fmt, "bmf")) {
+		json_object *v = jm_json_path(o, "llvm-500/single-pool:granularity=16M");
+		assert_non_null(v);
+		double x;
+		assert_int_equal(jm_json_num(v, "vmas-added.value", &x), 0);
+		assert_int_equal(jm_json_num(v, "latency.upper_value", &x), 0);
+	} else if (!strcmp(fmt, "gab")) {
+		assert_true(json_object_is_type(o, json_type_array));
+		json_object *e = json_object_array_get_idx(o, 0);
+		assert_non_null(jm_json_path(e, "name"));
+		assert_non_null(jm_json_path(e, "unit"));
+		assert_non_null(jm_json_path(e, "value"));
+	} else {
+		assert_string_equal(jm_json_str(o, "format_version", ""), "2");
+		assert_non_null(jm_json_path(o, "machine.name"));
+		assert_non_null(jm_json_path(o, "run.start_time"));
+		json_object *t = json_object_array_get_idx(jm_json_path(o, "tests"), 0);
+		/* one sample per repetition */
+		assert_int_equal(json_object_array_length(jm_json_path(t, "execution_time")), 3);
+	}
+	json_object_put(o);
+	char name[64];
+	snprintf(name, sizeof(name), "export-%s.json.golden", fmt);
+	check_golden(name, out);
+	free(out);
+	free(err);
+}
+
+static void test_export_bmf(void **state) { (void)state; export_golden("bmf"); }
+static void test_export_gab(void **state) { (void)state; export_golden("gab"); }
+static void test_export_lnt(void **state) { (void)state; export_golden("lnt"); }
+
+static void test_export_bad_format(void **state)
+{
+	(void)state;
+	char *args[] = {"export", "--format", "csv", FIXTURE, NULL};
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 2);
+}
+
+/* ---- compare ---- */
+
+/* Write the fixture with one aggregate metric of one entry changed. */
+static void mutate(const char *out, const char *backend, const char *metric,
+		   double factor, double add)
+{
+	char err[512];
+	json_object *root = jm_results_load(FIXTURE, err, sizeof(err));
+	assert_non_null(root);
+	json_object *aggs = jm_json_path(root, "aggregates");
+	int hit = 0;
+	for (size_t i = 0; i < json_object_array_length(aggs); i++) {
+		json_object *a = json_object_array_get_idx(aggs, i);
+		if (strcmp(jm_json_str(a, "backend", ""), backend) ||
+		    strcmp(jm_json_str(a, "workload", ""), "llvm-500"))
+			continue;
+		json_object *e = jm_json_path(jm_json_path(a, "metrics"), metric);
+		if (!e) {
+			/* "a.b.c" metric names are keys, not paths */
+			json_object_object_get_ex(jm_json_path(a, "metrics"), metric, &e);
+		}
+		assert_non_null(e);
+		const char *k[] = {"median", "min", "max"};
+		for (int j = 0; j < 3; j++) {
+			double v;
+			assert_int_equal(jm_json_num(e, k[j], &v), 0);
+			json_object_object_add(e, k[j], json_object_new_double(v * factor + add));
+		}
+		hit = 1;
+	}
+	assert_true(hit);
+	assert_int_equal(jm_results_write(root, out, err, sizeof(err)), 0);
+	json_object_put(root);
+}
+
+static int compare(const char *a, const char *b, const char *extra1, const char *extra2,
+		   char **out)
+{
+	char *args[8] = {"compare", (char *)a, (char *)b, "--fail-on-regression"};
+	int n = 4;
+	if (extra1)
+		args[n++] = (char *)extra1;
+	if (extra2)
+		args[n++] = (char *)extra2;
+	args[n] = NULL;
+	char *err;
+	int rc = tu_run_jitmm(args, out, &err);
+	free(err);
+	return rc;
+}
+
+static void test_compare_exit_codes(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), p[4200], *out;
+	snprintf(p, sizeof(p), "%s/new.json", d);
+
+	/* identical: no regression */
+	assert_int_equal(compare(FIXTURE, FIXTURE, NULL, NULL, &out), 0);
+	assert_non_null(strstr(out, "0 regressions"));
+	free(out);
+
+	/* improvement: fewer VMAs */
+	mutate(p, "single-pool", "vmas_added", 0.5, 0);
+	assert_int_equal(compare(FIXTURE, p, NULL, NULL, &out), 0);
+	assert_non_null(strstr(out, "| vmas_added |"));
+	assert_non_null(strstr(out, "improvement"));
+	free(out);
+
+	/* an exact count regresses on a single extra VMA */
+	mutate(p, "single-pool", "vmas_added", 1, 1);
+	assert_int_equal(compare(FIXTURE, p, NULL, NULL, &out), 1);
+	assert_non_null(strstr(out, "**REGRESSION**"));
+	free(out);
+	/* ... unless its threshold allows it */
+	assert_int_equal(compare(FIXTURE, p, "--threshold", "vmas_added=1", &out), 0);
+	assert_non_null(strstr(out, "within 1%"));
+	free(out);
+
+	/* timing within the 10% margin, then beyond it (3 repetitions each) */
+	mutate(p, "inprocess", "wall_ns", 1.05, 0);
+	assert_int_equal(compare(FIXTURE, p, NULL, NULL, &out), 0);
+	assert_non_null(strstr(out, "within 10%"));
+	free(out);
+	mutate(p, "inprocess", "wall_ns", 3, 0);
+	assert_int_equal(compare(FIXTURE, p, NULL, NULL, &out), 1);
+	free(out);
+	assert_int_equal(compare(FIXTURE, p, "-t", "wall_ns=250", &out), 0);
+	free(out);
+	/* with too few repetitions a timing is not judged */
+	assert_int_equal(compare(FIXTURE, p, "--min-repeat", "4", &out), 0);
+	assert_non_null(strstr(out, "not judged"));
+	free(out);
+
+	/* without --fail-on-regression a regression still exits 0 */
+	char *args[] = {"compare", FIXTURE, p, NULL};
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
+	rmrf(d);
+	free(d);
+}
+
+static void test_compare_unusable_input(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), p[4200], *out, *err;
+	snprintf(p, sizeof(p), "%s/bad.json", d);
+	spit(p, "{\n \"schema_version\": 1,\n \"runs\": [1,,]\n}\n");
+	char *args[] = {"compare", FIXTURE, p, "--fail-on-regression", NULL};
+	assert_int_equal(tu_run_jitmm(args, &out, &err), 2);
+	char want[4300];
+	snprintf(want, sizeof(want), "%s:3: malformed JSON", p);
+	assert_non_null(strstr(err, want));
+	free(out);
+	free(err);
+
+	/* nothing in common: a different backend set */
+	char e[512];
+	json_object *root = jm_results_load(FIXTURE, e, sizeof(e));
+	json_object *aggs = jm_json_path(root, "aggregates");
+	for (size_t i = 0; i < json_object_array_length(aggs); i++)
+		json_object_object_add(json_object_array_get_idx(aggs, i), "backend",
+				       json_object_new_string("other"));
+	assert_int_equal(jm_results_write(root, p, e, sizeof(e)), 0);
+	json_object_put(root);
+	assert_int_equal(tu_run_jitmm(args, &out, &err), 2);
+	assert_non_null(strstr(err, "nothing") ? strstr(err, "nothing") : strstr(err, "in common"));
+	free(out);
+	free(err);
+
+	spit(p, "[1, 2]\n");
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 2);
+	char *missing[] = {"compare", FIXTURE, "/nonexistent/x.json", NULL};
+	assert_int_equal(tu_run_jitmm(missing, NULL, NULL), 2);
+	rmrf(d);
+	free(d);
+}
+
+/* ---- shard and merge ---- */
+
+static void run_to(const char *json, const char *shard, const char *repeat)
+{
+	char *args[16] = {"run", "-q", "-b", "single-pool,inprocess,null", "-w",
+			  "llvm-500:graphs=40,page-pairs:graphs=30", "-r", (char *)repeat,
+			  "--json", (char *)json};
+	int n = 10;
+	if (shard) {
+		args[n++] = "--shard";
+		args[n++] = (char *)shard;
+	}
+	args[n] = NULL;
+	char *out, *err;
+	int rc = tu_run_jitmm(args, &out, &err);
+	if (rc)
+		fail_msg("jitmm run: %s", err);
+	free(out);
+	free(err);
+}
+
+static void matrix_keys(const char *path, char *buf, size_t len)
+{
+	char e[512];
+	json_object *root = jm_results_load(path, e, sizeof(e));
+	assert_non_null(root);
+	json_object *runs = jm_json_path(root, "runs");
+	size_t used = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < json_object_array_length(runs); i++) {
+		json_object *r = json_object_array_get_idx(runs, i);
+		double mm = -1, mp = -1;
+		jm_json_num(r, "metrics.syscalls.mmap.calls", &mm);
+		jm_json_num(r, "metrics.syscalls.mprotect.calls", &mp);
+		used += (size_t)snprintf(buf + used, len - used, "%s|%s|%s|%d|%.0f|%.0f\n",
+			jm_json_str(r, "backend", "?"),
+			json_object_to_json_string(jm_json_path(r, "backend_options")),
+			jm_json_str(r, "workload_spec", "?"),
+			json_object_get_int(jm_json_path(r, "repetition")), mm, mp);
+		assert_true(used < len);
+	}
+	json_object_put(root);
+}
+
+static void test_shard_merge_equals_unsharded(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), full[4200], s[3][4200], all[4200];
+	snprintf(full, sizeof(full), "%s/full.json", d);
+	snprintf(all, sizeof(all), "%s/all.json", d);
+	run_to(full, NULL, "2");
+	for (int i = 0; i < 3; i++) {
+		char sh[32];
+		snprintf(s[i], sizeof(s[i]), "%s/s%d.json", d, i + 1);
+		snprintf(sh, sizeof(sh), "%d/3", i + 1);
+		run_to(s[i], sh, "2");
+	}
+	/* each shard has a third of the 12 cells */
+	char e[512];
+	json_object *one = jm_results_load(s[1], e, sizeof(e));
+	assert_int_equal(json_object_array_length(jm_json_path(one, "runs")), 4);
+	json_object_put(one);
+	/* inputs in any order */
+	char *args[] = {"merge", s[2], s[0], s[1], "-o", all, NULL};
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
+	static char a[16384], b[16384];
+	matrix_keys(full, a, sizeof(a));
+	matrix_keys(all, b, sizeof(b));
+	assert_string_equal(a, b);
+	json_object *m = jm_results_load(all, e, sizeof(e));
+	assert_int_equal(json_object_array_length(jm_json_path(m, "aggregates")), 6);
+	assert_null(jm_json_path(m, "config.shard"));
+	json_object_put(m);
+
+	/* conflicts: the same shard twice, a different configuration */
+	char *twice[] = {"merge", s[0], s[0], "-o", all, NULL};
+	assert_int_equal(tu_run_jitmm(twice, NULL, NULL), 2);
+	char other[4200];
+	snprintf(other, sizeof(other), "%s/other.json", d);
+	run_to(other, "2/3", "1");
+	char *conflict[] = {"merge", s[0], other, "-o", all, NULL};
+	char *err;
+	assert_int_equal(tu_run_jitmm(conflict, NULL, &err), 2);
+	assert_non_null(strstr(err, "config.repeat"));
+	free(err);
+	/* a context conflict (another kernel) */
+	json_object *x = jm_results_load(s[1], e, sizeof(e));
+	json_object_object_add(jm_json_path(x, "context"), "kernel", json_object_new_string("5.4.0"));
+	assert_int_equal(jm_results_write(x, other, e, sizeof(e)), 0);
+	json_object_put(x);
+	assert_int_equal(tu_run_jitmm(conflict, NULL, &err), 2);
+	assert_non_null(strstr(err, "context.kernel"));
+	free(err);
+	rmrf(d);
+	free(d);
+}
+
+static void test_shard_parse(void **state)
+{
+	(void)state;
+	unsigned i, n;
+	assert_int_equal(jm_shard_parse("2/5", &i, &n), 0);
+	assert_int_equal(i, 2);
+	assert_int_equal(n, 5);
+	assert_int_equal(jm_shard_parse("0/5", &i, &n), -1);
+	assert_int_equal(jm_shard_parse("6/5", &i, &n), -1);
+	assert_int_equal(jm_shard_parse("1/2x", &i, &n), -1);
+	/* every cell in exactly one shard */
+	for (unsigned long k = 0; k < 50; k++) {
+		int owners = 0;
+		for (unsigned s = 1; s <= 7; s++)
+			owners += jm_shard_has(k, s, 7);
+		assert_int_equal(owners, 1);
+	}
+	char *bad[] = {"run", "--shard", "3/2", NULL};
+	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
+}
+
+/* ---- sweep ---- */
+
+static void test_sweep_values(void **state)
+{
+	(void)state;
+	char v[64][32], err[256];
+	assert_int_equal(jm_sweep_values("1M..1G*4", 1, v, 64, err, sizeof(err)), 6);
+	assert_string_equal(v[0], "1M");
+	assert_string_equal(v[5], "1G");
+	assert_int_equal(jm_sweep_values("16..26", 0, v, 64, err, sizeof(err)), 11);
+	assert_string_equal(v[10], "26");
+	assert_int_equal(jm_sweep_values("4M,16M,256M", 1, v, 64, err, sizeof(err)), 3);
+	assert_string_equal(v[2], "256M");
+	assert_int_equal(jm_sweep_values("26..16", 0, v, 64, err, sizeof(err)), -1);
+	assert_int_equal(jm_sweep_values("1M..1G*1", 1, v, 64, err, sizeof(err)), -1);
+	assert_int_equal(jm_sweep_values("1..1000", 0, v, 64, err, sizeof(err)), -1);
+	assert_int_equal(jm_sweep_values("x..4", 0, v, 64, err, sizeof(err)), -1);
+}
+
+static json_object *fake_agg(const char *value, double failed, double reach, double vmas,
+			     double va, double waste)
+{
+	json_object *a = json_object_new_object(), *o = json_object_new_object(),
+		    *m = json_object_new_object();
+	json_object_object_add(o, "block_bits", json_object_new_string(value));
+	json_object_object_add(a, "backend_options", o);
+	json_object_object_add(a, "runs", json_object_new_int(3));
+	json_object_object_add(a, "failed", json_object_new_int((int)failed));
+	const char *k[] = {"reach_failures", "vmas_added", "va_reserved_peak_bytes", "bytes_wasted"};
+	double v[] = {reach, vmas, va, waste};
+	for (int i = 0; i < 4; i++) {
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "median", json_object_new_double(v[i]));
+		json_object_object_add(e, "min", json_object_new_double(v[i]));
+		json_object_object_add(e, "max", json_object_new_double(v[i]));
+		json_object_object_add(m, k[i], e);
+	}
+	json_object_object_add(a, "metrics", m);
+	return a;
+}
+
+static void test_sweep_rule(void **state)
+{
+	(void)state;
+	json_object *a[5] = {
+		fake_agg("16", 0, 12, 10, 1 << 16, 100),   /* smallest VA, but reach failures */
+		fake_agg("18", 1, 0, 10, 1 << 18, 100),    /* a failed run */
+		fake_agg("20", 0, 0, 30, 1 << 20, 100),    /* VMAs 3x the best */
+		fake_agg("22", 0, 0, 12, 1 << 22, 5000),   /* eligible */
+		fake_agg("24", 0, 0, 10, 1 << 24, 50),     /* eligible, bigger VA */
+	};
+	struct jm_sweep_pick pick;
+	jm_sweep_recommend(a, 5, "block_bits", 2, &pick);
+	assert_int_equal(pick.index, 3);
+	assert_string_equal(pick.value, "22");
+	assert_non_null(strstr(pick.why, "within 2x"));
+	/* a factor of 1.1 excludes 22 (12 > 11): then 24 */
+	jm_sweep_recommend(a, 5, "block_bits", 1.1, &pick);
+	assert_string_equal(pick.value, "24");
+	/* nothing eligible */
+	jm_sweep_recommend(a, 2, "block_bits", 2, &pick);
+	assert_int_equal(pick.index, -1);
+	assert_non_null(strstr(pick.why, "no recommendation"));
+	for (int i = 0; i < 5; i++)
+		json_object_put(a[i]);
+}
+
+static void test_sweep_end_to_end(void **state)
+{
+	(void)state;
+	if (!have("gnuplot"))
+		SKIP_BECAUSE("gnuplot is not installed");
+	char *d = tmpdir();
+	char *args[] = {"sweep", "-q", "-b", "single-pool", "-P", "granularity=1M..64M*4", "-w",
+			"llvm-500:graphs=60", "--out", d, NULL};
+	char *out, *err;
+	assert_int_equal(tu_run_jitmm(args, &out, &err), 0);
+	assert_non_null(strstr(out, "**Recommendation for llvm-500:** granularity="));
+	assert_non_null(strstr(out, "Rule: "));
+	char p[4300];
+	snprintf(p, sizeof(p), "%s/report.md", d);
+	char *md = slurp(p);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "## Sweep: single-pool granularity"));
+	assert_non_null(strstr(md, "(plots/sweep-1-llvm-500.png)"));
+	free(md);
+	snprintf(p, sizeof(p), "%s/plots/sweep-1-llvm-500.png", d);
+	assert_int_equal(access(p, R_OK), 0);
+	snprintf(p, sizeof(p), "%s/report.html", d);
+	char *html = slurp(p);
+	check_html_balance(html);
+	assert_non_null(strstr(html, "Recommendation for"));
+	free(html);
+	free(out);
+	free(err);
+	/* `jitmm report` on the sweep's results keeps the sweep section */
+	char in[4300], d2[4000];
+	snprintf(in, sizeof(in), "%s/results.json", d);
+	snprintf(d2, sizeof(d2), "%s/again", d);
+	char *again[] = {"report", in, "-o", d2, NULL};
+	assert_int_equal(tu_run_jitmm(again, NULL, NULL), 0);
+	snprintf(p, sizeof(p), "%s/report.md", d2);
+	md = slurp(p);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "**Recommendation for llvm-500:** granularity="));
+	free(md);
+	/* an option the backend does not have is a usage error */
+	char *bad[] = {"sweep", "-b", "single-pool", "-P", "nosuch=1..2", NULL};
+	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
+	char *badv[] = {"sweep", "-b", "single-pool", "-P", "granularity=1..2", NULL};
+	assert_int_equal(tu_run_jitmm(badv, NULL, NULL), 2);
+	rmrf(d);
+	free(d);
+}
+
+/* ---- a real browser, when there is one ---- */
+
+static void test_report_in_headless_chromium(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	const char *browser = have("chromium") ? "chromium" : have("chromium-browser") ? "chromium-browser" : NULL;
+	if (!browser)
+		SKIP_BECAUSE("chromium is not installed (not in install-deps: it is large)");
+	char *profile = tmpdir(), shot[4300], cmd[9000], errf[4300];
+	snprintf(shot, sizeof(shot), "%s/shot.png", profile);
+	snprintf(errf, sizeof(errf), "%s/chromium.log", profile);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && timeout 120 %s --headless --no-sandbox --disable-gpu "
+		 "--disable-background-networking --no-first-run --user-data-dir='%s/p' "
+		 "--window-size=1300,2000 --screenshot='%s' 'file://%s/report.html' >'%s' 2>&1",
+		 profile, browser, profile, shot, report_dir, errf);
+	int rc = system(cmd);
+	char *log = slurp(errf);
+	if (rc != 0)
+		fail_msg("chromium exited %d: %.500s", rc, log ? log : "");
+	struct stat st;
+	assert_int_equal(stat(shot, &st), 0);
+	assert_true(st.st_size > 10000); /* a blank page compresses to far less */
+	if (log && strstr(log, "Uncaught"))
+		fail_msg("page errors: %.500s", log);
+	free(log);
+	rmrf(profile);
+	free(profile);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_report_md_golden),
+		cmocka_unit_test(test_report_is_deterministic),
+		cmocka_unit_test(test_report_html_wellformed),
+		cmocka_unit_test(test_plots_are_images_and_scripts_run),
+		cmocka_unit_test(test_faults_by_class_plot),
+		cmocka_unit_test(test_report_bad_input),
+		cmocka_unit_test(test_report_without_gnuplot),
+		cmocka_unit_test(test_report_in_headless_chromium),
+		cmocka_unit_test(test_ratio_text),
+		cmocka_unit_test(test_export_bmf),
+		cmocka_unit_test(test_export_gab),
+		cmocka_unit_test(test_export_lnt),
+		cmocka_unit_test(test_export_bad_format),
+		cmocka_unit_test(test_compare_exit_codes),
+		cmocka_unit_test(test_compare_unusable_input),
+		cmocka_unit_test(test_shard_parse),
+		cmocka_unit_test(test_shard_merge_equals_unsharded),
+		cmocka_unit_test(test_sweep_values),
+		cmocka_unit_test(test_sweep_rule),
+		cmocka_unit_test(test_sweep_end_to_end),
+	};
+	return cmocka_run_group_tests_name("reports", tests, make_report, drop_report);
+}

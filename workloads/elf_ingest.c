@@ -1,0 +1,320 @@
+/* ELF ingestion with libelf. Layout rule (as JITLink's BasicLayout, and as
+ * shared/data/elf-segment-sizes.csv was measured): the SHF_ALLOC sections
+ * of one protection group are laid out in section-header order, each at
+ * its sh_addralign; the GOT entries and stubs a JIT linker synthesizes are
+ * counted from the relocations. Every libelf call is checked: a malformed
+ * object is an error message, never a crash. */
+#include "elf_ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SECTIONS 1000000u
+#define MAX_SYMBOLS 10000000u
+
+static int is_got_reloc(unsigned type)
+{
+	switch (type) {
+	case R_X86_64_GOT32:
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_GOT64:
+	case R_X86_64_GOTPCREL64:
+	case R_X86_64_GOTPLT64:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+		return 1;
+	}
+	return 0;
+}
+
+static int is_plt_reloc(unsigned type)
+{
+	return type == R_X86_64_PLT32 || type == R_X86_64_PLTOFF64;
+}
+
+static int oerr(char *err, size_t errlen, const char *where, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", where, what);
+	return -1;
+}
+
+static void place(uint64_t *off, uint32_t *maxa, uint64_t size, uint64_t align)
+{
+	if (align < 1)
+		align = 1;
+	*off = jm_align_up(*off, align) + size;
+	if (align > *maxa)
+		*maxa = (uint32_t)align;
+}
+
+/* Measure one ELF object (e) named where; 0 or -1 with err. */
+static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object *o,
+		   char *err, size_t errlen)
+{
+	GElf_Ehdr eh;
+	if (elf_kind(e) != ELF_K_ELF)
+		return oerr(err, errlen, where, "not an ELF object or archive");
+	if (!gelf_getehdr(e, &eh))
+		return oerr(err, errlen, where, elf_errmsg(-1));
+	if (eh.e_type != ET_REL)
+		return oerr(err, errlen, where, "not a relocatable object (ET_REL)");
+	if (eh.e_machine != EM_X86_64)
+		return oerr(err, errlen, where,
+			    "unsupported machine (only x86-64 relocations are known)");
+	size_t nsec;
+	if (elf_getshdrnum(e, &nsec) < 0)
+		return oerr(err, errlen, where, elf_errmsg(-1));
+	if (nsec > MAX_SECTIONS)
+		return oerr(err, errlen, where, "more than 10^6 sections");
+
+	/* everything libelf will read must lie inside the object's bytes
+	 * (libelf itself stops quietly at a truncated header table). fsize
+	 * comes from the archive header or fstat: elf_rawfile on a member
+	 * makes libelf read it into memory it never frees. */
+	if (nsec && (eh.e_shoff > fsize || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+		     (fsize - eh.e_shoff) / sizeof(Elf64_Shdr) < nsec))
+		return oerr(err, errlen, where, "truncated: section headers past the end");
+	if (nsec == 0)
+		return oerr(err, errlen, where, eh.e_shoff ? "truncated: section headers past the end"
+							  : "no section headers");
+
+	/* pass 1: the allocatable sections */
+	uint32_t maxa = 1; /* empty allocatable sections count here too */
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			return oerr(err, errlen, where, elf_errmsg(-1));
+		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
+		    (sh.sh_offset > fsize || sh.sh_size > fsize - sh.sh_offset))
+			return oerr(err, errlen, where, "truncated: a section lies past the end");
+		if (!(sh.sh_flags & SHF_ALLOC))
+			continue;
+		if (sh.sh_addralign > (1ull << 30) ||
+		    (sh.sh_addralign && !jm_is_pow2(sh.sh_addralign)))
+			return oerr(err, errlen, where, "section alignment is not a power of two <= 2^30");
+		if (sh.sh_size > (1ull << 40))
+			return oerr(err, errlen, where, "section larger than 2^40 bytes");
+		if (sh.sh_addralign > maxa)
+			maxa = (uint32_t)sh.sh_addralign;
+		if (sh.sh_size == 0)
+			continue;
+		o->nsec++;
+		if (sh.sh_flags & SHF_TLS)
+			o->tls += sh.sh_size; /* thread-local: not in the graph's segments */
+		else if (sh.sh_flags & SHF_EXECINSTR)
+			place(&o->rx, &o->align_rx, sh.sh_size, sh.sh_addralign);
+		else if (!(sh.sh_flags & SHF_WRITE))
+			place(&o->ro, &o->align_ro, sh.sh_size, sh.sh_addralign);
+		else if (sh.sh_type == SHT_NOBITS)
+			place(&o->zf, &o->align_rw, sh.sh_size, sh.sh_addralign);
+		else
+			place(&o->rw, &o->align_rw, sh.sh_size, sh.sh_addralign);
+	}
+	o->maxalign = maxa;
+
+	/* pass 2: the symbol table and relocations */
+	Elf_Data *symdata = NULL;
+	size_t symsec = 0, nsyms = 0;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			return oerr(err, errlen, where, elf_errmsg(-1));
+		if (sh.sh_type != SHT_SYMTAB)
+			continue;
+		if (symdata)
+			return oerr(err, errlen, where, "more than one symbol table");
+		if (!sh.sh_entsize || !(symdata = elf_getdata(scn, NULL)))
+			return oerr(err, errlen, where, "unreadable symbol table");
+		symsec = elf_ndxscn(scn);
+		nsyms = symdata->d_size / sizeof(Elf64_Sym);
+		if (nsyms > MAX_SYMBOLS)
+			return oerr(err, errlen, where, "more than 10^7 symbols");
+	}
+	uint8_t *mark = nsyms ? calloc(nsyms, 1) : NULL; /* bit0 got, bit1 stub */
+	if (nsyms && !mark)
+		return oerr(err, errlen, where, "out of memory");
+	for (size_t i = 1; i < nsyms; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(symdata, (int)i, &sym)) {
+			free(mark);
+			return oerr(err, errlen, where, "unreadable symbol");
+		}
+		if (sym.st_shndx == SHN_UNDEF)
+			o->nundef++;
+	}
+	int rc = 0;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn)) && !rc;) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh)) {
+			rc = oerr(err, errlen, where, elf_errmsg(-1));
+			break;
+		}
+		if (sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL)
+			continue;
+		if (sh.sh_link != symsec || !symdata) {
+			rc = oerr(err, errlen, where, "relocations without the symbol table");
+			break;
+		}
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d || !sh.sh_entsize) {
+			rc = oerr(err, errlen, where, "unreadable relocation section");
+			break;
+		}
+		size_t n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t info;
+			if (sh.sh_type == SHT_RELA) {
+				GElf_Rela ra;
+				if (!gelf_getrela(d, (int)i, &ra)) {
+					rc = oerr(err, errlen, where, "truncated relocation section");
+					break;
+				}
+				info = ra.r_info;
+			} else {
+				GElf_Rel rl;
+				if (!gelf_getrel(d, (int)i, &rl)) {
+					rc = oerr(err, errlen, where, "truncated relocation section");
+					break;
+				}
+				info = rl.r_info;
+			}
+			o->nrel++;
+			size_t si = GELF_R_SYM(info);
+			unsigned type = (unsigned)GELF_R_TYPE(info);
+			if (si >= nsyms) {
+				rc = oerr(err, errlen, where, "relocation symbol index out of range");
+				break;
+			}
+			if (is_got_reloc(type))
+				mark[si] |= 1;
+			if (is_plt_reloc(type) && si) {
+				GElf_Sym sym;
+				if (!gelf_getsym(symdata, (int)si, &sym)) {
+					rc = oerr(err, errlen, where, "unreadable symbol");
+					break;
+				}
+				/* calls to symbols defined here are direct: no stub */
+				if (sym.st_shndx == SHN_UNDEF)
+					mark[si] |= 2;
+			}
+		}
+	}
+	/* a stub jumps through a GOT entry, so stub targets need one too */
+	for (size_t i = 0; i < nsyms; i++) {
+		if (mark[i])
+			o->got++;
+		if (mark[i] & 2)
+			o->stubs++;
+	}
+	free(mark);
+	return rc;
+}
+
+long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
+		   size_t errlen)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return oerr(err, errlen, path, "libelf is too old");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	Elf *top = elf_begin(fd, ELF_C_READ, NULL);
+	if (!top) {
+		snprintf(err, errlen, "%s: %s", path, elf_errmsg(-1));
+		close(fd);
+		return -1;
+	}
+	long count = 0;
+	int rc = 0;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (elf_kind(top) == ELF_K_AR) {
+		Elf_Cmd cmd = ELF_C_READ;
+		Elf *e;
+		uint64_t end = 8; /* "!<arch>\n", then 60-byte headers + data */
+		while (!rc && (e = elf_begin(fd, cmd, top))) {
+			Elf_Arhdr *ah = elf_getarhdr(e);
+			char where[400];
+			if (!ah) {
+				snprintf(err, errlen, "%s: bad archive member header", path);
+				elf_end(e);
+				rc = -1;
+				break;
+			}
+			off_t aroff = elf_getaroff(e);
+			if (aroff >= 0)
+				end = (uint64_t)aroff + 60 + ah->ar_size;
+			if (ah->ar_name[0] != '/') { /* not the symbol/name tables */
+				struct jm_elf_object o = {0};
+				snprintf(where, sizeof(where), "%s(%s)", path, ah->ar_name);
+				snprintf(o.name, sizeof(o.name), "%s", ah->ar_name);
+				if (measure(e, ah->ar_size, where, &o, err, errlen) < 0 ||
+				    visit(ctx, &o) < 0)
+					rc = -1;
+				count++;
+			}
+			cmd = elf_next(e);
+			elf_end(e);
+		}
+		/* libelf ends the member walk quietly on a damaged header:
+		 * the members must reach the end of the file (+1 pad byte) */
+		struct stat st;
+		if (!rc && (fstat(fd, &st) < 0 || (end != (uint64_t)st.st_size &&
+						    end + 1 != (uint64_t)st.st_size))) {
+			snprintf(err, errlen, "%s: truncated or corrupt archive (members end "
+				 "at byte %llu of %llu)", path, (unsigned long long)end,
+				 (unsigned long long)st.st_size);
+			rc = -1;
+		}
+		if (!rc && count == 0) {
+			snprintf(err, errlen, "%s: archive has no members", path);
+			rc = -1;
+		}
+	} else if (elf_kind(top) == ELF_K_ELF) {
+		struct jm_elf_object o = {0};
+		struct stat st;
+		snprintf(o.name, sizeof(o.name), "%s", base);
+		if (fstat(fd, &st) < 0)
+			rc = oerr(err, errlen, path, strerror(errno));
+		else if (measure(top, (size_t)st.st_size, path, &o, err, errlen) < 0 ||
+			 visit(ctx, &o) < 0)
+			rc = -1;
+		count = 1;
+	} else {
+		snprintf(err, errlen, "%s: not an ELF object or ar archive", path);
+		rc = -1;
+	}
+	elf_end(top);
+	close(fd);
+	return rc ? -1 : count;
+}
+
+void jm_elf_graph(const struct jm_elf_object *o, uint64_t id,
+		  struct jm_graph_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->id = id;
+	uint64_t ro = o->ro + (uint64_t)o->got * 8, rx = o->rx + (uint64_t)o->stubs * 6;
+	uint32_t n = 0;
+	uint32_t aro = o->align_ro, arx = o->align_rx, arw = o->align_rw;
+	if (o->got && aro < 8)
+		aro = 8;
+	if (ro)
+		req->seg[n++] = (struct jm_segment_req){JM_RO, JM_STANDARD, ro, 0, aro ? aro : 1};
+	if (o->rw || o->zf)
+		req->seg[n++] = (struct jm_segment_req){JM_RW, JM_STANDARD, o->rw, o->zf,
+							arw ? arw : 1};
+	if (rx)
+		req->seg[n++] = (struct jm_segment_req){JM_RX, JM_STANDARD, rx, 0, arx ? arx : 1};
+	req->nseg = n;
+	jm_graph_normalize(req);
+}

@@ -1,0 +1,35 @@
+/* Relocatable ELF objects (.o, and the members of .a archives) measured
+ * as a JIT linker would lay them out: one graph per object. The columns
+ * match shared/data/elf-segment-sizes.csv (see its README). */
+#ifndef JITMM_ELF_INGEST_H
+#define JITMM_ELF_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../allocators/graph.h"
+
+struct jm_elf_object {
+	char name[128];     /* member name (archives) or file name */
+	uint64_t rx, ro, rw, zf, tls; /* section bytes, aligned within each group */
+	uint32_t align_rx, align_ro, align_rw; /* largest alignment per group */
+	uint32_t nsec, maxalign;
+	uint32_t got;       /* unique GOT-relative targets (+ stub targets) */
+	uint32_t stubs;     /* unique undefined PLT32 targets */
+	uint64_t nrel, nundef;
+};
+
+/* Called once per object in file order; return -1 to stop. */
+typedef int (*jm_elf_visit)(void *ctx, const struct jm_elf_object *o);
+
+/* Measure every object in path (an ELF .o or an ar archive of them).
+ * Returns the number of objects, or -1 with "path[(member)]: message". */
+long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
+		   size_t errlen);
+
+/* The graph a JIT linker would request for o: ro (+ 8 B per GOT entry),
+ * rw (+ zero-fill), rx (+ 6 B per call stub). */
+void jm_elf_graph(const struct jm_elf_object *o, uint64_t id,
+		  struct jm_graph_req *req);
+
+#endif
