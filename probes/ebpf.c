@@ -54,6 +54,8 @@ struct ebpf_priv {
 	int file_open;
 	unsigned run_index;
 	uint64_t recorded; /* records written for the current run */
+	jm_ebpf_event_fn handler; /* instead of the file, if set */
+	void *handler_ctx;
 };
 
 /* libbpf's messages: the last warning is kept as the reason for a failure */
@@ -190,9 +192,15 @@ fail:
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct ebpf_priv *e = ctx;
-	if (size < sizeof(struct jm_ebpf_event) || !e->file_open)
+	if (size < sizeof(struct jm_ebpf_event))
 		return 0;
 	const struct jm_ebpf_event *r = data;
+	if (e->handler) {
+		e->recorded++;
+		return e->handler(e->handler_ctx, r) < 0 ? -1 : 0;
+	}
+	if (!e->file_open)
+		return 0;
 	fprintf(e->af.f, "%llu %u %u %s 0x%llx %llu 0x%llx 0x%llx %lld %u %u\n",
 		(unsigned long long)r->t_ns, r->tgid, r->tid,
 		jm_probe_sys_name((enum jm_probe_sys)r->sys),
@@ -237,9 +245,19 @@ int jm_ebpf_events_open(struct jm_probe *p, const char *path, char *err, size_t 
 	return 0;
 }
 
+int jm_ebpf_set_event_handler(struct jm_probe *p, jm_ebpf_event_fn fn, void *ctx)
+{
+	if (!p || !p->ops || strcmp(p->ops->name, "ebpf") || !p->priv)
+		return -1;
+	struct ebpf_priv *e = p->priv;
+	e->handler = fn;
+	e->handler_ctx = ctx;
+	return 0;
+}
+
 static int events_start(struct jm_probe *p, struct ebpf_priv *e)
 {
-	if (!e->file_open) {
+	if (!e->file_open && !e->handler) {
 		char err[300];
 		if (jm_ebpf_events_open(p, p->events_path, err, sizeof(err)) < 0) {
 			snprintf(p->err, sizeof(p->err), "--events: %.240s", err);
@@ -253,7 +271,8 @@ static int events_start(struct jm_probe *p, struct ebpf_priv *e)
 			return -1;
 		}
 	}
-	fprintf(e->af.f, "run %u tgid %d\n", e->run_index, (int)e->tgid);
+	if (e->file_open)
+		fprintf(e->af.f, "run %u tgid %d\n", e->run_index, (int)e->tgid);
 	e->recorded = 0;
 	e->stop = 0;
 	if (pthread_create(&e->thread, NULL, consumer, e) != 0) {
@@ -279,8 +298,9 @@ static void events_stop(struct ebpf_priv *e)
 	uint64_t dropped = 0;
 	for (unsigned i = 0; i < JM_EBPF_MAX_PROCS; i++)
 		dropped += e->procs[i].events_dropped;
-	fprintf(e->af.f, "end %u recorded %llu dropped %llu\n", e->run_index,
-		(unsigned long long)e->recorded, (unsigned long long)dropped);
+	if (e->file_open)
+		fprintf(e->af.f, "end %u recorded %llu dropped %llu\n", e->run_index,
+			(unsigned long long)e->recorded, (unsigned long long)dropped);
 	if (dropped)
 		fprintf(stderr, "jitmm: events: run %u: %llu records dropped (ring buffer "
 			"full; JITMM_RINGBUF_BYTES raises its size)\n", e->run_index,
@@ -349,7 +369,7 @@ static int ebpf_attach(struct jm_probe *p, pid_t tgid)
 	e->perf_fd[0] = perf_open(tgid, PERF_COUNT_SW_PAGE_FAULTS_MIN);
 	e->perf_fd[1] = perf_open(tgid, PERF_COUNT_SW_PAGE_FAULTS_MAJ);
 	e->attached = 1;
-	if (p->events_path && events_start(p, e) < 0)
+	if ((p->events_path || e->handler) && events_start(p, e) < 0)
 		return -1;
 	return 0;
 }
@@ -433,8 +453,7 @@ static int ebpf_read(struct jm_probe *p, struct jm_probe_result *out)
 {
 	struct ebpf_priv *e = p->priv;
 	memset(out, 0, sizeof(*out));
-	if (p->events_path)
-		events_stop(e);
+	events_stop(e);
 	if (!e->began || !e->ended) {
 		snprintf(p->err, sizeof(p->err), "the run ended before its window");
 		return -1;
@@ -473,7 +492,7 @@ static int ebpf_read(struct jm_probe *p, struct jm_probe_result *out)
 		out->faults_minor = e->perf1[0] - e->perf0[0];
 		out->faults_major = e->perf1[1] - e->perf0[1];
 	}
-	if (p->events_path && e->file_open) {
+	if (e->file_open || e->handler) {
 		out->have_events = 1;
 		out->events_recorded = e->recorded;
 	}
@@ -483,8 +502,7 @@ static int ebpf_read(struct jm_probe *p, struct jm_probe_result *out)
 static void ebpf_detach(struct jm_probe *p)
 {
 	struct ebpf_priv *e = p->priv;
-	if (p->events_path)
-		events_stop(e);
+	events_stop(e);
 	e->skel->bss->ctl.follow_forks = 0;
 	untrack_all(e);
 	__atomic_store_n(&e->skel->bss->ctl.nprocs, 0, __ATOMIC_SEQ_CST);

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include "ebpf_events.h"
 #include "probe.h"
 
 /* Count another process with the current run, in its own slot (the run's
@@ -20,5 +21,12 @@ int jm_ebpf_track_extra(struct jm_probe *p, pid_t tgid);
  * Setting p->events_path before the first attach does the same, but this
  * reports an unwritable path before any run starts. */
 int jm_ebpf_events_open(struct jm_probe *p, const char *path, char *err, size_t len);
+
+/* Receive the event stream in a callback instead of a file (e.g. for a
+ * recorder): fn runs on the probe's consumer thread, once per record, for
+ * every run attached after this call; a negative return stops the current
+ * drain. Set before attach. */
+typedef int (*jm_ebpf_event_fn)(void *ctx, const struct jm_ebpf_event *ev);
+int jm_ebpf_set_event_handler(struct jm_probe *p, jm_ebpf_event_fn fn, void *ctx);
 
 #endif

@@ -509,6 +509,41 @@ static void test_event_drops_are_counted(void **state)
 	assert_int_equal(r.events_recorded + r.events_dropped, r.total[JM_PSYS_MPROTECT].calls);
 }
 
+/* The stream through a callback (what a recorder uses) */
+struct handler_count {
+	uint64_t all, mprotect_in_window;
+	int64_t last_ret;
+};
+
+static int count_event(void *ctx, const struct jm_ebpf_event *ev)
+{
+	struct handler_count *h = ctx;
+	h->all++;
+	if (ev->sys == JM_PSYS_MPROTECT && (ev->flags_hi & JM_EBPF_EV_IN_WINDOW)) {
+		h->mprotect_in_window++;
+		h->last_ret = ev->ret;
+	}
+	return 0;
+}
+
+static void test_event_handler(void **state)
+{
+	(void)state;
+	struct jm_probe p;
+	OPEN_EBPF_OR_SKIP(&p);
+	struct handler_count h = {0, 0, -1};
+	assert_int_equal(jm_ebpf_set_event_handler(&p, count_event, &h), 0);
+	struct kid k;
+	struct jm_probe_result r;
+	kid_start(&k, small_ring_body, NULL); /* 100,000 mprotect calls */
+	drive(&p, &k, &r, NULL, 0);
+	p.ops->close(&p);
+	assert_int_equal(r.events_dropped, 0);
+	assert_int_equal(h.mprotect_in_window, 100000);
+	assert_int_equal(h.all, r.events_recorded);
+	assert_int_equal(h.last_ret, 0);
+}
+
 /* ---- 3b. a forked helper process (an executor) is counted too ---- */
 
 #define EXECUTOR_CALLS 5000
@@ -851,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_event_stream_million_no_drops),
 		cmocka_unit_test(test_events_option_several_runs),
 		cmocka_unit_test(test_event_drops_are_counted),
+		cmocka_unit_test(test_event_handler),
 		cmocka_unit_test(test_unprivileged_auto_falls_back),
 		cmocka_unit_test(test_perf_agrees_on_mprotect),
 	};
