@@ -93,6 +93,8 @@ int jm_backend_spec_parse(const char *text, struct jm_backend_spec *out,
 			  int max, char *err, size_t errlen)
 {
 	int n = 0;
+	if (jm_text_check(text, "backend list", err, errlen) < 0)
+		return -1;
 	char *copy = strdup(text ? text : ""), *save = NULL;
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");

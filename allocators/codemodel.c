@@ -45,6 +45,12 @@
  *    (upstream: malloc) so write addresses are aligned like run-time ones;
  *  - after finalize a segment's write address is its execution address
  *    (the buffer is freed, the alias may be unmapped).
+ *  - thread-safe as JLJITLinkMemoryManager: one mutex around allocate's
+ *    bookkeeping and finalize's (upstream's Mutex); writes and zero-fill
+ *    need none, since finalize protects nothing and an alias is unmapped
+ *    only when its block has nothing in flight. finalize finds its block by
+ *    the block's used prefix, not upstream's whole [ptr, ptr + total)
+ *    (see in_block).
  *  - the memfd probe of upstream's init_anon_hdl (ftruncate to a page, map
  *    a page PROT_NONE shared, mprotect R-X, unmap) runs in create; the
  *    self-mem probe (write a test R-X page through /proc/self/mem) too. */
@@ -507,9 +513,15 @@ out:
 	return rc;
 }
 
+/* Upstream matches [ptr, ptr + total). The unused tail of a replaced block
+ * is unmapped, and a later reservation may land in that hole, so with
+ * several graphs in flight (threads) an allocation could be charged to an
+ * older block still on the completed list, whose count would then reach
+ * zero early and whose alias would be unmapped under its writers. Every
+ * allocation lies in its block's used prefix, which stays mapped. */
 static int in_block(const struct block *k, uint64_t a)
 {
-	return a >= k->ptr && a < k->ptr + k->total;
+	return a >= k->ptr && a < k->ptr + (k->total - k->avail);
 }
 
 static int cm_finalize(struct jm_backend *b, struct jm_alloc *a)

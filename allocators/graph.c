@@ -92,6 +92,7 @@ void jm_alloc_init(struct jm_alloc *out, const struct jm_graph_req *req)
 	memset(out, 0, sizeof(*out));
 	out->id = req->id;
 	out->nseg = req->nseg;
+	out->link.flags = req->flags;
 	for (uint32_t i = 0; i < req->nseg; i++) {
 		out->seg[i].size = req->seg[i].content + req->seg[i].zero_fill;
 		out->seg[i].content = req->seg[i].content;

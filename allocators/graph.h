@@ -21,10 +21,20 @@ struct jm_segment_req {
 	uint32_t align;     /* power of two, >= 1 */
 };
 
+/* jm_graph_req.flags */
+enum {
+	/* The linker writes only the first and last page of each segment's
+	 * content (the middle is left as the backend hands it out and is not
+	 * checked): lets workloads reserve GiBs of address space without
+	 * touching it (reach-stress). */
+	JM_GRAPH_SPARSE = 1u << 0,
+};
+
 struct jm_graph_req {
 	uint64_t id;
 	uint32_t dylib; /* JITDylib id; 0 when the workload has only one */
 	uint32_t nseg;
+	uint32_t flags; /* JM_GRAPH_* */
 	/* Sorted in AllocGroup order (jm_seg_order): R, RW, RX, then the
 	 * finalize-lifetime groups in the same order. */
 	struct jm_segment_req seg[JM_MAX_SEGS];
@@ -46,6 +56,16 @@ struct jm_alloc {
 	struct jm_segment_alloc seg[JM_MAX_SEGS];
 	void *priv; /* the backend's own per-allocation state */
 	uint64_t priv_u[4];
+	/* The harness's (the JIT linker's) record of what it wrote: see
+	 * harness/reloc.h. Backends never touch it. */
+	struct {
+		uint32_t flags;     /* JM_GRAPH_* of the request */
+		uint32_t state;     /* enum jm_link_state */
+		uint32_t value;     /* what the rx entry function returns */
+		uint32_t callee_value;
+		uint64_t callee;    /* exec address of the called function, 0: none */
+		uint64_t callee_id; /* the graph it belongs to */
+	} link;
 };
 
 /* Copy class, lifetime and sizes of each requested segment into out (the

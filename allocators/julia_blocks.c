@@ -42,6 +42,18 @@
  *  - finalize is global, as upstream's finalizeMemory: it protects every
  *    block used since the last finalize (the harness finalizes each graph
  *    right after writing it, as Julia's JIT does under its lock).
+ *  - not JM_CAP_THREAD_SAFE, like the original: RTDyldMemoryManagerJL has
+ *    no lock of its own; Julia links one object at a time under its JIT
+ *    lock, held from allocation through finalizeMemory. With concurrent
+ *    graphs, one thread's finalize protects (R-- / R-X) a fresh block that
+ *    another thread is still writing in place (SIGSEGV), and closes the
+ *    write alias (PROT_NONE) under it. A mutex around each call cannot fix
+ *    that; only one held from allocate to finalize can, which would
+ *    deadlock a stream with two graphs in flight. So `run --threads N`
+ *    refuses this backend. (Julia's thread-safe successor, PR 60915's
+ *    JLJITLinkMemoryManager with per-block in-flight counts, is codemodel.)
+ * The mutex below only keeps the bookkeeping consistent for callers that
+ * serialize whole graphs, as Julia does.
  *  - the alias is set PROT_NONE after finalize (upstream @00253e2; an older
  *    revision used PROT_READ).
  *  - after finalize a segment's write address is its execution address:
@@ -622,7 +634,7 @@ const struct jm_backend_ops jm_backend_julia_blocks = {
 		       "protected once, never frees",
 	.models = "JuliaLang/julia src/cgmemmgr.cpp (RTDyldMemoryManagerJL, "
 		  "RWAllocator, DualMapAllocator, SelfMemAllocator), PR 60105",
-	.caps = JM_CAP_DUAL_MAPPED | JM_CAP_THREAD_SAFE,
+	.caps = JM_CAP_DUAL_MAPPED, /* not thread-safe: see the header */
 	.options = (const struct jm_option_def[]){
 		{"writer", JM_OPT_ENUM, "dual", "dual|selfmem",
 		 "how protected blocks are written: memfd write alias, or "

@@ -1,15 +1,20 @@
 /* null: no memory syscalls at all. Segments come from malloc and keep
  * whatever protection the heap has. It measures the harness's own cost
- * per event, and (crash_after) lets the tests check crash isolation. */
+ * per event, and its test options misbehave on purpose so that the tests
+ * can check the harness survives: crash_after (SIGSEGV), hang_after (never
+ * returns), leak (one page mapped at create and never unmapped). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "backend.h"
+#include "os.h"
 
 struct null_backend {
-	uint64_t crash_after, allocations, live, live_peak;
+	uint64_t crash_after, hang_after, allocations, live, live_peak;
 };
 
 static int null_create(struct jm_backend *b)
@@ -18,7 +23,15 @@ static int null_create(struct jm_backend *b)
 	if (!n)
 		return jm_backend_error(b, NULL, ENOMEM, "calloc");
 	n->crash_after = jm_opt_u64(&b->opts, "crash_after");
+	n->hang_after = jm_opt_u64(&b->opts, "hang_after");
 	b->priv = n;
+	if (jm_opt_u64(&b->opts, "leak")) {
+		/* a mapping nobody will unmap: the leak check must see it */
+		void *p = jm_os_mmap(NULL, 4096, PROT_READ,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return jm_backend_error(b, "mmap", errno, "leak page");
+	}
 	return 0;
 }
 
@@ -26,8 +39,12 @@ static int null_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 			 struct jm_alloc *out)
 {
 	struct null_backend *n = b->priv;
-	if (n->crash_after && ++n->allocations > n->crash_after)
+	n->allocations++;
+	if (n->crash_after && n->allocations > n->crash_after)
 		raise(SIGSEGV); /* a backend bug, on purpose */
+	if (n->hang_after && n->allocations > n->hang_after)
+		for (;;)
+			pause(); /* a deadlocked backend, on purpose */
 	jm_alloc_init(out, req);
 	uint64_t total = 0, maxalign = 16;
 	for (uint32_t i = 0; i < req->nseg; i++) {
@@ -100,6 +117,12 @@ const struct jm_backend_ops jm_backend_null = {
 		{"crash_after", JM_OPT_UINT, "0", NULL,
 		 "raise SIGSEGV on allocation N+1 (0 = never); for testing "
 		 "crash isolation", 0, 0},
+		{"hang_after", JM_OPT_UINT, "0", NULL,
+		 "never return from allocation N+1 (0 = never); for testing "
+		 "--timeout", 0, 0},
+		{"leak", JM_OPT_BOOL, "off", NULL,
+		 "map one page at create and never unmap it; for testing the "
+		 "leak check", 0, 0},
 		{0},
 	},
 	.create = null_create,

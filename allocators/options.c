@@ -166,9 +166,25 @@ static int set_index(struct jm_optvals *v, int i, const char *val, char *err,
 	return 0;
 }
 
+int jm_text_check(const char *text, const char *what, char *err, size_t errlen)
+{
+	for (size_t i = 0; text && text[i]; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(err, errlen, "%s: byte %zu is a control character (0x%02x)",
+				 what, i, c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int jm_opts_set(struct jm_optvals *v, const char *key, const char *val,
 		char *err, size_t errlen)
 {
+	if (jm_text_check(key, "option name", err, errlen) < 0 ||
+	    jm_text_check(val, "option value", err, errlen) < 0)
+		return -1;
 	int i = find(v, key);
 	if (i < 0) {
 		char known[256] = "";
@@ -191,6 +207,8 @@ int jm_opts_parse(const struct jm_option_def *defs, const char *spec,
 		  struct jm_optvals *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
+	if (jm_text_check(spec, "options", err, errlen) < 0)
+		return -1;
 	out->defs = defs;
 	while (defs && defs[out->n].name) {
 		if (out->n >= JM_MAX_OPTS) {

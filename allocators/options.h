@@ -45,5 +45,8 @@ int jm_parse_size(const char *s, uint64_t *out);
 /* 16777216 -> "16M"; exact only, else bytes. */
 void jm_format_size(uint64_t v, char *buf, size_t len);
 int jm_parse_u64(const char *s, uint64_t *out);
+/* 0 if text has no control characters (so that messages quoting it stay
+ * one line), else -1 with "WHAT: byte N is a control character". */
+int jm_text_check(const char *text, const char *what, char *err, size_t errlen);
 
 #endif

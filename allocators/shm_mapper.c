@@ -640,7 +640,9 @@ static int shm_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 		if (len > total) /* the rest of the reservation is available */
 			jm_freeset_insert(&m->free, start + total, start + len);
 	}
-	struct shm_res *r = res_find(m, start);
+	/* copied under the lock: another thread's res_add may realloc or
+	 * shift m->res (sorted insert) as soon as the lock is dropped */
+	struct shm_res r = *res_find(m, start);
 	m->live += total;
 	pthread_mutex_unlock(&m->lock);
 
@@ -648,7 +650,7 @@ static int shm_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 	uint64_t next = start;
 	for (uint32_t i = 0; i < out->nseg; i++) {
 		out->seg[i].exec = (void *)(uintptr_t)next;
-		out->seg[i].write = r->local + (next - r->exec); /* prepare */
+		out->seg[i].write = r.local + (next - r.exec); /* prepare */
 		next += jm_align_up(out->seg[i].size, ps);
 	}
 	out->priv_u[P_START] = start;

@@ -1,6 +1,23 @@
 /* The architecture layer: the only place that knows machine code and
  * relocation reach. x86-64 is implemented; AArch64 has its encodings here
- * so it can be added without touching the rest. */
+ * so it can be added without touching the rest.
+ *
+ * Linked code (what harness/reloc.c links, see docs/relocations.md): a
+ * function that adds up 32-bit values loaded from up to JM_LINK_MAX_DATA
+ * data addresses and, optionally, the return value of another function:
+ *
+ *   small code model (x86-64)              large code model (x86-64)
+ *   sub  rsp, 8                            sub  rsp, 8
+ *   call callee        ; R_X86_64_PLT32    movabs rax, callee ; R_X86_64_64
+ *   add  rsp, 8                            call rax
+ *                                          add  rsp, 8
+ *   (or xor eax, eax without a callee)
+ *   add  eax, [rip+d]  ; R_X86_64_PC32     movabs rcx, d      ; R_X86_64_64
+ *                                          add  eax, [rcx]
+ *   ret                                    ret
+ *
+ * The emitter leaves the relocated fields zero and describes them as
+ * fixups; the linker computes and checks the values. */
 #ifndef JITMM_ARCH_H
 #define JITMM_ARCH_H
 
@@ -17,5 +34,59 @@ uint8_t jm_arch_trap_byte(void);
 /* Make freshly written code at exec visible to instruction fetch. */
 void jm_arch_flush_icache(void *exec, size_t len);
 const char *jm_arch_name(void);
+
+enum jm_code_model { JM_CM_SMALL = 0, JM_CM_LARGE = 1, JM_NCM = 2 };
+enum jm_reloc_kind { JM_RELOC_DATA = 0, JM_RELOC_CALL = 1, JM_NRELOC = 2 };
+
+const char *jm_code_model_name(enum jm_code_model cm);
+int jm_code_model_parse(const char *s, enum jm_code_model *out);
+
+#define JM_LINK_MAX_DATA 2
+#define JM_LINK_MAX_FIXUPS (JM_LINK_MAX_DATA + 1)
+
+/* A field of emitted code the linker must fill. target: 0 = the callee,
+ * 1 + i = data address i. */
+struct jm_fixup {
+	uint32_t off;   /* offset of the field in the emitted code */
+	uint8_t width;  /* 4: PC-relative (S + addend - P); 8: absolute S */
+	uint8_t target;
+	enum jm_reloc_kind kind;
+	int64_t addend;
+};
+
+/* Emit a linked function (shape above) for code model cm into buf. Returns
+ * the bytes written (0 if it does not fit in len, or the host has no
+ * emitter) and fills fx[0..*nfx). */
+size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
+			   int have_call, int ndata, struct jm_fixup *fx,
+			   int *nfx);
+/* Upper bound of jm_arch_emit_linked's size. */
+size_t jm_arch_linked_max_size(void);
+
+/* Relocation reach: one rule per (architecture, code model, kind). */
+struct jm_reach_rule {
+	const char *reloc;  /* ELF relocation type the rule models */
+	int absolute;       /* no reach limit (64-bit absolute address) */
+	int page;           /* distance between 4 KiB pages (ADRP) */
+	int64_t min, max;   /* inclusive range of the encoded distance */
+};
+
+struct jm_arch_reach {
+	const char *arch;
+	struct jm_reach_rule rule[JM_NCM][JM_NRELOC];
+};
+
+extern const struct jm_arch_reach jm_reach_x86_64;
+extern const struct jm_arch_reach jm_reach_aarch64;
+/* The host's table, and the table distances are also checked against
+ * ("would fail on ..."): AArch64 on an x86-64 host. */
+const struct jm_arch_reach *jm_reach_host(void);
+const struct jm_arch_reach *jm_reach_other(void);
+
+/* Does a fixup at P referring to S + A fit? *dist gets the encoded
+ * distance (S + A - P, or the page distance for page rules; 0 for absolute
+ * rules). */
+int jm_reach_fits(const struct jm_reach_rule *r, uint64_t P, uint64_t S,
+		  int64_t A, int64_t *dist);
 
 #endif

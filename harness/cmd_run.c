@@ -16,6 +16,7 @@
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
+#include "arch.h"
 #include "cli.h"
 #include "context.h"
 #include "progress.h"
@@ -47,7 +48,10 @@ static void run_usage(FILE *f)
 		"  -s, --seed N           override every workload's seed\n"
 		"      --baseline NAME    backend the ratios are relative to (default single-pool)\n"
 		"      --verify           read every segment back after finalize\n"
-		"      --execute          also call every graph's code after finalize\n"
+		"      --execute          also call every graph's code after finalize (linked\n"
+		"                         code: RIP-relative loads, calls into earlier graphs)\n"
+		"      --code-model M     small (32-bit PC-relative relocations, default) or\n"
+		"                         large (64-bit absolute addresses: no data/call reach limit)\n"
 		"      --trim-at-end      trim after the last event and report what it freed\n"
 		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
 		"      --inject SPEC      fail the Nth call of a syscall: SYSCALL:ERRNO@N\n"
@@ -76,7 +80,7 @@ static void run_usage(FILE *f)
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
-       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_EVENTS,
+       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_CODE_MODEL, OPT_EVENTS,
        OPT_FAULT_CLASSES };
 
 static json_object *str_array(char items[][320], int n)
@@ -109,6 +113,7 @@ int cmd_run(int argc, char **argv)
 		{"threads", required_argument, 0, 't'},
 		{"replay", required_argument, 0, OPT_REPLAY},
 		{"shard", required_argument, 0, OPT_SHARD},
+		{"code-model", required_argument, 0, OPT_CODE_MODEL},
 		{"events", required_argument, 0, OPT_EVENTS},
 		{"fault-classes", no_argument, 0, OPT_FAULT_CLASSES},
 		{0, 0, 0, 0},
@@ -176,6 +181,13 @@ int cmd_run(int argc, char **argv)
 		case OPT_VERIFY: base.verify = 1; break;
 		case OPT_EXECUTE: base.execute = 1; break;
 		case OPT_TRIM: base.trim_at_end = 1; break;
+		case OPT_CODE_MODEL: {
+			enum jm_code_model cm;
+			if (jm_code_model_parse(optarg, &cm) < 0)
+				return jm_usage_error("run: --code-model: '%s' is not small or large", optarg);
+			base.code_model = (int)cm;
+			break;
+		}
 		case OPT_TIMEOUT:
 			if (jm_parse_u64(optarg, &timeout) < 0 || timeout > 86400 * 7)
 				return jm_usage_error("run: --timeout: '%s' is not seconds", optarg);
@@ -215,6 +227,26 @@ int cmd_run(int argc, char **argv)
 	if (base.threads > 1) {
 		if (base.replay_literal)
 			return jm_usage_error("run: --replay literal replays one stream: drop --threads");
+		/* 'all' with --threads: the thread-safe backends; named ones are
+		 * refused below */
+		if (!backend_text[0] || !strcmp(backend_text, "all")) {
+			int kept = 0;
+			char skipped[512] = "";
+			for (int i = 0; i < nbackends; i++) {
+				if (backends[i].ops->caps & JM_CAP_THREAD_SAFE) {
+					backends[kept++] = backends[i];
+					continue;
+				}
+				strncat(skipped, skipped[0] ? ", " : "",
+					sizeof(skipped) - strlen(skipped) - 1);
+				strncat(skipped, backends[i].ops->name,
+					sizeof(skipped) - strlen(skipped) - 1);
+			}
+			if (skipped[0])
+				fprintf(stderr, "jitmm: run: --threads %u: skipping backends that "
+					"are not thread-safe: %s\n", base.threads, skipped);
+			nbackends = kept;
+		}
 		for (int i = 0; i < nbackends; i++)
 			if (!(backends[i].ops->caps & JM_CAP_THREAD_SAFE))
 				return jm_usage_error("run: --threads %u: backend %s is not thread-safe "
@@ -306,6 +338,8 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(config, "trim_at_end", json_object_new_boolean(base.trim_at_end));
 	json_object_object_add(config, "threads", json_object_new_int((int)(base.threads ? base.threads : 1)));
 	json_object_object_add(config, "replay", json_object_new_string(base.replay_literal ? "literal" : "model"));
+	json_object_object_add(config, "code_model", json_object_new_string(
+		jm_code_model_name((enum jm_code_model)base.code_model)));
 	json_object_object_add(config, "timeout_s", json_object_new_int64((int64_t)timeout));
 	json_object *inj = json_object_new_array();
 	for (int i = 0; i < base.ninject; i++) {
@@ -353,6 +387,12 @@ int cmd_run(int argc, char **argv)
 							backends[b].ops->name, workloads[w], st,
 							jm_json_str(run, "error.message", "?"));
 				}
+				double leaked = 0;
+				if (!quiet && jm_json_num(run, "metrics.vmas_leaked", &leaked) == 0 &&
+				    leaked > 0)
+					fprintf(stderr, "jitmm: %s on %s: %.0f mappings left after "
+						"the backend was destroyed (leak)\n",
+						backends[b].ops->name, workloads[w], leaked);
 				jm_results_add_run(root, run);
 			}
 	if (probe.ops->close)

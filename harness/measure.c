@@ -18,6 +18,9 @@
 #include "../probes/procfs_sample.h"
 #include "../workloads/workload.h"
 #include "contents.h"
+#include "context.h"
+#include "leakcheck.h"
+#include "reloc.h"
 #include "latency.h"
 #include "live_table.h"
 #include "replay_literal.h"
@@ -41,7 +44,21 @@ struct stream {
 	uint64_t events, graphs, frees, trims, finalizes, sys_events, skipped;
 	uint64_t bytes_requested, bytes_live_requested;
 	uint64_t trim_units, trim_bytes;
+	struct jm_linker linker; /* links this stream's graphs to each other */
 	char msg[512];
+};
+
+/* The first failure of a run. Recording it allocates nothing: at
+ * vm.max_map_count even malloc may be unable to map memory (ASan's
+ * allocator always maps), so the error object is built after teardown
+ * (error_json). */
+struct failure {
+	int failed, has_graph, err, thread;
+	const char *sys;
+	char op[16];
+	char message[512];
+	uint64_t event_index, graph_id, graphs_done;
+	long vmas;
 };
 
 struct measure {
@@ -59,9 +76,10 @@ struct measure {
 	uint64_t vmas_peak;
 	struct jm_literal lit;
 	long lit_vmas_first; /* our VMA count after the first replayed sys event */
-	pthread_mutex_t lock; /* marks, error (from several streams) */
+	long max_map_count;
+	pthread_mutex_t lock; /* marks, failure (from several streams) */
 	json_object *marks;
-	json_object *error;
+	struct failure failure;
 };
 
 static uint64_t now_ns(void)
@@ -116,36 +134,57 @@ static void fail(struct measure *m, struct stream *x, const char *op,
 		 const struct jm_event *ev)
 {
 	long vmas = jm_vma_count(0);
-	json_object *e = json_object_new_object();
-	json_object_object_add(e, "op", json_object_new_string(op));
-	json_object_object_add(e, "message", json_object_new_string(
-		m->backend.err[0] ? m->backend.err : x->msg));
-	if (m->backend.err_sys)
-		json_object_object_add(e, "syscall",
-				       json_object_new_string(m->backend.err_sys));
-	if (m->backend.err_errno) {
-		json_object_object_add(e, "errno", json_object_new_int(m->backend.err_errno));
-		json_object_object_add(e, "errno_name", json_object_new_string(
-			jm_errno_name(m->backend.err_errno)));
-	}
-	json_object_object_add(e, "event_index", json_object_new_int64((int64_t)x->events));
-	if (ev)
-		json_object_object_add(e, "graph_id", json_object_new_int64((int64_t)ev->id));
-	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)x->graphs));
-	json_object_object_add(e, "vmas_at_failure", json_object_new_int64(vmas));
-	if (m->nst > 1)
-		json_object_object_add(e, "thread", json_object_new_int((int)x->idx));
 	pthread_mutex_lock(&m->lock);
-	if (!m->error) /* the first failure is the one to report */
-		m->error = e;
-	else
-		json_object_put(e);
+	struct failure *f = &m->failure;
+	if (!f->failed) { /* the first failure is the one to report */
+		snprintf(f->op, sizeof(f->op), "%s", op);
+		snprintf(f->message, sizeof(f->message), "%s",
+			 m->backend.err[0] ? m->backend.err : x->msg);
+		f->sys = m->backend.err_sys;
+		f->err = m->backend.err_errno;
+		f->event_index = x->events;
+		f->has_graph = ev != NULL;
+		f->graph_id = ev ? ev->id : 0;
+		f->graphs_done = x->graphs;
+		f->thread = (int)x->idx;
+		f->vmas = vmas;
+		__atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&m->lock);
+}
+
+static json_object *error_json(const struct measure *m)
+{
+	const struct failure *f = &m->failure;
+	json_object *e = json_object_new_object();
+	json_object_object_add(e, "op", json_object_new_string(f->op));
+	json_object_object_add(e, "message", json_object_new_string(f->message));
+	if (f->sys)
+		json_object_object_add(e, "syscall", json_object_new_string(f->sys));
+	if (f->err) {
+		json_object_object_add(e, "errno", json_object_new_int(f->err));
+		json_object_object_add(e, "errno_name", json_object_new_string(
+			jm_errno_name(f->err)));
+	}
+	json_object_object_add(e, "event_index", json_object_new_int64((int64_t)f->event_index));
+	if (f->has_graph)
+		json_object_object_add(e, "graph_id", json_object_new_int64((int64_t)f->graph_id));
+	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)f->graphs_done));
+	json_object_object_add(e, "vmas_at_failure", json_object_new_int64(f->vmas));
+	json_object_object_add(e, "vm_max_map_count", json_object_new_int64(m->max_map_count));
+	/* mprotect splitting one VMA needs up to two more: within that of the
+	 * limit, ENOMEM means the map count, not a lack of memory */
+	if (f->err == ENOMEM && m->max_map_count > 0 && f->vmas >= m->max_map_count - 2)
+		json_object_object_add(e, "cause", json_object_new_string(
+			"the process reached vm.max_map_count VMAs"));
+	if (m->nst > 1)
+		json_object_object_add(e, "thread", json_object_new_int(f->thread));
+	return e;
 }
 
 static int failed(struct measure *m)
 {
-	return __atomic_load_n(&m->error, __ATOMIC_RELAXED) != NULL;
+	return __atomic_load_n(&m->failure.failed, __ATOMIC_ACQUIRE);
 }
 
 /* --replay literal: the recording's syscalls, not its graphs */
@@ -195,7 +234,8 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		}
 		jm_latency_record(&x->lat_alloc, now_ns() - t);
 		a->id = ev->id;
-		jm_contents_write(a);
+		a->link.flags = ev->req.flags;
+		jm_contents_write_linked(&x->linker, a);
 		uint64_t bytes = jm_graph_bytes(&ev->req);
 		x->bytes_requested += bytes;
 		x->bytes_live_requested += bytes;
@@ -221,14 +261,19 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		}
 		jm_latency_record(&x->lat_final, now_ns() - t);
 		x->finalizes++;
+		/* a trace may free the callee between allocate and finalize */
+		if (a->link.callee && !jm_live_find(&x->live, a->link.callee_id))
+			a->link.flags |= JM_LINK_CALLEE_GONE;
 		/* null's heap memory is not executable: read it back only */
 		int exec = m->spec->execute && !(b->ops->caps & JM_CAP_NO_PROTECT);
 		if ((m->spec->verify || m->spec->execute) &&
-		    jm_contents_check_backend(b, a, exec, x->msg, sizeof(x->msg)) < 0) {
+		    jm_contents_check_full(&x->linker, b, a, exec, x->msg,
+					     sizeof(x->msg)) < 0) {
 			b->err[0] = 0;
-			fail(m, x, "verify", ev);
+			fail(m, x, exec ? "execute" : "verify", ev);
 			return -1;
 		}
+		jm_link_finalized(&x->linker, a);
 		return 0;
 	}
 	case JM_EV_FREE: {
@@ -245,6 +290,7 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		if (!x->freeing)
 			edge_sample(m); /* the peak is just before a drop */
 		x->freeing = 1;
+		jm_link_forget(&x->linker, ev->id);
 		t = now_ns();
 		if (b->ops->deallocate(b, a) < 0) {
 			fail(m, x, "deallocate", ev);
@@ -336,6 +382,83 @@ static json_object *series_json(const struct measure *m)
 
 #define ADD(obj, key, v) json_object_object_add(obj, key, json_object_new_int64((int64_t)(v)))
 
+static json_object *reach_list(const struct jm_reach_failure *f, int n)
+{
+	json_object *a = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		char text[300];
+		jm_reach_failure_text(&f[i], text, sizeof(text));
+		json_object *o = json_object_new_object();
+		ADD(o, "graph_id", f[i].graph);
+		json_object_object_add(o, "relocation", json_object_new_string(f[i].reloc));
+		json_object_object_add(o, "kind", json_object_new_string(
+			f[i].kind == JM_RELOC_CALL ? "call" : "data"));
+		ADD(o, "distance", f[i].distance);
+		ADD(o, "min", f[i].min);
+		ADD(o, "max", f[i].max);
+		json_object_object_add(o, "message", json_object_new_string(text));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* What the harness's own linking saw (reloc.h; docs/relocations.md). */
+static void add_reloc_metrics(json_object *mt, const struct jm_linker *L)
+{
+	const struct jm_link_stats *st = &L->st;
+	ADD(mt, "reloc_reach_failures", st->reach_failures);
+	ADD(mt, "reach_failures_aarch64", st->reach_failures_other);
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "code_model", json_object_new_string(jm_code_model_name(L->cm)));
+	json_object_object_add(r, "arch", json_object_new_string(jm_reach_host()->arch));
+	json_object_object_add(r, "other_arch", json_object_new_string(jm_reach_other()->arch));
+	ADD(r, "graphs_linked", st->graphs[JM_LINK_LINKED]);
+	ADD(r, "graphs_plain", st->graphs[JM_LINK_PLAIN]);
+	ADD(r, "graphs_sentinel", st->graphs[JM_LINK_SENTINEL]);
+	ADD(r, "data_relocations", st->relocs[JM_RELOC_DATA]);
+	ADD(r, "call_relocations", st->relocs[JM_RELOC_CALL]);
+	ADD(r, "max_data_distance", st->max_distance[JM_RELOC_DATA]);
+	ADD(r, "max_call_distance", st->max_distance[JM_RELOC_CALL]);
+	json_object_object_add(r, "first_failures", reach_list(st->first, st->nfirst));
+	json_object_object_add(r, "first_failures_other",
+			       reach_list(st->first_other, st->nfirst_other));
+	json_object_object_add(mt, "relocations", r);
+}
+
+/* vma_headroom: graphs of this run's average shape that still fit before
+ * vm.max_map_count, at the VMAs per live graph this run added. null when
+ * the run added no VMAs per graph (the bound is elsewhere). */
+static void add_headroom(json_object *mt, long limit, long before, long after,
+			 uint64_t live)
+{
+	double per = live && after > before ? (double)(after - before) / (double)live : 0;
+	json_object_object_add(mt, "vmas_per_graph", json_object_new_double(per));
+	if (limit <= 0 || per <= 0) {
+		json_object_object_add(mt, "vma_headroom", NULL);
+		return;
+	}
+	double room = (double)(limit - after) / per;
+	ADD(mt, "vma_headroom", room > 0 ? (int64_t)room : 0);
+}
+
+/* --threads: every stream links its own graphs; the run reports them all */
+static void link_stats_merge(struct jm_link_stats *into, const struct jm_link_stats *from)
+{
+	for (int k = 0; k < 4; k++)
+		into->graphs[k] += from->graphs[k];
+	for (int k = 0; k < JM_NRELOC; k++) {
+		into->relocs[k] += from->relocs[k];
+		if (from->max_distance[k] > into->max_distance[k])
+			into->max_distance[k] = from->max_distance[k];
+	}
+	into->reach_failures += from->reach_failures;
+	into->reach_failures_other += from->reach_failures_other;
+	for (int k = 0; k < from->nfirst && into->nfirst < JM_LINK_MAX_REPORTED; k++)
+		into->first[into->nfirst++] = from->first[k];
+	for (int k = 0; k < from->nfirst_other && into->nfirst_other < JM_LINK_MAX_REPORTED; k++)
+		into->first_other[into->nfirst_other++] = from->first_other[k];
+}
+
 /* The seed of stream i: the workload's own seed (or --seed) plus i, so
  * that the streams of a synthetic workload differ; traces ignore it. */
 static uint64_t stream_seed(const struct jm_run_spec *spec, const struct jm_workload *first,
@@ -425,6 +548,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	m->max_samples = spec->max_samples ? spec->max_samples : 400;
 	m->samples = calloc(m->max_samples, sizeof(*m->samples));
 	m->next_sample_at = 1;
+	m->max_map_count = jm_max_map_count();
 	for (unsigned i = 0; i < nst; i++) {
 		struct stream *x = &m->st[i];
 		x->m = m;
@@ -438,6 +562,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			return open_failure("workload", err);
 		}
 		x->wl_open = 1;
+		jm_linker_init(&x->linker, (enum jm_code_model)spec->code_model);
 		jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 65536);
 		/* pre-fault the harness's own tables so their first touches are
 		 * not counted as the backend's faults */
@@ -450,6 +575,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	if (hooks && hooks->ready)
 		hooks->ready(hooks->ctx);
 	long vmas_before = jm_vma_count(0);
+	long mapped_before = jm_vma_count_no_heap();
 	uint64_t rss_before = jm_rss_rollup(0);
 	struct jm_os_counters os0, os1, osd;
 	uint64_t minflt0, majflt0, minflt1, majflt1;
@@ -497,7 +623,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 
 	/* after the window: optional trim, then teardown and the leak check */
 	json_object *trim = NULL;
-	if (m->backend_open && spec->trim_at_end && !m->error) {
+	if (m->backend_open && spec->trim_at_end && !m->failure.failed) {
 		struct jm_trim_result r = {0};
 		struct jm_backend_stats st2 = {0};
 		int rc = m->backend.ops->trim(&m->backend, &r);
@@ -524,6 +650,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	struct jm_literal lit = m->lit;
 	jm_literal_release(&m->lit);
 	long vmas_destroyed = jm_vma_count(0);
+	long mapped_destroyed = jm_vma_count_no_heap();
 
 	/* totals over the streams */
 	struct stream tot = {0};
@@ -546,9 +673,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	}
 
 	json_object *run = json_object_new_object();
-	json_object_object_add(run, "status", json_object_new_string(m->error ? "failed" : "ok"));
-	if (m->error)
-		json_object_object_add(run, "error", m->error);
+	json_object_object_add(run, "status", json_object_new_string(
+		m->failure.failed ? "failed" : "ok"));
+	if (m->failure.failed)
+		json_object_object_add(run, "error", error_json(m));
 	json_object *mt = json_object_new_object();
 	ADD(mt, "graphs", tot.graphs);
 	ADD(mt, "events", tot.events);
@@ -561,7 +689,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	ADD(mt, "vmas_peak", m->vmas_peak > (uint64_t)vmas_after ? m->vmas_peak : (uint64_t)vmas_after);
 	json_object_object_add(mt, "vmas_peak_source", json_object_new_string("procfs-samples"));
 	ADD(mt, "vmas_after_teardown", vmas_destroyed);
-	ADD(mt, "vmas_leaked", vmas_destroyed > vmas_before ? vmas_destroyed - vmas_before : 0);
+	/* not counting the brk heap: see leakcheck.h */
+	ADD(mt, "vmas_leaked", mapped_destroyed > mapped_before ? mapped_destroyed - mapped_before : 0);
 	json_object_object_add(mt, "syscalls", syscalls_json(&osd));
 	ADD(mt, "page_faults_minor", minflt1 - minflt0);
 	ADD(mt, "page_faults_major", majflt1 - majflt0);
@@ -583,6 +712,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			? st.bytes_mapped - tot.bytes_live_requested : 0);
 	ADD(mt, "reservations", st.reservations);
 	ADD(mt, "reach_failures", st.reach_failures);
+	for (unsigned i = 1; i < nst; i++)
+		link_stats_merge(&m->st[0].linker.st, &m->st[i].linker.st);
+	add_reloc_metrics(mt, &m->st[0].linker);
+	add_headroom(mt, m->max_map_count, vmas_before, vmas_after, tot.graphs - tot.frees);
 	ADD(mt, "trim_units_released", tot.trim_units);
 	ADD(mt, "trim_bytes_released", tot.trim_bytes);
 	ADD(mt, "wall_ns", wall);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../workloads/workload.h"
 #include "progress.h"
 
 /* Child -> parent frames: one type byte, a 32-bit length, the payload.
@@ -274,7 +275,14 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 			memmove(buf, buf + 5 + plen, len - 5 - plen);
 			len -= 5 + plen;
 		}
-		int wait_ms = -1;
+		/* a signal that arrived outside poll() (while forking, parsing)
+		 * gives no EINTR: look at the flag on every pass, and wake up
+		 * at least every 250 ms to do so */
+		if (progress_interrupted()) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		int wait_ms = 250;
 		if (deadline) {
 			uint64_t now = mono_ms();
 			if (now >= deadline) {
@@ -282,7 +290,8 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 				kill(pid, SIGKILL);
 				break;
 			}
-			wait_ms = (int)(deadline - now);
+			if (deadline - now < (uint64_t)wait_ms)
+				wait_ms = (int)(deadline - now);
 		}
 		struct pollfd pfd = {c2p[0], POLLIN, 0};
 		int pr = poll(&pfd, 1, wait_ms);
@@ -366,10 +375,20 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 		snprintf(wname, sizeof(wname), "trace:%.57s", base ? base + 1 : wl + 6);
 	}
 	json_object_object_add(out, "workload", json_object_new_string(wname));
-	if (json_object_object_get_ex(run, "workload_spec", &wspec))
+	if (json_object_object_get_ex(run, "workload_spec", &wspec)) {
 		json_object_object_add(out, "workload_spec", json_object_get(wspec));
-	else
-		json_object_object_add(out, "workload_spec", json_object_new_string(wl));
+	} else {
+		/* the child died before reporting: resolve the spec here so the
+		 * run groups with its repetitions and peers */
+		struct jm_workload w;
+		char werr[256];
+		if (jm_workload_open(wl, spec->seed, &w, werr, sizeof(werr)) == 0) {
+			json_object_object_add(out, "workload_spec", json_object_new_string(w.spec));
+			jm_workload_close(&w);
+		} else {
+			json_object_object_add(out, "workload_spec", json_object_new_string(wl));
+		}
+	}
 	json_object_object_add(out, "repetition", json_object_new_int((int)spec->repetition));
 	json_object_object_foreach(run, key, val) {
 		if (!strcmp(key, "workload_spec"))

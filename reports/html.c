@@ -75,6 +75,59 @@ static void inline_svg(FILE *out, const char *svg, int fig)
 	}
 }
 
+/* Render the Markdown that the section writers produce (## headings,
+ * pipe tables, paragraphs) as HTML, so report.md and report.html say the
+ * same thing from one source. */
+static void md_tables_to_html(char *md, FILE *out)
+{
+	if (!md || !*md)
+		return;
+	int in_table = 0, header = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(md, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '|') {
+			if (strstr(line, "|---"))
+				continue;
+			if (!in_table) {
+				fputs("<table>\n", out);
+				in_table = header = 1;
+			}
+			fputs("<tr>", out);
+			char *cell = line + 1, *bar;
+			while ((bar = strchr(cell, '|'))) {
+				*bar = 0;
+				while (*cell == ' ')
+					cell++;
+				size_t l = strlen(cell);
+				while (l && cell[l - 1] == ' ')
+					cell[--l] = 0;
+				fputs(header ? "<th>" : "<td>", out);
+				jm_html_escape(out, cell);
+				fputs(header ? "</th>" : "</td>", out);
+				cell = bar + 1;
+			}
+			fputs("</tr>\n", out);
+			header = 0;
+			continue;
+		}
+		if (in_table) {
+			fputs("</table>\n", out);
+			in_table = 0;
+		}
+		if (!strncmp(line, "## ", 3)) {
+			fputs("<h2>", out);
+			jm_html_escape(out, line + 3);
+			fputs("</h2>\n", out);
+		} else if (*line) {
+			fputs("<p>", out);
+			jm_html_escape(out, line);
+			fputs("</p>\n", out);
+		}
+	}
+	if (in_table)
+		fputs("</table>\n", out);
+}
+
 static const char css[] =
 	"body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1300px;"
 	"color:#111;line-height:1.4}"
@@ -152,6 +205,13 @@ int jm_report_html(json_object *root, const char *baseline,
 		}
 		fputs("</ul>\n", out);
 	}
+	free(fl);
+	fl = NULL;
+	fll = 0;
+	ff = open_memstream(&fl, &fll);
+	jm_report_trim(root, ff);
+	fclose(ff);
+	md_tables_to_html(fl, out);
 	free(fl);
 	fputs("<p>", out);
 	jm_html_escape(out, jm_report_columns_text);

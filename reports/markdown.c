@@ -97,6 +97,31 @@ void jm_report_failures(json_object *root, FILE *out)
 	}
 }
 
+/* What trim gave back, for runs made with --trim-at-end (medians). */
+void jm_report_trim(json_object *root, FILE *out)
+{
+	json_object *aggs = jm_json_path(root, "aggregates");
+	size_t n = aggs ? json_object_array_length(aggs) : 0;
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(aggs, i);
+		double vm = med(a, "trim_at_end.vmas_released");
+		if (isnan(vm))
+			continue;
+		if (!any)
+			fprintf(out, "\n## What a final trim gave back\n\n"
+				     "| workload | backend | units released (count) | VMAs released (count) | "
+				     "RSS released (bytes) | VA released (bytes) |\n"
+				     "|---|---|--:|--:|--:|--:|\n");
+		any = 1;
+		char rss[32], va[32];
+		jm_bytes_text(med(a, "trim_at_end.rss_released_bytes"), rss, sizeof(rss));
+		jm_bytes_text(med(a, "trim_at_end.va_released_bytes"), va, sizeof(va));
+		fprintf(out, "| %s | %s | %.0f | %.0f | %s | %s |\n", jm_json_str(a, "workload", "?"),
+			jm_json_str(a, "backend", "?"), med(a, "trim_at_end.units_released"), vm, rss, va);
+	}
+}
+
 void jm_report_markdown_ex(json_object *root, const char *baseline,
 			   const char *plots_md, FILE *out)
 {
@@ -108,6 +133,8 @@ void jm_report_markdown_ex(json_object *root, const char *baseline,
 	fprintf(out, "## Results per workload\n\n");
 	jm_report_tables(root, baseline, out);
 	jm_report_failures(root, out);
+	jm_report_trim(root, out);
+	jm_report_diagnostics(root, out);
 	fprintf(out, "\n%s\n", jm_report_columns_text);
 	if (plots_md && *plots_md)
 		fprintf(out, "\n## Plots\n\n%s", plots_md);

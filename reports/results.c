@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,86 @@ int jm_results_write(json_object *root, const char *path, char *err,
 	return rc;
 }
 
+json_object *jm_results_parse(const char *buf, size_t len, const char *name,
+				char *err, size_t errlen)
+{
+	if (len > JM_RESULTS_MAX_BYTES || len > INT32_MAX) {
+		snprintf(err, errlen, "%s: %zu bytes is larger than the %u MiB a results "
+			 "file may have", name, len, JM_RESULTS_MAX_BYTES >> 20);
+		return NULL;
+	}
+	json_tokener *tok = json_tokener_new_ex(JM_RESULTS_MAX_DEPTH);
+	if (!tok) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	json_object *o = json_tokener_parse_ex(tok, buf, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		/* the whole buffer was consumed: make the tokener finish a
+		 * top-level number and see the end of input */
+		o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
+	json_tokener_free(tok);
+	if (jerr == json_tokener_continue) {
+		snprintf(err, errlen, "%s: truncated JSON", name);
+		return NULL;
+	}
+	if (!o || jerr != json_tokener_success) {
+		long line = 1;
+		for (size_t i = 0; i < end && i < len; i++)
+			line += buf[i] == '\n';
+		snprintf(err, errlen, "%s:%ld: malformed JSON (%s)", name, line,
+			 json_tokener_error_desc(jerr));
+		if (o)
+			json_object_put(o);
+		return NULL;
+	}
+	/* only whitespace may follow the document */
+	for (size_t i = end; i < len; i++)
+		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r' &&
+		    buf[i] != 0) {
+			long line = 1;
+			for (size_t k = 0; k < i; k++)
+				line += buf[k] == '\n';
+			snprintf(err, errlen, "%s:%ld: trailing data after the JSON document",
+				 name, line);
+			json_object_put(o);
+			return NULL;
+		}
+	double v;
+	json_object *runs;
+	if (!json_object_is_type(o, json_type_object) ||
+	    jm_json_num(o, "schema_version", &v) < 0) {
+		snprintf(err, errlen, "%s: not a jitmm results file (no schema_version)", name);
+		json_object_put(o);
+		return NULL;
+	}
+	if (v != JM_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema_version %g is not supported (this jitmm reads %d)",
+			 name, v, JM_SCHEMA_VERSION);
+		json_object_put(o);
+		return NULL;
+	}
+	if (!json_object_object_get_ex(o, "runs", &runs) ||
+	    !json_object_is_type(runs, json_type_array)) {
+		snprintf(err, errlen, "%s: \"runs\" is missing or not an array", name);
+		json_object_put(o);
+		return NULL;
+	}
+	size_t n = json_object_array_length(runs);
+	for (size_t i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(runs, i), json_type_object)) {
+			snprintf(err, errlen, "%s: runs[%zu] is not an object", name, i);
+			json_object_put(o);
+			return NULL;
+		}
+	return o;
+}
+
 json_object *jm_results_load(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
@@ -228,58 +309,40 @@ json_object *jm_results_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	json_tokener *tok = json_tokener_new();
-	json_object *o = NULL;
-	char buf[65536];
-	size_t n;
-	enum json_tokener_error jerr = json_tokener_continue;
-	long line = 1;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		o = json_tokener_parse_ex(tok, buf, (int)n);
-		jerr = json_tokener_get_error(tok);
-		if (jerr != json_tokener_continue) {
-			if (jerr != json_tokener_success) {
-				size_t off = json_tokener_get_parse_end(tok);
-				for (size_t i = 0; i < off && i < n; i++)
-					line += buf[i] == '\n';
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (cap - len < 65536) {
+			if (cap > JM_RESULTS_MAX_BYTES) {
+				fclose(f);
+				free(buf);
+				snprintf(err, errlen, "%s: larger than the %u MiB a results "
+					 "file may have", path, JM_RESULTS_MAX_BYTES >> 20);
+				return NULL;
 			}
-			break;
+			cap = cap ? cap * 2 : 1 << 20;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				snprintf(err, errlen, "%s: out of memory", path);
+				return NULL;
+			}
+			buf = nb;
 		}
-		for (size_t i = 0; i < n; i++)
-			line += buf[i] == '\n';
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
 	}
+	int bad = ferror(f);
 	fclose(f);
-	json_tokener_free(tok);
-	if (jerr == json_tokener_continue) {
-		snprintf(err, errlen, "%s:%ld: truncated JSON (the file ends inside a value)", path, line);
+	if (bad) {
+		free(buf);
+		snprintf(err, errlen, "%s: read error", path);
 		return NULL;
 	}
-	if (!o || jerr != json_tokener_success) {
-		snprintf(err, errlen, "%s:%ld: malformed JSON (%s)", path, line,
-			 json_tokener_error_desc(jerr));
-		if (o)
-			json_object_put(o);
-		return NULL;
-	}
-	double v;
-	json_object *runs;
-	if (!json_object_is_type(o, json_type_object) ||
-	    jm_json_num(o, "schema_version", &v) < 0) {
-		snprintf(err, errlen, "%s: not a jitmm results file (no schema_version)", path);
-		json_object_put(o);
-		return NULL;
-	}
-	if ((int)v != JM_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema_version %d is not supported (this jitmm reads %d)",
-			 path, (int)v, JM_SCHEMA_VERSION);
-		json_object_put(o);
-		return NULL;
-	}
-	if (!json_object_object_get_ex(o, "runs", &runs) ||
-	    !json_object_is_type(runs, json_type_array)) {
-		snprintf(err, errlen, "%s: \"runs\" is missing or not an array", path);
-		json_object_put(o);
-		return NULL;
-	}
+	json_object *o = jm_results_parse(buf, len, path, err, errlen);
+	free(buf);
 	return o;
 }

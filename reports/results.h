@@ -14,8 +14,16 @@ void jm_results_add_run(json_object *root, json_object *run);
 void jm_results_aggregate(json_object *root);
 int jm_results_write(json_object *root, const char *path, char *err,
 		     size_t errlen);
+/* Inputs are bounded: size and nesting depth. */
+#define JM_RESULTS_MAX_BYTES (1024u << 20)
+#define JM_RESULTS_MAX_DEPTH 64
+
 /* Load and check the top-level shape; NULL with a message on error. */
 json_object *jm_results_load(const char *path, char *err, size_t errlen);
+/* The same from memory (name is used in messages): what the fuzz target
+ * tests/fuzz/fuzz_results.c drives. */
+json_object *jm_results_parse(const char *buf, size_t len, const char *name,
+			      char *err, size_t errlen);
 
 /* Helpers for readers. "a.b.c" paths into nested objects. */
 json_object *jm_json_path(json_object *o, const char *path);

@@ -237,6 +237,29 @@ static void test_execute_every_graph(void **state)
 	free(err);
 }
 
+/* --trim-at-end: the report says what each backend gave back */
+static void test_trim_report(void **state)
+{
+	(void)state;
+	char dir[128], md[160];
+	snprintf(dir, sizeof(dir), "%s/trim", tmpdir);
+	snprintf(md, sizeof(md), "%s/report.md", dir);
+	assert_int_equal(tu_run_jitmm((char *[]){"run", "-b", "slab-pool,single-pool", "-w",
+						 "tvm-load-drop:trim=off", "--trim-at-end", "--out", dir,
+						 "-q", NULL}, NULL, NULL), 0);
+	FILE *f = fopen(md, "r");
+	assert_non_null(f);
+	static char buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(buf, "## What a final trim gave back"));
+	/* slab-pool's clear_free_slabs unmaps its drained slab; single-pool
+	 * keeps its reservation */
+	assert_non_null(strstr(buf, "| tvm-load-drop | slab-pool | 1 |"));
+	assert_non_null(strstr(buf, "| tvm-load-drop | single-pool | 0 | 0 | 0 B | 0 B |"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_results_fields),
 		cmocka_unit_test(test_single_pool_llvm_500),
 		cmocka_unit_test(test_execute_every_graph),
+		cmocka_unit_test(test_trim_report),
 	};
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

@@ -37,6 +37,9 @@ const struct jm_option_def jm_synthetic_options[] = {
 	 "(a two-size mix, e.g. 3M and 5M against a 4M slab)", 0, 1ull << 34},
 	{"alt_fraction", JM_OPT_FLOAT, "0.5", NULL, "fixed: probability of alt_rx", 0, 0},
 	{"dylibs", JM_OPT_UINT, "1", NULL, "graphs go round-robin to this many JITDylibs", 1, 65536},
+	{"touch", JM_OPT_ENUM, "full", "full|ends",
+	 "full: the linker writes all content; ends: only the first and last page "
+	 "of each segment (address space without RSS)", 0, 0},
 	{0},
 };
 
@@ -45,7 +48,7 @@ enum { FREE_NEVER, FREE_FRACTION, FREE_CYCLES };
 struct synth {
 	struct jm_rng rng;
 	uint64_t graphs, made;
-	int real, stubs, policy, trim;
+	int real, stubs, policy, trim, sparse;
 	double scale, fraction;
 	uint64_t rx, ro, rw, zf, align, dylibs, alt_rx;
 	double alt_fraction;
@@ -105,6 +108,7 @@ static void make_graph(struct synth *s, uint64_t id, struct jm_graph_req *req)
 	if (rx)
 		req->seg[n++] = (struct jm_segment_req){JM_RX, JM_STANDARD, rx, 0, (uint32_t)align};
 	req->nseg = n;
+	req->flags = s->sparse ? JM_GRAPH_SPARSE : 0;
 	jm_graph_normalize(req);
 }
 
@@ -231,6 +235,7 @@ int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
 		free(s);
 		return -1;
 	}
+	s->sparse = jm_opt_u64(o, "touch") == 1;
 	if (!jm_is_pow2(s->align)) {
 		snprintf(err, errlen, "option align: %llu is not a power of two",
 			 (unsigned long long)s->align);

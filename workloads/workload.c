@@ -40,6 +40,11 @@ const struct jm_preset jm_presets[] = {
 	 "30000 graphs of one page each of ro, rw and rx: about 90000 VMAs "
 	 "where every segment is a VMA, beyond vm.max_map_count = 65530",
 	 "graphs=30000,sizes=fixed,rx=4K,ro=4K,rw=4K"},
+	{"reach-stress",
+	 "40 graphs of 4 KiB code, 4 KiB ro and 64 MiB rw data (only the first "
+	 "and last page written): 2.5 GiB of address space, so that pools "
+	 "that separate code from data place them more than 2 GiB apart",
+	 "graphs=40,sizes=fixed,rx=4K,ro=4K,rw=64M,touch=ends"},
 	{NULL, NULL, NULL},
 };
 
@@ -62,6 +67,8 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 		     char *err, size_t errlen)
 {
 	memset(w, 0, sizeof(*w));
+	if (jm_text_check(spec, "workload", err, errlen) < 0)
+		return -1;
 	char name[64];
 	const char *colon = strchr(spec, ':');
 	size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);

@@ -1,0 +1,108 @@
+/* The report's diagnostic sections: what a failed run ran into, which
+ * backends left mappings behind, and which relocations did not reach.
+ * Nothing is printed for a section with nothing to say. */
+#include <stdio.h>
+#include <string.h>
+
+#include "markdown.h"
+#include "results.h"
+
+static const char *rep(json_object *r)
+{
+	return json_object_get_string(jm_json_path(r, "repetition"));
+}
+
+static void failure_details(json_object *runs, FILE *out)
+{
+	size_t n = json_object_array_length(runs);
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(runs, i);
+		double g, v, lim;
+		const char *sys = jm_json_str(r, "error.syscall", NULL);
+		if (!sys)
+			continue;
+		if (!any)
+			fprintf(out, "\n## Why runs failed\n\n");
+		any = 1;
+		fprintf(out, "- %s on %s (repetition %s): `%s` failed with %s",
+			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
+			rep(r), sys, jm_json_str(r, "error.errno_name", "?"));
+		if (jm_json_num(r, "error.graph_id", &g) == 0)
+			fprintf(out, " at graph %.0f", g);
+		if (jm_json_num(r, "error.vmas_at_failure", &v) == 0) {
+			fprintf(out, " with %.0f VMAs", v);
+			if (jm_json_num(r, "error.vm_max_map_count", &lim) == 0)
+				fprintf(out, " (vm.max_map_count %.0f)", lim);
+		}
+		const char *cause = jm_json_str(r, "error.cause", NULL);
+		fprintf(out, "%s%s\n", cause ? ": " : "", cause ? cause : "");
+	}
+}
+
+static void leaks(json_object *runs, FILE *out)
+{
+	size_t n = json_object_array_length(runs);
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(runs, i);
+		double leaked, before, after;
+		if (jm_json_num(r, "metrics.vmas_leaked", &leaked) < 0 || leaked <= 0)
+			continue;
+		if (!any)
+			fprintf(out, "\n## Leaked mappings\n\n"
+				     "VMAs still present after the backend was destroyed "
+				     "(count after teardown minus count before the run):\n\n");
+		any = 1;
+		jm_json_num(r, "metrics.vmas_before", &before);
+		jm_json_num(r, "metrics.vmas_after_teardown", &after);
+		fprintf(out, "- **%s** on %s (repetition %s): %.0f VMAs leaked "
+			     "(%.0f before, %.0f after teardown)\n",
+			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
+			rep(r), leaked, before, after);
+	}
+}
+
+static void reach(json_object *runs, FILE *out)
+{
+	size_t n = json_object_array_length(runs);
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(runs, i);
+		double host = 0, other = 0;
+		jm_json_num(r, "metrics.reloc_reach_failures", &host);
+		jm_json_num(r, "metrics.reach_failures_aarch64", &other);
+		if (host <= 0 && other <= 0)
+			continue;
+		if (!any)
+			fprintf(out, "\n## Relocation reach\n\n");
+		any = 1;
+		fprintf(out, "- %s on %s (repetition %s, %s code model): %.0f relocations "
+			     "out of range on %s, %.0f would fail on %s\n",
+			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
+			rep(r), jm_json_str(r, "metrics.relocations.code_model", "?"), host,
+			jm_json_str(r, "metrics.relocations.arch", "?"), other,
+			jm_json_str(r, "metrics.relocations.other_arch", "?"));
+		const char *lists[] = {"metrics.relocations.first_failures",
+				       "metrics.relocations.first_failures_other"};
+		for (int k = 0; k < 2; k++) {
+			json_object *a = jm_json_path(r, lists[k]);
+			size_t m = a && json_object_is_type(a, json_type_array)
+					   ? json_object_array_length(a) : 0;
+			for (size_t j = 0; j < m && j < 2; j++)
+				fprintf(out, "  - %s`%s`\n", k ? "(would fail) " : "",
+					jm_json_str(json_object_array_get_idx(a, j),
+						    "message", "?"));
+		}
+	}
+}
+
+void jm_report_diagnostics(json_object *root, FILE *out)
+{
+	json_object *runs = jm_json_path(root, "runs");
+	if (!runs || !json_object_is_type(runs, json_type_array))
+		return;
+	failure_details(runs, out);
+	leaks(runs, out);
+	reach(runs, out);
+}
