@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../allocators/backend.h"
+#include "../probes/ebpf.h"
 #include "../probes/probe.h"
 #include "../reports/atomic_write.h"
 #include "../reports/markdown.h"
@@ -37,7 +38,11 @@ static void run_usage(FILE *f)
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
 		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
 		"  -r, --repeat N         repetitions of each run (default 1)\n"
-		"  -p, --probe NAME       auto|procfs|... (default auto)\n"
+		"  -p, --probe NAME       auto|ebpf|procfs (default auto: ebpf if it loads)\n"
+		"      --events FILE      save the probe's per-syscall event stream (ebpf;\n"
+		"                         format in docs/events-format.md)\n"
+		"      --fault-classes    ebpf: also split page faults by the protection of\n"
+		"                         the faulting VMA (rx/ro/rw/other; ~5 us per fault)\n"
 		"  -o, --out DIR          write DIR/results.json, report.md, report.html, plots/\n"
 		"  -j, --json FILE        write the results JSON to FILE\n"
 		"  -s, --seed N           override every workload's seed\n"
@@ -68,13 +73,15 @@ static void run_usage(FILE *f)
 		"  jitmm run -b all -w synthetic:graphs=1000,free=cycles,cycles=10 --execute\n"
 		"  jitmm run -b all -w trace:workloads/traces/zlib.jmt\n"
 		"  jitmm run -b single-pool,inprocess -w churn --threads 8\n"
-		"  jitmm run -b null -w trace:rec.jmt --replay literal --json lit.json\n\n"
+		"  jitmm run -b null -w trace:rec.jmt --replay literal --json lit.json\n"
+		"  sudo jitmm run --probe ebpf -b single-pool -w llvm-500 --events ev.txt\n\n"
 		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
 		"130 interrupted (finished runs are still written).\n");
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
-       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_CODE_MODEL };
+       OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_CODE_MODEL, OPT_EVENTS,
+       OPT_FAULT_CLASSES };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -107,6 +114,8 @@ int cmd_run(int argc, char **argv)
 		{"replay", required_argument, 0, OPT_REPLAY},
 		{"shard", required_argument, 0, OPT_SHARD},
 		{"code-model", required_argument, 0, OPT_CODE_MODEL},
+		{"events", required_argument, 0, OPT_EVENTS},
+		{"fault-classes", no_argument, 0, OPT_FAULT_CLASSES},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
@@ -118,6 +127,8 @@ int cmd_run(int argc, char **argv)
 	const char *baseline = "single-pool";
 	const char *shard_text = NULL;
 	unsigned shard_i = 0, shard_n = 0;
+	const char *events_path = NULL;
+	int fault_classes = 0;
 	struct jm_run_spec base = {0};
 	char err[512];
 
@@ -181,6 +192,8 @@ int cmd_run(int argc, char **argv)
 			if (jm_parse_u64(optarg, &timeout) < 0 || timeout > 86400 * 7)
 				return jm_usage_error("run: --timeout: '%s' is not seconds", optarg);
 			break;
+		case OPT_EVENTS: events_path = optarg; break;
+		case OPT_FAULT_CLASSES: fault_classes = 1; break;
 		case OPT_MAX_SAMPLES:
 			if (jm_parse_u64(optarg, &max_samples) < 0 || max_samples < 2 || max_samples > 100000)
 				return jm_usage_error("run: --max-samples: '%s' is not in [2, 100000]", optarg);
@@ -277,6 +290,27 @@ int cmd_run(int argc, char **argv)
 		return jm_usage_error("run: --probe: %s", perr);
 	if (why_not[0] && !quiet)
 		fprintf(stderr, "jitmm: probe %s (%s)\n", probe.ops->name, why_not);
+	if (fault_classes) {
+		if (strcmp(probe.ops->name, "ebpf")) {
+			if (probe.ops->close)
+				probe.ops->close(&probe);
+			return jm_usage_error("run: --fault-classes: needs the ebpf probe (%s)",
+					      why_not[0] ? why_not : "probe is procfs");
+		}
+		probe.flags |= JM_PROBE_FAULT_CLASSES;
+	}
+	if (events_path) {
+		if (strcmp(probe.ops->name, "ebpf")) {
+			if (probe.ops->close)
+				probe.ops->close(&probe);
+			return jm_usage_error("run: --events: needs the ebpf probe (%s)",
+					      why_not[0] ? why_not : "probe is procfs");
+		}
+		if (jm_ebpf_events_open(&probe, events_path, perr, sizeof(perr)) < 0) {
+			probe.ops->close(&probe);
+			return jm_usage_error("run: --events: %s", perr);
+		}
+	}
 
 	progress_init(quiet);
 	progress_catch_signals();
@@ -296,6 +330,8 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(config, "probe_requested", json_object_new_string(probe_name));
 	json_object_object_add(config, "probe_used", json_object_new_string(probe.ops->name));
 	json_object_object_add(config, "probe_fallback_reason", json_object_new_string(why_not));
+	if (events_path)
+		json_object_object_add(config, "events_file", json_object_new_string(events_path));
 	json_object_object_add(config, "baseline", json_object_new_string(baseline));
 	json_object_object_add(config, "verify", json_object_new_boolean(base.verify));
 	json_object_object_add(config, "execute", json_object_new_boolean(base.execute));

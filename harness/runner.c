@@ -150,9 +150,34 @@ static void merge_probe(json_object *run, struct jm_probe *probe,
 		json_object_object_add(mt, "vmas_peak", json_object_new_int64((int64_t)r->vmas_peak));
 		json_object_object_add(mt, "vmas_peak_source", json_object_new_string(probe->ops->name));
 	}
+	if (r->tgid)
+		json_object_object_add(p, "pid", json_object_new_int((int)r->tgid));
+	if (r->nprocs > 1) {
+		/* it forked (an executor): syscalls/faults above cover all */
+		json_object_object_add(p, "processes", json_object_new_int((int)r->nprocs));
+		json_object_object_add(p, "syscalls_measured_process", sys_counts_json(r->window_main));
+	}
 	if (r->have_faults) {
 		json_object_object_add(p, "page_faults", json_object_new_int64((int64_t)r->faults));
 		json_object_object_add(p, "page_faults_whole_process", json_object_new_int64((int64_t)r->faults_total));
+	}
+	if (r->have_fault_split) {
+		json_object_object_add(p, "page_faults_minor", json_object_new_int64((int64_t)r->faults_minor));
+		json_object_object_add(p, "page_faults_major", json_object_new_int64((int64_t)r->faults_major));
+	}
+	if (r->have_fault_access) {
+		static const char *const acc[3] = {"read", "write", "exec"};
+		json_object *fa = json_object_new_object();
+		for (int i = 0; i < 3; i++)
+			json_object_object_add(fa, acc[i], json_object_new_int64((int64_t)r->faults_by_access[i]));
+		json_object_object_add(p, "page_faults_by_access", fa);
+	}
+	if (r->have_fault_classes) {
+		static const char *const cls[4] = {"rx", "ro", "rw", "other"};
+		json_object *fc = json_object_new_object();
+		for (int i = 0; i < 4; i++)
+			json_object_object_add(fc, cls[i], json_object_new_int64((int64_t)r->faults_by_class[i]));
+		json_object_object_add(p, "page_faults_by_prot", fc);
 	}
 	if (r->have_events) {
 		json_object_object_add(p, "events_recorded", json_object_new_int64((int64_t)r->events_recorded));
@@ -297,8 +322,12 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (attached) {
-		if (probe->ops->read && probe->ops->read(probe, &pres) == 0 && run)
-			merge_probe(run, probe, &pres);
+		if (probe->ops->read && probe->ops->read(probe, &pres) == 0) {
+			if (run)
+				merge_probe(run, probe, &pres);
+		} else if (probe->ops->read && !probe_err[0]) {
+			snprintf(probe_err, sizeof(probe_err), "%s", probe->err);
+		}
 		if (probe->ops->detach)
 			probe->ops->detach(probe);
 	}

@@ -50,8 +50,22 @@ struct jm_probe_result {
 	uint64_t vmas_after, vmas_peak; /* mm->map_count */
 	int have_faults;
 	uint64_t faults, faults_minor, faults_major, faults_total;
+	int have_fault_split;  /* faults_minor/faults_major are set */
+	/* window faults by the access that faulted: read, write, exec */
+	int have_fault_access;
+	uint64_t faults_by_access[3];
+	/* window faults by protection of the faulting VMA: rx, ro, rw, other
+	 * (ebpf with JM_PROBE_FAULT_CLASSES: costs ~5 us per fault) */
+	int have_fault_classes;
+	uint64_t faults_by_class[4];
 	int have_events;
 	uint64_t events_recorded, events_dropped;
+	/* the measured process, and how many processes were tracked in all
+	 * (more than 1 when it forked, e.g. shm-mapper's executor: window[]
+	 * and faults then cover them all, window_main[] the measured one) */
+	pid_t tgid;
+	unsigned nprocs;
+	struct jm_probe_sys_count window_main[JM_PROBE_NSYS];
 };
 
 struct jm_probe;
@@ -76,7 +90,11 @@ struct jm_probe {
 	char err[256];
 	/* set by the runner: where to save the event stream, or NULL */
 	const char *events_path;
+	unsigned flags; /* JM_PROBE_*, set after select, before attach */
 };
+
+/* classify page faults by the protection of the faulting VMA (slow) */
+#define JM_PROBE_FAULT_CLASSES 1u
 
 extern const struct jm_probe_ops *const jm_probes[];
 const struct jm_probe_ops *jm_probe_find(const char *name);

@@ -2,6 +2,7 @@
 #include "probe.h"
 
 #define PROBES(X) \
+	X(ebpf) \
 	X(procfs)
 
 #define DECLARE(n) extern const struct jm_probe_ops jm_probe_##n;
