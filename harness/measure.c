@@ -488,10 +488,48 @@ static void run_stream(struct measure *m, struct stream *x)
 	}
 }
 
+/* --threads: the streams' threads are created before the window opens and
+ * exit after it closes, so neither their stacks' mmap nor glibc's madvise
+ * of a dying thread's stack falls inside it. They wait at the gate until
+ * the backend exists (gate = 1 run, -1 give up), count themselves done,
+ * and wait for the window to close (gate = 2) before they return. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate;
+static unsigned streams_done;
+
+static void open_gate(int go)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate = go;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void wait_streams_done(unsigned n)
+{
+	pthread_mutex_lock(&gate_lock);
+	while (streams_done < n)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+}
+
 static void *stream_thread(void *arg)
 {
 	struct stream *x = arg;
-	run_stream(x->m, x);
+	pthread_mutex_lock(&gate_lock);
+	while (gate == 0)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	int go = gate;
+	pthread_mutex_unlock(&gate_lock);
+	if (go > 0)
+		run_stream(x->m, x);
+	pthread_mutex_lock(&gate_lock);
+	streams_done++;
+	pthread_cond_broadcast(&gate_cond);
+	while (gate == 1)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
 	return NULL;
 }
 
@@ -572,6 +610,15 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	for (int i = 0; i < spec->ninject; i++)
 		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
 
+	unsigned started = 0;
+	if (nst > 1) {
+		gate = 0;
+		streams_done = 0;
+		for (; started < nst; started++)
+			if (pthread_create(&m->st[started].thread, NULL, stream_thread,
+					   &m->st[started]) != 0)
+				break;
+	}
 	if (hooks && hooks->ready)
 		hooks->ready(hooks->ctx);
 	long vmas_before = jm_vma_count(0);
@@ -593,20 +640,18 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	} else if (nst == 1) {
 		m->backend_open = 1;
 		run_stream(m, &m->st[0]);
+	} else if (started < nst) {
+		m->backend_open = 1;
+		snprintf(m->st[started].msg, sizeof(m->st[started].msg),
+			 "pthread_create failed for stream %u", started);
+		m->backend.err[0] = 0;
+		fail(m, &m->st[started], "threads", NULL);
 	} else {
 		m->backend_open = 1;
-		unsigned started = 0;
-		for (; started < nst; started++)
-			if (pthread_create(&m->st[started].thread, NULL, stream_thread,
-					   &m->st[started]) != 0) {
-				snprintf(m->st[started].msg, sizeof(m->st[started].msg),
-					 "pthread_create failed for stream %u", started);
-				m->backend.err[0] = 0;
-				fail(m, &m->st[started], "threads", NULL);
-				break;
-			}
-		for (unsigned i = 0; i < started; i++)
-			pthread_join(m->st[i].thread, NULL);
+	}
+	if (nst > 1) {
+		open_gate(m->backend_open && started == nst ? 1 : -1);
+		wait_streams_done(started);
 	}
 	uint64_t wall = now_ns() - m->t0;
 	take_sample(m);
@@ -620,6 +665,11 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	if (hooks && hooks->window_end)
 		hooks->window_end(hooks->ctx);
 	jm_os_diff(&os0, &os1, &osd);
+	if (nst > 1) {
+		open_gate(2);
+		for (unsigned i = 0; i < started; i++)
+			pthread_join(m->st[i].thread, NULL);
+	}
 
 	/* after the window: optional trim, then teardown and the leak check */
 	json_object *trim = NULL;

@@ -250,6 +250,32 @@ static void test_syscalls_equal_os_layer_every_backend(void **state)
 	free(err);
 }
 
+/* --threads: the streams' threads (and their stacks) exist before the
+ * window, so the kernel sees exactly the backend's syscalls in it too */
+static void test_syscalls_equal_os_layer_threads(void **state)
+{
+	(void)state;
+	char why[300];
+	if (!ebpf_usable(why, sizeof(why)))
+		SKIP_BECAUSE("%s", why);
+	char json[] = "/tmp/jitmm-ebpf-XXXXXX";
+	int fd = mkstemp(json);
+	close(fd);
+	char *args[] = {"run", "-q", "--probe", "ebpf", "--backend", "single-pool,inprocess,slab-pool",
+			"--workload", "churn:graphs=400", "--threads", "4", "--json", json, NULL};
+	char *err = NULL;
+	int rc = tu_run_jitmm(args, NULL, &err);
+	if (rc != 0)
+		fail_msg("jitmm run exited %d: %s", rc, err);
+	json_object *root = load_json(json);
+	int n = 0;
+	check_runs_match(root, &n);
+	assert_int_equal(n, 3);
+	json_object_put(root);
+	unlink(json);
+	free(err);
+}
+
 /* Real errors (not injected): page-pairs beyond vm.max_map_count makes
  * mprotect fail with ENOMEM; the kernel's errno count must match. */
 static void test_errno_counts_at_map_count_limit(void **state)
@@ -877,6 +903,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_auto_prefers_ebpf),
 		cmocka_unit_test(test_syscalls_equal_os_layer_every_backend),
+		cmocka_unit_test(test_syscalls_equal_os_layer_threads),
 		cmocka_unit_test(test_errno_counts_at_map_count_limit),
 		cmocka_unit_test(test_faults_equal_getrusage),
 		cmocka_unit_test(test_fault_classes),

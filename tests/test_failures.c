@@ -81,7 +81,9 @@ static void test_max_map_count_really_fails(void **state)
 		assert_string_equal(jm_json_str(r, "error.errno_name", "?"), "ENOMEM");
 		assert_true(num(r, "error.graph_id") > 1000);
 		double v = num(r, "error.vmas_at_failure");
-		assert_true(v >= limit - 16 && v <= limit);
+		/* do_mmap lets a process reach limit + 1 VMAs (an off-by-one
+		 * whose fix was posted in Oct 2025; reference/linux.md) */
+		assert_true(v >= limit - 16 && v <= limit + 1);
 		assert_true(num(r, "error.vm_max_map_count") == limit);
 		assert_non_null(strstr(jm_json_str(r, "error.cause", ""), "max_map_count"));
 		/* the metrics survive a failed run */
