@@ -399,6 +399,15 @@ static void test_ingest_mem(void **state)
 	assert_int_equal(jm_elf_ingest_mem(a1, 68 + len + (len & 1), "blank.a", collect,
 					   &frommem, err, sizeof(err)), -1);
 	assert_string_equal(err, "blank.a: archive member at byte 8 has no name");
+	/* ... and one with a newline in its name (it would split the error
+	 * line and the trace's name= field) */
+	snprintf(hdr, sizeof(hdr), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", "a\nb.o/", "0", "0", "0",
+		 "644", len);
+	memcpy(a1 + 8, hdr, 60);
+	assert_int_equal(jm_elf_ingest_mem(a1, 68 + len + (len & 1), "nl.a", collect,
+					   &frommem, err, sizeof(err)), -1);
+	assert_string_equal(err, "nl.a: archive member at byte 8 has a control character in "
+			    "its name");
 	free(a1);
 	assert_int_equal(jm_elf_ingest_mem("junk", 4, "junk", collect, &frommem, err,
 					   sizeof(err)), -1);

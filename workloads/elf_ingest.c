@@ -217,6 +217,17 @@ static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object
 	return rc;
 }
 
+/* NULL if name can name a member in messages and traces */
+static const char *member_name_problem(const char *name)
+{
+	if (!name[0])
+		return "has no name";
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "has a control character in its name";
+	return NULL;
+}
+
 /* Walk top (an object or an archive of fsize bytes) named path; cmd is the
  * one top was opened with (libelf opens members only with the same). */
 static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, const char *path,
@@ -243,9 +254,13 @@ static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, const char *path,
 			off_t aroff = elf_getaroff(e);
 			if (aroff >= 0)
 				end = (uint64_t)aroff + 60 + ah->ar_size;
-			if (!ah->ar_name[0]) { /* a damaged header (found by fuzzing) */
-				snprintf(err, errlen, "%s: archive member at byte %lld has no name",
-					 path, (long long)aroff);
+			/* damaged headers (found by fuzzing): libelf hands out empty
+			 * names and names with newlines, which would break the
+			 * one-line errors and the trace's name= field */
+			const char *bad = member_name_problem(ah->ar_name);
+			if (bad) {
+				snprintf(err, errlen, "%s: archive member at byte %lld %s",
+					 path, (long long)aroff, bad);
 				elf_end(e);
 				rc = -1;
 				break;
