@@ -1,5 +1,6 @@
 #include "live_table.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ static size_t hash(uint64_t k)
 int jm_live_init(struct jm_live_table *t, size_t max_live)
 {
 	size_t cap = 64;
+	if (max_live > (SIZE_MAX / sizeof(*t->slot) - 16) / 8)
+		return -1; /* the doubling below would overflow */
 	while (cap < max_live * 4 + 16)
 		cap *= 2;
 	t->slot = calloc(cap, sizeof(*t->slot));

@@ -601,7 +601,15 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		}
 		x->wl_open = 1;
 		jm_linker_init(&x->linker, (enum jm_code_model)spec->code_model);
-		jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 65536);
+		if (jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 65536) < 0) {
+			snprintf(err, sizeof(err), "no memory for a table of %llu live graphs",
+				 (unsigned long long)x->wl.max_live);
+			free_streams(m);
+			free(m->samples);
+			json_object_put(m->marks);
+			free(m);
+			return open_failure("workload", err);
+		}
 		/* pre-fault the harness's own tables so their first touches are
 		 * not counted as the backend's faults */
 		memset(x->live.slot, 0, x->live.cap * sizeof(*x->live.slot));

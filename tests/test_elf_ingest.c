@@ -301,6 +301,120 @@ static void test_malformed(void **state)
 	expect_fail("/nonexistent.o", "No such file");
 }
 
+/* Size limits (elf_ingest.h): a whole file over 1 GiB, an object or an
+ * archive member over 256 MiB, are refused with "FILE: larger than N MiB"
+ * before libelf reads them (sparse files: nothing is written to disk). */
+static void sparse_file(const char *path, const void *head, size_t len, uint64_t size)
+{
+	write_bytes(path, head, len);
+	assert_int_equal(truncate(path, (off_t)size), 0);
+}
+
+static void test_size_limits(void **state)
+{
+	(void)state;
+	if (access(LIBZ, R_OK))
+		SKIP_BECAUSE("libz.a missing (zlib1g-dev)");
+	char path[160], want[200];
+	size_t len = 0;
+	unsigned char *o = member_bytes(LIBZ, "deflate.o", &len);
+	snprintf(path, sizeof(path), "%s/huge.o", tmpdir);
+	sparse_file(path, o, len, JM_ELF_MAX_FILE + 1);
+	snprintf(want, sizeof(want), "larger than %llu MiB", JM_ELF_MAX_FILE >> 20);
+	expect_fail(path, want);
+	/* a valid object padded past the object limit */
+	snprintf(path, sizeof(path), "%s/big.o", tmpdir);
+	sparse_file(path, o, len, JM_ELF_MAX_OBJECT + 4096);
+	snprintf(want, sizeof(want), "big.o: larger than %llu MiB", JM_ELF_MAX_OBJECT >> 20);
+	expect_fail(path, want);
+	/* at the limit it is measured as before */
+	sparse_file(path, o, len, JM_ELF_MAX_OBJECT);
+	static struct collected c;
+	ingest(path, &c);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.o[0].rx, 19746);
+	/* an archive member over the limit, named with its member */
+	unsigned char *a = malloc(68 + len);
+	memcpy(a, "!<arch>\n", 8);
+	char hdr[61];
+	snprintf(hdr, sizeof(hdr), "%-16s%-12s%-6s%-6s%-8s%-10llu`\n", "big.o/", "0", "0", "0",
+		 "644", JM_ELF_MAX_OBJECT + 2);
+	memcpy(a + 8, hdr, 60);
+	memcpy(a + 68, o, len);
+	snprintf(path, sizeof(path), "%s/big.a", tmpdir);
+	sparse_file(path, a, 68 + len, 68 + JM_ELF_MAX_OBJECT + 2);
+	snprintf(want, sizeof(want), "big.a(big.o): larger than %llu MiB",
+		 JM_ELF_MAX_OBJECT >> 20);
+	expect_fail(path, want);
+	free(a);
+	free(o);
+}
+
+/* jm_elf_ingest_mem (the fuzz target's entry point) measures what the
+ * file path measures: every member of libz.a, and one object */
+static void test_ingest_mem(void **state)
+{
+	(void)state;
+	if (access(LIBZ, R_OK))
+		SKIP_BECAUSE("libz.a missing (zlib1g-dev)");
+	static struct collected fromfile, frommem;
+	ingest(LIBZ, &fromfile);
+	struct stat st;
+	assert_int_equal(stat(LIBZ, &st), 0);
+	unsigned char *a = malloc((size_t)st.st_size);
+	FILE *f = fopen(LIBZ, "rb");
+	assert_int_equal(fread(a, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+	fclose(f);
+	char err[600];
+	long n = jm_elf_ingest_mem(a, (size_t)st.st_size, "libz.a", collect, &frommem, err,
+				   sizeof(err));
+	if (n < 0)
+		fail_msg("%s", err);
+	assert_int_equal(n, fromfile.n);
+	assert_true(n > 10);
+	assert_memory_equal(frommem.o, fromfile.o, sizeof(fromfile.o[0]) * (size_t)n);
+	/* truncated in memory: the same error as a truncated file */
+	memset(&frommem, 0, sizeof(frommem));
+	assert_int_equal(jm_elf_ingest_mem(a, (size_t)st.st_size - 100, "cut.a", collect,
+					   &frommem, err, sizeof(err)), -1);
+	if (strncmp(err, "cut.a", 5) || !strchr(err, ':'))
+		fail_msg("got '%s'", err);
+	free(a);
+	size_t len;
+	unsigned char *o = member_bytes(LIBZ, "adler32.o", &len);
+	memset(&frommem, 0, sizeof(frommem));
+	assert_int_equal(jm_elf_ingest_mem(o, len, "adler32.o", collect, &frommem, err,
+					   sizeof(err)), 1);
+	check_row(&frommem.o[0], &rows[1]);
+	/* a member whose name field is blank is an error, not an object
+	 * called "" (found by fuzzing) */
+	unsigned char *a1 = malloc(68 + len + 1);
+	char hdr[61];
+	snprintf(hdr, sizeof(hdr), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", "", "0", "0", "0",
+		 "644", len);
+	memcpy(a1, "!<arch>\n", 8);
+	memcpy(a1 + 8, hdr, 60);
+	memcpy(a1 + 68, o, len);
+	a1[68 + len] = '\n';
+	assert_int_equal(jm_elf_ingest_mem(a1, 68 + len + (len & 1), "blank.a", collect,
+					   &frommem, err, sizeof(err)), -1);
+	assert_string_equal(err, "blank.a: archive member at byte 8 has no name");
+	/* ... and one with a newline in its name (it would split the error
+	 * line and the trace's name= field) */
+	snprintf(hdr, sizeof(hdr), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", "a\nb.o/", "0", "0", "0",
+		 "644", len);
+	memcpy(a1 + 8, hdr, 60);
+	assert_int_equal(jm_elf_ingest_mem(a1, 68 + len + (len & 1), "nl.a", collect,
+					   &frommem, err, sizeof(err)), -1);
+	assert_string_equal(err, "nl.a: archive member at byte 8 has a control character in "
+			    "its name");
+	free(a1);
+	assert_int_equal(jm_elf_ingest_mem("junk", 4, "junk", collect, &frommem, err,
+					   sizeof(err)), -1);
+	assert_string_equal(err, "junk: not an ELF object or ar archive");
+	free(o);
+}
+
 static void test_cli_from_elf(void **state)
 {
 	(void)state;
@@ -390,6 +504,8 @@ int main(void)
 		cmocka_unit_test(test_known_rows),
 		cmocka_unit_test(test_against_csv),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_size_limits),
+		cmocka_unit_test(test_ingest_mem),
 		cmocka_unit_test(test_cli_from_elf),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

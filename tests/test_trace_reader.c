@@ -3,6 +3,7 @@
  * bounded memory over a 10,000,000-event stream. */
 #include "testutil.h"
 
+#include <lzma.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -225,6 +226,11 @@ static const struct bad {
 	{"jitmm-trace 1\nsource x\narch x86_64\npage_size 4096\nalloc 1 rx=1\n", 5, "missing 'made_by'"},
 	{"jitmm-trace 1\nsource x\narch x86_64\nmade_by y\nalloc 1 rx=1\n", 5, "missing 'page_size'"},
 	{"jitmm-trace 1\npage_size 4095\n", 2, "not a power of two"},
+	/* the replayer sizes its table from max_live: bounded (was a hang in
+	 * jm_live_init at 2^61) */
+	{"jitmm-trace 1\nmax_live 2305843009213693952\n", 2,
+	 "header max_live: 2305843009213693952 is over the limit 1048576"},
+	{"jitmm-trace 1\nmax_live 1048577\n", 2, "over the limit 1048576"},
 	{"jitmm-trace 1\npage_size lots\n", 2, "not a number"},
 	{"jitmm-trace 1\ncolour blue\n", 2, "unknown header key 'colour'"},
 	{"jitmm-trace 1\nsizes huge\n", 2, "not exact or page"},
@@ -562,6 +568,64 @@ static void test_cli_validate(void **state)
 	free(err);
 }
 
+/* Decoder limits: a header asking for a huge dictionary (xz) or window
+ * (zstd) is refused with a message naming the limit, before any large
+ * allocation; the buffer entry point (jm_trace_open_file) reads the same. */
+static void test_decoder_limits(void **state)
+{
+	(void)state;
+	if (!have("xz") || !have("zstd"))
+		SKIP_BECAUSE("xz or zstd not installed (scripts/install-deps installs them)");
+	char plain[128], cmd[600], p[160];
+	snprintf(plain, sizeof(plain), "%s/lim.jmt", tmpdir);
+	write_file(plain, HDR "alloc 1 rx=16\nfinalize 1\n", strlen(HDR "alloc 1 rx=16\nfinalize 1\n"));
+	/* xz: the LZMA2 dictionary-size byte of the block header set to 40
+	 * (4 GiB - 1), its CRC32 recomputed: a well-formed, hostile stream */
+	snprintf(p, sizeof(p), "%s.xz", plain);
+	snprintf(cmd, sizeof(cmd), "xz -T1 -c %s > %s", plain, p);
+	assert_int_equal(system(cmd), 0);
+	read_all_ok(p, 2);
+	FILE *f = fopen(p, "r+b");
+	assert_non_null(f);
+	uint8_t b[64];
+	assert_int_equal(fread(b, 1, sizeof(b), f), sizeof(b));
+	size_t hs = ((size_t)b[12] + 1) * 4; /* block header at 12 */
+	assert_int_equal(b[13], 0);          /* one filter, no size fields */
+	assert_int_equal(b[14], 0x21);       /* LZMA2 */
+	b[16] = 40;
+	uint32_t crc = lzma_crc32(b + 12, hs - 4, 0);
+	for (int i = 0; i < 4; i++)
+		b[12 + hs - 4 + i] = (uint8_t)(crc >> (8 * i));
+	rewind(f);
+	assert_int_equal(fwrite(b, 1, sizeof(b), f), sizeof(b));
+	fclose(f);
+	expect_error(p, 1, "xz: the stream needs more than the decoder limit of 256 MiB");
+	/* zstd: a streamed frame (size unknown) keeps --long=30's 1 GiB window */
+	snprintf(p, sizeof(p), "%s.zst", plain);
+	snprintf(cmd, sizeof(cmd), "zstd -q --long=30 -c < %s > %s", plain, p);
+	assert_int_equal(system(cmd), 0);
+	expect_error(p, 1, "zstd: the frame's window is larger than the decoder limit of 128 MiB");
+	/* at the limit (--long=27) it reads */
+	snprintf(cmd, sizeof(cmd), "zstd -q --long=27 -c < %s > %s", plain, p);
+	assert_int_equal(system(cmd), 0);
+	read_all_ok(p, 2);
+
+	/* jm_trace_open_file: a stream in memory, errors named as given */
+	static const char text[] = HDR "alloc 1 rx=16\nfinalize 2\n";
+	f = fmemopen((void *)text, sizeof(text) - 1, "rb");
+	assert_non_null(f);
+	char err[600];
+	struct jm_trace_reader *r = jm_trace_open_file(f, "mem.jmt", err, sizeof(err));
+	if (!r)
+		fail_msg("%s", err);
+	struct jm_event ev;
+	assert_int_equal(jm_trace_read(r, &ev), 1);
+	assert_int_equal(ev.type, JM_EV_ALLOC);
+	assert_int_equal(jm_trace_read(r, &ev), -1);
+	assert_string_equal(jm_trace_error(r), "mem.jmt:7: finalize of graph 2, which is not live");
+	jm_trace_close(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_limits_and_binary),
 		cmocka_unit_test(test_compressed),
 		cmocka_unit_test(test_compressed_writer),
+		cmocka_unit_test(test_decoder_limits),
 		cmocka_unit_test(test_bounded_memory),
 		cmocka_unit_test(test_cli_validate),
 	};

@@ -217,31 +217,32 @@ static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object
 	return rc;
 }
 
-long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
-		   size_t errlen)
+/* NULL if name can name a member in messages and traces */
+static const char *member_name_problem(const char *name)
 {
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return oerr(err, errlen, path, "libelf is too old");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	Elf *top = elf_begin(fd, ELF_C_READ, NULL);
-	if (!top) {
-		snprintf(err, errlen, "%s: %s", path, elf_errmsg(-1));
-		close(fd);
-		return -1;
-	}
+	if (!name[0])
+		return "has no name";
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "has a control character in its name";
+	return NULL;
+}
+
+/* Walk top (an object or an archive of fsize bytes) named path; cmd is the
+ * one top was opened with (libelf opens members only with the same). */
+static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, const char *path,
+		 jm_elf_visit visit, void *ctx, char *err, size_t errlen)
+{
 	long count = 0;
 	int rc = 0;
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	if (elf_kind(top) == ELF_K_AR) {
-		Elf_Cmd cmd = ELF_C_READ;
 		Elf *e;
 		uint64_t end = 8; /* "!<arch>\n", then 60-byte headers + data */
-		while (!rc && (e = elf_begin(fd, cmd, top))) {
+		/* -1: the member reads through its parent (top's fd, or the
+		 * image of elf_memory) */
+		while (!rc && (e = elf_begin(-1, cmd, top))) {
 			Elf_Arhdr *ah = elf_getarhdr(e);
 			char where[400];
 			if (!ah) {
@@ -253,26 +254,43 @@ long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
 			off_t aroff = elf_getaroff(e);
 			if (aroff >= 0)
 				end = (uint64_t)aroff + 60 + ah->ar_size;
+			/* damaged headers (found by fuzzing): libelf hands out empty
+			 * names and names with newlines, which would break the
+			 * one-line errors and the trace's name= field */
+			const char *bad = member_name_problem(ah->ar_name);
+			if (bad) {
+				snprintf(err, errlen, "%s: archive member at byte %lld %s",
+					 path, (long long)aroff, bad);
+				elf_end(e);
+				rc = -1;
+				break;
+			}
 			if (ah->ar_name[0] != '/') { /* not the symbol/name tables */
 				struct jm_elf_object o = {0};
 				snprintf(where, sizeof(where), "%s(%s)", path, ah->ar_name);
 				snprintf(o.name, sizeof(o.name), "%s", ah->ar_name);
-				if (measure(e, ah->ar_size, where, &o, err, errlen) < 0 ||
-				    visit(ctx, &o) < 0)
+				if ((uint64_t)ah->ar_size > JM_ELF_MAX_OBJECT) {
+					snprintf(err, errlen, "%s: larger than %llu MiB", where,
+						 JM_ELF_MAX_OBJECT >> 20);
 					rc = -1;
-				count++;
+				} else if (++count > JM_ELF_MAX_MEMBERS) {
+					snprintf(err, errlen, "%s: more than %u archive members",
+						 path, JM_ELF_MAX_MEMBERS);
+					rc = -1;
+				} else if (measure(e, ah->ar_size, where, &o, err, errlen) < 0 ||
+					   visit(ctx, &o) < 0) {
+					rc = -1;
+				}
 			}
 			cmd = elf_next(e);
 			elf_end(e);
 		}
 		/* libelf ends the member walk quietly on a damaged header:
 		 * the members must reach the end of the file (+1 pad byte) */
-		struct stat st;
-		if (!rc && (fstat(fd, &st) < 0 || (end != (uint64_t)st.st_size &&
-						    end + 1 != (uint64_t)st.st_size))) {
+		if (!rc && end != fsize && end + 1 != fsize) {
 			snprintf(err, errlen, "%s: truncated or corrupt archive (members end "
 				 "at byte %llu of %llu)", path, (unsigned long long)end,
-				 (unsigned long long)st.st_size);
+				 (unsigned long long)fsize);
 			rc = -1;
 		}
 		if (!rc && count == 0) {
@@ -281,21 +299,78 @@ long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
 		}
 	} else if (elf_kind(top) == ELF_K_ELF) {
 		struct jm_elf_object o = {0};
-		struct stat st;
 		snprintf(o.name, sizeof(o.name), "%s", base);
-		if (fstat(fd, &st) < 0)
-			rc = oerr(err, errlen, path, strerror(errno));
-		else if (measure(top, (size_t)st.st_size, path, &o, err, errlen) < 0 ||
-			 visit(ctx, &o) < 0)
+		if (fsize > JM_ELF_MAX_OBJECT) {
+			snprintf(err, errlen, "%s: larger than %llu MiB", path,
+				 JM_ELF_MAX_OBJECT >> 20);
 			rc = -1;
+		} else if (measure(top, (size_t)fsize, path, &o, err, errlen) < 0 ||
+			   visit(ctx, &o) < 0) {
+			rc = -1;
+		}
 		count = 1;
 	} else {
 		snprintf(err, errlen, "%s: not an ELF object or ar archive", path);
 		rc = -1;
 	}
+	return rc ? -1 : count;
+}
+
+long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
+		   size_t errlen)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return oerr(err, errlen, path, "libelf is too old");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return oerr(err, errlen, path, "not a regular file");
+	}
+	if ((uint64_t)st.st_size > JM_ELF_MAX_FILE) {
+		close(fd);
+		snprintf(err, errlen, "%s: larger than %llu MiB", path, JM_ELF_MAX_FILE >> 20);
+		return -1;
+	}
+	Elf *top = elf_begin(fd, ELF_C_READ, NULL);
+	if (!top) {
+		snprintf(err, errlen, "%s: %s", path, elf_errmsg(-1));
+		close(fd);
+		return -1;
+	}
+	long n = walk(top, ELF_C_READ, (uint64_t)st.st_size, path, visit, ctx, err, errlen);
 	elf_end(top);
 	close(fd);
-	return rc ? -1 : count;
+	return n;
+}
+
+long jm_elf_ingest_mem(const void *buf, size_t len, const char *name, jm_elf_visit visit,
+		       void *ctx, char *err, size_t errlen)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return oerr(err, errlen, name, "libelf is too old");
+	if (len > JM_ELF_MAX_FILE) {
+		snprintf(err, errlen, "%s: larger than %llu MiB", name, JM_ELF_MAX_FILE >> 20);
+		return -1;
+	}
+	Elf *top = elf_memory((char *)buf, len);
+	if (!top) {
+		snprintf(err, errlen, "%s: %s", name, elf_errmsg(-1));
+		return -1;
+	}
+	/* elf_memory opens as ELF_C_READ_MMAP: the image is only read */
+	long n = walk(top, ELF_C_READ_MMAP, len, name, visit, ctx, err, errlen);
+	elf_end(top);
+	return n;
 }
 
 void jm_elf_graph(const struct jm_elf_object *o, uint64_t id,

@@ -19,6 +19,14 @@ struct jm_elf_object {
 	uint64_t nrel, nundef;
 };
 
+/* Input limits (docs/trace-format.md, "ELF input"): anything beyond them is
+ * an error "FILE[(member)]: ...". The largest archive Debian 12 ships in
+ * /usr/lib/x86_64-linux-gnu is well under the file limit; the largest
+ * single object we measured is a few MiB. */
+#define JM_ELF_MAX_FILE (1024ull << 20)  /* whole file (object or archive) */
+#define JM_ELF_MAX_OBJECT (256ull << 20) /* one object or archive member */
+#define JM_ELF_MAX_MEMBERS 100000u       /* objects per archive */
+
 /* Called once per object in file order; return -1 to stop. */
 typedef int (*jm_elf_visit)(void *ctx, const struct jm_elf_object *o);
 
@@ -26,6 +34,11 @@ typedef int (*jm_elf_visit)(void *ctx, const struct jm_elf_object *o);
  * Returns the number of objects, or -1 with "path[(member)]: message". */
 long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
 		   size_t errlen);
+
+/* The same on an image in memory (an object or an archive; libelf's
+ * elf_memory), named name in messages. buf is only read. */
+long jm_elf_ingest_mem(const void *buf, size_t len, const char *name, jm_elf_visit visit,
+		       void *ctx, char *err, size_t errlen);
 
 /* The graph a JIT linker would request for o: ro (+ 8 B per GOT entry),
  * rw (+ zero-fill), rx (+ 6 B per call stub). */

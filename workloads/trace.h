@@ -17,6 +17,10 @@
 #define JM_TRACE_MAX_SIZE (1ull << 40)  /* bytes per segment */
 #define JM_TRACE_MAX_ALIGN (1ull << 30)
 #define JM_TRACE_MAX_NAME 47            /* fits jm_event.mark */
+/* header max_live: the replayer pre-sizes its live table from it (4 slots
+ * of 336 B per graph, rounded up to a power of two: 2.8 GB at the limit),
+ * so a hostile value must not reach it unchecked */
+#define JM_TRACE_MAX_LIVE (1ull << 20)
 
 struct jm_trace_header {
 	unsigned version;
@@ -33,6 +37,10 @@ struct jm_trace_reader;
 
 /* Open and read the header. NULL with "FILE:LINE: message" in err. */
 struct jm_trace_reader *jm_trace_open(const char *path, char *err, size_t errlen);
+/* The same on an open stream (taken over: closed by jm_trace_close), named
+ * name in messages: the entry point of tests/fuzz/fuzz_trace.c. */
+struct jm_trace_reader *jm_trace_open_file(FILE *f, const char *name, char *err,
+					   size_t errlen);
 /* 1: *ev filled; 0: end; -1: error (jm_trace_error). Checks the graph
  * protocol too: an id is allocated once while live, finalized at most
  * once, freed only while live. */

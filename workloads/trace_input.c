@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 enum kind { PLAIN, XZ, ZSTD };
 
@@ -31,6 +32,11 @@ struct jm_input *jm_input_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	return jm_input_open_file(f, path, err, errlen);
+}
+
+struct jm_input *jm_input_open_file(FILE *f, const char *path, char *err, size_t errlen)
+{
 	struct jm_input *in = calloc(1, sizeof(*in));
 	if (!in) {
 		fclose(f);
@@ -52,7 +58,9 @@ struct jm_input *jm_input_open(const char *path, char *err, size_t errlen)
 		in->kind = XZ;
 		lzma_stream init = LZMA_STREAM_INIT;
 		in->xz = init;
-		if (lzma_stream_decoder(&in->xz, UINT64_MAX, 0) != LZMA_OK) {
+		/* the stream header states the dictionary size, and liblzma
+		 * allocates it up front: cap what a hostile header can ask for */
+		if (lzma_stream_decoder(&in->xz, JM_INPUT_XZ_MEMLIMIT, 0) != LZMA_OK) {
 			snprintf(err, errlen, "%s: cannot start the xz decoder", path);
 			jm_input_close(in);
 			return NULL;
@@ -63,6 +71,13 @@ struct jm_input *jm_input_open(const char *path, char *err, size_t errlen)
 		in->kind = ZSTD;
 		in->zd = ZSTD_createDStream();
 		if (!in->zd) {
+			snprintf(err, errlen, "%s: cannot start the zstd decoder", path);
+			jm_input_close(in);
+			return NULL;
+		}
+		/* the frame header states the window size: cap it likewise */
+		if (ZSTD_isError(ZSTD_DCtx_setParameter(in->zd, ZSTD_d_windowLogMax,
+							JM_INPUT_ZSTD_WINDOWLOG))) {
 			snprintf(err, errlen, "%s: cannot start the zstd decoder", path);
 			jm_input_close(in);
 			return NULL;
@@ -105,7 +120,10 @@ static ssize_t read_xz(struct jm_input *in, void *buf, size_t len, char *err,
 				 r == LZMA_DATA_ERROR ? "corrupt data" :
 				 r == LZMA_BUF_ERROR ? "truncated stream" :
 				 r == LZMA_FORMAT_ERROR ? "not an xz stream" :
-				 r == LZMA_MEM_ERROR ? "out of memory" : "decoder error");
+				 r == LZMA_MEM_ERROR ? "out of memory" :
+				 r == LZMA_MEMLIMIT_ERROR ? "the stream needs more than the "
+				 "decoder limit of " JM_INPUT_XZ_MEMLIMIT_TEXT :
+				 r == LZMA_OPTIONS_ERROR ? "unsupported options" : "decoder error");
 			return -1;
 		}
 	}
@@ -132,7 +150,12 @@ static ssize_t read_zstd(struct jm_input *in, void *buf, size_t len, char *err,
 		}
 		size_t r = ZSTD_decompressStream(in->zd, &out, &in->zin);
 		if (ZSTD_isError(r)) {
-			snprintf(err, errlen, "zstd: %s", ZSTD_getErrorName(r));
+			if (ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge)
+				snprintf(err, errlen, "zstd: the frame's window is larger than "
+					 "the decoder limit of %u MiB",
+					 (1u << JM_INPUT_ZSTD_WINDOWLOG) >> 20);
+			else
+				snprintf(err, errlen, "zstd: %s", ZSTD_getErrorName(r));
 			return -1;
 		}
 		in->zret = r;

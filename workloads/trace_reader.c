@@ -545,6 +545,7 @@ static char *next_line(struct jm_trace_reader *r, int *rc)
 		char e[300];
 		ssize_t got = jm_input_read(r->in, r->buf + r->end, BUFSZ - r->end, e, sizeof(e));
 		if (got < 0) {
+			r->line++; /* name the line being read, not the last one */
 			*rc = rerr(r, "%s", e);
 			return NULL;
 		}
@@ -596,6 +597,9 @@ static int header_line(struct jm_trace_reader *r, char *s)
 			return rerr(r, "header %s: '%s' is not a number", key, val);
 		if (i == 0 && (!jm_is_pow2(r->h.page_size) || r->h.page_size < 1024))
 			return rerr(r, "header page_size: %s is not a power of two >= 1024", val);
+		if (i == 1 && r->h.max_live > JM_TRACE_MAX_LIVE)
+			return rerr(r, "header max_live: %s is over the limit %llu", val,
+				    JM_TRACE_MAX_LIVE);
 		return 0;
 	}
 	if (!strncmp(key, "x-", 2))
@@ -657,16 +661,23 @@ static int read_header(struct jm_trace_reader *r)
 	return 0;
 }
 
-struct jm_trace_reader *jm_trace_open(const char *path, char *err, size_t errlen)
+/* f == NULL: open path; otherwise read f (taken over) and name it path */
+static struct jm_trace_reader *trace_open(FILE *f, const char *path, char *err,
+					  size_t errlen)
 {
 	struct jm_trace_reader *r = calloc(1, sizeof(*r));
 	if (!r) {
+		if (f)
+			fclose(f);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->buf = malloc(BUFSZ + 1);
-	r->in = r->buf ? jm_input_open(path, err, errlen) : NULL;
+	if (!r->buf && f)
+		fclose(f);
+	r->in = !r->buf ? NULL : f ? jm_input_open_file(f, path, err, errlen)
+				   : jm_input_open(path, err, errlen);
 	if (!r->in) {
 		if (!r->buf)
 			snprintf(err, errlen, "%s: out of memory", path);
@@ -679,6 +690,17 @@ struct jm_trace_reader *jm_trace_open(const char *path, char *err, size_t errlen
 		return NULL;
 	}
 	return r;
+}
+
+struct jm_trace_reader *jm_trace_open(const char *path, char *err, size_t errlen)
+{
+	return trace_open(NULL, path, err, errlen);
+}
+
+struct jm_trace_reader *jm_trace_open_file(FILE *f, const char *name, char *err,
+					   size_t errlen)
+{
+	return trace_open(f, name, err, errlen);
 }
 
 int jm_trace_read(struct jm_trace_reader *r, struct jm_event *ev)
