@@ -69,17 +69,19 @@ done
 "$CC" -O1 -fPIC -emit-llvm -c main.c -o main.bc
 
 # shellcheck disable=SC2046
-"$jitmm" trace from-elf --sections llvm14 main.o $(cat members) -o "$outdir/$name-elf-llvm14.jmt"
+"$jitmm" trace from-elf --sections llvm14 main.o $(cat members) -o "$name-elf-llvm14.jmt"
 # shellcheck disable=SC2046
-"$jitmm" record -o "$outdir/$name-llvm-jitlink.jmt" -- \
+"$jitmm" record -o "$name-llvm-jitlink.jmt" -- \
 	"$JITLINK" -debugger-support=false main.o $(cat members)
 # lli: the IR main is compiled in process, the members are extra objects
 extra=$(sed 's/^/-extra-object=/' members)
 # shellcheck disable=SC2086
 if "$LLI" -jit-kind=orc -jit-linker=jitlink $extra main.bc >/dev/null 2>lli.err; then
 	# shellcheck disable=SC2086
-	"$jitmm" record -o "$outdir/$name-lli.jmt" -- \
+	"$jitmm" record -o "$name-lli.jmt" -- \
 		"$LLI" -jit-kind=orc -jit-linker=jitlink $extra main.bc
 else
 	echo "record-llvm-jitlink: $LLI does not link $name: $(head -1 lli.err)" >&2
 fi
+# written here (relative names in made_by), then moved into place
+mv "$name"-*.jmt "$outdir/"
