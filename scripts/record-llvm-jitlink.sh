@@ -5,11 +5,14 @@
 #
 #   scripts/record-llvm-jitlink.sh LIBRARY.a NAME [OUTDIR]
 #
-# writes OUTDIR/NAME-elf-llvm14.jmt   jitmm trace from-elf --sections llvm14 main.o MEMBERS
+# writes OUTDIR/NAME-elf.jmt          jitmm trace from-elf --sections S main.o MEMBERS
+#                                     (S = llvm14 for llvm-jitlink-14, else default)
 #        OUTDIR/NAME-llvm-jitlink.jmt jitmm record -- llvm-jitlink-14 ... main.o MEMBERS
 #        OUTDIR/NAME-lli.jmt          jitmm record -- lli-14 -jit-kind=orc -jit-linker=jitlink
 #                                     (only if lli links the set; else a note on stderr)
 # Needs root (eBPF), llvm-14 (llvm-jitlink-14, lli-14) and clang.
+# JITLINK=llvm-jitlink-19 LLI=lli-19 records Debian's llvm-19 instead
+# (apt-get install llvm-19; not in scripts/install-deps: tests do not need it).
 #
 # Why it is done this way (measured with llvm-14 here, docs/fidelity.md):
 # - exec mode, not -noexec: with -noexec llvm-jitlink never applies the
@@ -32,6 +35,11 @@ jitmm=${JITMM:-$here/jitmm}
 JITLINK=${JITLINK:-llvm-jitlink-14}
 LLI=${LLI:-lli-14}
 CC=${CC:-clang}
+# LLVM 14's ELF graph builder makes every non-exec section read-write
+case "$JITLINK" in
+*-14) SECTIONS=${SECTIONS:-llvm14} ;;
+*) SECTIONS=${SECTIONS:-default} ;;
+esac
 
 for t in "$JITLINK" "$LLI" "$CC" ar nm; do
 	command -v "$t" >/dev/null || { echo "record-llvm-jitlink: $t not found (scripts/install-deps)" >&2; exit 2; }
@@ -69,7 +77,7 @@ done
 "$CC" -O1 -fPIC -emit-llvm -c main.c -o main.bc
 
 # shellcheck disable=SC2046
-"$jitmm" trace from-elf --sections llvm14 main.o $(cat members) -o "$name-elf-llvm14.jmt"
+"$jitmm" trace from-elf --sections "$SECTIONS" main.o $(cat members) -o "$name-elf.jmt"
 # shellcheck disable=SC2046
 "$jitmm" record -o "$name-llvm-jitlink.jmt" -- \
 	"$JITLINK" -debugger-support=false main.o $(cat members)

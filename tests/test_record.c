@@ -108,7 +108,7 @@ static void test_reconstruct(void **state)
 	jm_recorder_free(r);
 	assert_int_equal(s.graphs, 1);
 	assert_int_equal(s.frees, 1);
-	assert_int_equal(s.pools, 1);
+	assert_int_equal(s.pools, 0); /* the reservation holds no graph */
 	assert_int_equal(s.other_procs, 1);
 	assert_int_equal(s.comments, 1); /* the brk */
 	assert_int_equal(s.jit_mprotects, 3);
@@ -123,13 +123,55 @@ static void test_reconstruct(void **state)
 	assert_non_null(strstr(t, "prot=r-x ret=0x0 vmas=55\nfinalize 0\nsys"));
 	assert_non_null(strstr(t, "len=12288 ret=0x0 vmas=52\nfree 0\n"));
 	assert_non_null(strstr(t, "# jit: graphs=1 finalizes=1 frees=1 mmaps=1 mprotects=3 "
-				  "munmaps=2 madvises=0 vmas=0 pools=1\n"));
+				  "munmaps=2 madvises=0 vmas=0 pools=0 fin_mprotects=3 "
+				  "vmas_peak=3\n"));
 	assert_null(strstr(t, "vmas=9")); /* the other process */
 	assert_valid(path);
 	struct jm_rec_summary back;
 	assert_int_equal(jm_recording_summary(path, &back, err, sizeof(err)), 0);
 	assert_int_equal(back.jit_mprotects, 3);
-	assert_int_equal(back.pools, 1);
+	assert_int_equal(back.jit_vmas_peak, 3);
+}
+
+/* A pool as LLVM's MapperJITLinkMemoryManager uses it: one rw- reservation,
+ * graphs carved by runs of contiguous mprotects, given back by an rw-
+ * mprotect over exactly their span, the rest freed with the reservation. */
+static void test_reconstruct_pool(void **state)
+{
+	(void)state;
+	char err[300];
+	struct jm_recorder *r = jm_recorder_new(100, err, sizeof(err));
+	assert_non_null(r);
+	const uint64_t anon = MAP_PRIVATE | MAP_ANONYMOUS, G = 1ull << 30;
+	jm_recorder_set_initial_vmas(r, 10);
+	add(r, 100, JM_PSYS_MMAP, 0, G, PROT_READ | PROT_WRITE, anon, (int64_t)BASE, 11);
+	add(r, 100, JM_PSYS_MPROTECT, BASE, PS, PROT_READ, 0, 0, 12);
+	add(r, 100, JM_PSYS_MPROTECT, BASE + PS, PS, PROT_READ | PROT_EXEC, 0, 0, 13);
+	add(r, 100, JM_PSYS_MPROTECT, BASE + 4 * PS, PS, PROT_READ, 0, 0, 15);
+	add(r, 100, JM_PSYS_MPROTECT, BASE + 5 * PS, 2 * PS, PROT_READ | PROT_WRITE, 0, 0, 15);
+	add(r, 100, JM_PSYS_MPROTECT, BASE + 7 * PS, PS, PROT_READ | PROT_EXEC, 0, 0, 16);
+	add(r, 100, JM_PSYS_MPROTECT, BASE, 2 * PS, PROT_READ | PROT_WRITE, 0, 0, 14);
+	add(r, 100, JM_PSYS_MUNMAP, BASE, G, 0, 0, 0, 10);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/pool.jmt", dir);
+	struct jm_trace_header h = {.page_size = PS};
+	snprintf(h.source, sizeof(h.source), "recording:pool");
+	snprintf(h.arch, sizeof(h.arch), "x86_64");
+	snprintf(h.made_by, sizeof(h.made_by), "tests/test_record.c");
+	struct jm_rec_summary s;
+	assert_int_equal(jm_recorder_write(r, path, &h, &s, err, sizeof(err)), 0);
+	jm_recorder_free(r);
+	const char *t = slurp(path);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "# jit: graphs=2 finalizes=2 frees=2 mmaps=1 mprotects=6 "
+				  "munmaps=1 madvises=0 vmas=0 pools=1 fin_mprotects=5 "
+				  "vmas_peak=6\n"));
+	/* alloc before the first mprotect of each run */
+	assert_non_null(strstr(t, "\nalloc 0 ro=4096 rx=4096\nsys t=10 tid=100 mprotect"));
+	assert_non_null(strstr(t, "\nalloc 1 ro=4096 rw=8192 rx=4096\nsys t=30 tid=100 mprotect"));
+	assert_non_null(strstr(t, "prot=rw- ret=0x0 vmas=14\nfree 0\n"));
+	assert_non_null(strstr(t, "len=1073741824 ret=0x0 vmas=10\nfree 1\n"));
+	assert_valid(path);
 }
 
 static void test_usage(void **state)
@@ -180,10 +222,11 @@ static const char program[] =
 	"  munmap(g1, 3 * 4096);\n"
 	"  return 7;\n}\n";
 
-/* g0: mmap +1, r-- page +1, rw- page 0, r-x pages +2 = 4; g1: +1 0 -1 */
+/* g0: mmap +1, r-- page +1, rw- page 0, r-x pages +2 = 4; g1: +1 0 -1;
+ * the peak (5) is before g1's munmap; the PROT_NONE mapping is no graph */
 static const char expected_jit[] =
 	"# jit: graphs=2 finalizes=2 frees=1 mmaps=2 mprotects=4 munmaps=1 madvises=1 "
-	"vmas=4 pools=1\n";
+	"vmas=4 pools=0 fin_mprotects=4 vmas_peak=5\n";
 
 static int can_record(char *prog, size_t len)
 {
@@ -344,6 +387,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reconstruct),
+		cmocka_unit_test(test_reconstruct_pool),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_record_command),
 		cmocka_unit_test(test_record_pid_literal),

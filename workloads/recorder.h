@@ -33,6 +33,10 @@ struct jm_rec_summary {
 	uint64_t graphs, finalizes, frees, max_live;
 	uint64_t jit_mmaps, jit_mprotects, jit_munmaps, jit_madvises;
 	int64_t jit_vmas;      /* net VMAs the graph-related calls created */
+	int64_t jit_vmas_peak; /* the most that net count reached */
+	uint64_t jit_fin_mprotects; /* mprotects that allocated/finalized graphs
+				     * (jit_mprotects minus the rw- ones that
+				     * gave carved graphs back) */
 	uint64_t pools;        /* PROT_NONE reservations (not split into graphs) */
 };
 
