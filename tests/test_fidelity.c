@@ -177,6 +177,46 @@ static void test_wrong_models_fail(void **state)
 	assert_int_equal(ok & (OK_VMAS | OK_MPROTECTS), 0);
 }
 
+/* The shipped LLVM 14 layout is what `from-elf --sections llvm14` makes of
+ * Debian's libz.a today (member for member, main.o aside), and the layout
+ * differs from the default one where LLVM 14 differs: read-only sections
+ * in rw, only the GOT in ro. */
+static void test_sections_llvm14(void **state)
+{
+	(void)state;
+	const char *lib = "/usr/lib/x86_64-linux-gnu/libz.a";
+	if (access(lib, R_OK) != 0) {
+		SKIP_BECAUSE("%s missing (zlib1g-dev, scripts/install-deps)", lib);
+		return;
+	}
+	char *out = NULL, *err = NULL;
+	char *args[] = {"trace", "from-elf", "--sections", "llvm14", (char *)lib, "-o", "-", NULL};
+	assert_int_equal(tu_run_jitmm(args, &out, &err), 0);
+	free(err);
+	FILE *f = fopen(TRACES "zlib-llvm14-elf.jmt", "r");
+	assert_non_null(f);
+	static char shipped[1 << 16];
+	size_t n = fread(shipped, 1, sizeof(shipped) - 1, f);
+	fclose(f);
+	shipped[n] = 0;
+	int members = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "alloc ", 6))
+			continue;
+		const char *segs = strchr(line + 6, ' '); /* after the id */
+		assert_non_null(segs);
+		if (!strstr(shipped, segs))
+			fail_msg("'%s' is not in the shipped trace", line);
+		members++;
+	}
+	free(out);
+	assert_int_equal(members, 15);
+	assert_non_null(strstr(shipped, " rw=224@8 rx=2237@16 name=adler32.o\n"));
+	assert_non_null(strstr(shipped, " ro=72@8 rw=1728@32 rx=19800@16 name=deflate.o\n"));
+	char *bad[] = {"trace", "from-elf", "--sections", "llvm99", (char *)lib, "-o", "-", NULL};
+	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_lli_zlib),
 		cmocka_unit_test(test_lli_sqlite),
 		cmocka_unit_test(test_wrong_models_fail),
+		cmocka_unit_test(test_sections_llvm14),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -199,6 +199,10 @@ static void test_usage(void **state)
 	char *a4[] = {"record", "-o", "/tmp/x.jmt", "--duration", "-1", "--", "true", NULL};
 	assert_int_equal(tu_run_jitmm(a4, NULL, &err), 2);
 	free(err);
+	char *a5[] = {"record", "-o", "/nonexistent-dir/x.jmt", "--", "true", NULL};
+	assert_int_equal(tu_run_jitmm(a5, NULL, &err), 2);
+	assert_non_null(strstr(err, "cannot write there"));
+	free(err);
 }
 
 /* The program: with an argument it waits for a byte on stdin first. */
