@@ -42,6 +42,7 @@ struct mapping {
 	int reserved;           /* mmapped PROT_NONE (a reservation) */
 	int has_code;           /* some page was made r-x or r-- */
 	int open;
+	uint64_t cnt[6];        /* pages per state now */
 	uint64_t snap[6];       /* pages per state at the last mprotect */
 	uint64_t pending_fin[6];/* pages unmapped after it while the rest lived */
 	uint64_t mprotects, mmaps, munmaps, madvises;
@@ -162,6 +163,8 @@ static void do_unmap(struct mapping *m, uint64_t p0, uint64_t p1, void *ctx)
 		if (m->page[p] == PG_GONE)
 			continue;
 		fin[m->page[p]]++;
+		m->cnt[m->page[p]]--;
+		m->cnt[PG_GONE]++;
 		m->page[p] = PG_GONE;
 		m->remaining--;
 	}
@@ -236,8 +239,11 @@ static void do_prot(struct mapping *m, uint64_t p0, uint64_t p1, void *ctx)
 	pc->addr = m->start + p0 * pc->ps;
 	pc->len = (p1 - p0) * pc->ps;
 	for (uint64_t p = p0; p < p1; p++)
-		if (m->page[p] != PG_GONE)
+		if (m->page[p] != PG_GONE) {
+			m->cnt[m->page[p]]--;
+			m->cnt[pc->state]++;
 			m->page[p] = (uint8_t)pc->state;
+		}
 	/* LLVM protects every segment, rw ones too; thread stacks and malloc
 	 * heaps get --- guard pages, which no JIT segment has */
 	if (pc->state == PG_OTHER)
@@ -247,9 +253,7 @@ static void do_prot(struct mapping *m, uint64_t p0, uint64_t p1, void *ctx)
 	if (pc->state == PG_RO || pc->state == PG_RX)
 		m->has_code = 1;
 	m->last_prot_idx = pc->idx;
-	memset(m->snap, 0, sizeof(m->snap));
-	for (uint64_t p = 0; p < m->npages; p++)
-		m->snap[m->page[p]]++;
+	memcpy(m->snap, m->cnt, sizeof(m->snap));
 	/* pages unmapped before this call were not finalize segments */
 	memset(m->pending_fin, 0, sizeof(m->pending_fin));
 	if (pc->state != PG_OTHER)
@@ -334,6 +338,7 @@ static int analyse(struct jm_recorder *r, struct table *t, struct jm_rec_summary
 			m->init_state = prot_state(c.prot);
 			m->reserved = (c.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0;
 			memset(m->page, PG_UNPROT, m->npages);
+			m->cnt[PG_UNPROT] = m->npages;
 			m->remaining = m->npages;
 			m->mmap_idx = idx;
 			m->last_prot_idx = m->free_idx = UINT64_MAX;
