@@ -25,6 +25,7 @@ int cmd_merge(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_justify(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 /* "jitmm: " + message on stderr; returns JM_EXIT_USAGE */
 int jm_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,7 +17,7 @@ static void trace_usage(FILE *f)
 	fprintf(f,
 		"usage: jitmm trace stats FILE\n"
 		"       jitmm trace validate FILE...\n"
-		"       jitmm trace from-elf [--csv] FILE... -o OUT\n"
+		"       jitmm trace from-elf [--csv] [--sections llvm14] FILE... -o OUT\n"
 		"       jitmm trace from-workload SPEC -o OUT\n\n"
 		"  stats      graph count, per-class size distributions, lifetimes, events\n"
 		"  validate   parse every line and check the graph protocol; exit 0 if the\n"
@@ -27,7 +27,9 @@ static void trace_usage(FILE *f)
 		"             AX->rx, A->ro, WA->rw, NOBITS->zero-fill, plus 8 B of GOT per\n"
 		"             GOT/stub target (ro) and a 6 B stub per external call (rx).\n"
 		"             -o OUT writes the trace ('-' = stdout); --csv prints the\n"
-		"             measured columns of shared/data/elf-segment-sizes.csv instead\n"
+		"             measured columns of shared/data/elf-segment-sizes.csv instead;\n"
+		"             --sections llvm14: LLVM 14's layout (every non-exec section rw,\n"
+		"             only the GOT ro), which matches Debian's llvm-jitlink-14\n"
 		"  from-workload  write any workload's events (preset, synthetic:..., trace:...)\n"
 		"             as a trace, e.g. to generate large traces for benchmarks\n\n"
 		"Traces may be compressed (.xz, .zst): they are read directly.\n\n"
@@ -231,6 +233,7 @@ struct from_elf {
 	struct jm_trace_writer *w;
 	FILE *csv;
 	const char *prefix; /* archive name without .a, for --csv rows */
+	int llvm14;         /* --sections llvm14 */
 	uint64_t next_id;
 	int failed;
 };
@@ -248,7 +251,10 @@ static int visit_object(void *ctx, const struct jm_elf_object *o)
 		return 0;
 	}
 	struct jm_event ev = {.type = JM_EV_ALLOC, .id = fe->next_id};
-	jm_elf_graph(o, fe->next_id, &ev.req);
+	if (fe->llvm14)
+		jm_elf_graph_llvm14(o, fe->next_id, &ev.req);
+	else
+		jm_elf_graph(o, fe->next_id, &ev.req);
 	if (ev.req.nseg == 0) {
 		char c[200];
 		snprintf(c, sizeof(c), "%.120s: no allocatable sections, skipped", o->name);
@@ -270,7 +276,7 @@ static int visit_object(void *ctx, const struct jm_elf_object *o)
 static int count_graphs(void *ctx, const struct jm_elf_object *o)
 {
 	struct jm_graph_req req;
-	jm_elf_graph(o, 0, &req);
+	jm_elf_graph(o, 0, &req); /* both layouts skip the same objects */
 	*(uint64_t *)ctx += req.nseg > 0;
 	return 0;
 }
@@ -280,16 +286,24 @@ static int trace_from_elf(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"output", required_argument, 0, 'o'},
 		{"csv", no_argument, 0, 'c'},
+		{"sections", required_argument, 0, 's'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *out = NULL;
-	int csv = 0, c;
+	int csv = 0, llvm14 = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'c': csv = 1; break;
+		case 's':
+			if (!strcmp(optarg, "llvm14"))
+				llvm14 = 1;
+			else if (strcmp(optarg, "default"))
+				return jm_usage_error("trace from-elf: --sections: '%s' is not "
+						      "default or llvm14", optarg);
+			break;
 		case 'h': trace_usage(stdout); return JM_EXIT_OK;
 		default: trace_usage(stderr); return JM_EXIT_USAGE;
 		}
@@ -303,7 +317,8 @@ static int trace_from_elf(int argc, char **argv)
 	snprintf(h.arch, sizeof(h.arch), "x86_64");
 	h.page_size = jm_page_size();
 	snprintf(h.sizes, sizeof(h.sizes), "exact");
-	size_t len = (size_t)snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-elf");
+	size_t len = (size_t)snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-elf%s",
+				      llvm14 ? " --sections llvm14" : "");
 	size_t slen = (size_t)snprintf(h.source, sizeof(h.source), "elf:");
 	for (int i = optind; i < argc; i++) {
 		const char *base = strrchr(argv[i], '/');
@@ -320,7 +335,7 @@ static int trace_from_elf(int argc, char **argv)
 		snprintf(h.source + sizeof(h.source) - 5, 5, ",...");
 	}
 	char err[600];
-	struct from_elf fe = {0};
+	struct from_elf fe = {.llvm14 = llvm14};
 	/* first pass: check every input and count the graphs for the header
 	 * (graphs and max_live: nothing is freed) */
 	if (!csv) {

@@ -48,7 +48,7 @@ struct ebpf_priv {
 	/* event stream */
 	struct ring_buffer *rb;
 	pthread_t thread;
-	int thread_running;
+	int thread_running, events_started;
 	volatile int stop;
 	struct jm_atomic_file af;
 	int file_open;
@@ -275,11 +275,18 @@ static int events_start(struct jm_probe *p, struct ebpf_priv *e)
 		fprintf(e->af.f, "run %u tgid %d\n", e->run_index, (int)e->tgid);
 	e->recorded = 0;
 	e->stop = 0;
-	if (pthread_create(&e->thread, NULL, consumer, e) != 0) {
-		snprintf(p->err, sizeof(p->err), "cannot start the event thread");
-		return -1;
+	/* JITMM_EVENTS_DEFER=1: no consumer during the run, the buffer is read
+	 * at its end only; with a small JITMM_RINGBUF_BYTES this overflows on
+	 * purpose, which is how the tests check that drops are counted */
+	const char *defer = getenv("JITMM_EVENTS_DEFER");
+	if (!(defer && *defer == '1')) {
+		if (pthread_create(&e->thread, NULL, consumer, e) != 0) {
+			snprintf(p->err, sizeof(p->err), "cannot start the event thread");
+			return -1;
+		}
+		e->thread_running = 1;
 	}
-	e->thread_running = 1;
+	e->events_started = 1;
 	e->skel->bss->ctl.events_on = 1;
 	return 0;
 }
@@ -289,11 +296,14 @@ static int events_start(struct jm_probe *p, struct ebpf_priv *e)
 static void events_stop(struct ebpf_priv *e)
 {
 	e->skel->bss->ctl.events_on = 0;
-	if (!e->thread_running)
+	if (!e->events_started)
 		return;
-	e->stop = 1;
-	pthread_join(e->thread, NULL);
-	e->thread_running = 0;
+	e->events_started = 0;
+	if (e->thread_running) {
+		e->stop = 1;
+		pthread_join(e->thread, NULL);
+		e->thread_running = 0;
+	}
 	ring_buffer__consume(e->rb);
 	uint64_t dropped = 0;
 	for (unsigned i = 0; i < JM_EBPF_MAX_PROCS; i++)

@@ -393,3 +393,30 @@ void jm_elf_graph(const struct jm_elf_object *o, uint64_t id,
 	req->nseg = n;
 	jm_graph_normalize(req);
 }
+
+void jm_elf_graph_llvm14(const struct jm_elf_object *o, uint64_t id,
+			 struct jm_graph_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->id = id;
+	uint64_t ro = (uint64_t)o->got * 8, rx = o->rx + (uint64_t)o->stubs * 6;
+	uint32_t arw = o->align_rw > o->align_ro ? o->align_rw : o->align_ro;
+	if (!arw)
+		arw = 1;
+	/* the read-only sections first, then the writable ones, each group
+	 * at its own alignment (the rw group's alignment pads between) */
+	uint64_t rw = o->ro;
+	if (o->rw && o->align_rw > 1)
+		rw = (rw + o->align_rw - 1) / o->align_rw * o->align_rw;
+	rw += o->rw;
+	uint32_t n = 0;
+	if (ro)
+		req->seg[n++] = (struct jm_segment_req){JM_RO, JM_STANDARD, ro, 0, 8};
+	if (rw || o->zf)
+		req->seg[n++] = (struct jm_segment_req){JM_RW, JM_STANDARD, rw, o->zf, arw};
+	if (rx)
+		req->seg[n++] = (struct jm_segment_req){JM_RX, JM_STANDARD, rx, 0,
+							o->align_rx ? o->align_rx : 1};
+	req->nseg = n;
+	jm_graph_normalize(req);
+}

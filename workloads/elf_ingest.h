@@ -45,4 +45,11 @@ long jm_elf_ingest_mem(const void *buf, size_t len, const char *name, jm_elf_vis
 void jm_elf_graph(const struct jm_elf_object *o, uint64_t id,
 		  struct jm_graph_req *req);
 
+/* The graph LLVM 14's JITLink requests for o (measured with Debian's
+ * llvm-jitlink-14, docs/fidelity.md): its ELFLinkGraphBuilder gives every
+ * non-executable section Read|Write, so read-only data joins the rw
+ * segment; only the synthesized GOT is read-only (ro = 8 B per entry). */
+void jm_elf_graph_llvm14(const struct jm_elf_object *o, uint64_t id,
+			 struct jm_graph_req *req);
+
 #endif
