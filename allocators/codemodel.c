@@ -534,13 +534,6 @@ static int cm_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	return 0;
 }
 
-static int cm_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out));
-	return 0;
-}
-
 static void cm_stats(struct jm_backend *b, struct jm_backend_stats *out)
 {
 	struct codemodel *cm = b->priv;
@@ -615,7 +608,7 @@ const struct jm_backend_ops jm_backend_codemodel = {
 	.allocate = cm_allocate,
 	.finalize = cm_finalize,
 	.deallocate = cm_deallocate,
-	.trim = cm_trim,
+	.trim = jm_backend_trim_none, /* never frees */
 	.stats = cm_stats,
 	.destroy = cm_destroy,
 	.effective_prot = cm_effective_prot,

@@ -184,7 +184,7 @@ const struct jm_backend_ops jm_backend_colocate = {
 	.allocate = co_allocate,
 	.finalize = jm_mapper_finalize,
 	.deallocate = co_deallocate,
-	.trim = jm_mapper_trim,
+	.trim = jm_backend_trim_none, /* reservations live until release */
 	.stats = co_stats,
 	.destroy = co_destroy,
 };

@@ -519,13 +519,6 @@ static int jb_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	return 0;
 }
 
-static int jb_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out));
-	return 0;
-}
-
 static void jb_stats(struct jm_backend *b, struct jm_backend_stats *out)
 {
 	struct julia_blocks *jb = b->priv;
@@ -590,7 +583,7 @@ const struct jm_backend_ops jm_backend_julia_blocks = {
 	.allocate = jb_allocate,
 	.finalize = jb_finalize,
 	.deallocate = jb_deallocate,
-	.trim = jb_trim,
+	.trim = jm_backend_trim_none, /* never frees */
 	.stats = jb_stats,
 	.destroy = jb_destroy,
 };

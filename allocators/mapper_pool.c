@@ -156,13 +156,6 @@ int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len)
 	return 0;
 }
 
-int jm_mapper_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out)); /* reservations live until release */
-	return 0;
-}
-
 void jm_mapper_stats(const struct jm_mapper *m, struct jm_backend_stats *out)
 {
 	out->va_reserved = out->bytes_mapped = m->reserved;

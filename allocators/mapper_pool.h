@@ -74,8 +74,6 @@ void jm_mapper_layout(struct jm_alloc *out, uint64_t start);
 int jm_mapper_finalize(struct jm_backend *b, struct jm_alloc *a);
 /* Mapper::deinitialize of a contiguous allocation: one mprotect(RW). */
 int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len);
-/* The trim op: reservations live until release. */
-int jm_mapper_trim(struct jm_backend *b, struct jm_trim_result *out);
 /* The common stats: reserved (= mapped) bytes, peaks, live, reservations. */
 void jm_mapper_stats(const struct jm_mapper *m, struct jm_backend_stats *out);
 

@@ -183,7 +183,7 @@ const struct jm_backend_ops jm_backend_per_prot = {
 	.allocate = pp_allocate,
 	.finalize = jm_mapper_finalize,
 	.deallocate = pp_deallocate,
-	.trim = jm_mapper_trim,
+	.trim = jm_backend_trim_none, /* reservations live until release */
 	.stats = pp_stats,
 	.destroy = pp_destroy,
 };

@@ -117,7 +117,7 @@ const struct jm_backend_ops jm_backend_single_pool = {
 	.allocate = sp_allocate,
 	.finalize = jm_mapper_finalize,
 	.deallocate = sp_deallocate,
-	.trim = jm_mapper_trim,
+	.trim = jm_backend_trim_none, /* reservations live until release */
 	.stats = sp_stats,
 	.destroy = sp_destroy,
 };
