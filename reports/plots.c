@@ -306,6 +306,28 @@ static void plot_label(FILE *f, const char *s)
 	jm_gp_string(f, s);
 }
 
+/* The plot clauses of series 0..n-1 of g as lines: x column 1, y col. */
+static void plot_lines(FILE *b, const struct wl_group *g, int n, int col)
+{
+	for (int i = 0; i < n; i++) {
+		fprintf(b, "%s datafile index %d using 1:%d with linespoints lt %d pi -8",
+			i ? ", \\\n    " : " ", i, col, i + 1);
+		plot_label(b, g->label[i]);
+	}
+}
+
+/* The plot clauses of every series of g as boxes (1:2) with error bars
+ * (1:2:3:4: x, median, min, max). */
+static void plot_boxes_with_errors(FILE *b, const struct wl_group *g)
+{
+	for (int i = 0; i < g->n; i++) {
+		fprintf(b, "%s datafile index %d using 1:2 with boxes lt %d dt 1", i ? ", \\\n    " : " ", i, i + 1);
+		plot_label(b, g->label[i]);
+		fprintf(b, ", \\\n    datafile index %d using 1:2:3:4 with yerrorbars lc rgb '#000000' "
+			   "lw 1.5 dt 1 ps 0 notitle", i);
+	}
+}
+
 static int plot_vmas(json_object *root, struct wl_group *g, int wi, const char *dir,
 		     struct jm_plot_list *out, char *err, size_t errlen)
 {
@@ -348,11 +370,7 @@ static int plot_vmas(json_object *root, struct wl_group *g, int wi, const char *
 			   "right offset 0,-1 font ',11'\n", mmc, (mmc > ymax ? mmc : ymax) * 2);
 	}
 	fputs("plot", b);
-	for (int i = 0; i < blocks; i++) {
-		fprintf(b, "%s datafile index %d using 1:2 with linespoints lt %d pi -8",
-			i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-	}
+	plot_lines(b, g, blocks, 2);
 	fputc('\n', b);
 	fclose(b);
 	int rc = 0;
@@ -444,12 +462,7 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 	for (size_t m = 0; m < NBAR; m++)
 		fprintf(b, "%s'%s' %zu", m ? ", " : "", bar_metrics[m].label, m);
 	fputs(")\nplot", b);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(b, "%s datafile index %d using 1:2 with boxes lt %d dt 1", i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-		fprintf(b, ", \\\n    datafile index %d using 1:2:3:4 with yerrorbars lc rgb '#000000' "
-			   "lw 1.5 dt 1 ps 0 notitle", i);
-	}
+	plot_boxes_with_errors(b, g);
 	fputc('\n', b);
 	fclose(b);
 	int rc = 0;
@@ -504,18 +517,10 @@ static int plot_memory(json_object *root, struct wl_group *g, int wi, const char
 	fputs("set xlabel 'graphs processed (count)'\nset ylabel 'RSS of the process (MiB)'\n"
 	      "set key outside right top box\nset offsets 0, 0, graph 0.08, 0\n"
 	      "set yrange [0:*]\nplot", b);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(b, "%s datafile index %d using 1:2 with linespoints lt %d pi -8",
-			i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-	}
+	plot_lines(b, g, g->n, 2);
 	fputs("\nset title 'Address space reserved by the backend' font ',14'\n"
 	      "set ylabel 'VA reserved (MiB)'\nplot", b);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(b, "%s datafile index %d using 1:3 with linespoints lt %d pi -8",
-			i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-	}
+	plot_lines(b, g, g->n, 3);
 	fputs("\nunset multiplot\n", b);
 	fclose(b);
 	int rc = 0;
@@ -599,12 +604,7 @@ static int plot_faults(json_object *root, struct wl_group *g, int wi, const char
 		fprintf(b, " %d", c);
 	}
 	fputs(")\nplot", b);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(b, "%s datafile index %d using 1:2 with boxes lt %d dt 1", i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-		fprintf(b, ", \\\n    datafile index %d using 1:2:3:4 with yerrorbars lc rgb '#000000' "
-			   "lw 1.5 dt 1 ps 0 notitle", i);
-	}
+	plot_boxes_with_errors(b, g);
 	fputc('\n', b);
 	fclose(b);
 	jm_plot_slug(g->name, slug, sizeof(slug));
