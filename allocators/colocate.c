@@ -84,7 +84,7 @@ static int co_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 		pthread_mutex_unlock(&co->m.lock);
 		return jm_backend_error(b, NULL, ENOMEM, "pool table");
 	}
-	if (jm_freeset_first_fit(&pl->free, total, &start) < 0) {
+	if (jm_mapper_fit(&co->m, pl, total, &start) < 0) {
 		if (co->single && pl->reservations) {
 			char sz[32];
 			jm_format_size(co->slab, sz, sizeof(sz));
@@ -101,8 +101,6 @@ static int co_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 			pthread_mutex_unlock(&co->m.lock);
 			return -1;
 		}
-	} else {
-		co->m.live += total;
 	}
 	jm_alloc_init(out, req);
 	jm_mapper_layout(out, start);
@@ -112,8 +110,8 @@ static int co_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 	out->priv_u[P_SIZE] = total;
 	out->priv_u[P_DYLIB] = req->dylib;
 	if (rf < 0) {
-		pthread_mutex_lock(&co->m.lock);
-		jm_mapper_give_back(&co->m, pl, start, total);
+		pthread_mutex_lock(&co->m.lock); /* pools may have moved */
+		jm_mapper_give_back(&co->m, &co->pools[req->dylib], start, total);
 		pthread_mutex_unlock(&co->m.lock);
 		return jm_backend_error(b, NULL, ENOMEM, "reach table");
 	}

@@ -94,17 +94,25 @@ int jm_mapper_reserve(struct jm_backend *b, struct jm_mapper *m,
 	return 0;
 }
 
+int jm_mapper_fit(struct jm_mapper *m, struct jm_mapper_pool *p, uint64_t len,
+		  uint64_t *start)
+{
+	if (jm_freeset_first_fit(&p->free, len, start) < 0)
+		return -1;
+	m->live += len;
+	return 0;
+}
+
 int jm_mapper_grow(struct jm_backend *b, struct jm_mapper *m,
 		   struct jm_mapper_pool *p, uint64_t len, uint64_t unit,
 		   const char *what, uint64_t *start)
 {
 	if (jm_mapper_reserve(b, m, p, jm_align_up(len, unit), what) < 0)
 		return -1;
-	if (jm_freeset_first_fit(&p->free, len, start) < 0)
+	if (jm_mapper_fit(m, p, len, start) < 0)
 		return jm_backend_error(b, NULL, ENOMEM,
 			"no fit for %lu bytes in a fresh reservation",
 			(unsigned long)len);
-	m->live += len;
 	return 0;
 }
 
@@ -112,10 +120,9 @@ int jm_mapper_take(struct jm_backend *b, struct jm_mapper *m,
 		   struct jm_mapper_pool *p, uint64_t len, uint64_t unit,
 		   const char *what, uint64_t *start)
 {
-	if (jm_freeset_first_fit(&p->free, len, start) < 0)
-		return jm_mapper_grow(b, m, p, len, unit, what, start);
-	m->live += len;
-	return 0;
+	if (jm_mapper_fit(m, p, len, start) == 0)
+		return 0;
+	return jm_mapper_grow(b, m, p, len, unit, what, start);
 }
 
 int jm_mapper_give_back(struct jm_mapper *m, struct jm_mapper_pool *p,

@@ -51,12 +51,15 @@ int jm_mapper_graph_size(struct jm_backend *b, const struct jm_graph_req *req,
  * the failure message "reserving <len>...", e.g. " bytes". */
 int jm_mapper_reserve(struct jm_backend *b, struct jm_mapper *m,
 		      struct jm_mapper_pool *p, uint64_t len, const char *what);
-/* Reserve alignTo(len, unit) into p, then take len bytes from p (first
- * fit). On success *start is set and m->live grows by len. */
+/* Take len bytes from p's free ranges (first fit): 0 with *start set and
+ * m->live grown by len, or -1 (no error recorded) if none fits. */
+int jm_mapper_fit(struct jm_mapper *m, struct jm_mapper_pool *p, uint64_t len,
+		  uint64_t *start);
+/* Reserve alignTo(len, unit) into p, then take len bytes from it. */
 int jm_mapper_grow(struct jm_backend *b, struct jm_mapper *m,
 		   struct jm_mapper_pool *p, uint64_t len, uint64_t unit,
 		   const char *what, uint64_t *start);
-/* First fit of len bytes in p, else jm_mapper_grow. */
+/* jm_mapper_fit, else jm_mapper_grow. */
 int jm_mapper_take(struct jm_backend *b, struct jm_mapper *m,
 		   struct jm_mapper_pool *p, uint64_t len, uint64_t unit,
 		   const char *what, uint64_t *start);
