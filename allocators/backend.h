@@ -106,6 +106,10 @@ int jm_backend_open(const struct jm_backend_ops *ops, const char *optspec,
 		    struct jm_backend *b, char *err, size_t errlen);
 void jm_backend_close(struct jm_backend *b);
 
+/* The trim op of a backend that holds nothing it could give back:
+ * reports zero units and bytes released. */
+int jm_backend_trim_none(struct jm_backend *b, struct jm_trim_result *out);
+
 /* Record a failure: printf-style message; errnum (0 if none) and the name of
  * the failing syscall (NULL if none). Always returns -1. */
 int jm_backend_error(struct jm_backend *b, const char *sys, int errnum,

@@ -55,21 +55,15 @@
  *    a page PROT_NONE shared, mprotect R-X, unmap) runs in create; the
  *    self-mem probe (write a test R-X page through /proc/self/mem) too. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend.h"
-#include "freeset.h"
+#include "julia_cgmem.h"
 #include "os.h"
-
-#define MAP_SIZE_INC (128ull << 20)
-
-enum { W_DUAL, W_SELFMEM };
 
 struct block {
 	uint64_t ptr, total, avail;
@@ -79,7 +73,7 @@ struct block {
 
 struct codemodel {
 	pthread_mutex_t lock;
-	int writer;
+	enum jm_julia_writer writer;
 	unsigned block_bits, ratio, range_bits;
 	uint64_t rx_block_size, rw_block_size;
 	struct block rx, rw;        /* the current block's two sides */
@@ -88,28 +82,14 @@ struct codemodel {
 	uint64_t code_lo, code_hi;
 	int memfd, selfmem_fd;
 	uint64_t map_size, map_offset;
-	struct jm_freeset owned;    /* every byte mapped by this backend */
-	uint64_t owned_peak, live;
+	struct jm_julia_owned owned; /* every byte mapped by this backend */
+	uint64_t live;
 	uint64_t blocks, oversize, reach_failures, hint_misses, aliases;
 };
 
 /* per-allocation state in jm_alloc.priv_u */
 enum { P_RX_RT, P_RX_WR, P_RX_SZ, P_FLAGS };
 #define F_MALLOCED 1u
-
-static void own(struct codemodel *cm, uint64_t a, uint64_t len)
-{
-	jm_freeset_insert(&cm->owned, a, a + len);
-	uint64_t now = jm_freeset_bytes(&cm->owned);
-	if (now > cm->owned_peak)
-		cm->owned_peak = now;
-}
-
-static int unmap(struct codemodel *cm, uint64_t a, uint64_t len)
-{
-	jm_freeset_remove_all_in(&cm->owned, a, a + len);
-	return jm_os_munmap((void *)(uintptr_t)a, len);
-}
 
 /* map_reserve(hint, size): 0 on failure */
 static uint64_t map_reserve(struct codemodel *cm, uint64_t hint, uint64_t size)
@@ -118,7 +98,7 @@ static uint64_t map_reserve(struct codemodel *cm, uint64_t hint, uint64_t size)
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return 0;
-	own(cm, (uint64_t)(uintptr_t)p, size);
+	jm_julia_own(&cm->owned, (uint64_t)(uintptr_t)p, size);
 	return (uint64_t)(uintptr_t)p;
 }
 
@@ -160,7 +140,7 @@ static uint64_t map_reserve_around(struct codemodel *cm, uint64_t size,
 			if (addr >= lo && addr < hi)
 				return addr;
 			cm->hint_misses++;
-			unmap(cm, addr, size);
+			jm_julia_unmap(&cm->owned, addr, size);
 		}
 		do {
 			int64_t r = (int64_t)cong(1ull << cm->range_bits, &seed) -
@@ -178,8 +158,8 @@ static uint64_t map_reserve_around(struct codemodel *cm, uint64_t size,
 static int grow_map(struct jm_backend *b, struct codemodel *cm, uint64_t size)
 {
 	size = jm_align_up(size, jm_page_size());
-	if (size < MAP_SIZE_INC)
-		size = MAP_SIZE_INC;
+	if (size < JM_JULIA_MAP_SIZE_INC)
+		size = JM_JULIA_MAP_SIZE_INC;
 	cm->map_size += size;
 	if (jm_os_ftruncate(cm->memfd, (off_t)cm->map_size) != 0)
 		return jm_backend_error(b, "ftruncate", errno, "growing the code file");
@@ -191,7 +171,7 @@ static int map_rx(struct jm_backend *b, struct codemodel *cm, uint64_t addr,
 		  uint64_t size, struct block *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (cm->writer == W_SELFMEM) {
+	if (cm->writer == JM_JULIA_SELFMEM) {
 		if (jm_os_mmap((void *)(uintptr_t)addr, size, PROT_READ | PROT_EXEC,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
 			return jm_backend_error(b, "mmap", errno, "mapping an RX side");
@@ -210,7 +190,7 @@ static int map_rx(struct jm_backend *b, struct codemodel *cm, uint64_t addr,
 				     cm->memfd, (off_t)cm->map_offset);
 		if (w == MAP_FAILED)
 			return jm_backend_error(b, "mmap", errno, "mapping a write alias");
-		own(cm, (uint64_t)(uintptr_t)w, size);
+		jm_julia_own(&cm->owned, (uint64_t)(uintptr_t)w, size);
 		out->wr = (uint64_t)(uintptr_t)w;
 		cm->map_offset += size;
 		cm->aliases++;
@@ -254,15 +234,15 @@ static int unmap_extra(struct codemodel *cm, struct block *k)
 {
 	uint64_t used = jm_align_up(k->total - k->avail, jm_page_size());
 	if (k->total > used)
-		return unmap(cm, k->ptr + used, k->total - used);
+		return jm_julia_unmap(&cm->owned, k->ptr + used, k->total - used);
 	return 0;
 }
 
 /* rx_mapper->cleanup: the alias goes once nothing is in flight */
 static int cleanup(struct codemodel *cm, struct block *k)
 {
-	if (cm->writer == W_DUAL && k->total > 0)
-		return unmap(cm, k->wr, k->total);
+	if (cm->writer == JM_JULIA_DUAL && k->total > 0)
+		return jm_julia_unmap(&cm->owned, k->wr, k->total);
 	return 0;
 }
 
@@ -323,15 +303,12 @@ static int alloc_blocks(struct jm_backend *b, struct codemodel *cm)
 
 static void cm_destroy(struct jm_backend *b);
 
+/* init_anon_hdl: the file must map PROT_NONE and mprotect R-X */
 static int open_memfd(struct jm_backend *b, struct codemodel *cm)
 {
 	const uint64_t ps = jm_page_size();
-	cm->memfd = jm_os_memfd_create("julia-codegen", MFD_CLOEXEC);
-	if (cm->memfd < 0)
-		return jm_backend_error(b, "memfd_create", errno, "code file");
-	if (fchmod(cm->memfd, S_IRWXU) != 0 ||
-	    jm_os_ftruncate(cm->memfd, (off_t)ps) != 0)
-		return jm_backend_error(b, "ftruncate", errno, "code file");
+	if (jm_julia_memfd_open(b, &cm->memfd) < 0)
+		return -1;
 	void *t = jm_os_mmap(NULL, ps, PROT_NONE, MAP_SHARED, cm->memfd, 0);
 	if (t == MAP_FAILED)
 		return jm_backend_error(b, "mmap", errno, "code file probe");
@@ -345,28 +322,6 @@ static int open_memfd(struct jm_backend *b, struct codemodel *cm)
 	return 0;
 }
 
-static int open_selfmem(struct jm_backend *b, struct codemodel *cm)
-{
-	const uint64_t ps = jm_page_size();
-	cm->selfmem_fd = open("/proc/self/mem", O_RDWR | O_SYNC | O_CLOEXEC);
-	if (cm->selfmem_fd < 0)
-		return jm_backend_error(b, NULL, errno, "open /proc/self/mem");
-	void *t = jm_os_mmap(NULL, ps, PROT_READ | PROT_EXEC,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t == MAP_FAILED)
-		return jm_backend_error(b, "mmap", errno, "self-mem test page");
-	const uint64_t v = 0xffff000012345678u;
-	ssize_t w = jm_os_pwrite(cm->selfmem_fd, &v, sizeof(v),
-				 (off_t)(uintptr_t)t);
-	int ok = w == (ssize_t)sizeof(v) && *(volatile uint64_t *)t == v;
-	int e = errno;
-	jm_os_munmap(t, ps);
-	if (!ok)
-		return jm_backend_error(b, "pwrite64", w < 0 ? e : EIO,
-			"cannot write a read-only page through /proc/self/mem");
-	return 0;
-}
-
 static int cm_create(struct jm_backend *b)
 {
 	const uint64_t ps = jm_page_size();
@@ -375,10 +330,9 @@ static int cm_create(struct jm_backend *b)
 		return jm_backend_error(b, NULL, ENOMEM, "calloc");
 	pthread_mutex_init(&cm->lock, NULL);
 	cm->memfd = cm->selfmem_fd = -1;
-	jm_freeset_init(&cm->owned);
+	jm_julia_owned_init(&cm->owned);
 	b->priv = cm;
-	cm->writer = !strcmp(jm_opt_str(&b->opts, "writer"), "selfmem") ?
-		W_SELFMEM : W_DUAL;
+	cm->writer = jm_julia_writer(b);
 	cm->block_bits = (unsigned)jm_opt_u64(&b->opts, "block_bits");
 	cm->ratio = (unsigned)jm_opt_u64(&b->opts, "text_data_ratio");
 	cm->range_bits = (unsigned)jm_opt_u64(&b->opts, "call_range_bits");
@@ -402,7 +356,8 @@ static int cm_create(struct jm_backend *b)
 		cm->rw_block_size = rw_pages * ps;
 	}
 	if (!rc)
-		rc = cm->writer == W_DUAL ? open_memfd(b, cm) : open_selfmem(b, cm);
+		rc = cm->writer == JM_JULIA_DUAL ? open_memfd(b, cm) :
+			jm_julia_selfmem_open(b, &cm->selfmem_fd);
 	if (rc < 0)
 		cm_destroy(b);
 	return rc;
@@ -474,7 +429,7 @@ static int cm_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 	uint64_t rx_wr = 0;
 	rx->in_flight++;
 	if (size[0]) {
-		if (cm->writer == W_DUAL) {
+		if (cm->writer == JM_JULIA_DUAL) {
 			rx_wr = rx_rt - rx->ptr + rx->wr;
 		} else {
 			/* upstream malloc()s; aligned here so that write
@@ -553,22 +508,8 @@ static int cm_finalize(struct jm_backend *b, struct jm_alloc *a)
 		goto done;
 	}
 	k->in_flight--;
-	if (cm->writer == W_SELFMEM) {
-		uint64_t done = 0;
-		while (done < sz) {
-			ssize_t w = jm_os_pwrite(cm->selfmem_fd,
-				(const void *)(uintptr_t)(wr + done), sz - done,
-				(off_t)(rt + done));
-			if (w < 0 && (errno == EAGAIN || errno == EINTR))
-				continue;
-			if (w <= 0) {
-				rc = jm_backend_error(b, "pwrite64", w < 0 ? errno : EIO,
-					"writing code through /proc/self/mem");
-				break;
-			}
-			done += (uint64_t)w;
-		}
-	}
+	if (cm->writer == JM_JULIA_SELFMEM)
+		rc = jm_julia_selfmem_write(b, cm->selfmem_fd, wr, rt, sz);
 	if (k != &cm->rx && k->in_flight == 0) {
 		if (cleanup(cm, k) < 0 && !rc)
 			rc = jm_backend_error(b, "munmap", errno,
@@ -593,19 +534,12 @@ static int cm_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	return 0;
 }
 
-static int cm_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out));
-	return 0;
-}
-
 static void cm_stats(struct jm_backend *b, struct jm_backend_stats *out)
 {
 	struct codemodel *cm = b->priv;
 	pthread_mutex_lock(&cm->lock);
-	out->va_reserved = out->bytes_mapped = jm_freeset_bytes(&cm->owned);
-	out->va_reserved_peak = out->bytes_mapped_peak = cm->owned_peak;
+	out->va_reserved = out->bytes_mapped = jm_freeset_bytes(&cm->owned.set);
+	out->va_reserved_peak = out->bytes_mapped_peak = cm->owned.peak;
 	out->bytes_live = cm->live;
 	out->reservations = cm->blocks + cm->oversize;
 	out->reach_failures = cm->reach_failures;
@@ -631,10 +565,7 @@ static void cm_destroy(struct jm_backend *b)
 	struct codemodel *cm = b->priv;
 	if (!cm)
 		return;
-	for (size_t i = 0; i < cm->owned.n; i++)
-		jm_os_munmap((void *)(uintptr_t)cm->owned.r[i].start,
-			     cm->owned.r[i].end - cm->owned.r[i].start);
-	jm_freeset_release(&cm->owned);
+	jm_julia_owned_release(&cm->owned);
 	free(cm->completed);
 	if (cm->memfd >= 0)
 		close(cm->memfd);
@@ -677,7 +608,7 @@ const struct jm_backend_ops jm_backend_codemodel = {
 	.allocate = cm_allocate,
 	.finalize = cm_finalize,
 	.deallocate = cm_deallocate,
-	.trim = cm_trim,
+	.trim = jm_backend_trim_none, /* never frees */
 	.stats = cm_stats,
 	.destroy = cm_destroy,
 	.effective_prot = cm_effective_prot,

@@ -129,13 +129,6 @@ static int ip_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	return 0;
 }
 
-static int ip_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out)); /* nothing cached to give back */
-	return 0;
-}
-
 static void ip_stats(struct jm_backend *b, struct jm_backend_stats *out)
 {
 	struct inprocess *ip = b->priv;
@@ -168,7 +161,7 @@ const struct jm_backend_ops jm_backend_inprocess = {
 	.allocate = ip_allocate,
 	.finalize = ip_finalize,
 	.deallocate = ip_deallocate,
-	.trim = ip_trim,
+	.trim = jm_backend_trim_none, /* nothing cached to give back */
 	.stats = ip_stats,
 	.destroy = ip_destroy,
 };

@@ -62,23 +62,18 @@
  *    written through /proc/self/mem; a test RX mapping of the memfd) run
  *    in create. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend.h"
-#include "freeset.h"
+#include "julia_cgmem.h"
 #include "os.h"
 
 #define NSLOTS 8
 #define BLOCK_PAGES 256
-#define MAP_SIZE_INC (128ull << 20)
-
-enum { W_DUAL, W_SELFMEM };
 enum { SCAN_UPSTREAM, SCAN_FULL };
 enum { A_RW, A_RO, A_RX, NALLOC };
 
@@ -117,12 +112,13 @@ struct allocator {
 
 struct julia_blocks {
 	pthread_mutex_t lock;
-	int writer, scan;
+	enum jm_julia_writer writer;
+	int scan;
 	struct allocator al[NALLOC];
 	int memfd, selfmem_fd;
 	uint64_t map_size, map_offset;
-	struct jm_freeset owned; /* every byte mapped by this backend */
-	uint64_t owned_peak, live;
+	struct jm_julia_owned owned; /* every byte mapped by this backend */
+	uint64_t live;
 	uint64_t blocks, evictions, tails_unmapped, aliases, temp_buffers;
 };
 
@@ -146,27 +142,13 @@ static int vec_push(struct vec_block *v, const struct block *b)
 	return 0;
 }
 
-static void own(struct julia_blocks *jb, uint64_t a, uint64_t len)
-{
-	jm_freeset_insert(&jb->owned, a, a + len);
-	uint64_t now = jm_freeset_bytes(&jb->owned);
-	if (now > jb->owned_peak)
-		jb->owned_peak = now;
-}
-
 static void *map_anon(struct julia_blocks *jb, uint64_t len)
 {
 	void *p = jm_os_mmap(NULL, len, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p != MAP_FAILED)
-		own(jb, (uint64_t)(uintptr_t)p, len);
+		jm_julia_own(&jb->owned, (uint64_t)(uintptr_t)p, len);
 	return p;
-}
-
-static int unmap(struct julia_blocks *jb, uint64_t a, uint64_t len)
-{
-	jm_freeset_remove_all_in(&jb->owned, a, a + len);
-	return jm_os_munmap((void *)(uintptr_t)a, len);
 }
 
 /* Block::alloc: 0 if it does not fit. */
@@ -188,7 +170,7 @@ static int blk_retire(struct julia_blocks *jb, struct block *k)
 	if (k->ptr && k->avail >= ps) {
 		uint64_t end = k->ptr + k->total;
 		uint64_t first_free = jm_align_up(end - k->avail, ps);
-		rc = unmap(jb, first_free, end - first_free);
+		rc = jm_julia_unmap(&jb->owned, first_free, end - first_free);
 		jb->tails_unmapped++;
 	}
 	memset(k, 0, sizeof(*k));
@@ -254,7 +236,7 @@ static int alloc_shared(struct jm_backend *b, struct julia_blocks *jb,
 	if (off + size > jb->map_size) {
 		uint64_t old = jb->map_size;
 		while (off + size > jb->map_size)
-			jb->map_size += MAP_SIZE_INC;
+			jb->map_size += JM_JULIA_MAP_SIZE_INC;
 		if (old != jb->map_size &&
 		    jm_os_ftruncate(jb->memfd, (off_t)jb->map_size) < 0)
 			return jm_backend_error(b, "ftruncate", errno,
@@ -264,7 +246,7 @@ static int alloc_shared(struct jm_backend *b, struct julia_blocks *jb,
 			     jb->memfd, (off_t)off);
 	if (p == MAP_FAILED)
 		return jm_backend_error(b, "mmap", errno, "mapping a code block");
-	own(jb, (uint64_t)(uintptr_t)p, size);
+	jm_julia_own(&jb->owned, (uint64_t)(uintptr_t)p, size);
 	*nb = (struct block){(uint64_t)(uintptr_t)p, size, size, off, 0, 0};
 	return 0;
 }
@@ -274,14 +256,14 @@ static int wr_ptr(struct jm_backend *b, struct julia_blocks *jb,
 		  struct allocator *al, struct block *k, uint64_t rt,
 		  uint64_t size, uint64_t align, uint64_t *out)
 {
-	if (jb->writer == W_DUAL) {
+	if (jb->writer == JM_JULIA_DUAL) {
 		if (!(k->state & WR_INIT)) {
 			void *p = jm_os_mmap(NULL, k->total, PROT_READ | PROT_WRITE,
 					     MAP_SHARED, jb->memfd, (off_t)k->off);
 			if (p == MAP_FAILED)
 				return jm_backend_error(b, "mmap", errno,
 							"mapping a write alias");
-			own(jb, (uint64_t)(uintptr_t)p, k->total);
+			jm_julia_own(&jb->owned, (uint64_t)(uintptr_t)p, k->total);
 			k->wr = (uint64_t)(uintptr_t)p;
 			k->state |= WR_INIT;
 			jb->aliases++;
@@ -339,7 +321,7 @@ static int ro_alloc(struct jm_backend *b, struct julia_blocks *jb,
 	}
 	struct block *victim = &al->slot[-r - 1], nb;
 	uint64_t bs = block_size(size);
-	if (jb->writer == W_DUAL) {
+	if (jb->writer == JM_JULIA_DUAL) {
 		if (alloc_shared(b, jb, bs, &nb) < 0)
 			return -1;
 	} else {
@@ -370,8 +352,8 @@ static int finalize_block(struct jm_backend *b, struct julia_blocks *jb,
 			  struct allocator *al, struct block *k, int reset)
 {
 	if (!(k->state & ALLOC)) {
-		if (jb->writer == W_DUAL && (k->state & WR_INIT) && reset &&
-		    unmap(jb, k->wr, k->total) < 0)
+		if (jb->writer == JM_JULIA_DUAL && (k->state & WR_INIT) && reset &&
+		    jm_julia_unmap(&jb->owned, k->wr, k->total) < 0)
 			return jm_backend_error(b, "munmap", errno,
 						"unmapping a write alias");
 		return 0;
@@ -383,10 +365,10 @@ static int finalize_block(struct jm_backend *b, struct julia_blocks *jb,
 		k->state = 0;
 		return 0;
 	}
-	if (jb->writer != W_DUAL)
+	if (jb->writer != JM_JULIA_DUAL)
 		return 0;
 	if (reset) {
-		if (unmap(jb, k->wr, k->total) < 0)
+		if (jm_julia_unmap(&jb->owned, k->wr, k->total) < 0)
 			return jm_backend_error(b, "munmap", errno,
 						"unmapping a write alias");
 	} else {
@@ -412,26 +394,16 @@ static int ro_finalize(struct jm_backend *b, struct julia_blocks *jb,
 						"unmapping a block tail");
 	}
 	al->completed.n = 0;
-	if (jb->writer == W_SELFMEM) {
+	if (jb->writer == JM_JULIA_SELFMEM) {
 		for (size_t i = 0; i < al->npend; i++) {
 			struct pending *pd = &al->pend[i];
-			uint64_t done = 0;
-			while (done < pd->sz) {
-				ssize_t w = jm_os_pwrite(jb->selfmem_fd,
-					(const void *)(uintptr_t)(pd->wr + done),
-					pd->sz - done, (off_t)(pd->rt + done));
-				if (w < 0 && (errno == EAGAIN || errno == EINTR))
-					continue;
-				if (w <= 0)
-					return jm_backend_error(b, "pwrite64",
-						w < 0 ? errno : EIO,
-						"writing code through /proc/self/mem");
-				done += (uint64_t)w;
-			}
+			if (jm_julia_selfmem_write(b, jb->selfmem_fd, pd->wr,
+						   pd->rt, pd->sz) < 0)
+				return -1;
 		}
 		/* keep the first temp buffer, unmap the others */
 		for (size_t i = 1; i < al->temp.n; i++)
-			if (unmap(jb, al->temp.v[i].ptr, al->temp.v[i].total) < 0)
+			if (jm_julia_unmap(&jb->owned, al->temp.v[i].ptr, al->temp.v[i].total) < 0)
 				return jm_backend_error(b, "munmap", errno,
 							"unmapping a temp buffer");
 		if (al->temp.n) {
@@ -446,13 +418,9 @@ static int ro_finalize(struct jm_backend *b, struct julia_blocks *jb,
 static int open_memfd(struct jm_backend *b, struct julia_blocks *jb)
 {
 	const uint64_t ps = jm_page_size();
-	jb->memfd = jm_os_memfd_create("julia-codegen", MFD_CLOEXEC);
-	if (jb->memfd < 0)
-		return jm_backend_error(b, "memfd_create", errno, "code file");
+	if (jm_julia_memfd_open(b, &jb->memfd) < 0)
+		return -1;
 	/* check_fd_or_close: the file must be mappable executable */
-	if (fchmod(jb->memfd, S_IRWXU) != 0 ||
-	    jm_os_ftruncate(jb->memfd, (off_t)ps) != 0)
-		return jm_backend_error(b, "ftruncate", errno, "code file");
 	void *t = jm_os_mmap(NULL, ps, PROT_READ | PROT_EXEC, MAP_SHARED,
 			     jb->memfd, 0);
 	if (t == MAP_FAILED)
@@ -460,32 +428,9 @@ static int open_memfd(struct jm_backend *b, struct julia_blocks *jb)
 			"the code file cannot be mapped executable");
 	jm_os_munmap(t, ps);
 	/* init_shared_map */
-	jb->map_size = MAP_SIZE_INC;
+	jb->map_size = JM_JULIA_MAP_SIZE_INC;
 	if (jm_os_ftruncate(jb->memfd, (off_t)jb->map_size) != 0)
 		return jm_backend_error(b, "ftruncate", errno, "code file");
-	return 0;
-}
-
-static int open_selfmem(struct jm_backend *b, struct julia_blocks *jb)
-{
-	const uint64_t ps = jm_page_size();
-	jb->selfmem_fd = open("/proc/self/mem", O_RDWR | O_SYNC | O_CLOEXEC);
-	if (jb->selfmem_fd < 0)
-		return jm_backend_error(b, NULL, errno, "open /proc/self/mem");
-	/* _init_self_mem: a read-only executable page must be writable */
-	void *t = jm_os_mmap(NULL, ps, PROT_READ | PROT_EXEC,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t == MAP_FAILED)
-		return jm_backend_error(b, "mmap", errno, "self-mem test page");
-	const uint64_t v = 0xffff000012345678u;
-	ssize_t w = jm_os_pwrite(jb->selfmem_fd, &v, sizeof(v),
-				 (off_t)(uintptr_t)t);
-	int ok = w == (ssize_t)sizeof(v) && *(volatile uint64_t *)t == v;
-	int e = errno;
-	jm_os_munmap(t, ps);
-	if (!ok)
-		return jm_backend_error(b, "pwrite64", w < 0 ? e : EIO,
-			"cannot write a read-only page through /proc/self/mem");
 	return 0;
 }
 
@@ -498,15 +443,15 @@ static int jb_create(struct jm_backend *b)
 		return jm_backend_error(b, NULL, ENOMEM, "calloc");
 	pthread_mutex_init(&jb->lock, NULL);
 	jb->memfd = jb->selfmem_fd = -1;
-	jb->writer = !strcmp(jm_opt_str(&b->opts, "writer"), "selfmem") ?
-		W_SELFMEM : W_DUAL;
+	jb->writer = jm_julia_writer(b);
 	jb->scan = !strcmp(jm_opt_str(&b->opts, "slot_scan"), "full") ?
 		SCAN_FULL : SCAN_UPSTREAM;
 	jb->al[A_RO].prot = PROT_READ;
 	jb->al[A_RX].prot = PROT_READ | PROT_EXEC;
-	jm_freeset_init(&jb->owned);
+	jm_julia_owned_init(&jb->owned);
 	b->priv = jb;
-	int rc = jb->writer == W_DUAL ? open_memfd(b, jb) : open_selfmem(b, jb);
+	int rc = jb->writer == JM_JULIA_DUAL ? open_memfd(b, jb) :
+		jm_julia_selfmem_open(b, &jb->selfmem_fd);
 	if (rc < 0) {
 		jb_destroy(b);
 		b->priv = NULL;
@@ -574,19 +519,12 @@ static int jb_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	return 0;
 }
 
-static int jb_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out));
-	return 0;
-}
-
 static void jb_stats(struct jm_backend *b, struct jm_backend_stats *out)
 {
 	struct julia_blocks *jb = b->priv;
 	pthread_mutex_lock(&jb->lock);
-	out->va_reserved = out->bytes_mapped = jm_freeset_bytes(&jb->owned);
-	out->va_reserved_peak = out->bytes_mapped_peak = jb->owned_peak;
+	out->va_reserved = out->bytes_mapped = jm_freeset_bytes(&jb->owned.set);
+	out->va_reserved_peak = out->bytes_mapped_peak = jb->owned.peak;
 	out->bytes_live = jb->live;
 	out->reservations = jb->blocks;
 	int n = 0;
@@ -609,10 +547,7 @@ static void jb_destroy(struct jm_backend *b)
 	struct julia_blocks *jb = b->priv;
 	if (!jb)
 		return;
-	for (size_t i = 0; i < jb->owned.n; i++)
-		jm_os_munmap((void *)(uintptr_t)jb->owned.r[i].start,
-			     jb->owned.r[i].end - jb->owned.r[i].start);
-	jm_freeset_release(&jb->owned);
+	jm_julia_owned_release(&jb->owned);
 	for (int i = 0; i < NALLOC; i++) {
 		free(jb->al[i].completed.v);
 		free(jb->al[i].temp.v);
@@ -648,7 +583,7 @@ const struct jm_backend_ops jm_backend_julia_blocks = {
 	.allocate = jb_allocate,
 	.finalize = jb_finalize,
 	.deallocate = jb_deallocate,
-	.trim = jb_trim,
+	.trim = jm_backend_trim_none, /* never frees */
 	.stats = jb_stats,
 	.destroy = jb_destroy,
 };

@@ -87,13 +87,6 @@ static int null_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	return 0;
 }
 
-static int null_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out));
-	return 0;
-}
-
 static void null_stats(struct jm_backend *b, struct jm_backend_stats *out)
 {
 	struct null_backend *n = b->priv;
@@ -129,7 +122,7 @@ const struct jm_backend_ops jm_backend_null = {
 	.allocate = null_allocate,
 	.finalize = null_finalize,
 	.deallocate = null_deallocate,
-	.trim = null_trim,
+	.trim = jm_backend_trim_none,
 	.stats = null_stats,
 	.destroy = null_destroy,
 };

@@ -3,7 +3,7 @@
  * (/work/shared/reference/allocators.md section 3).
  *
  * Three pools (R--, RW-, R-X), each an address-ordered first-fit,
- * coalescing free set (freeset.h, LLVM's IntervalMap) that grows by
+ * coalescing free set (mapper_pool.h, LLVM's IntervalMap) that grows by
  * reservations of `granularity` bytes (default 16 MiB, Julia's), each one
  * mmap(RW, PRIVATE|ANON) exactly as single-pool's. Same-protection
  * segments of different graphs are neighbours, so finalized memory of one
@@ -32,75 +32,32 @@
  *  - free ranges of one pool coalesce across that pool's reservations when
  *    they touch (IntervalMap behaviour), never across pools. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
 #include "backend.h"
-#include "freeset.h"
+#include "mapper_pool.h"
 #include "os.h"
 
-struct pool {
-	struct jm_freeset free;
-	uint64_t reservations;
-	uint64_t reserved;
-};
-
 struct per_prot {
-	pthread_mutex_t lock;
+	struct jm_mapper m;
 	uint64_t granularity;
-	struct pool pool[JM_NCLASS];
-	struct jm_range *res; /* every reservation, for destroy */
-	size_t nres, capres;
-	uint64_t reserved, reserved_peak, live;
+	struct jm_mapper_pool pool[JM_NCLASS];
 };
 
 static int pp_create(struct jm_backend *b)
 {
+	uint64_t granularity;
+	if (jm_mapper_unit(b, "granularity", &granularity) < 0)
+		return -1;
 	struct per_prot *pp = calloc(1, sizeof(*pp));
 	if (!pp)
 		return jm_backend_error(b, NULL, ENOMEM, "calloc");
-	pthread_mutex_init(&pp->lock, NULL);
-	pp->granularity = jm_opt_u64(&b->opts, "granularity");
-	if (pp->granularity % jm_page_size()) {
-		pthread_mutex_destroy(&pp->lock);
-		free(pp);
-		return jm_backend_error(b, NULL, EINVAL,
-			"granularity must be a multiple of the page size");
-	}
+	jm_mapper_init(&pp->m);
+	pp->granularity = granularity;
 	for (int c = 0; c < JM_NCLASS; c++)
-		jm_freeset_init(&pp->pool[c].free);
+		jm_mapper_pool_init(&pp->pool[c]);
 	b->priv = pp;
-	return 0;
-}
-
-/* One RW reservation of len bytes for class cls's pool. */
-static int reserve(struct jm_backend *b, struct per_prot *pp,
-		   enum jm_prot_class cls, uint64_t len)
-{
-	if (pp->nres == pp->capres) {
-		size_t cap = pp->capres ? pp->capres * 2 : 8;
-		struct jm_range *r = realloc(pp->res, cap * sizeof(*r));
-		if (!r)
-			return jm_backend_error(b, NULL, ENOMEM, "realloc");
-		pp->res = r;
-		pp->capres = cap;
-	}
-	void *p = jm_os_mmap(NULL, len, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return jm_backend_error(b, "mmap", errno,
-			"reserving %lu bytes for the %s pool",
-			(unsigned long)len, jm_class_name(cls));
-	uint64_t a = (uint64_t)(uintptr_t)p;
-	pp->res[pp->nres++] = (struct jm_range){a, a + len};
-	pp->reserved += len;
-	if (pp->reserved > pp->reserved_peak)
-		pp->reserved_peak = pp->reserved;
-	pp->pool[cls].reservations++;
-	pp->pool[cls].reserved += len;
-	jm_freeset_insert(&pp->pool[cls].free, a, a + len);
 	return 0;
 }
 
@@ -112,17 +69,20 @@ static uint64_t seg_span(const struct jm_segment_alloc *s)
 /* Give back the first n segments of a (allocation failed half-way). */
 static void give_back(struct per_prot *pp, struct jm_alloc *a, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t s = (uint64_t)(uintptr_t)a->seg[i].exec;
-		jm_freeset_insert(&pp->pool[a->seg[i].cls].free, s,
-				  s + seg_span(&a->seg[i]));
-		pp->live -= seg_span(&a->seg[i]);
-	}
+	for (uint32_t i = 0; i < n; i++)
+		jm_mapper_give_back(&pp->m, &pp->pool[a->seg[i].cls],
+				    (uint64_t)(uintptr_t)a->seg[i].exec,
+				    seg_span(&a->seg[i]));
 }
 
 static int pp_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 		       struct jm_alloc *out)
 {
+	/* completes "reserving <n>" when a class's reservation fails */
+	static const char *const what[JM_NCLASS] = {
+		[JM_RO] = " bytes for the ro pool", [JM_RW] = " bytes for the rw pool",
+		[JM_RX] = " bytes for the rx pool",
+	};
 	struct per_prot *pp = b->priv;
 	const uint64_t ps = jm_page_size();
 	for (uint32_t i = 0; i < req->nseg; i++)
@@ -133,36 +93,19 @@ static int pp_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 	if (!req->nseg)
 		return jm_backend_error(b, NULL, EINVAL, "empty graph");
 	jm_alloc_init(out, req);
-	pthread_mutex_lock(&pp->lock);
+	pthread_mutex_lock(&pp->m.lock);
 	for (uint32_t i = 0; i < out->nseg; i++) {
 		struct jm_segment_alloc *s = &out->seg[i];
-		struct pool *pl = &pp->pool[s->cls];
-		uint64_t len = seg_span(s), start;
-		if (jm_freeset_first_fit(&pl->free, len, &start) < 0) {
-			if (reserve(b, pp, s->cls,
-				    jm_align_up(len, pp->granularity)) < 0 ||
-			    jm_freeset_first_fit(&pl->free, len, &start) < 0) {
-				give_back(pp, out, i);
-				pthread_mutex_unlock(&pp->lock);
-				return -1;
-			}
+		uint64_t start;
+		if (jm_mapper_take(b, &pp->m, &pp->pool[s->cls], seg_span(s),
+				   pp->granularity, what[s->cls], &start) < 0) {
+			give_back(pp, out, i);
+			pthread_mutex_unlock(&pp->m.lock);
+			return -1;
 		}
 		s->write = s->exec = (void *)(uintptr_t)start;
-		pp->live += len;
 	}
-	pthread_mutex_unlock(&pp->lock);
-	return 0;
-}
-
-static int pp_finalize(struct jm_backend *b, struct jm_alloc *a)
-{
-	for (uint32_t i = 0; i < a->nseg; i++) {
-		struct jm_segment_alloc *s = &a->seg[i];
-		memset((char *)s->write + s->content, 0, s->size - s->content);
-		if (jm_os_mprotect(s->exec, seg_span(s), jm_class_prot(s->cls)) < 0)
-			return jm_backend_error(b, "mprotect", errno,
-						"protecting segment %u", i);
-	}
+	pthread_mutex_unlock(&pp->m.lock);
 	return 0;
 }
 
@@ -175,25 +118,16 @@ static int pp_deallocate(struct jm_backend *b, struct jm_alloc *a)
 				   PROT_READ | PROT_WRITE) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 				"resetting segment %u", i);
-	pthread_mutex_lock(&pp->lock);
+	pthread_mutex_lock(&pp->m.lock);
 	int rc = 0;
-	for (uint32_t i = 0; i < a->nseg; i++) {
-		uint64_t s = (uint64_t)(uintptr_t)a->seg[i].exec;
-		if (jm_freeset_insert(&pp->pool[a->seg[i].cls].free, s,
-				      s + seg_span(&a->seg[i])) < 0)
+	for (uint32_t i = 0; i < a->nseg; i++)
+		if (jm_mapper_give_back(&pp->m, &pp->pool[a->seg[i].cls],
+					(uint64_t)(uintptr_t)a->seg[i].exec,
+					seg_span(&a->seg[i])) < 0)
 			rc = -1;
-		pp->live -= seg_span(&a->seg[i]);
-	}
-	pthread_mutex_unlock(&pp->lock);
+	pthread_mutex_unlock(&pp->m.lock);
 	if (rc < 0)
 		return jm_backend_error(b, NULL, EINVAL, "double free");
-	return 0;
-}
-
-static int pp_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out)); /* reservations live until release */
 	return 0;
 }
 
@@ -208,11 +142,8 @@ static void pp_stats(struct jm_backend *b, struct jm_backend_stats *out)
 		[JM_RO] = "free_ranges_ro", [JM_RW] = "free_ranges_rw",
 		[JM_RX] = "free_ranges_rx",
 	};
-	pthread_mutex_lock(&pp->lock);
-	out->va_reserved = out->bytes_mapped = pp->reserved;
-	out->va_reserved_peak = out->bytes_mapped_peak = pp->reserved_peak;
-	out->bytes_live = pp->live;
-	out->reservations = pp->nres;
+	pthread_mutex_lock(&pp->m.lock);
+	jm_mapper_stats(&pp->m, out);
 	out->nextra = 0;
 	for (int c = 0; c < JM_NCLASS; c++) {
 		out->extra[out->nextra].name = res_names[c];
@@ -220,7 +151,7 @@ static void pp_stats(struct jm_backend *b, struct jm_backend_stats *out)
 		out->extra[out->nextra].name = free_names[c];
 		out->extra[out->nextra++].value = pp->pool[c].free.n;
 	}
-	pthread_mutex_unlock(&pp->lock);
+	pthread_mutex_unlock(&pp->m.lock);
 }
 
 static void pp_destroy(struct jm_backend *b)
@@ -228,13 +159,9 @@ static void pp_destroy(struct jm_backend *b)
 	struct per_prot *pp = b->priv;
 	if (!pp)
 		return;
-	for (size_t i = 0; i < pp->nres; i++)
-		jm_os_munmap((void *)(uintptr_t)pp->res[i].start,
-			     pp->res[i].end - pp->res[i].start);
+	jm_mapper_release(&pp->m);
 	for (int c = 0; c < JM_NCLASS; c++)
-		jm_freeset_release(&pp->pool[c].free);
-	free(pp->res);
-	pthread_mutex_destroy(&pp->lock);
+		jm_mapper_pool_release(&pp->pool[c]);
 	free(pp);
 }
 
@@ -254,9 +181,9 @@ const struct jm_backend_ops jm_backend_per_prot = {
 	},
 	.create = pp_create,
 	.allocate = pp_allocate,
-	.finalize = pp_finalize,
+	.finalize = jm_mapper_finalize,
 	.deallocate = pp_deallocate,
-	.trim = pp_trim,
+	.trim = jm_backend_trim_none, /* reservations live until release */
 	.stats = pp_stats,
 	.destroy = pp_destroy,
 };

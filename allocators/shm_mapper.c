@@ -72,6 +72,7 @@
 
 #include "backend.h"
 #include "freeset.h"
+#include "mapper_pool.h"
 #include "os.h"
 
 enum shm_mode { MODE_SHARED = 0, MODE_INPROCESS = 1 };
@@ -619,16 +620,9 @@ static int shm_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 {
 	struct shm_mapper *m = b->priv;
 	const uint64_t ps = jm_page_size();
-	uint64_t total = 0;
-	for (uint32_t i = 0; i < req->nseg; i++) {
-		if (req->seg[i].align > ps)
-			return jm_backend_error(b, NULL, EINVAL,
-				"segment alignment %u exceeds page size", req->seg[i].align);
-		total += jm_align_up(req->seg[i].content + req->seg[i].zero_fill, ps);
-	}
-	if (!total)
-		return jm_backend_error(b, NULL, EINVAL, "empty graph");
-	uint64_t start;
+	uint64_t total, start;
+	if (jm_mapper_graph_size(b, req, &total) < 0)
+		return -1;
 	pthread_mutex_lock(&m->lock);
 	if (first_fit(m, total, &start) < 0) {
 		uint64_t len = jm_align_up(total, m->granularity);
@@ -722,13 +716,6 @@ static int shm_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	pthread_mutex_unlock(&m->lock);
 	if (rc < 0)
 		return jm_backend_error(b, NULL, EINVAL, "double free");
-	return 0;
-}
-
-static int shm_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out)); /* reservations live until release */
 	return 0;
 }
 
@@ -901,7 +888,7 @@ const struct jm_backend_ops jm_backend_shm_mapper = {
 	.allocate = shm_allocate,
 	.finalize = shm_finalize,
 	.deallocate = shm_deallocate,
-	.trim = shm_trim,
+	.trim = jm_backend_trim_none, /* reservations live until release */
 	.stats = shm_stats,
 	.destroy = shm_destroy,
 	.exec_pid = shm_exec_pid,

@@ -17,66 +17,31 @@
  * destroy:    munmap of every reservation.
  * The result: about one VMA per segment of every live allocation. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "backend.h"
-#include "freeset.h"
-#include "os.h"
+#include "mapper_pool.h"
 
 struct single_pool {
-	pthread_mutex_t lock;
+	struct jm_mapper m;
 	uint64_t granularity;
-	struct jm_freeset free;
-	struct jm_range *res; /* reservations */
-	size_t nres, capres;
-	uint64_t reserved, reserved_peak, live;
+	struct jm_mapper_pool pool;
 };
 
 enum { P_START, P_SIZE };
 
 static int sp_create(struct jm_backend *b)
 {
+	uint64_t granularity;
+	if (jm_mapper_unit(b, "granularity", &granularity) < 0)
+		return -1;
 	struct single_pool *sp = calloc(1, sizeof(*sp));
 	if (!sp)
 		return jm_backend_error(b, NULL, ENOMEM, "calloc");
-	pthread_mutex_init(&sp->lock, NULL);
-	sp->granularity = jm_opt_u64(&b->opts, "granularity");
-	if (sp->granularity % jm_page_size()) {
-		free(sp);
-		return jm_backend_error(b, NULL, EINVAL,
-			"granularity must be a multiple of the page size");
-	}
-	jm_freeset_init(&sp->free);
+	jm_mapper_init(&sp->m);
+	sp->granularity = granularity;
+	jm_mapper_pool_init(&sp->pool);
 	b->priv = sp;
-	return 0;
-}
-
-static int reserve(struct jm_backend *b, struct single_pool *sp, uint64_t len)
-{
-	void *p = jm_os_mmap(NULL, len, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return jm_backend_error(b, "mmap", errno,
-			"reserving %lu bytes", (unsigned long)len);
-	if (sp->nres == sp->capres) {
-		size_t cap = sp->capres ? sp->capres * 2 : 8;
-		struct jm_range *r = realloc(sp->res, cap * sizeof(*r));
-		if (!r) {
-			jm_os_munmap(p, len);
-			return jm_backend_error(b, NULL, ENOMEM, "realloc");
-		}
-		sp->res = r;
-		sp->capres = cap;
-	}
-	uint64_t a = (uint64_t)(uintptr_t)p;
-	sp->res[sp->nres++] = (struct jm_range){a, a + len};
-	sp->reserved += len;
-	if (sp->reserved > sp->reserved_peak)
-		sp->reserved_peak = sp->reserved;
-	jm_freeset_insert(&sp->free, a, a + len);
 	return 0;
 }
 
@@ -84,50 +49,19 @@ static int sp_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 		       struct jm_alloc *out)
 {
 	struct single_pool *sp = b->priv;
-	const uint64_t ps = jm_page_size();
-	uint64_t total = 0;
-	for (uint32_t i = 0; i < req->nseg; i++) {
-		if (req->seg[i].align > ps)
-			return jm_backend_error(b, NULL, EINVAL,
-				"segment alignment %u exceeds page size",
-				req->seg[i].align);
-		total += jm_align_up(req->seg[i].content + req->seg[i].zero_fill, ps);
-	}
-	if (!total)
-		return jm_backend_error(b, NULL, EINVAL, "empty graph");
-	uint64_t start;
-	pthread_mutex_lock(&sp->lock);
-	if (jm_freeset_first_fit(&sp->free, total, &start) < 0) {
-		if (reserve(b, sp, jm_align_up(total, sp->granularity)) < 0 ||
-		    jm_freeset_first_fit(&sp->free, total, &start) < 0) {
-			pthread_mutex_unlock(&sp->lock);
-			return -1;
-		}
-	}
-	sp->live += total;
-	pthread_mutex_unlock(&sp->lock);
-
+	uint64_t total, start;
+	if (jm_mapper_graph_size(b, req, &total) < 0)
+		return -1;
+	pthread_mutex_lock(&sp->m.lock);
+	int rc = jm_mapper_take(b, &sp->m, &sp->pool, total, sp->granularity,
+				" bytes", &start);
+	pthread_mutex_unlock(&sp->m.lock);
+	if (rc < 0)
+		return -1;
 	jm_alloc_init(out, req);
-	uint64_t next = start;
-	for (uint32_t i = 0; i < out->nseg; i++) {
-		out->seg[i].write = out->seg[i].exec = (void *)(uintptr_t)next;
-		next += jm_align_up(out->seg[i].size, ps);
-	}
+	jm_mapper_layout(out, start);
 	out->priv_u[P_START] = start;
 	out->priv_u[P_SIZE] = total;
-	return 0;
-}
-
-static int sp_finalize(struct jm_backend *b, struct jm_alloc *a)
-{
-	for (uint32_t i = 0; i < a->nseg; i++) {
-		struct jm_segment_alloc *s = &a->seg[i];
-		memset((char *)s->write + s->content, 0, s->size - s->content);
-		if (jm_os_mprotect(s->exec, jm_align_up(s->size, jm_page_size()),
-				   jm_class_prot(s->cls)) < 0)
-			return jm_backend_error(b, "mprotect", errno,
-						"protecting segment %u", i);
-	}
 	return 0;
 }
 
@@ -135,38 +69,25 @@ static int sp_deallocate(struct jm_backend *b, struct jm_alloc *a)
 {
 	struct single_pool *sp = b->priv;
 	uint64_t start = a->priv_u[P_START], size = a->priv_u[P_SIZE];
-	if (jm_os_mprotect((void *)(uintptr_t)start, size,
-			   PROT_READ | PROT_WRITE) < 0)
-		return jm_backend_error(b, "mprotect", errno,
-					"resetting protections");
-	pthread_mutex_lock(&sp->lock);
-	int rc = jm_freeset_insert(&sp->free, start, start + size);
-	sp->live -= size;
-	pthread_mutex_unlock(&sp->lock);
+	if (jm_mapper_reset(b, start, size) < 0)
+		return -1;
+	pthread_mutex_lock(&sp->m.lock);
+	int rc = jm_mapper_give_back(&sp->m, &sp->pool, start, size);
+	pthread_mutex_unlock(&sp->m.lock);
 	if (rc < 0)
 		return jm_backend_error(b, NULL, EINVAL, "double free");
-	return 0;
-}
-
-static int sp_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out)); /* reservations live until release */
 	return 0;
 }
 
 static void sp_stats(struct jm_backend *b, struct jm_backend_stats *out)
 {
 	struct single_pool *sp = b->priv;
-	pthread_mutex_lock(&sp->lock);
-	out->va_reserved = out->bytes_mapped = sp->reserved;
-	out->va_reserved_peak = out->bytes_mapped_peak = sp->reserved_peak;
-	out->bytes_live = sp->live;
-	out->reservations = sp->nres;
+	pthread_mutex_lock(&sp->m.lock);
+	jm_mapper_stats(&sp->m, out);
 	out->nextra = 1;
 	out->extra[0].name = "free_ranges";
-	out->extra[0].value = sp->free.n;
-	pthread_mutex_unlock(&sp->lock);
+	out->extra[0].value = sp->pool.free.n;
+	pthread_mutex_unlock(&sp->m.lock);
 }
 
 static void sp_destroy(struct jm_backend *b)
@@ -174,12 +95,8 @@ static void sp_destroy(struct jm_backend *b)
 	struct single_pool *sp = b->priv;
 	if (!sp)
 		return;
-	for (size_t i = 0; i < sp->nres; i++)
-		jm_os_munmap((void *)(uintptr_t)sp->res[i].start,
-			     sp->res[i].end - sp->res[i].start);
-	jm_freeset_release(&sp->free);
-	free(sp->res);
-	pthread_mutex_destroy(&sp->lock);
+	jm_mapper_release(&sp->m);
+	jm_mapper_pool_release(&sp->pool);
 	free(sp);
 }
 
@@ -198,9 +115,9 @@ const struct jm_backend_ops jm_backend_single_pool = {
 	},
 	.create = sp_create,
 	.allocate = sp_allocate,
-	.finalize = sp_finalize,
+	.finalize = jm_mapper_finalize,
 	.deallocate = sp_deallocate,
-	.trim = sp_trim,
+	.trim = jm_backend_trim_none, /* reservations live until release */
 	.stats = sp_stats,
 	.destroy = sp_destroy,
 };

@@ -390,13 +390,6 @@ static int st_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	return 0;
 }
 
-static int st_trim(struct jm_backend *b, struct jm_trim_result *out)
-{
-	(void)b;
-	memset(out, 0, sizeof(*out)); /* empty slabs are unmapped at once */
-	return 0;
-}
-
 static void st_stats(struct jm_backend *b, struct jm_backend_stats *out)
 {
 	struct striped *st = b->priv;
@@ -454,7 +447,7 @@ const struct jm_backend_ops jm_backend_striped = {
 	.allocate = st_allocate,
 	.finalize = st_finalize,
 	.deallocate = st_deallocate,
-	.trim = st_trim,
+	.trim = jm_backend_trim_none, /* empty slabs are unmapped at once */
 	.stats = st_stats,
 	.destroy = st_destroy,
 };

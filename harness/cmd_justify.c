@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "context.h"
 #include "progress.h"
+#include "run_cell.h"
 #include "runner.h"
 
 #define MAX_WORKLOADS 32
@@ -164,11 +165,9 @@ int cmd_justify(int argc, char **argv)
 	}
 
 	struct jm_probe probe;
-	char why_not[256], perr[300];
-	if (jm_probe_select(probe_name, &probe, why_not, sizeof(why_not), perr, sizeof(perr)) < 0)
-		return jm_usage_error("justify: --probe: %s", perr);
-	if (why_not[0] && !quiet)
-		fprintf(stderr, "jitmm: probe %s (%s)\n", probe.ops->name, why_not);
+	char why_not[256];
+	if (jm_cell_probe("justify", probe_name, quiet, &probe, why_not, sizeof(why_not)))
+		return JM_EXIT_USAGE;
 
 	/* the reproducing command: every choice explicit */
 	static char command[4096];
@@ -233,18 +232,9 @@ int cmd_justify(int argc, char **argv)
 				spec.seed = seed;
 				spec.repetition = (unsigned)r;
 				spec.timeout_s = (unsigned)timeout;
-				progress_run_start(++idx, total, be[s].ops->name, workloads[w],
-						   wl_graphs[w]);
-				json_object *run = jm_run_one(&spec, &probe);
-				progress_run_end();
-				const char *st = jm_json_str(run, "status", "failed");
-				if (strcmp(st, "ok")) {
-					any_failed = 1;
-					if (!quiet)
-						fprintf(stderr, "jitmm: %s on %s: %s: %s\n",
-							be[s].ops->name, workloads[w], st,
-							jm_json_str(run, "error.message", "?"));
-				}
+				json_object *run = jm_cell_run(&spec, &probe, ++idx, total,
+							       be[s].ops->name, wl_graphs[w],
+							       quiet, &any_failed);
 				jm_justify_add_run(&j.rows[w], s, run);
 				json_object_put(run);
 			}

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "context.h"
 #include "progress.h"
+#include "run_cell.h"
 #include "runner.h"
 
 #define MAX_BACKENDS 64
@@ -286,10 +287,8 @@ int cmd_run(int argc, char **argv)
 
 	struct jm_probe probe;
 	char why_not[256], perr[300];
-	if (jm_probe_select(probe_name, &probe, why_not, sizeof(why_not), perr, sizeof(perr)) < 0)
-		return jm_usage_error("run: --probe: %s", perr);
-	if (why_not[0] && !quiet)
-		fprintf(stderr, "jitmm: probe %s (%s)\n", probe.ops->name, why_not);
+	if (jm_cell_probe("run", probe_name, quiet, &probe, why_not, sizeof(why_not)))
+		return JM_EXIT_USAGE;
 	if (fault_classes) {
 		if (strcmp(probe.ops->name, "ebpf")) {
 			if (probe.ops->close)
@@ -356,9 +355,7 @@ int cmd_run(int argc, char **argv)
 	json_object *root = jm_results_new(jm_context_json(), config);
 
 	unsigned long cells = (unsigned long)nbackends * (unsigned long)nworkloads * repeat, cell = 0;
-	unsigned total = 0, idx = 0;
-	for (unsigned long k = 0; k < cells; k++)
-		total += (unsigned)jm_shard_has(k, shard_i, shard_n);
+	unsigned total = jm_shard_count(cells, shard_i, shard_n), idx = 0;
 	int any_failed = 0;
 	for (int w = 0; w < nworkloads && !progress_interrupted(); w++)
 		for (int b = 0; b < nbackends && !progress_interrupted(); b++)
@@ -373,20 +370,11 @@ int cmd_run(int argc, char **argv)
 				spec.repetition = (unsigned)r;
 				spec.timeout_s = (unsigned)timeout;
 				spec.max_samples = (unsigned)max_samples;
-				progress_run_start(++idx, total, backends[b].ops->name,
-						   workloads[w], wl_graphs[w]);
-				json_object *run = jm_run_one(&spec, &probe);
-				progress_run_end();
+				json_object *run = jm_cell_run(&spec, &probe, ++idx, total,
+							       backends[b].ops->name, wl_graphs[w],
+							       quiet, &any_failed);
 				/* the cell's place in the matrix, so merge restores run order */
 				json_object_object_add(run, "matrix_index", json_object_new_int64((int64_t)k));
-				const char *st = jm_json_str(run, "status", "failed");
-				if (strcmp(st, "ok")) {
-					any_failed = 1;
-					if (!quiet)
-						fprintf(stderr, "jitmm: %s on %s: %s: %s\n",
-							backends[b].ops->name, workloads[w], st,
-							jm_json_str(run, "error.message", "?"));
-				}
 				double leaked = 0;
 				if (!quiet && jm_json_num(run, "metrics.vmas_leaked", &leaked) == 0 &&
 				    leaked > 0)

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "context.h"
 #include "progress.h"
+#include "run_cell.h"
 #include "runner.h"
 
 #define MAX_WORKLOADS 16
@@ -183,11 +184,9 @@ int cmd_sweep(int argc, char **argv)
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --out: %s", err);
 	struct jm_probe probe;
-	char why_not[256], perr[300];
-	if (jm_probe_select(probe_name, &probe, why_not, sizeof(why_not), perr, sizeof(perr)) < 0)
-		return jm_usage_error("sweep: --probe: %s", perr);
-	if (why_not[0] && !quiet)
-		fprintf(stderr, "jitmm: probe %s (%s)\n", probe.ops->name, why_not);
+	char why_not[256];
+	if (jm_cell_probe("sweep", probe_name, quiet, &probe, why_not, sizeof(why_not)))
+		return JM_EXIT_USAGE;
 	progress_init(quiet);
 	progress_catch_signals();
 
@@ -222,9 +221,7 @@ int cmd_sweep(int argc, char **argv)
 	json_object *root = jm_results_new(jm_context_json(), config);
 
 	unsigned long cells = (unsigned long)nvalues * (unsigned long)nworkloads * repeat, cell = 0;
-	unsigned total = 0, idx = 0;
-	for (unsigned long k = 0; k < cells; k++)
-		total += (unsigned)jm_shard_has(k, shard_i, shard_n);
+	unsigned total = jm_shard_count(cells, shard_i, shard_n), idx = 0;
 	int any_failed = 0;
 	for (int w = 0; w < nworkloads && !progress_interrupted(); w++)
 		for (int v = 0; v < nvalues && !progress_interrupted(); v++)
@@ -240,18 +237,10 @@ int cmd_sweep(int argc, char **argv)
 				spec.timeout_s = (unsigned)timeout;
 				char label[160];
 				snprintf(label, sizeof(label), "%.40s %.63s=%.31s", specs[v].ops->name, key, values[v]);
-				progress_run_start(++idx, total, label, workloads[w], wl_graphs[w]);
-				json_object *run = jm_run_one(&spec, &probe);
-				progress_run_end();
+				json_object *run = jm_cell_run(&spec, &probe, ++idx, total, label,
+							       wl_graphs[w], quiet, &any_failed);
 				json_object_object_add(run, "matrix_index", json_object_new_int64((int64_t)k));
 				json_object_object_add(run, "sweep_value", json_object_new_string(values[v]));
-				if (strcmp(jm_json_str(run, "status", "failed"), "ok")) {
-					any_failed = 1;
-					if (!quiet)
-						fprintf(stderr, "jitmm: %s on %s: %s: %s\n", label, workloads[w],
-							jm_json_str(run, "status", "?"),
-							jm_json_str(run, "error.message", "?"));
-				}
 				jm_results_add_run(root, run);
 			}
 	if (probe.ops->close)

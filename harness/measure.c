@@ -24,6 +24,7 @@
 #include "latency.h"
 #include "live_table.h"
 #include "replay_literal.h"
+#include "run_json.h"
 #include "runner.h"
 
 struct sample {
@@ -334,22 +335,9 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 	return 0;
 }
 
-static json_object *syscalls_json(const struct jm_os_counters *c)
+static const char *os_sys_name(int s)
 {
-	json_object *o = json_object_new_object();
-	for (int s = 0; s < JM_NSYS; s++) {
-		json_object *e = json_object_new_object();
-		json_object_object_add(e, "calls", json_object_new_int64((int64_t)c->sys[s].calls));
-		json_object_object_add(e, "errors", json_object_new_int64((int64_t)c->sys[s].errors));
-		json_object_object_add(e, "bytes", json_object_new_int64((int64_t)c->sys[s].bytes));
-		json_object *er = json_object_new_object();
-		for (int i = 0; i < JM_OS_MAX_ERRNOS && c->sys[s].by_errno[i].err; i++)
-			json_object_object_add(er, jm_errno_name(c->sys[s].by_errno[i].err),
-				json_object_new_int64((int64_t)c->sys[s].by_errno[i].count));
-		json_object_object_add(e, "errnos", er);
-		json_object_object_add(o, jm_sys_name((enum jm_sys)s), e);
-	}
-	return o;
+	return jm_sys_name((enum jm_sys)s);
 }
 
 static json_object *latency_json(const struct jm_latency *h)
@@ -533,17 +521,6 @@ static void *stream_thread(void *arg)
 	return NULL;
 }
 
-static json_object *open_failure(const char *op, const char *msg)
-{
-	json_object *run = json_object_new_object();
-	json_object_object_add(run, "status", json_object_new_string("failed"));
-	json_object *e = json_object_new_object();
-	json_object_object_add(e, "op", json_object_new_string(op));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(run, "error", e);
-	return run;
-}
-
 static void free_streams(struct measure *m)
 {
 	for (unsigned i = 0; i < m->nst; i++) {
@@ -570,10 +547,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	if (nst > 1 && !(spec->backend.ops->caps & JM_CAP_THREAD_SAFE)) {
 		snprintf(err, sizeof(err), "backend %s is not thread-safe: --threads %u refused",
 			 spec->backend.ops->name, nst);
-		return open_failure("create", err);
+		return jm_failed_run_json("create", err);
 	}
 	if (nst > 1 && spec->replay_literal)
-		return open_failure("create", "--replay literal replays one stream: no --threads");
+		return jm_failed_run_json("create", "--replay literal replays one stream: no --threads");
 	struct measure *m = calloc(1, sizeof(*m));
 	m->st = calloc(nst, sizeof(*m->st));
 	m->nst = nst;
@@ -597,7 +574,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			free(m->samples);
 			json_object_put(m->marks);
 			free(m);
-			return open_failure("workload", err);
+			return jm_failed_run_json("workload", err);
 		}
 		x->wl_open = 1;
 		jm_linker_init(&x->linker, (enum jm_code_model)spec->code_model);
@@ -749,7 +726,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	ADD(mt, "vmas_after_teardown", vmas_destroyed);
 	/* not counting the brk heap: see leakcheck.h */
 	ADD(mt, "vmas_leaked", mapped_destroyed > mapped_before ? mapped_destroyed - mapped_before : 0);
-	json_object_object_add(mt, "syscalls", syscalls_json(&osd));
+	json_object_object_add(mt, "syscalls", jm_syscalls_json(osd.sys, JM_NSYS, os_sys_name));
 	ADD(mt, "page_faults_minor", minflt1 - minflt0);
 	ADD(mt, "page_faults_major", majflt1 - majflt0);
 	uint64_t rss_peak = rss_after;

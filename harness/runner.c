@@ -13,6 +13,7 @@
 
 #include "../workloads/workload.h"
 #include "progress.h"
+#include "run_json.h"
 
 /* Child -> parent frames: one type byte, a 32-bit length, the payload.
  * The parent answers R, B and E with one byte, after which the child goes
@@ -112,22 +113,14 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static json_object *sys_counts_json(const struct jm_probe_sys_count *c)
+static const char *probe_sys_name(int s)
 {
-	json_object *o = json_object_new_object();
-	for (int s = 0; s < JM_PROBE_NSYS; s++) {
-		json_object *e = json_object_new_object();
-		json_object_object_add(e, "calls", json_object_new_int64((int64_t)c[s].calls));
-		json_object_object_add(e, "errors", json_object_new_int64((int64_t)c[s].errors));
-		json_object_object_add(e, "bytes", json_object_new_int64((int64_t)c[s].bytes));
-		json_object *er = json_object_new_object();
-		for (int i = 0; i < JM_PROBE_MAX_ERRNOS && c[s].by_errno[i].err; i++)
-			json_object_object_add(er, jm_errno_name(c[s].by_errno[i].err),
-				json_object_new_int64((int64_t)c[s].by_errno[i].count));
-		json_object_object_add(e, "errnos", er);
-		json_object_object_add(o, jm_probe_sys_name((enum jm_probe_sys)s), e);
-	}
-	return o;
+	return jm_probe_sys_name((enum jm_probe_sys)s);
+}
+
+static json_object *sys_counts_json(const struct jm_sys_count *c)
+{
+	return jm_syscalls_json(c, JM_PROBE_NSYS, probe_sys_name);
 }
 
 /* Add what a parent-side probe measured to the run's metrics. */
@@ -186,33 +179,22 @@ static void merge_probe(json_object *run, struct jm_probe *probe,
 	json_object_object_add(mt, "probe", p);
 }
 
-static json_object *failed_run(const char *op, const char *msg)
-{
-	json_object *run = json_object_new_object();
-	json_object_object_add(run, "status", json_object_new_string("failed"));
-	json_object *e = json_object_new_object();
-	json_object_object_add(e, "op", json_object_new_string(op));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(run, "error", e);
-	return run;
-}
-
 json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 {
 	int c2p[2], p2c[2];
 	if (pipe2(c2p, O_CLOEXEC) < 0)
-		return failed_run("fork", strerror(errno));
+		return jm_failed_run_json("fork", strerror(errno));
 	if (pipe2(p2c, O_CLOEXEC) < 0) {
 		close(c2p[0]);
 		close(c2p[1]);
-		return failed_run("fork", strerror(errno));
+		return jm_failed_run_json("fork", strerror(errno));
 	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		close(c2p[0]); close(c2p[1]); close(p2c[0]); close(p2c[1]);
-		return failed_run("fork", strerror(e));
+		return jm_failed_run_json("fork", strerror(e));
 	}
 	if (pid == 0) {
 		close(c2p[0]);
@@ -337,9 +319,9 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 		snprintf(msg, sizeof(msg), "timed out after %u s; killed", spec->timeout_s);
 		if (run)
 			json_object_put(run);
-		run = failed_run("timeout", msg);
+		run = jm_failed_run_json("timeout", msg);
 	} else if (progress_interrupted() && !run) {
-		run = failed_run("interrupted", "interrupted by a signal");
+		run = jm_failed_run_json("interrupted", "interrupted by a signal");
 		json_object_object_add(run, "status", json_object_new_string("interrupted"));
 	} else if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
@@ -347,14 +329,14 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 			 strsignal(sig));
 		if (run)
 			json_object_put(run);
-		run = failed_run("crash", msg);
+		run = jm_failed_run_json("crash", msg);
 		json_object *e;
 		json_object_object_get_ex(run, "error", &e);
 		json_object_object_add(e, "signal", json_object_new_int(sig));
 	} else if (!run) {
 		snprintf(msg, sizeof(msg), "child exited with status %d and no result",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		run = failed_run("crash", msg);
+		run = jm_failed_run_json("crash", msg);
 	}
 	if (probe_err[0]) {
 		json_object *mt;

@@ -439,7 +439,7 @@ static int ebpf_window_end(struct jm_probe *p)
 }
 
 /* Fold the kernel's per-errno buckets into the result's short table. */
-static void fill_count(struct jm_probe_sys_count *out, const struct jm_ebpf_sys *b,
+static void fill_count(struct jm_sys_count *out, const struct jm_ebpf_sys *b,
 		       const struct jm_ebpf_sys *a)
 {
 	out->calls += b->calls - (a ? a->calls : 0);
@@ -449,7 +449,7 @@ static void fill_count(struct jm_probe_sys_count *out, const struct jm_ebpf_sys 
 		uint64_t n = b->by_errno[err] - (a ? a->by_errno[err] : 0);
 		if (!n)
 			continue;
-		for (int i = 0; i < JM_PROBE_MAX_ERRNOS; i++) {
+		for (int i = 0; i < JM_OS_MAX_ERRNOS; i++) {
 			if (out->by_errno[i].err == err || !out->by_errno[i].err) {
 				out->by_errno[i].err = err;
 				out->by_errno[i].count += n;

@@ -17,6 +17,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* struct jm_sys_count: a kernel-side probe counts a syscall as the os
+ * layer does (calls, errors by errno, bytes) */
+#include "../allocators/os.h"
+
 /* Syscalls a kernel-side probe counts (a superset of the os layer's). */
 enum jm_probe_sys {
 	JM_PSYS_MMAP,
@@ -32,20 +36,10 @@ enum jm_probe_sys {
 };
 const char *jm_probe_sys_name(enum jm_probe_sys s);
 
-#define JM_PROBE_MAX_ERRNOS 8
-
-struct jm_probe_sys_count {
-	uint64_t calls, errors, bytes;
-	struct {
-		int err;
-		uint64_t count;
-	} by_errno[JM_PROBE_MAX_ERRNOS];
-};
-
 struct jm_probe_result {
 	int have_syscalls;
-	struct jm_probe_sys_count window[JM_PROBE_NSYS]; /* measured window */
-	struct jm_probe_sys_count total[JM_PROBE_NSYS];  /* whole process */
+	struct jm_sys_count window[JM_PROBE_NSYS]; /* measured window */
+	struct jm_sys_count total[JM_PROBE_NSYS];  /* whole process */
 	int have_vmas;
 	uint64_t vmas_after, vmas_peak; /* mm->map_count */
 	int have_faults;
@@ -65,7 +59,7 @@ struct jm_probe_result {
 	 * and faults then cover them all, window_main[] the measured one) */
 	pid_t tgid;
 	unsigned nprocs;
-	struct jm_probe_sys_count window_main[JM_PROBE_NSYS];
+	struct jm_sys_count window_main[JM_PROBE_NSYS];
 };
 
 struct jm_probe;

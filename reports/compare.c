@@ -110,18 +110,8 @@ static json_object *find(json_object *aggs, const char *key)
 /* "granularity=16M" from {"granularity": "16M"} */
 static void options_text(json_object *agg, char *buf, size_t len)
 {
-	json_object *o = jm_json_path(agg, "backend_options");
-	size_t used = 0;
 	buf[0] = 0;
-	if (!o || !json_object_is_type(o, json_type_object))
-		return;
-	json_object_object_foreach(o, k, v) {
-		int w = snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", k,
-				 json_object_get_string(v));
-		if (w < 0 || (size_t)w >= len - used)
-			break;
-		used += (size_t)w;
-	}
+	jm_options_append(jm_json_path(agg, "backend_options"), "", buf, len);
 }
 
 static double ok_runs(json_object *agg)

@@ -27,19 +27,9 @@ static const struct {
  * configuration, distinct for each (workload, backend, options). */
 static void bench_name(json_object *a, char *buf, size_t len)
 {
-	size_t used = (size_t)snprintf(buf, len, "%s/%s", jm_json_str(a, "workload", "?"),
-				       jm_json_str(a, "backend", "?"));
-	json_object *o = jm_json_path(a, "backend_options");
-	int first = 1;
-	if (!o || !json_object_is_type(o, json_type_object))
-		return;
-	json_object_object_foreach(o, k, v) {
-			if (used >= len)
-				break;
-			used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", first ? ":" : ",",
-						 k, json_object_get_string(v));
-			first = 0;
-		}
+	snprintf(buf, len, "%s/%s", jm_json_str(a, "workload", "?"),
+		 jm_json_str(a, "backend", "?"));
+	jm_options_append(jm_json_path(a, "backend_options"), ":", buf, len);
 }
 
 static json_object *num(double v)

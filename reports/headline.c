@@ -149,27 +149,6 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 		snprintf(cell[13], JM_HL_CELL, "%.2f", x / 1e6);
 }
 
-static void options_suffix(json_object *agg, char *cell, size_t len)
-{
-	json_object *o = jm_json_path(agg, "backend_options");
-	size_t used = strlen(cell);
-	int first = 1;
-	if (!o || !json_object_is_type(o, json_type_object))
-		return;
-	json_object_object_foreach(o, k, v) {
-		if (used + 2 >= len)
-			break;
-		int w = snprintf(cell + used, len - used, "%s%s=%s", first ? " " : ",", k,
-				 json_object_get_string(v));
-		if (w < 0)
-			break;
-		used += (size_t)w;
-		first = 0;
-	}
-	if (used >= len)
-		cell[len - 1] = 0;
-}
-
 void jm_headline_build(json_object *root, const char *baseline,
 		       struct jm_headline *h)
 {
@@ -217,7 +196,8 @@ void jm_headline_build(json_object *root, const char *baseline,
 				      !strcmp(jm_json_str(o, "backend", ""), jm_json_str(b, "backend", "?"));
 			}
 			if (dup)
-				options_suffix(b, t->cell[t->nrows][0], JM_HL_CELL);
+				jm_options_append(jm_json_path(b, "backend_options"), " ",
+						  t->cell[t->nrows][0], JM_HL_CELL);
 			t->nrows++;
 		}
 	}

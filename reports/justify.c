@@ -97,19 +97,6 @@ static void cell(const struct jm_justify_side *sd, int m, double *val,
 		snprintf(buf, len, "%.0f%s", *val, note);
 }
 
-static void options_text(json_object *o, char *buf, size_t len)
-{
-	buf[0] = 0;
-	size_t used = 0;
-	json_object_object_foreach(o, k, v) {
-		int n = snprintf(buf + used, len - used, "%s%s=%s", used ? "," : "", k,
-				 json_object_get_string(v));
-		if (n < 0 || (size_t)n >= len - used)
-			break;
-		used += (size_t)n;
-	}
-}
-
 /* Any context value as text (numbers too). */
 static const char *ctx(json_object *c, const char *key)
 {
@@ -120,8 +107,10 @@ static const char *ctx(json_object *c, const char *key)
 void jm_justify_markdown(const struct jm_justify *j, FILE *f)
 {
 	char opt[2][512];
-	for (int s = 0; s < 2; s++)
-		options_text(j->options[s], opt[s], sizeof(opt[s]));
+	for (int s = 0; s < 2; s++) {
+		opt[s][0] = 0;
+		jm_options_append(j->options[s], "", opt[s], sizeof(opt[s]));
+	}
 	fprintf(f, "## %s vs %s\n\n", j->name[1], j->name[0]);
 	fprintf(f, "Baseline `%s`%s%s%s, candidate `%s`%s%s%s. Each cell is the median of "
 		"%d repetition%s, every run in its own process; reduction is baseline / "

@@ -14,6 +14,14 @@ static inline int jm_shard_has(unsigned long k, unsigned i, unsigned n)
 {
 	return n == 0 || k % n == i - 1;
 }
+/* How many of cells 0 .. cells-1 belong to shard i of n. */
+static inline unsigned jm_shard_count(unsigned long cells, unsigned i, unsigned n)
+{
+	unsigned c = 0;
+	for (unsigned long k = 0; k < cells; k++)
+		c += (unsigned)jm_shard_has(k, i, n);
+	return c;
+}
 
 /* Merge n loaded results files (names for messages). Returns a new root
  * with runs in matrix order and aggregates recomputed, or NULL with a

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "atomic_write.h"
+#include "by_workload.h"
 #include "headline.h"
 #include "results.h"
 
@@ -252,46 +253,31 @@ static void label_of(json_object *agg, char *buf, size_t len)
 	snprintf(buf, len, "%s", jm_json_str(agg, "backend", "?"));
 }
 
+#define MAX_GROUPS 16 /* workloads plotted */
+
+/* A workload's aggregates with their legend labels. */
 struct wl_group {
-	const char *spec, *name;
-	json_object *agg[64];
-	char label[64][128];
-	int n;
+	struct jm_wl_aggs w;
+	char label[JM_WL_MAX_AGGS][128];
 };
 
 /* Aggregates per workload; labels carry options only where two entries of
  * one backend would otherwise look the same. */
-static int group_workloads(json_object *root, struct wl_group *g, int max)
+static int group_workloads(json_object *root, struct wl_group *g)
 {
-	json_object *aggs = jm_json_path(root, "aggregates");
-	size_t n = aggs ? json_object_array_length(aggs) : 0;
-	int ng = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *a = json_object_array_get_idx(aggs, i);
-		const char *ws = jm_json_str(a, "workload_spec", "");
-		int k = 0;
-		while (k < ng && strcmp(g[k].spec, ws))
-			k++;
-		if (k == ng) {
-			if (ng == max)
-				continue;
-			memset(&g[ng], 0, sizeof(g[ng]));
-			g[ng].spec = ws;
-			g[ng].name = jm_json_str(a, "workload", "?");
-			ng++;
-		}
-		if (g[k].n < 64)
-			g[k].agg[g[k].n++] = a;
-	}
+	static struct jm_wl_aggs w[MAX_GROUPS];
+	int ng = jm_aggregates_by_workload(root, w, MAX_GROUPS);
 	for (int k = 0; k < ng; k++)
-		for (int i = 0; i < g[k].n; i++) {
-			const char *b = jm_json_str(g[k].agg[i], "backend", "?");
+		g[k].w = w[k];
+	for (int k = 0; k < ng; k++)
+		for (int i = 0; i < g[k].w.n; i++) {
+			const char *b = jm_json_str(g[k].w.agg[i], "backend", "?");
 			int dup = 0;
-			for (int j = 0; j < g[k].n; j++)
-				dup |= j != i && !strcmp(b, jm_json_str(g[k].agg[j], "backend", ""));
-			label_of(g[k].agg[i], g[k].label[i], sizeof(g[k].label[i]));
+			for (int j = 0; j < g[k].w.n; j++)
+				dup |= j != i && !strcmp(b, jm_json_str(g[k].w.agg[j], "backend", ""));
+			label_of(g[k].w.agg[i], g[k].label[i], sizeof(g[k].label[i]));
 			if (dup) {
-				json_object *o = jm_json_path(g[k].agg[i], "backend_options");
+				json_object *o = jm_json_path(g[k].w.agg[i], "backend_options");
 				size_t l = strlen(g[k].label[i]);
 				snprintf(g[k].label[i] + l, sizeof(g[k].label[i]) - l, " %s",
 					 o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "");
@@ -306,6 +292,28 @@ static void plot_label(FILE *f, const char *s)
 	jm_gp_string(f, s);
 }
 
+/* The plot clauses of series 0..n-1 of g as lines: x column 1, y col. */
+static void plot_lines(FILE *b, const struct wl_group *g, int n, int col)
+{
+	for (int i = 0; i < n; i++) {
+		fprintf(b, "%s datafile index %d using 1:%d with linespoints lt %d pi -8",
+			i ? ", \\\n    " : " ", i, col, i + 1);
+		plot_label(b, g->label[i]);
+	}
+}
+
+/* The plot clauses of every series of g as boxes (1:2) with error bars
+ * (1:2:3:4: x, median, min, max). */
+static void plot_boxes_with_errors(FILE *b, const struct wl_group *g)
+{
+	for (int i = 0; i < g->w.n; i++) {
+		fprintf(b, "%s datafile index %d using 1:2 with boxes lt %d dt 1", i ? ", \\\n    " : " ", i, i + 1);
+		plot_label(b, g->label[i]);
+		fprintf(b, ", \\\n    datafile index %d using 1:2:3:4 with yerrorbars lc rgb '#000000' "
+			   "lw 1.5 dt 1 ps 0 notitle", i);
+	}
+}
+
 static int plot_vmas(json_object *root, struct wl_group *g, int wi, const char *dir,
 		     struct jm_plot_list *out, char *err, size_t errlen)
 {
@@ -317,8 +325,8 @@ static int plot_vmas(json_object *root, struct wl_group *g, int wi, const char *
 	int blocks = 0, any = 0;
 	fprintf(d, "# VMAs of the process against graphs processed, one block per backend\n"
 		   "# (its first successful repetition); columns: graphs vmas\n");
-	for (int i = 0; i < g->n; i++) {
-		json_object *run = first_ok_run(root, g->agg[i]);
+	for (int i = 0; i < g->w.n; i++) {
+		json_object *run = first_ok_run(root, g->w.agg[i]);
 		size_t n = run ? series_len(run, "graphs") : 0;
 		fprintf(d, "%s# %s\n", blocks ? "\n\n" : "", g->label[i]);
 		int pts = 0;
@@ -348,25 +356,21 @@ static int plot_vmas(json_object *root, struct wl_group *g, int wi, const char *
 			   "right offset 0,-1 font ',11'\n", mmc, (mmc > ymax ? mmc : ymax) * 2);
 	}
 	fputs("plot", b);
-	for (int i = 0; i < blocks; i++) {
-		fprintf(b, "%s datafile index %d using 1:2 with linespoints lt %d pi -8",
-			i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-	}
+	plot_lines(b, g, blocks, 2);
 	fputc('\n', b);
 	fclose(b);
 	int rc = 0;
-	jm_plot_slug(g->name, slug, sizeof(slug));
+	jm_plot_slug(g->w.name, slug, sizeof(slug));
 	snprintf(name, sizeof(name), "vmas-%d-%s", wi + 1, slug);
 	if (any) {
 		rc = jm_plot_render(dir, name, dat, body, 1100, 720, err, errlen);
 		if (rc == 0) {
 			char title[192], cap[512];
-			snprintf(title, sizeof(title), "VMAs vs graphs processed, %s", g->name);
+			snprintf(title, sizeof(title), "VMAs vs graphs processed, %s", g->w.name);
 			snprintf(cap, sizeof(cap),
 				 "VMA count of the whole process (log-log) as each backend processes the "
 				 "graphs of %s; the dashed line is vm.max_map_count (%.0f), where mmap "
-				 "and mprotect start failing with ENOMEM.", g->spec, mmc);
+				 "and mprotect start failing with ENOMEM.", g->w.spec, mmc);
 			jm_plot_add(out, name, title, cap);
 		}
 	}
@@ -394,29 +398,29 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 		     const char *dir, struct jm_plot_list *out, char *err, size_t errlen)
 {
 	json_object *base = NULL;
-	for (int i = 0; i < g->n && !base; i++)
-		if (!strcmp(jm_json_str(g->agg[i], "backend", ""), baseline))
-			base = g->agg[i];
+	for (int i = 0; i < g->w.n && !base; i++)
+		if (!strcmp(jm_json_str(g->w.agg[i], "backend", ""), baseline))
+			base = g->w.agg[i];
 	char note[320];
 	if (!base) {
 		snprintf(note, sizeof(note), "Normalised bars for %s: baseline backend %s was not run.",
-			 g->name, baseline);
+			 g->w.name, baseline);
 		add_note(out, note);
 		return 0;
 	}
 	char *dat = NULL, *body = NULL, name[96], slug[64];
 	size_t dl = 0, bl = 0;
 	FILE *d = open_memstream(&dat, &dl), *b = open_memstream(&body, &bl);
-	double lo_all = 1, hi_all = 1, w = 0.8 / g->n;
+	double lo_all = 1, hi_all = 1, w = 0.8 / g->w.n;
 	int any = 0;
 	fprintf(d, "# median/min/max of each metric divided by the %s median;\n"
 		   "# '?' where the value or the baseline is 0 (no bar on a log scale)\n"
 		   "# columns: x ratio_median ratio_min ratio_max metric\n", baseline);
-	for (int i = 0; i < g->n; i++) {
+	for (int i = 0; i < g->w.n; i++) {
 		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
 		for (size_t m = 0; m < NBAR; m++) {
-			double x = (double)m + (i - (g->n - 1) / 2.0) * w, v, lo, hi, bv;
-			if (jm_agg_metric(g->agg[i], bar_metrics[m].metric, &v, &lo, &hi) < 0 ||
+			double x = (double)m + (i - (g->w.n - 1) / 2.0) * w, v, lo, hi, bv;
+			if (jm_agg_metric(g->w.agg[i], bar_metrics[m].metric, &v, &lo, &hi) < 0 ||
 			    jm_agg_metric(base, bar_metrics[m].metric, &bv, NULL, NULL) < 0 ||
 			    bv <= 0 || v <= 0) {
 				fprintf(d, "%.4f ? ? ? %s\n", x, bar_metrics[m].metric);
@@ -432,7 +436,7 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 	fclose(d);
 	char what[160];
 	snprintf(what, sizeof(what), "%s: each metric relative to %s (median, min-max bars)",
-		 g->name, baseline);
+		 g->w.name, baseline);
 	jm_plot_title(b, root, what);
 	fprintf(b, "set logscale y\nset yrange [%g:%g]\nset xrange [-0.6:%g]\n"
 		   "set ylabel 'median / %s median (log scale)'\n"
@@ -444,22 +448,17 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 	for (size_t m = 0; m < NBAR; m++)
 		fprintf(b, "%s'%s' %zu", m ? ", " : "", bar_metrics[m].label, m);
 	fputs(")\nplot", b);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(b, "%s datafile index %d using 1:2 with boxes lt %d dt 1", i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-		fprintf(b, ", \\\n    datafile index %d using 1:2:3:4 with yerrorbars lc rgb '#000000' "
-			   "lw 1.5 dt 1 ps 0 notitle", i);
-	}
+	plot_boxes_with_errors(b, g);
 	fputc('\n', b);
 	fclose(b);
 	int rc = 0;
-	jm_plot_slug(g->name, slug, sizeof(slug));
+	jm_plot_slug(g->w.name, slug, sizeof(slug));
 	snprintf(name, sizeof(name), "bars-%d-%s", wi + 1, slug);
 	if (any) {
 		rc = jm_plot_render(dir, name, dat, body, 1200, 720, err, errlen);
 		if (rc == 0) {
 			char title[192], cap[512];
-			snprintf(title, sizeof(title), "Metrics relative to %s, %s", baseline, g->name);
+			snprintf(title, sizeof(title), "Metrics relative to %s, %s", baseline, g->w.name);
 			snprintf(cap, sizeof(cap),
 				 "Each metric's median divided by %s's median (log scale; the dashed "
 				 "line is parity), error bars span min to max over the repetitions. "
@@ -481,8 +480,8 @@ static int plot_memory(json_object *root, struct wl_group *g, int wi, const char
 	int any = 0;
 	fprintf(d, "# RSS and VA reserved over the run, one block per backend (first\n"
 		   "# successful repetition); columns: graphs rss_MiB va_reserved_MiB\n");
-	for (int i = 0; i < g->n; i++) {
-		json_object *run = first_ok_run(root, g->agg[i]);
+	for (int i = 0; i < g->w.n; i++) {
+		json_object *run = first_ok_run(root, g->w.agg[i]);
 		size_t n = run ? series_len(run, "graphs") : 0;
 		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
 		int pts = 0;
@@ -504,28 +503,20 @@ static int plot_memory(json_object *root, struct wl_group *g, int wi, const char
 	fputs("set xlabel 'graphs processed (count)'\nset ylabel 'RSS of the process (MiB)'\n"
 	      "set key outside right top box\nset offsets 0, 0, graph 0.08, 0\n"
 	      "set yrange [0:*]\nplot", b);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(b, "%s datafile index %d using 1:2 with linespoints lt %d pi -8",
-			i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-	}
+	plot_lines(b, g, g->w.n, 2);
 	fputs("\nset title 'Address space reserved by the backend' font ',14'\n"
 	      "set ylabel 'VA reserved (MiB)'\nplot", b);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(b, "%s datafile index %d using 1:3 with linespoints lt %d pi -8",
-			i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-	}
+	plot_lines(b, g, g->w.n, 3);
 	fputs("\nunset multiplot\n", b);
 	fclose(b);
 	int rc = 0;
-	jm_plot_slug(g->name, slug, sizeof(slug));
+	jm_plot_slug(g->w.name, slug, sizeof(slug));
 	snprintf(name, sizeof(name), "memory-%d-%s", wi + 1, slug);
 	if (any) {
 		rc = jm_plot_render(dir, name, dat, body, 1100, 900, err, errlen);
 		if (rc == 0) {
 			char title[192];
-			snprintf(title, sizeof(title), "RSS and VA reserved over the run, %s", g->name);
+			snprintf(title, sizeof(title), "RSS and VA reserved over the run, %s", g->w.name);
 			jm_plot_add(out, name, title,
 				    "Top: resident set of the whole process; bottom: address space the "
 				    "backend holds reserved, both against graphs processed.");
@@ -543,8 +534,8 @@ static int plot_faults(json_object *root, struct wl_group *g, int wi, const char
 {
 	char classes[16][64];
 	int nc = 0;
-	for (int i = 0; i < g->n; i++) {
-		json_object *ms = jm_json_path(g->agg[i], "metrics");
+	for (int i = 0; i < g->w.n; i++) {
+		json_object *ms = jm_json_path(g->w.agg[i], "metrics");
 		if (!ms)
 			continue;
 		json_object_object_foreach(ms, k, v) {
@@ -573,16 +564,16 @@ static int plot_faults(json_object *root, struct wl_group *g, int wi, const char
 	char *dat = NULL, *body = NULL, name[96], slug[64];
 	size_t dl = 0, bl = 0;
 	FILE *d = open_memstream(&dat, &dl), *b = open_memstream(&body, &bl);
-	double w = 0.8 / g->n;
+	double w = 0.8 / g->w.n;
 	fprintf(d, "# page faults by protection class of the faulting VMA (median, min, max)\n"
 		   "# columns: x median min max class\n");
-	for (int i = 0; i < g->n; i++) {
+	for (int i = 0; i < g->w.n; i++) {
 		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
 		for (int c = 0; c < nc; c++) {
 			char key[128];
-			double v, lo, hi, x = c + (i - (g->n - 1) / 2.0) * w;
+			double v, lo, hi, x = c + (i - (g->w.n - 1) / 2.0) * w;
 			snprintf(key, sizeof(key), FBC "%.63s", classes[c]);
-			if (jm_agg_metric(g->agg[i], key, &v, &lo, &hi) < 0)
+			if (jm_agg_metric(g->w.agg[i], key, &v, &lo, &hi) < 0)
 				fprintf(d, "%.4f ? ? ? %s\n", x, classes[c]);
 			else
 				fprintf(d, "%.4f %g %g %g %s\n", x, v, lo, hi, classes[c]);
@@ -599,20 +590,15 @@ static int plot_faults(json_object *root, struct wl_group *g, int wi, const char
 		fprintf(b, " %d", c);
 	}
 	fputs(")\nplot", b);
-	for (int i = 0; i < g->n; i++) {
-		fprintf(b, "%s datafile index %d using 1:2 with boxes lt %d dt 1", i ? ", \\\n    " : " ", i, i + 1);
-		plot_label(b, g->label[i]);
-		fprintf(b, ", \\\n    datafile index %d using 1:2:3:4 with yerrorbars lc rgb '#000000' "
-			   "lw 1.5 dt 1 ps 0 notitle", i);
-	}
+	plot_boxes_with_errors(b, g);
 	fputc('\n', b);
 	fclose(b);
-	jm_plot_slug(g->name, slug, sizeof(slug));
+	jm_plot_slug(g->w.name, slug, sizeof(slug));
 	snprintf(name, sizeof(name), "faults-%d-%s", wi + 1, slug);
 	int rc = jm_plot_render(dir, name, dat, body, 1100, 700, err, errlen);
 	if (rc == 0) {
 		char title[192];
-		snprintf(title, sizeof(title), "Faults by protection class, %s", g->name);
+		snprintf(title, sizeof(title), "Faults by protection class, %s", g->w.name);
 		jm_plot_add(out, name, title,
 			    "Page faults split by the protection of the faulting mapping "
 			    "(median, error bars min to max).");
@@ -647,8 +633,8 @@ int jm_plots_report(json_object *root, const char *baseline, const char *plotdir
 	}
 	if (jm_mkdirs(plotdir, err, errlen) < 0)
 		return -1;
-	static struct wl_group g[16];
-	int ng = group_workloads(root, g, 16);
+	static struct wl_group g[MAX_GROUPS];
+	int ng = group_workloads(root, g);
 	for (int i = 0; i < ng; i++) {
 		if (plot_vmas(root, &g[i], i, plotdir, out, err, errlen) < 0 ||
 		    plot_bars(root, &g[i], i, baseline, plotdir, out, err, errlen) < 0 ||

@@ -28,6 +28,24 @@ void jm_results_add_run(json_object *root, json_object *run)
 		json_object_array_add(runs, run);
 }
 
+void jm_options_append(json_object *o, const char *lead, char *buf, size_t len)
+{
+	size_t used = strnlen(buf, len);
+	int first = 1;
+	if (!o || !json_object_is_type(o, json_type_object))
+		return;
+	json_object_object_foreach(o, k, v) {
+		if (used + 2 >= len) /* no room for more than a separator */
+			break;
+		int w = snprintf(buf + used, len - used, "%s%s=%s", first ? lead : ",", k,
+				 json_object_get_string(v));
+		if (w < 0 || (size_t)w >= len - used)
+			break; /* truncated: buf holds what fitted */
+		used += (size_t)w;
+		first = 0;
+	}
+}
+
 json_object *jm_json_path(json_object *o, const char *path)
 {
 	char buf[256];

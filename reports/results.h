@@ -29,6 +29,10 @@ json_object *jm_results_parse(const char *buf, size_t len, const char *name,
 json_object *jm_json_path(json_object *o, const char *path);
 int jm_json_num(json_object *o, const char *path, double *out);
 const char *jm_json_str(json_object *o, const char *path, const char *def);
+/* Appends option object o as "k=v,k=v" to the text in buf, the first pair
+ * preceded by lead (e.g. "", " ", ":"). Stops at the first pair that does
+ * not fit (buf stays terminated); appends nothing unless o is an object. */
+void jm_options_append(json_object *o, const char *lead, char *buf, size_t len);
 
 /* Aggregate lookup: metric median/min/max of one aggregate entry. */
 int jm_agg_metric(json_object *agg, const char *metric, double *median,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../allocators/options.h"
+#include "by_workload.h"
 #include "headline.h"
 #include "html.h"
 #include "results.h"
@@ -160,37 +161,8 @@ void jm_sweep_recommend(json_object *const *aggs, int n, const char *param,
 		 med(aggs[pick->index], "vmas_added", NAN));
 }
 
-/* The workloads of a sweep and their aggregates in value order. */
-struct wl {
-	const char *spec, *name;
-	json_object *agg[JM_SWEEP_MAX_VALUES];
-	int n;
-};
-
-static int by_workload(json_object *root, struct wl *w, int max)
-{
-	json_object *aggs = jm_json_path(root, "aggregates");
-	size_t n = aggs ? json_object_array_length(aggs) : 0;
-	int nw = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *a = json_object_array_get_idx(aggs, i);
-		const char *ws = jm_json_str(a, "workload_spec", "");
-		int k = 0;
-		while (k < nw && strcmp(w[k].spec, ws))
-			k++;
-		if (k == nw) {
-			if (nw == max)
-				continue;
-			w[nw].spec = ws;
-			w[nw].name = jm_json_str(a, "workload", "?");
-			w[nw].n = 0;
-			nw++;
-		}
-		if (w[k].n < JM_SWEEP_MAX_VALUES)
-			w[k].agg[w[k].n++] = a;
-	}
-	return nw;
-}
+/* The workloads of a sweep, each with its aggregates in value order. */
+_Static_assert(JM_WL_MAX_AGGS >= JM_SWEEP_MAX_VALUES, "a group holds every value");
 
 static double factor_of(json_object *root)
 {
@@ -214,8 +186,8 @@ void jm_sweep_sections(json_object *root, struct jm_sweep_report *out)
 	const char *param = jm_json_str(root, "config.sweep.param", "?");
 	const char *backend = jm_json_str(root, "config.sweep.backend", "?");
 	double factor = factor_of(root);
-	static struct wl w[16];
-	int nw = by_workload(root, w, 16);
+	static struct jm_wl_aggs w[16];
+	int nw = jm_aggregates_by_workload(root, w, 16);
 	fprintf(m, "## Sweep: %s %s\n\n", backend, param);
 	fprintf(h, "<h2>Sweep: ");
 	jm_html_escape(h, backend);
@@ -330,8 +302,8 @@ int jm_sweep_plots(void *ctx, json_object *root, const char *plotdir,
 	if (!jm_gnuplot_available())
 		return 0; /* jm_plots_report has noted it */
 	const char *param = jm_json_str(root, "config.sweep.param", "?");
-	static struct wl w[16];
-	int nw = by_workload(root, w, 16);
+	static struct jm_wl_aggs w[16];
+	int nw = jm_aggregates_by_workload(root, w, 16);
 	for (int k = 0; k < nw; k++) {
 		struct jm_sweep_pick pick;
 		jm_sweep_recommend(w[k].agg, w[k].n, param, factor_of(root), &pick);

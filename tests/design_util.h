@@ -69,19 +69,21 @@ static inline void du_link(struct jm_backend *b, const struct jm_graph_req *req,
 /* Counter snapshots: du_mark() then du_calls(JM_SYS_x) = calls since. */
 static struct jm_os_counters du_before;
 static inline void du_mark(void) { jm_os_snapshot(&du_before); }
-static inline uint64_t du_calls(enum jm_sys s)
+/* The os-layer counters since du_mark(). */
+static inline struct jm_os_counters du_since_mark(void)
 {
 	struct jm_os_counters now, d;
 	jm_os_snapshot(&now);
 	jm_os_diff(&du_before, &now, &d);
-	return d.sys[s].calls;
+	return d;
 }
-static inline uint64_t du_bytes(enum jm_sys s)
+static inline uint64_t du_calls(enum jm_sys s) { return du_since_mark().sys[s].calls; }
+static inline uint64_t du_bytes(enum jm_sys s) { return du_since_mark().sys[s].bytes; }
+/* Calls of every counted syscall since du_mark(). */
+static inline uint64_t du_total_calls(void)
 {
-	struct jm_os_counters now, d;
-	jm_os_snapshot(&now);
-	jm_os_diff(&du_before, &now, &d);
-	return d.sys[s].bytes;
+	struct jm_os_counters d = du_since_mark();
+	return jm_os_total_calls(&d);
 }
 
 /* VMA counts are only meaningful without AddressSanitizer, whose allocator
@@ -139,7 +141,7 @@ static inline uint64_t du_extra(struct jm_backend *b, const char *name)
  * binary is missing. */
 static inline json_object *du_cli_run(const char *backends, const char *workload)
 {
-	const char *bin = getenv("JITMM") ? getenv("JITMM") : "./jitmm";
+	const char *bin = tu_jitmm_bin();
 	if (access(bin, X_OK) != 0)
 		SKIP_BECAUSE("no jitmm binary at %s (run through make test)", bin);
 	char path[] = "/tmp/jitmm-design-XXXXXX";

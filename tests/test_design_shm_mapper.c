@@ -338,7 +338,7 @@ static void test_small_granularity_reservations(void **state)
 static void test_run_reports_executor_separately(void **state)
 {
 	(void)state;
-	if (access(getenv("JITMM") ? getenv("JITMM") : "./jitmm", X_OK) != 0)
+	if (access(tu_jitmm_bin(), X_OK) != 0)
 		SKIP_BECAUSE("the jitmm binary is not built");
 	/* page-pairs: one rx and one rw page per graph, each its own VMA in
 	 * the executor; the controller adds only its shared view */

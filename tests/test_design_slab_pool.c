@@ -406,7 +406,7 @@ static int64_t geti(json_object *o, const char *key)
 static void test_load_drop_cycle_via_run(void **state)
 {
 	(void)state;
-	if (access(getenv("JITMM") ? getenv("JITMM") : "./jitmm", X_OK) != 0)
+	if (access(tu_jitmm_bin(), X_OK) != 0)
 		SKIP_BECAUSE("the jitmm binary is not built");
 	char path[] = "/tmp/jitmm-slab-XXXXXX";
 	int fd = mkstemp(path);

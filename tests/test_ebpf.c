@@ -784,7 +784,7 @@ static void test_unprivileged_auto_falls_back(void **state)
 	char dir[] = "/tmp/jitmm-nobody-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	chmod(dir, 01777);
-	const char *bin = getenv("JITMM") ? getenv("JITMM") : "./jitmm";
+	const char *bin = tu_jitmm_bin();
 	char copy[300], json[300], log[300];
 	snprintf(copy, sizeof(copy), "%s/jitmm", dir);
 	snprintf(json, sizeof(json), "%s/x.json", dir);
@@ -827,7 +827,7 @@ static void test_perf_agrees_on_mprotect(void **state)
 		SKIP_BECAUSE("perf (linux-perf) not installed");
 	struct jm_probe p;
 	OPEN_EBPF_OR_SKIP(&p);
-	const char *bin = getenv("JITMM") ? getenv("JITMM") : "./jitmm";
+	const char *bin = tu_jitmm_bin();
 	char out[] = "/tmp/jitmm-perf-XXXXXX";
 	close(mkstemp(out));
 	/* Start perf stopped; track it (its forks, i.e. the jitmm it runs

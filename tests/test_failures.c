@@ -239,8 +239,7 @@ static void test_crash_hang_leak_isolated(void **state)
 	assert_non_null(strstr(buf, "timed out"));
 	free(err);
 	json_object_put(o);
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	assert_int_equal(system(path), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
 }
 
 /* The pid of a child of parent that sits in pause() (the hanging run). */
@@ -278,7 +277,7 @@ static void interrupt_with(int sig, int to_group)
 		SKIP_BECAUSE("%s is missing (CONFIG_PROC_CHILDREN): cannot find the hanging run", probe);
 	char dir[] = "/tmp/jitmm-int-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	const char *bin = getenv("JITMM") ? getenv("JITMM") : "./jitmm";
+	const char *bin = tu_jitmm_bin();
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -323,8 +322,7 @@ static void interrupt_with(int sig, int to_group)
 	snprintf(path, sizeof(path), "%s/report.md", dir);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	assert_int_equal(system(path), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
 }
 
 static void test_sigint_to_group(void **state)

@@ -68,8 +68,7 @@ static void test_run_replaces_planted_symlinks(void **state)
 	json_object_put(o);
 	unlink(victim);
 	unlink(victim2);
-	snprintf(p, sizeof(p), "rm -rf %s", dir);
-	assert_int_equal(system(p), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
 }
 
 /* A symlink planted at the temporary name jm_write_atomic tries first is
@@ -122,8 +121,7 @@ static void test_failed_write_leaves_nothing(void **state)
 		entries += de->d_name[0] != '.';
 	closedir(d);
 	assert_int_equal(entries, 1); /* no temporary left behind */
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	assert_int_equal(system(path), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
 }
 
 int main(void)

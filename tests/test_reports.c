@@ -48,9 +48,7 @@ static char *tmpdir(void)
 
 static void rmrf(const char *dir)
 {
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
 }
 
 static void check_golden(const char *golden_name, const char *actual)

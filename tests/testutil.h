@@ -29,6 +29,21 @@
 #define TU_SANITIZED 0
 #endif
 
+/* The jitmm binary under test: $JITMM (make test sets it), else ./jitmm. */
+static inline const char *tu_jitmm_bin(void)
+{
+	const char *bin = getenv("JITMM");
+	return bin ? bin : "./jitmm";
+}
+
+/* rm -rf dir (a test's temporary directory); the exit status of rm. */
+static inline int tu_rmtree(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
 /* Skip the current test with a reason printed where the log shows it. */
 #define SKIP_BECAUSE(...)                                    \
 	do {                                                 \
@@ -96,9 +111,7 @@ static inline int tu_check_prot(const void *addr, size_t len, const char *perms,
  * (128+sig if killed). */
 static inline int tu_run_jitmm(char *const args[], char **out, char **err)
 {
-	const char *bin = getenv("JITMM");
-	if (!bin)
-		bin = "./jitmm";
+	const char *bin = tu_jitmm_bin();
 	char ofile[] = "/tmp/jitmm-test-out-XXXXXX", efile[] = "/tmp/jitmm-test-err-XXXXXX";
 	int ofd = mkstemp(ofile), efd = mkstemp(efile);
 	fflush(NULL);
