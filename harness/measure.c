@@ -585,7 +585,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			free(m->samples);
 			json_object_put(m->marks);
 			free(m);
-			return open_failure("workload", err);
+			return jm_failed_run_json("workload", err);
 		}
 		/* pre-fault the harness's own tables so their first touches are
 		 * not counted as the backend's faults */
