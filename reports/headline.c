@@ -188,6 +188,9 @@ void jm_headline_build(json_object *root, const char *baseline,
 			if (strcmp(jm_json_str(b, "workload_spec", ""), ws))
 				continue;
 			fill_row(b, base, baseline, t->cell[t->nrows]);
+			/* the first backend's runs may all have failed */
+			if (isnan(t->graphs))
+				t->graphs = med(b, "graphs");
 			/* two entries of one backend (a sweep, variants): name the options */
 			int dup = 0;
 			for (size_t k = i; k < n && !dup; k++) {

@@ -1,6 +1,7 @@
 #include "html.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,7 +165,10 @@ int jm_report_html(json_object *root, const char *baseline,
 		jm_html_escape(out, t->workload);
 		fputs("</h3>\n<p><code>", out);
 		jm_html_escape(out, t->workload_spec);
-		fprintf(out, "</code>, %.0f graphs</p>\n<table>\n<thead><tr>", t->graphs);
+		if (isnan(t->graphs))
+			fprintf(out, "</code> (no run completed)</p>\n<table>\n<thead><tr>");
+		else
+			fprintf(out, "</code>, %.0f graphs</p>\n<table>\n<thead><tr>", t->graphs);
 		for (int k = 0; k < JM_HL_COLS; k++) {
 			fputs("<th>", out);
 			jm_html_escape(out, h.head[k]);

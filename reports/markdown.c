@@ -55,7 +55,10 @@ void jm_report_tables(json_object *root, const char *baseline, FILE *out)
 	for (int i = 0; i < h.ntables; i++) {
 		struct jm_hl_table *t = &h.t[i];
 		fprintf(out, "### %s\n\n", t->workload);
-		fprintf(out, "`%s`, %.0f graphs\n\n", t->workload_spec, t->graphs);
+		if (isnan(t->graphs))
+			fprintf(out, "`%s` (no run completed)\n\n", t->workload_spec);
+		else
+			fprintf(out, "`%s`, %.0f graphs\n\n", t->workload_spec, t->graphs);
 		fputc('|', out);
 		for (int c = 0; c < JM_HL_COLS; c++)
 			fprintf(out, " %s |", h.head[c]);

@@ -235,6 +235,20 @@ static void test_execute_every_graph(void **state)
 	free(err);
 }
 
+/* a workload whose every run failed still gets a readable table */
+static void test_all_runs_failed_table(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null:crash_after=1", "-w",
+					 "llvm-500:graphs=20", NULL}, &out, NULL);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "(no run completed)"));
+	assert_null(strstr(out, "nan"));
+	assert_non_null(strstr(out, "| null | 1/1 failed |"));
+	free(out);
+}
+
 /* --trim-at-end: the report says what each backend gave back */
 static void test_trim_report(void **state)
 {
@@ -282,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_single_pool_llvm_500),
 		cmocka_unit_test(test_execute_every_graph),
 		cmocka_unit_test(test_trim_report),
+		cmocka_unit_test(test_all_runs_failed_table),
 	};
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
