@@ -13,7 +13,8 @@ static const char *const default_metrics[] = {
 	"syscalls.mmap.calls", "syscalls.mprotect.calls", "syscalls.munmap.calls",
 	"syscalls.madvise.calls", "syscalls.memfd_create.calls",
 	"syscalls.ftruncate.calls", "syscalls.pwrite64.calls",
-	"reach_failures", "va_reserved_peak_bytes", "bytes_mapped_peak", "bytes_wasted",
+	"reach_failures", "reloc_reach_failures", "reach_failures_aarch64",
+	"va_reserved_peak_bytes", "bytes_mapped_peak", "bytes_wasted",
 	"page_faults_minor", "rss_added_bytes",
 	"wall_ns", "latency.allocate.p50_ns", "latency.finalize.p50_ns",
 };

@@ -19,6 +19,7 @@ static const struct {
 	{"va_reserved_peak_bytes", "va-reserved-bytes", "bytes", "VA reserved peak"},
 	{"bytes_wasted", "wasted-bytes", "bytes", "wasted bytes"},
 	{"reach_failures", "reach-failures", "failures", "reach failures"},
+	{"reloc_reach_failures", "reloc-reach-failures", "failures", "relocation reach failures"},
 	{"wall_ns", "latency", "ns", "wall time"},
 };
 #define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))

@@ -99,6 +99,14 @@ static double maxv(json_object *a, const char *m, double def)
 	return jm_agg_metric(a, m, &v, &lo, &hi) == 0 ? hi : def;
 }
 
+/* placements out of reach (the backend's count) plus relocations the
+ * harness could not resolve; results without the backend count are
+ * treated as failing, as before */
+static double reach_any(json_object *a)
+{
+	return maxv(a, "reach_failures", 1) + maxv(a, "reloc_reach_failures", 0);
+}
+
 static const char *value_of(json_object *agg, const char *param, char *buf, size_t len)
 {
 	char p[128];
@@ -118,7 +126,7 @@ void jm_sweep_recommend(json_object *const *aggs, int n, const char *param,
 	for (int i = 0; i < n; i++) {
 		double failed = 1;
 		jm_json_num(aggs[i], "failed", &failed);
-		if (failed == 0 && maxv(aggs[i], "reach_failures", 1) == 0) {
+		if (failed == 0 && reach_any(aggs[i]) == 0) {
 			eligible++;
 			double v = med(aggs[i], "vmas_added", INFINITY);
 			best_vmas = v < best_vmas ? v : best_vmas;
@@ -133,7 +141,7 @@ void jm_sweep_recommend(json_object *const *aggs, int n, const char *param,
 	for (int i = 0; i < n; i++) {
 		double failed = 1;
 		jm_json_num(aggs[i], "failed", &failed);
-		if (failed != 0 || maxv(aggs[i], "reach_failures", 1) != 0 ||
+		if (failed != 0 || reach_any(aggs[i]) != 0 ||
 		    med(aggs[i], "vmas_added", INFINITY) > factor * best_vmas)
 			continue;
 		double va = med(aggs[i], "va_reserved_peak_bytes", INFINITY);
