@@ -17,7 +17,8 @@ static void trace_usage(FILE *f)
 	fprintf(f,
 		"usage: jitmm trace stats FILE\n"
 		"       jitmm trace validate FILE...\n"
-		"       jitmm trace from-elf [--csv] [--sections llvm14] FILE... -o OUT\n"
+		"       jitmm trace from-elf [--csv] [--sections llvm14] [--dylibs one|file|directory]\n"
+		"                            FILE... -o OUT\n"
 		"       jitmm trace from-workload SPEC -o OUT\n\n"
 		"  stats      graph count, per-class size distributions, lifetimes, events\n"
 		"  validate   parse every line and check the graph protocol; exit 0 if the\n"
@@ -30,6 +31,9 @@ static void trace_usage(FILE *f)
 		"             measured columns of shared/data/elf-segment-sizes.csv instead;\n"
 		"             --sections llvm14: LLVM 14's layout (every non-exec section rw,\n"
 		"             only the GOT ro), which matches Debian's llvm-jitlink-14\n"
+		"             --dylibs: which graphs share a JITDylib (colocate, reach):\n"
+		"             one (default: all), file (each input), directory (inputs\n"
+		"             of one directory)\n"
 		"  from-workload  write any workload's events (preset, synthetic:..., trace:...)\n"
 		"             as a trace, e.g. to generate large traces for benchmarks\n\n"
 		"Traces may be compressed (.xz, .zst): they are read directly.\n\n"
@@ -234,6 +238,7 @@ struct from_elf {
 	FILE *csv;
 	const char *prefix; /* archive name without .a, for --csv rows */
 	int llvm14;         /* --sections llvm14 */
+	uint32_t dylib;     /* JITDylib of the input being read (--dylibs) */
 	uint64_t next_id;
 	int failed;
 };
@@ -261,6 +266,7 @@ static int visit_object(void *ctx, const struct jm_elf_object *o)
 		jm_trace_write_comment(fe->w, c);
 		return 0;
 	}
+	ev.req.dylib = fe->dylib;
 	snprintf(ev.mark, sizeof(ev.mark), "%.*s", JM_TRACE_MAX_NAME, o->name);
 	/* names are one token in the format */
 	for (char *p = ev.mark; *p; p++)
@@ -281,17 +287,38 @@ static int count_graphs(void *ctx, const struct jm_elf_object *o)
 	return 0;
 }
 
+/* path's directory part is the first dl bytes of other (dl = its length) */
+static int same_dir(const char *path, const char *other, size_t dl)
+{
+	const char *b = strrchr(path, '/');
+	size_t l = b ? (size_t)(b - path) : 0;
+	return l == dl && !strncmp(path, other, dl);
+}
+
+/* argv[j] is the first input of its directory */
+static int first_in_dir(char **argv, int from, int j)
+{
+	const char *b = strrchr(argv[j], '/');
+	size_t l = b ? (size_t)(b - argv[j]) : 0;
+	for (int k = from; k < j; k++)
+		if (same_dir(argv[k], argv[j], l))
+			return 0;
+	return 1;
+}
+
 static int trace_from_elf(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, 0, 'o'},
 		{"csv", no_argument, 0, 'c'},
 		{"sections", required_argument, 0, 's'},
+		{"dylibs", required_argument, 0, 'd'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *out = NULL;
 	int csv = 0, llvm14 = 0, c;
+	enum { DYLIB_ONE, DYLIB_FILE, DYLIB_DIRECTORY } dylibs = DYLIB_ONE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -303,6 +330,17 @@ static int trace_from_elf(int argc, char **argv)
 			else if (strcmp(optarg, "default"))
 				return jm_usage_error("trace from-elf: --sections: '%s' is not "
 						      "default or llvm14", optarg);
+			break;
+		case 'd':
+			if (!strcmp(optarg, "one"))
+				dylibs = DYLIB_ONE;
+			else if (!strcmp(optarg, "file"))
+				dylibs = DYLIB_FILE;
+			else if (!strcmp(optarg, "directory"))
+				dylibs = DYLIB_DIRECTORY;
+			else
+				return jm_usage_error("trace from-elf: --dylibs: '%s' is not one, "
+						      "file or directory", optarg);
 			break;
 		case 'h': trace_usage(stdout); return JM_EXIT_OK;
 		default: trace_usage(stderr); return JM_EXIT_USAGE;
@@ -361,6 +399,24 @@ static int trace_from_elf(int argc, char **argv)
 		if (pl > 2 && !strcmp(prefix + pl - 2, ".a"))
 			prefix[pl - 2] = 0;
 		fe.prefix = prefix;
+		/* --dylibs file: each input (an archive, an object) is a JITDylib;
+		 * directory: inputs in one directory share one, numbered in the
+		 * order their directories first appear */
+		if (dylibs == DYLIB_FILE) {
+			fe.dylib = (uint32_t)(i - optind);
+		} else if (dylibs == DYLIB_DIRECTORY) {
+			/* the number of distinct directories before this one's first
+			 * input */
+			size_t dl = base ? (size_t)(base - argv[i]) : 0;
+			uint32_t id = 0;
+			for (int j = optind; j < i; j++) {
+				if (!same_dir(argv[j], argv[i], dl) && first_in_dir(argv, optind, j))
+					id++;
+				else if (same_dir(argv[j], argv[i], dl))
+					break;
+			}
+			fe.dylib = id;
+		}
 		if (jm_elf_ingest(argv[i], visit_object, &fe, err, sizeof(err)) < 0) {
 			if (fe.failed)
 				snprintf(err, sizeof(err), "%s: write error", out);

@@ -496,6 +496,56 @@ static void test_cli_from_elf(void **state)
 	free(se);
 }
 
+/* --dylibs: which graphs share a JITDylib (for colocate and reach) */
+static int count_in_file(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[4096];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += !strncmp(line, "alloc ", 6) && strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void test_cli_dylibs(void **state)
+{
+	(void)state;
+	const char *z = "/usr/lib/x86_64-linux-gnu/libz.a", *q = "/usr/lib/x86_64-linux-gnu/libsqlite3.a";
+	if (access(z, R_OK) || access(q, R_OK))
+		SKIP_BECAUSE("libz.a or libsqlite3.a not installed (zlib1g-dev, libsqlite3-dev)");
+	char out[] = "/tmp/jitmm-dylibs-XXXXXX";
+	close(mkstemp(out));
+	assert_int_equal(tu_run_jitmm((char *[]){"trace", "from-elf", "--dylibs", "file", (char *)z,
+						 (char *)q, "-o", out, NULL}, NULL, NULL), 0);
+	/* libz.a's 15 graphs are JITDylib 0 (not written), libsqlite3.a's 88 are 1 */
+	assert_int_equal(count_in_file(out, " dylib=1"), 88);
+	assert_int_equal(count_in_file(out, " dylib="), 88);
+	/* directory: two objects of one directory share an id, in first-seen order */
+	char dir[] = "/tmp/jitmm-dyldir-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/a %s/b && cd %s/a && ar x %s adler32.o && "
+		 "cd %s/b && ar x %s crc32.o && cp crc32.o crc.o", dir, dir, dir, z, dir, z);
+	assert_int_equal(system(cmd), 0);
+	char a1[300], b1[300], b2[300];
+	snprintf(a1, sizeof(a1), "%s/a/adler32.o", dir);
+	snprintf(b1, sizeof(b1), "%s/b/crc32.o", dir);
+	snprintf(b2, sizeof(b2), "%s/b/crc.o", dir);
+	assert_int_equal(tu_run_jitmm((char *[]){"trace", "from-elf", "--dylibs", "directory", b1,
+						 a1, b2, "-o", out, NULL}, NULL, NULL), 0);
+	assert_int_equal(count_in_file(out, "name=crc32.o"), 1);
+	assert_int_equal(count_in_file(out, "alloc 1 dylib=1 "), 1); /* adler32.o */
+	assert_int_equal(count_in_file(out, " dylib="), 1); /* crc32.o and crc.o: 0 */
+	assert_int_equal(tu_run_jitmm((char *[]){"trace", "from-elf", "--dylibs", "archive",
+						 (char *)z, "-o", out, NULL}, NULL, NULL), 2);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	unlink(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_size_limits),
 		cmocka_unit_test(test_ingest_mem),
 		cmocka_unit_test(test_cli_from_elf),
+		cmocka_unit_test(test_cli_dylibs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
