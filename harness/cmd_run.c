@@ -284,6 +284,9 @@ int cmd_run(int argc, char **argv)
 	}
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --out: %s", err);
+	/* before the matrix runs, not after */
+	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+		return jm_usage_error("run: --json: %s", err);
 
 	struct jm_probe probe;
 	char why_not[256], perr[300];
@@ -391,7 +394,7 @@ int cmd_run(int argc, char **argv)
 
 	int rc = 0;
 	if (json_path && jm_results_write(root, json_path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "jitmm: %s\n", err);
+		fprintf(stderr, "jitmm: run: --json: %s\n", err);
 		rc = JM_EXIT_USAGE;
 	}
 	if (out_dir) {
@@ -408,7 +411,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	jm_report_tables(root, baseline, stdout);
-	if (out_dir && !quiet)
+	if (out_dir && !quiet && rc == 0)
 		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
 			out_dir);
 	json_object_put(root);

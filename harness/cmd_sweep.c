@@ -183,6 +183,9 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --out: %s", err);
+	/* before the matrix runs, not after */
+	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+		return jm_usage_error("sweep: --json: %s", err);
 	struct jm_probe probe;
 	char why_not[256];
 	if (jm_cell_probe("sweep", probe_name, quiet, &probe, why_not, sizeof(why_not)))
