@@ -66,6 +66,7 @@ static void run_usage(FILE *f)
 		"      --shard I/N        run only matrix cells k with k %% N == I-1 (1-based I),\n"
 		"                         for spreading a matrix over machines; join the\n"
 		"                         pieces with 'jitmm merge'\n"
+		"      --max-samples N    time-series points per run (default 400)\n"
 		"  -q, --quiet            no progress on stderr\n\n"
 		"examples:\n"
 		"  jitmm run --out out\n"
