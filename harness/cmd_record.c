@@ -185,7 +185,7 @@ int cmd_record(int argc, char **argv)
 						      "number of seconds", optarg);
 			break;
 		case 'h': usage(stdout); return JM_EXIT_OK;
-		default: usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("record", argv);
 		}
 	}
 	char **cmd = optind < argc ? argv + optind : NULL;

@@ -41,13 +41,11 @@ int cmd_report(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'b': baseline = optarg; break;
 		case 'h': report_usage(stdout); return JM_EXIT_OK;
-		default: report_usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("report", argv);
 		}
 	}
-	if (optind != argc - 1) {
-		report_usage(stderr);
-		return JM_EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return jm_usage_error("report: want one RESULTS.json (see 'jitmm report --help')");
 	const char *in = argv[optind];
 	char err[1024], dir[4096];
 	json_object *root = jm_results_load(in, err, sizeof(err));

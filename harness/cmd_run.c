@@ -215,9 +215,7 @@ int cmd_run(int argc, char **argv)
 						      "(e.g. mmap:ENOMEM@3)", optarg);
 			base.ninject++;
 			break;
-		default:
-			run_usage(stderr);
-			return JM_EXIT_USAGE;
+		default: return jm_bad_option("run", argv);
 		}
 	}
 	if (optind < argc)

@@ -307,7 +307,7 @@ static int trace_from_elf(int argc, char **argv)
 						      "default or llvm14", optarg);
 			break;
 		case 'h': trace_usage(stdout); return JM_EXIT_OK;
-		default: trace_usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("trace from-elf", argv);
 		}
 	}
 	if (optind >= argc)

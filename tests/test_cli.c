@@ -54,6 +54,18 @@ static void test_usage_errors(void **state)
 	expect_usage_error((char *[]){"run", "stray", "-q", NULL}, "unexpected argument");
 	expect_usage_error((char *[]){"list", "colours", NULL}, "unknown list");
 	expect_usage_error((char *[]){"frobnicate", NULL}, "not a jitmm command");
+	/* getopt's own errors and missing operands: one line too, naming the
+	 * option and the command's --help (were getopt's line plus the usage) */
+	expect_usage_error((char *[]){"run", "--bogus", NULL}, "'--bogus'");
+	expect_usage_error((char *[]){"run", "-q", "--json", NULL}, "'--json'");
+	expect_usage_error((char *[]){"run", "-qZ", NULL}, "'-Z'");
+	expect_usage_error((char *[]){"sweep", "-b", NULL}, "jitmm sweep --help");
+	expect_usage_error((char *[]){"trace", "from-elf", "--zz", NULL}, "'--zz'");
+	expect_usage_error((char *[]){"compare", "a.json", NULL}, "BASE.json NEW.json");
+	expect_usage_error((char *[]){"report", NULL}, "RESULTS.json");
+	expect_usage_error((char *[]){"export", "x.json", NULL}, "--format");
+	expect_usage_error((char *[]){"merge", "x.json", NULL}, "-o ALL.json");
+	expect_usage_error((char *[]){"sweep", "-b", "null", NULL}, "--param");
 }
 
 static void test_help_and_lists(void **state)
