@@ -60,8 +60,20 @@ int cmd_report(int argc, char **argv)
 			snprintf(dir, sizeof(dir), ".");
 		out = dir;
 	}
-	if (!baseline)
+	if (baseline) { /* a mistyped one would silently leave every ratio empty */
+		json_object *runs = jm_json_path(root, "runs");
+		int found = 0;
+		for (size_t i = 0; i < json_object_array_length(runs); i++)
+			found |= !strcmp(jm_json_str(json_object_array_get_idx(runs, i),
+						     "backend", ""), baseline);
+		if (!found) {
+			json_object_put(root);
+			return jm_usage_error("report: --baseline: %s has no runs of backend '%s'",
+					      in, baseline);
+		}
+	} else {
 		baseline = jm_json_str(root, "config.baseline", "single-pool");
+	}
 	int rc = JM_EXIT_OK;
 	if (jm_report_write_dir(root, out, baseline, NULL, err, sizeof(err)) < 0)
 		rc = jm_usage_error("report: %s", err);
