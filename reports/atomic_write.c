@@ -26,21 +26,22 @@ int jm_atomic_check(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: a link into /proc, not a file", path);
 		return -1;
 	}
-	char dir[4096];
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+	/* create (and remove) a file next to it: access(W_OK) says yes to
+	 * root where creating fails (sysfs, some network file systems) */
+	char probe[4096];
+	if (snprintf(probe, sizeof(probe), "%s.tmp.%d.check", path, (int)getpid()) >=
+	    (int)sizeof(probe)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = 0;
-	else
-		*slash = 0;
-	if (access(dir, W_OK) != 0) {
+	int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(probe);
 	}
 	return 0;
 }

@@ -146,6 +146,12 @@ static void test_non_regular_destination_refused(void **state)
 	assert_true(S_ISFIFO(st.st_mode));
 	assert_int_equal(lstat(link, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
+	/* sysfs: access(W_OK) says yes to root, creating a file fails; the
+	 * check leaves nothing behind where it can write */
+	assert_int_equal(jm_atomic_check("/sys/jitmm-check.json", err, sizeof(err)), -1);
+	char good[300];
+	snprintf(good, sizeof(good), "%s/good.json", dir);
+	assert_int_equal(jm_atomic_check(good, err, sizeof(err)), 0);
 	char *e = NULL, *o = NULL;
 	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
 					 "page-pairs:graphs=10", "--json", fifo, NULL},
@@ -155,6 +161,12 @@ static void test_non_regular_destination_refused(void **state)
 	assert_string_equal(o, ""); /* refused before the matrix ran */
 	free(e);
 	free(o);
+	DIR *d = opendir(dir);
+	int entries = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		entries += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(entries, 2); /* the fifo and the link only */
 	assert_int_equal(tu_rmtree(dir), 0);
 }
 
