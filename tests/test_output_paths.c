@@ -33,6 +33,18 @@ static void assert_victim_untouched(const char *path)
 	assert_string_equal(buf, victim_text);
 }
 
+/* files in dir, not counting dot files */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 static void assert_regular(const char *path)
 {
 	struct stat st;
@@ -116,12 +128,7 @@ static void test_failed_write_leaves_nothing(void **state)
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(e, "results.json"));
 	free(e);
-	DIR *d = opendir(dir);
-	int entries = 0;
-	for (struct dirent *de; (de = readdir(d));)
-		entries += de->d_name[0] != '.';
-	closedir(d);
-	assert_int_equal(entries, 1); /* no temporary left behind */
+	assert_int_equal(entries(dir), 1); /* no temporary left behind */
 	assert_int_equal(tu_rmtree(dir), 0);
 }
 
@@ -161,12 +168,7 @@ static void test_non_regular_destination_refused(void **state)
 	assert_string_equal(o, ""); /* refused before the matrix ran */
 	free(e);
 	free(o);
-	DIR *d = opendir(dir);
-	int entries = 0;
-	for (struct dirent *de; (de = readdir(d));)
-		entries += de->d_name[0] != '.';
-	closedir(d);
-	assert_int_equal(entries, 2); /* the fifo and the link only */
+	assert_int_equal(entries(dir), 2); /* the fifo and the link only */
 	assert_int_equal(tu_rmtree(dir), 0);
 }
 
