@@ -29,6 +29,9 @@ int cmd_record(int argc, char **argv);
 
 /* "jitmm: " + message on stderr; returns JM_EXIT_USAGE */
 int jm_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* getopt returned '?' (an unknown option or one without its value): one
+ * line naming it and CMD's --help; returns JM_EXIT_USAGE */
+int jm_bad_option(const char *cmd, char **argv);
 /* Split "a,b:k=v,c" into items, keeping k=v tokens with the item before. */
 int jm_split_specs(const char *text, char out[][320], int max);
 

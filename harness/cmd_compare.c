@@ -62,13 +62,11 @@ int cmd_compare(int argc, char **argv)
 			o.min_reps = (int)u;
 			break;
 		case 'h': compare_usage(stdout); return JM_EXIT_OK;
-		default: compare_usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("compare", argv);
 		}
 	}
-	if (argc - optind != 2) {
-		compare_usage(stderr);
-		return JM_EXIT_USAGE;
-	}
+	if (argc - optind != 2)
+		return jm_usage_error("compare: want BASE.json NEW.json (see 'jitmm compare --help')");
 	json_object *base = jm_results_load(argv[optind], err, sizeof(err));
 	if (!base)
 		return jm_usage_error("compare: %s", err);

@@ -45,13 +45,12 @@ int cmd_export(int argc, char **argv)
 		case 'f': format = optarg; break;
 		case 'o': out = optarg; break;
 		case 'h': export_usage(stdout); return JM_EXIT_OK;
-		default: export_usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("export", argv);
 		}
 	}
-	if (!format || optind != argc - 1) {
-		export_usage(stderr);
-		return JM_EXIT_USAGE;
-	}
+	if (!format || optind != argc - 1)
+		return jm_usage_error("export: want --format FMT and one RESULTS.json "
+				      "(see 'jitmm export --help')");
 	char err[1024];
 	if (strcmp(format, "bmf") && strcmp(format, "gab") && strcmp(format, "lnt"))
 		return jm_usage_error("export: --format: '%s' is not bmf, gab or lnt", format);

@@ -128,9 +128,7 @@ int cmd_justify(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': justify_usage(stdout); return JM_EXIT_OK;
-		default:
-			justify_usage(stderr);
-			return JM_EXIT_USAGE;
+		default: return jm_bad_option("justify", argv);
 		}
 	}
 	if (optind < argc)

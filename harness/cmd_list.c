@@ -17,7 +17,8 @@ static void list_usage(FILE *f)
 		"  probes      the probes and whether each can run here\n\n"
 		"examples:\n"
 		"  jitmm list backends\n"
-		"  jitmm list workloads\n");
+		"  jitmm list workloads\n\n"
+		"Exit codes: 0 ok, 2 usage error.\n");
 }
 
 static void print_options(const struct jm_option_def *o, const char *indent)

@@ -40,14 +40,12 @@ int cmd_merge(int argc, char **argv)
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'h': merge_usage(stdout); return JM_EXIT_OK;
-		default: merge_usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("merge", argv);
 		}
 	}
 	int n = argc - optind;
-	if (!out || n < 1) {
-		merge_usage(stderr);
-		return JM_EXIT_USAGE;
-	}
+	if (!out || n < 1)
+		return jm_usage_error("merge: want A.json ... and -o ALL.json (see 'jitmm merge --help')");
 	if (n > MAX_INPUTS)
 		return jm_usage_error("merge: at most %d inputs", MAX_INPUTS);
 	static json_object *in[MAX_INPUTS];

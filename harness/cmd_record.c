@@ -20,6 +20,7 @@
 #include "../allocators/os.h"
 #include "../probes/ebpf.h"
 #include "../probes/procfs_sample.h"
+#include "../reports/atomic_write.h"
 #include "../workloads/recorder.h"
 #include "cli.h"
 
@@ -185,7 +186,7 @@ int cmd_record(int argc, char **argv)
 						      "number of seconds", optarg);
 			break;
 		case 'h': usage(stdout); return JM_EXIT_OK;
-		default: usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("record", argv);
 		}
 	}
 	char **cmd = optind < argc ? argv + optind : NULL;
@@ -195,17 +196,10 @@ int cmd_record(int argc, char **argv)
 		return jm_usage_error("record: give either --pid PID or -- COMMAND");
 	if (pid && kill(pid, 0) < 0 && errno == ESRCH)
 		return jm_usage_error("record: --pid %d: no such process", (int)pid);
-	if (strcmp(out, "-")) {
-		/* find out now, not after the recording, that OUT cannot be written */
-		char d[4096];
-		snprintf(d, sizeof(d), "%s", out);
-		char *slash = strrchr(d, '/');
-		if (slash)
-			slash[slash == d ? 1 : 0] = 0;
-		if (access(slash ? d : ".", W_OK) < 0)
-			return jm_usage_error("record: %s: cannot write there: %s", out,
-					      strerror(errno));
-	}
+	/* find out now, not after the recording, that OUT cannot be written */
+	char werr[600];
+	if (strcmp(out, "-") && jm_atomic_check(out, werr, sizeof(werr)) < 0)
+		return jm_usage_error("record: cannot write there: %s", werr);
 
 	struct jm_probe probe = {0};
 	char why[300] = "", perr[300] = "";

@@ -41,13 +41,11 @@ int cmd_report(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'b': baseline = optarg; break;
 		case 'h': report_usage(stdout); return JM_EXIT_OK;
-		default: report_usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("report", argv);
 		}
 	}
-	if (optind != argc - 1) {
-		report_usage(stderr);
-		return JM_EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return jm_usage_error("report: want one RESULTS.json (see 'jitmm report --help')");
 	const char *in = argv[optind];
 	char err[1024], dir[4096];
 	json_object *root = jm_results_load(in, err, sizeof(err));
@@ -62,8 +60,20 @@ int cmd_report(int argc, char **argv)
 			snprintf(dir, sizeof(dir), ".");
 		out = dir;
 	}
-	if (!baseline)
+	if (baseline) { /* a mistyped one would silently leave every ratio empty */
+		json_object *runs = jm_json_path(root, "runs");
+		int found = 0;
+		for (size_t i = 0; i < json_object_array_length(runs); i++)
+			found |= !strcmp(jm_json_str(json_object_array_get_idx(runs, i),
+						     "backend", ""), baseline);
+		if (!found) {
+			json_object_put(root);
+			return jm_usage_error("report: --baseline: %s has no runs of backend '%s'",
+					      in, baseline);
+		}
+	} else {
 		baseline = jm_json_str(root, "config.baseline", "single-pool");
+	}
 	int rc = JM_EXIT_OK;
 	if (jm_report_write_dir(root, out, baseline, NULL, err, sizeof(err)) < 0)
 		rc = jm_usage_error("report: %s", err);

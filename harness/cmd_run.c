@@ -47,7 +47,8 @@ static void run_usage(FILE *f)
 		"  -o, --out DIR          write DIR/results.json, report.md, report.html, plots/\n"
 		"  -j, --json FILE        write the results JSON to FILE\n"
 		"  -s, --seed N           override every workload's seed\n"
-		"      --baseline NAME    backend the ratios are relative to (default single-pool)\n"
+		"      --baseline NAME    backend the ratios are relative to, one of those run\n"
+		"                         (default single-pool)\n"
 		"      --verify           read every segment back after finalize\n"
 		"      --execute          also call every graph's code after finalize (linked\n"
 		"                         code: RIP-relative loads, calls into earlier graphs)\n"
@@ -66,6 +67,7 @@ static void run_usage(FILE *f)
 		"      --shard I/N        run only matrix cells k with k %% N == I-1 (1-based I),\n"
 		"                         for spreading a matrix over machines; join the\n"
 		"                         pieces with 'jitmm merge'\n"
+		"      --max-samples N    time-series points per run (default 400)\n"
 		"  -q, --quiet            no progress on stderr\n\n"
 		"examples:\n"
 		"  jitmm run --out out\n"
@@ -122,7 +124,7 @@ int cmd_run(int argc, char **argv)
 	static struct jm_backend_spec backends[MAX_BACKENDS];
 	static char workloads[MAX_WORKLOADS][320];
 	char backend_text[1024] = "";
-	int nworkloads = 0, quiet = 0;
+	int nworkloads = 0, quiet = 0, baseline_given = 0;
 	uint64_t repeat = 1, seed = 0, timeout = 600, max_samples = 0;
 	const char *probe_name = "auto", *out_dir = NULL, *json_path = NULL;
 	const char *baseline = "single-pool";
@@ -178,7 +180,7 @@ int cmd_run(int argc, char **argv)
 				return jm_usage_error("run: --replay: '%s' is not model or literal", optarg);
 			break;
 		case 'h': run_usage(stdout); return JM_EXIT_OK;
-		case OPT_BASELINE: baseline = optarg; break;
+		case OPT_BASELINE: baseline = optarg; baseline_given = 1; break;
 		case OPT_VERIFY: base.verify = 1; break;
 		case OPT_EXECUTE: base.execute = 1; break;
 		case OPT_TRIM: base.trim_at_end = 1; break;
@@ -214,9 +216,7 @@ int cmd_run(int argc, char **argv)
 						      "(e.g. mmap:ENOMEM@3)", optarg);
 			base.ninject++;
 			break;
-		default:
-			run_usage(stderr);
-			return JM_EXIT_USAGE;
+		default: return jm_bad_option("run", argv);
 		}
 	}
 	if (optind < argc)
@@ -255,6 +255,12 @@ int cmd_run(int argc, char **argv)
 						      "('jitmm list backends' shows them)",
 						      base.threads, backends[i].ops->name);
 	}
+	/* a mistyped --baseline would silently leave every ratio empty */
+	int baseline_run = 0;
+	for (int i = 0; i < nbackends; i++)
+		baseline_run |= !strcmp(backends[i].ops->name, baseline);
+	if (baseline_given && !baseline_run)
+		return jm_usage_error("run: --baseline: '%s' is not one of the backends run", baseline);
 	if (!nworkloads)
 		nworkloads = jm_split_specs("llvm-500,page-pairs", workloads, MAX_WORKLOADS);
 	/* open each workload once here so that a bad spec is a usage error
@@ -284,6 +290,9 @@ int cmd_run(int argc, char **argv)
 	}
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --out: %s", err);
+	/* before the matrix runs, not after */
+	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+		return jm_usage_error("run: --json: %s", err);
 
 	struct jm_probe probe;
 	char why_not[256], perr[300];
@@ -391,7 +400,7 @@ int cmd_run(int argc, char **argv)
 
 	int rc = 0;
 	if (json_path && jm_results_write(root, json_path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "jitmm: %s\n", err);
+		fprintf(stderr, "jitmm: run: --json: %s\n", err);
 		rc = JM_EXIT_USAGE;
 	}
 	if (out_dir) {
@@ -408,7 +417,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	jm_report_tables(root, baseline, stdout);
-	if (out_dir && !quiet)
+	if (out_dir && !quiet && rc == 0)
 		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
 			out_dir);
 	json_object_put(root);

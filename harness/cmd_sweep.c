@@ -123,15 +123,14 @@ int cmd_sweep(int argc, char **argv)
 			if (jm_parse_u64(optarg, &timeout) < 0 || timeout > 86400 * 7)
 				return jm_usage_error("sweep: --timeout: '%s' is not seconds", optarg);
 			break;
-		default: sweep_usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("sweep", argv);
 		}
 	}
 	if (optind < argc)
 		return jm_usage_error("sweep: unexpected argument '%s'", argv[optind]);
-	if (!backend_text || !param_text) {
-		sweep_usage(stderr);
-		return JM_EXIT_USAGE;
-	}
+	if (!backend_text || !param_text)
+		return jm_usage_error("sweep: --backend and --param are both required "
+				      "(see 'jitmm sweep --help')");
 	struct jm_backend_spec bs[2];
 	int nb = jm_backend_spec_parse(backend_text, bs, 2, err, sizeof(err));
 	if (nb < 0)
@@ -183,6 +182,9 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --out: %s", err);
+	/* before the matrix runs, not after */
+	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+		return jm_usage_error("sweep: --json: %s", err);
 	struct jm_probe probe;
 	char why_not[256];
 	if (jm_cell_probe("sweep", probe_name, quiet, &probe, why_not, sizeof(why_not)))

@@ -41,7 +41,9 @@ static void trace_usage(FILE *f)
 		"  jitmm trace from-elf /usr/lib/x86_64-linux-gnu/libz.a -o z.jmt\n"
 		"  jitmm trace stats z.jmt\n"
 		"  jitmm trace validate workloads/traces/*.jmt\n"
-		"  jitmm run --workload trace:z.jmt --backend all\n");
+		"  jitmm run --workload trace:z.jmt --backend all\n\n"
+		"Exit codes: 0 ok, 2 usage error, unreadable or malformed input, or an\n"
+		"output that could not be written.\n");
 }
 
 /* ---- stats ---- */
@@ -343,7 +345,7 @@ static int trace_from_elf(int argc, char **argv)
 						      "file or directory", optarg);
 			break;
 		case 'h': trace_usage(stdout); return JM_EXIT_OK;
-		default: trace_usage(stderr); return JM_EXIT_USAGE;
+		default: return jm_bad_option("trace from-elf", argv);
 		}
 	}
 	if (optind >= argc)
@@ -524,5 +526,5 @@ int cmd_trace(int argc, char **argv)
 		}
 		return rc;
 	}
-	return jm_usage_error("trace: unknown subcommand '%s' (stats, validate, from-elf)", sub);
+	return jm_usage_error("trace: unknown subcommand '%s' (stats, validate, from-elf, from-workload)", sub);
 }

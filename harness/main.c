@@ -1,5 +1,6 @@
 /* jitmm: a benchmarking and diagnostics harness for JIT code memory
  * managers. This file is only the subcommand table and dispatch. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,22 @@ int jm_usage_error(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return JM_EXIT_USAGE;
+}
+
+int jm_bad_option(const char *cmd, char **argv)
+{
+	/* glibc: optopt is the short option (or a long option's val when its
+	 * value is missing, 0 when unknown); optind is past a finished word,
+	 * still on a short-option cluster that goes on */
+	const char *prev = optind > 0 ? argv[optind - 1] : "?", *cur = argv[optind];
+	int in_cluster = cur && cur[0] == '-' && cur[1] != '-' && strchr(cur + 1, optopt);
+	char word[64];
+	if (optopt > 0 && optopt < 128 && (strncmp(prev, "--", 2) || in_cluster))
+		snprintf(word, sizeof(word), "-%c", optopt);
+	else
+		snprintf(word, sizeof(word), "%s", prev);
+	return jm_usage_error("%s: '%s': unknown option, or its value is missing "
+			      "(see 'jitmm %s --help')", cmd, word, cmd);
 }
 
 int jm_split_specs(const char *text, char out[][320], int max)
@@ -92,6 +109,7 @@ int main(int argc, char **argv)
 		return JM_EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
+	opterr = 0; /* jm_bad_option says it in one line */
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		if (argc > 2 && strcmp(cmd, "help") == 0) {
 			char *args[] = {argv[2], "--help", NULL};

@@ -7,6 +7,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int jm_atomic_check(const char *path, char *err, size_t errlen)
+{
+	/* rename() would replace a device or FIFO (as root: /dev/full, the
+	 * /dev/stdout symlink) by a regular file: refuse */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path,
+			 S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		return -1;
+	}
+	/* /dev/stdout -> /proc/self/fd/1: even when fd 1 is a regular file,
+	 * rename would replace the /dev/stdout link itself */
+	char target[16] = "";
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+	    readlink(path, target, sizeof(target) - 1) > 0 &&
+	    strncmp(target, "/proc/", 6) == 0) {
+		snprintf(err, errlen, "%s: a link into /proc, not a file", path);
+		return -1;
+	}
+	/* create (and remove) a file next to it: access(W_OK) says yes to
+	 * root where creating fails (sysfs, some network file systems) */
+	char probe[4096];
+	if (snprintf(probe, sizeof(probe), "%s.tmp.%d.check", path, (int)getpid()) >=
+	    (int)sizeof(probe)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(probe);
+	}
+	return 0;
+}
+
 int jm_atomic_open(struct jm_atomic_file *af, const char *path, char *err,
 		   size_t errlen)
 {
@@ -16,6 +55,8 @@ int jm_atomic_open(struct jm_atomic_file *af, const char *path, char *err,
 		return -1;
 	}
 	snprintf(af->path, sizeof(af->path), "%s", path);
+	if (jm_atomic_check(path, err, errlen) < 0)
+		return -1;
 	for (int attempt = 0; attempt < 100; attempt++) {
 		snprintf(af->tmp, sizeof(af->tmp), "%s.tmp.%d.%d", path,
 			 (int)getpid(), attempt);
@@ -24,14 +65,15 @@ int jm_atomic_open(struct jm_atomic_file *af, const char *path, char *err,
 		if (fd < 0 && errno == EEXIST)
 			continue;
 		if (fd < 0) {
-			snprintf(err, errlen, "%s: %s", af->tmp, strerror(errno));
+			/* name the file the user asked for, not our temporary */
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return -1;
 		}
 		af->f = fdopen(fd, "w");
 		if (!af->f) {
 			close(fd);
 			unlink(af->tmp);
-			snprintf(err, errlen, "%s: %s", af->tmp, strerror(errno));
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return -1;
 		}
 		return 0;

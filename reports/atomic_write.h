@@ -21,6 +21,10 @@ int jm_atomic_open(struct jm_atomic_file *af, const char *path, char *err,
 		   size_t errlen);
 int jm_atomic_commit(struct jm_atomic_file *af, char *err, size_t errlen);
 void jm_atomic_abort(struct jm_atomic_file *af);
+/* Whether jm_atomic_open(path) can succeed: the directory exists and is
+ * writable, and path is not a directory, device or FIFO (rename would
+ * replace it). For checking an output path before a long run. */
+int jm_atomic_check(const char *path, char *err, size_t errlen);
 /* mkdir -p; 0 or -1 with a message */
 int jm_mkdirs(const char *dir, char *err, size_t errlen);
 

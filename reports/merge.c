@@ -150,6 +150,8 @@ json_object *jm_merge(json_object *const *in, const char *const *names, int n,
 
 	json_object *config = NULL;
 	json_object_deep_copy(jm_json_path(in[0], "config"), &config, NULL);
+	if (!config)
+		config = json_object_new_object();
 	json_object_object_del(config, "shard");
 	json_object_object_add(config, "merged_shards", json_object_new_int((int)shard_n));
 	int interrupted = 0;

@@ -310,13 +310,36 @@ json_object *jm_results_parse(const char *buf, size_t len, const char *name,
 		json_object_put(o);
 		return NULL;
 	}
-	size_t n = json_object_array_length(runs);
-	for (size_t i = 0; i < n; i++)
-		if (!json_object_is_type(json_object_array_get_idx(runs, i), json_type_object)) {
-			snprintf(err, errlen, "%s: runs[%zu] is not an object", name, i);
+	/* what readers walk as objects must be objects (aggregation and
+	 * merge iterate them) */
+	static const char *const top[] = {"context", "config"};
+	for (size_t k = 0; k < sizeof(top) / sizeof(top[0]); k++) {
+		json_object *x;
+		if (json_object_object_get_ex(o, top[k], &x) &&
+		    !json_object_is_type(x, json_type_object)) {
+			snprintf(err, errlen, "%s: \"%s\" is not an object", name, top[k]);
 			json_object_put(o);
 			return NULL;
 		}
+	}
+	static const char *const in_run[] = {"metrics", "backend_options", "series"};
+	size_t n = json_object_array_length(runs);
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(runs, i), *x;
+		const char *bad = NULL;
+		if (!json_object_is_type(r, json_type_object))
+			bad = "";
+		for (size_t k = 0; !bad && k < sizeof(in_run) / sizeof(in_run[0]); k++)
+			if (json_object_object_get_ex(r, in_run[k], &x) &&
+			    !json_object_is_type(x, json_type_object))
+				bad = in_run[k];
+		if (bad) {
+			snprintf(err, errlen, "%s: runs[%zu]%s%s is not an object", name, i,
+				 *bad ? "." : "", bad);
+			json_object_put(o);
+			return NULL;
+		}
+	}
 	return o;
 }
 

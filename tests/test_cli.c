@@ -54,6 +54,21 @@ static void test_usage_errors(void **state)
 	expect_usage_error((char *[]){"run", "stray", "-q", NULL}, "unexpected argument");
 	expect_usage_error((char *[]){"list", "colours", NULL}, "unknown list");
 	expect_usage_error((char *[]){"frobnicate", NULL}, "not a jitmm command");
+	/* getopt's own errors and missing operands: one line too, naming the
+	 * option and the command's --help (were getopt's line plus the usage) */
+	expect_usage_error((char *[]){"run", "--bogus", NULL}, "'--bogus'");
+	expect_usage_error((char *[]){"run", "-q", "--json", NULL}, "'--json'");
+	expect_usage_error((char *[]){"run", "-qZ", NULL}, "'-Z'");
+	expect_usage_error((char *[]){"sweep", "-b", NULL}, "jitmm sweep --help");
+	expect_usage_error((char *[]){"trace", "from-elf", "--zz", NULL}, "'--zz'");
+	expect_usage_error((char *[]){"compare", "a.json", NULL}, "BASE.json NEW.json");
+	expect_usage_error((char *[]){"report", NULL}, "RESULTS.json");
+	expect_usage_error((char *[]){"export", "x.json", NULL}, "--format");
+	expect_usage_error((char *[]){"merge", "x.json", NULL}, "-o ALL.json");
+	expect_usage_error((char *[]){"sweep", "-b", "null", NULL}, "--param");
+	/* a --baseline that is not run: no ratio could be shown */
+	expect_usage_error((char *[]){"run", "-q", "-b", "null", "--baseline", "inprocss", NULL},
+			   "'inprocss' is not one of the backends run");
 }
 
 static void test_help_and_lists(void **state)
@@ -138,11 +153,13 @@ static void test_results_fields(void **state)
 	json_object *o = load(json);
 	static const char *const num_fields[] = {
 		"schema_version", "context.page_size", "context.vm_max_map_count",
-		"context.vm_overcommit_memory", "config.repeat", NULL};
+		"context.vm_overcommit_memory", "config.repeat", "config.threads",
+		"config.max_samples", NULL};
 	static const char *const str_fields[] = {
 		"generator", "context.kernel", "context.arch", "context.thp_enabled", "context.cpu",
 		"context.jitmm_version", "context.jitmm_git_sha", "context.hostname", "context.date",
-		"config.probe_used", "config.probe_requested", NULL};
+		"config.probe_used", "config.probe_requested", "config.replay",
+		"config.code_model", NULL};
 	for (int i = 0; num_fields[i]; i++) {
 		double v;
 		if (jm_json_num(o, num_fields[i], &v) < 0)
@@ -161,7 +178,9 @@ static void test_results_fields(void **state)
 		"metrics.wall_ns", "metrics.latency.allocate.p50_ns", "metrics.latency.allocate.p99_ns",
 		"metrics.latency.allocate.max_ns", "metrics.latency.finalize.p50_ns",
 		"metrics.latency.finalize.p99_ns", "metrics.latency.finalize.max_ns",
-		"metrics.vmas_leaked", "metrics.reach_failures", NULL};
+		"metrics.vmas_leaked", "metrics.reach_failures", "matrix_index", "metrics.threads",
+		"metrics.reloc_reach_failures", "metrics.reach_failures_aarch64",
+		"metrics.relocations.graphs_linked", NULL};
 	for (size_t k = 0; k < 4; k++) {
 		json_object *r = json_object_array_get_idx(runs, k);
 		assert_string_equal(jm_json_str(r, "status", ""), "ok");
@@ -193,6 +212,8 @@ static void test_results_fields(void **state)
 	}
 	json_object *aggs = jm_json_path(o, "aggregates");
 	assert_int_equal(json_object_array_length(aggs), 2);
+	expect_usage_error((char *[]){"report", json, "--baseline", "inprocss", NULL},
+			   "no runs of backend 'inprocss'");
 	double med;
 	assert_int_equal(jm_agg_metric(json_object_array_get_idx(aggs, 0), "vmas_added", &med, NULL, NULL), 0);
 	json_object_put(o);

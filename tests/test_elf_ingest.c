@@ -172,6 +172,21 @@ static void test_against_csv(void **state)
 	assert_int_equal(matched, 15 + 102);
 }
 
+/* The whole file, malloc'd. */
+static unsigned char *file_bytes(const char *path, size_t *len)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	*len = (size_t)st.st_size;
+	unsigned char *a = malloc(*len);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(a);
+	assert_non_null(f);
+	assert_int_equal(fread(a, 1, *len, f), *len);
+	fclose(f);
+	return a;
+}
+
 /* bytes of one archive member (via libelf), malloc'd */
 static unsigned char *member_bytes(const char *archive, const char *name, size_t *len)
 {
@@ -281,14 +296,10 @@ static void test_malformed(void **state)
 	write_bytes(path, "!<arch>\n", 8);
 	expect_fail(path, "archive has no members");
 	/* a truncated archive: every member that is there, then an error */
-	struct stat st;
-	assert_int_equal(stat(LIBZ, &st), 0);
-	unsigned char *a = malloc((size_t)st.st_size);
-	FILE *f = fopen(LIBZ, "rb");
-	assert_int_equal(fread(a, 1, (size_t)st.st_size, f), (size_t)st.st_size);
-	fclose(f);
+	size_t size;
+	unsigned char *a = file_bytes(LIBZ, &size);
 	snprintf(path, sizeof(path), "%s/trunc.a", tmpdir);
-	for (size_t cut = 9; cut < (size_t)st.st_size; cut += (size_t)st.st_size / 23) {
+	for (size_t cut = 9; cut < size; cut += size / 23) {
 		write_bytes(path, a, cut);
 		struct collected cc = {0};
 		char err[600];
@@ -357,14 +368,10 @@ static void test_ingest_mem(void **state)
 		SKIP_BECAUSE("libz.a missing (zlib1g-dev)");
 	static struct collected fromfile, frommem;
 	ingest(LIBZ, &fromfile);
-	struct stat st;
-	assert_int_equal(stat(LIBZ, &st), 0);
-	unsigned char *a = malloc((size_t)st.st_size);
-	FILE *f = fopen(LIBZ, "rb");
-	assert_int_equal(fread(a, 1, (size_t)st.st_size, f), (size_t)st.st_size);
-	fclose(f);
+	size_t size;
+	unsigned char *a = file_bytes(LIBZ, &size);
 	char err[600];
-	long n = jm_elf_ingest_mem(a, (size_t)st.st_size, "libz.a", collect, &frommem, err,
+	long n = jm_elf_ingest_mem(a, size, "libz.a", collect, &frommem, err,
 				   sizeof(err));
 	if (n < 0)
 		fail_msg("%s", err);
@@ -373,7 +380,7 @@ static void test_ingest_mem(void **state)
 	assert_memory_equal(frommem.o, fromfile.o, sizeof(fromfile.o[0]) * (size_t)n);
 	/* truncated in memory: the same error as a truncated file */
 	memset(&frommem, 0, sizeof(frommem));
-	assert_int_equal(jm_elf_ingest_mem(a, (size_t)st.st_size - 100, "cut.a", collect,
+	assert_int_equal(jm_elf_ingest_mem(a, size - 100, "cut.a", collect,
 					   &frommem, err, sizeof(err)), -1);
 	if (strncmp(err, "cut.a", 5) || !strchr(err, ':'))
 		fail_msg("got '%s'", err);

@@ -33,6 +33,18 @@ static void assert_victim_untouched(const char *path)
 	assert_string_equal(buf, victim_text);
 }
 
+/* files in dir, not counting dot files */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 static void assert_regular(const char *path)
 {
 	struct stat st;
@@ -104,6 +116,7 @@ static void test_failed_write_leaves_nothing(void **state)
 	assert_int_equal(jm_write_atomic("/tmp/jitmm-no-such-dir/x.json", "{}", 2,
 					 err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "jitmm-no-such-dir"));
+	assert_null(strstr(err, ".tmp.")); /* names the user's path */
 	char dir[] = "/tmp/jitmm-out-XXXXXX", path[256];
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/results.json", dir);
@@ -115,12 +128,47 @@ static void test_failed_write_leaves_nothing(void **state)
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(e, "results.json"));
 	free(e);
-	DIR *d = opendir(dir);
-	int entries = 0;
-	for (struct dirent *de; (de = readdir(d));)
-		entries += de->d_name[0] != '.';
-	closedir(d);
-	assert_int_equal(entries, 1); /* no temporary left behind */
+	assert_int_equal(entries(dir), 1); /* no temporary left behind */
+	assert_int_equal(tu_rmtree(dir), 0);
+}
+
+/* A FIFO or device at the destination, or a link into /proc (/dev/stdout),
+ * would be replaced by rename (as root: /dev/full became a regular file):
+ * refused, left as it was; run --json checks before running. */
+static void test_non_regular_destination_refused(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/jitmm-out-XXXXXX", fifo[256], link[256], err[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo.json", dir);
+	snprintf(link, sizeof(link), "%s/stdout.json", dir);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(symlink("/proc/self/fd/1", link), 0);
+	assert_int_equal(jm_write_atomic(fifo, "{}", 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(jm_write_atomic(link, "{}", 2, err, sizeof(err)), -1);
+	assert_true(strstr(err, "/proc") || strstr(err, "not a regular file"));
+	struct stat st;
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	/* sysfs: access(W_OK) says yes to root, creating a file fails; the
+	 * check leaves nothing behind where it can write */
+	assert_int_equal(jm_atomic_check("/sys/jitmm-check.json", err, sizeof(err)), -1);
+	char good[300];
+	snprintf(good, sizeof(good), "%s/good.json", dir);
+	assert_int_equal(jm_atomic_check(good, err, sizeof(err)), 0);
+	char *e = NULL, *o = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+					 "page-pairs:graphs=10", "--json", fifo, NULL},
+			      &o, &e);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(e, "run: --json:"));
+	assert_string_equal(o, ""); /* refused before the matrix ran */
+	free(e);
+	free(o);
+	assert_int_equal(entries(dir), 2); /* the fifo and the link only */
 	assert_int_equal(tu_rmtree(dir), 0);
 }
 
@@ -130,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_run_replaces_planted_symlinks),
 		cmocka_unit_test(test_planted_temp_symlink_not_followed),
 		cmocka_unit_test(test_failed_write_leaves_nothing),
+		cmocka_unit_test(test_non_regular_destination_refused),
 	};
 	return cmocka_run_group_tests_name("output paths", tests, NULL, NULL);
 }

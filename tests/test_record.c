@@ -74,6 +74,20 @@ static void add(struct jm_recorder *r, uint32_t tgid, enum jm_probe_sys sys, uin
 	assert_int_equal(jm_recorder_add(r, &c), 0);
 }
 
+/* Writes r as DIR/NAME.jmt (source recording:NAME) and frees it. */
+static void write_recording(struct jm_recorder *r, const char *name, char *path,
+			    size_t len, struct jm_rec_summary *s)
+{
+	char err[300];
+	snprintf(path, len, "%s/%s.jmt", dir, name);
+	struct jm_trace_header h = {.page_size = PS};
+	snprintf(h.source, sizeof(h.source), "recording:%s", name);
+	snprintf(h.arch, sizeof(h.arch), "x86_64");
+	snprintf(h.made_by, sizeof(h.made_by), "tests/test_record.c");
+	assert_int_equal(jm_recorder_write(r, path, &h, s, err, sizeof(err)), 0);
+	jm_recorder_free(r);
+}
+
 /* An InProcessMemoryManager-style sequence, a thread stack (guard page:
  * not a graph), a reservation (a pool: counted), a finalize-lifetime
  * munmap, a failed call and a call of another process. */
@@ -98,14 +112,8 @@ static void test_reconstruct(void **state)
 	add(r, 100, JM_PSYS_MUNMAP, BASE + 3 * PS, PS, 0, 0, 0, 55); /* finalize segment */
 	add(r, 100, JM_PSYS_MUNMAP, BASE, 3 * PS, 0, 0, 0, 52);
 	char path[128];
-	snprintf(path, sizeof(path), "%s/unit.jmt", dir);
-	struct jm_trace_header h = {.page_size = PS};
-	snprintf(h.source, sizeof(h.source), "recording:unit");
-	snprintf(h.arch, sizeof(h.arch), "x86_64");
-	snprintf(h.made_by, sizeof(h.made_by), "tests/test_record.c");
 	struct jm_rec_summary s;
-	assert_int_equal(jm_recorder_write(r, path, &h, &s, err, sizeof(err)), 0);
-	jm_recorder_free(r);
+	write_recording(r, "unit", path, sizeof(path), &s);
 	assert_int_equal(s.graphs, 1);
 	assert_int_equal(s.frees, 1);
 	assert_int_equal(s.pools, 0); /* the reservation holds no graph */
@@ -153,14 +161,8 @@ static void test_reconstruct_pool(void **state)
 	add(r, 100, JM_PSYS_MPROTECT, BASE, 2 * PS, PROT_READ | PROT_WRITE, 0, 0, 14);
 	add(r, 100, JM_PSYS_MUNMAP, BASE, G, 0, 0, 0, 10);
 	char path[128];
-	snprintf(path, sizeof(path), "%s/pool.jmt", dir);
-	struct jm_trace_header h = {.page_size = PS};
-	snprintf(h.source, sizeof(h.source), "recording:pool");
-	snprintf(h.arch, sizeof(h.arch), "x86_64");
-	snprintf(h.made_by, sizeof(h.made_by), "tests/test_record.c");
 	struct jm_rec_summary s;
-	assert_int_equal(jm_recorder_write(r, path, &h, &s, err, sizeof(err)), 0);
-	jm_recorder_free(r);
+	write_recording(r, "pool", path, sizeof(path), &s);
 	const char *t = slurp(path);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "# jit: graphs=2 finalizes=2 frees=2 mmaps=1 mprotects=6 "

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <sys/stat.h>
 
+#include "../reports/atomic_write.h"
 #include "../reports/headline.h"
 #include "../reports/merge.h"
 #include "../reports/results.h"
@@ -643,6 +644,25 @@ static void test_shard_merge_equals_unsharded(void **state)
 	assert_int_equal(tu_run_jitmm(conflict, NULL, &err), 2);
 	assert_non_null(strstr(err, "context.kernel"));
 	free(err);
+	/* wrong types where merge walks objects: exit 2, one line (were a
+	 * segfault and a json-c assertion); no config at all is merged */
+	static const char *const bad[][2] = {
+		{"{\"schema_version\":1,\"runs\":[{\"status\":\"ok\",\"metrics\":5}]}",
+		 "runs[0].metrics is not an object"},
+		{"{\"schema_version\":1,\"config\":[],\"runs\":[]}", "\"config\" is not an object"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(jm_write_atomic(other, bad[i][0], strlen(bad[i][0]), e, sizeof(e)), 0);
+		char *one_bad[] = {"merge", other, "-o", all, NULL};
+		assert_int_equal(tu_run_jitmm(one_bad, NULL, &err), 2);
+		assert_non_null(strstr(err, bad[i][1]));
+		assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
+		free(err);
+	}
+	static const char no_config[] = "{\"schema_version\":1,\"runs\":[]}";
+	assert_int_equal(jm_write_atomic(other, no_config, strlen(no_config), e, sizeof(e)), 0);
+	char *merge_no_config[] = {"merge", other, "-o", all, NULL};
+	assert_int_equal(tu_run_jitmm(merge_no_config, NULL, NULL), 0);
 	rmrf(d);
 	free(d);
 }
