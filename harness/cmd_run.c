@@ -363,35 +363,19 @@ int cmd_run(int argc, char **argv)
 		json_object_object_add(config, "shard", json_object_new_string(shard_text));
 	json_object *root = jm_results_new(jm_context_json(), config);
 
-	unsigned long cells = (unsigned long)nbackends * (unsigned long)nworkloads * repeat, cell = 0;
-	unsigned total = jm_shard_count(cells, shard_i, shard_n), idx = 0;
-	int any_failed = 0;
-	for (int w = 0; w < nworkloads && !progress_interrupted(); w++)
-		for (int b = 0; b < nbackends && !progress_interrupted(); b++)
-			for (uint64_t r = 0; r < repeat && !progress_interrupted(); r++) {
-				unsigned long k = cell++;
-				if (!jm_shard_has(k, shard_i, shard_n))
-					continue;
-				struct jm_run_spec spec = base;
-				spec.backend = backends[b];
-				snprintf(spec.workload, sizeof(spec.workload), "%.319s", workloads[w]);
-				spec.seed = seed;
-				spec.repetition = (unsigned)r;
-				spec.timeout_s = (unsigned)timeout;
-				spec.max_samples = (unsigned)max_samples;
-				json_object *run = jm_cell_run(&spec, &probe, ++idx, total,
-							       backends[b].ops->name, wl_graphs[w],
-							       quiet, &any_failed);
-				/* the cell's place in the matrix, so merge restores run order */
-				json_object_object_add(run, "matrix_index", json_object_new_int64((int64_t)k));
-				double leaked = 0;
-				if (!quiet && jm_json_num(run, "metrics.vmas_leaked", &leaked) == 0 &&
-				    leaked > 0)
-					fprintf(stderr, "jitmm: %s on %s: %.0f mappings left after "
-						"the backend was destroyed (leak)\n",
-						backends[b].ops->name, workloads[w], leaked);
-				jm_results_add_run(root, run);
-			}
+	const char *labels[MAX_BACKENDS];
+	for (int b = 0; b < nbackends; b++)
+		labels[b] = backends[b].ops->name;
+	base.seed = seed;
+	base.timeout_s = (unsigned)timeout;
+	base.max_samples = (unsigned)max_samples;
+	struct jm_matrix mx = {
+		.base = &base, .backends = backends, .labels = labels,
+		.nbackends = nbackends, .workloads = (const char (*)[320])workloads,
+		.graphs = wl_graphs, .nworkloads = nworkloads, .repeat = repeat,
+		.shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
+	};
+	int any_failed = jm_matrix_run(&mx, &probe, root);
 	if (probe.ops->close)
 		probe.ops->close(&probe);
 	int interrupted = progress_interrupted();

@@ -222,29 +222,25 @@ int cmd_sweep(int argc, char **argv)
 		json_object_object_add(config, "shard", json_object_new_string(shard_text));
 	json_object *root = jm_results_new(jm_context_json(), config);
 
-	unsigned long cells = (unsigned long)nvalues * (unsigned long)nworkloads * repeat, cell = 0;
-	unsigned total = jm_shard_count(cells, shard_i, shard_n), idx = 0;
-	int any_failed = 0;
-	for (int w = 0; w < nworkloads && !progress_interrupted(); w++)
-		for (int v = 0; v < nvalues && !progress_interrupted(); v++)
-			for (uint64_t r = 0; r < repeat && !progress_interrupted(); r++) {
-				unsigned long k = cell++;
-				if (!jm_shard_has(k, shard_i, shard_n))
-					continue;
-				struct jm_run_spec spec = {0};
-				spec.backend = specs[v];
-				snprintf(spec.workload, sizeof(spec.workload), "%.319s", workloads[w]);
-				spec.seed = seed;
-				spec.repetition = (unsigned)r;
-				spec.timeout_s = (unsigned)timeout;
-				char label[160];
-				snprintf(label, sizeof(label), "%.40s %.63s=%.31s", specs[v].ops->name, key, values[v]);
-				json_object *run = jm_cell_run(&spec, &probe, ++idx, total, label,
-							       wl_graphs[w], quiet, &any_failed);
-				json_object_object_add(run, "matrix_index", json_object_new_int64((int64_t)k));
-				json_object_object_add(run, "sweep_value", json_object_new_string(values[v]));
-				jm_results_add_run(root, run);
-			}
+	static char labels[JM_SWEEP_MAX_VALUES][160];
+	const char *label_p[JM_SWEEP_MAX_VALUES], *tag_p[JM_SWEEP_MAX_VALUES];
+	for (int v = 0; v < nvalues; v++) {
+		snprintf(labels[v], sizeof(labels[v]), "%.40s %.63s=%.31s", specs[v].ops->name,
+			 key, values[v]);
+		label_p[v] = labels[v];
+		tag_p[v] = values[v];
+	}
+	struct jm_run_spec base = {0};
+	base.seed = seed;
+	base.timeout_s = (unsigned)timeout;
+	struct jm_matrix mx = {
+		.base = &base, .backends = specs, .labels = label_p,
+		.tag_key = "sweep_value", .tags = tag_p, .nbackends = nvalues,
+		.workloads = (const char (*)[320])workloads, .graphs = wl_graphs,
+		.nworkloads = nworkloads, .repeat = repeat,
+		.shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
+	};
+	int any_failed = jm_matrix_run(&mx, &probe, root);
 	if (probe.ops->close)
 		probe.ops->close(&probe);
 	int interrupted = progress_interrupted();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../reports/merge.h"
 #include "../reports/results.h"
 #include "cli.h"
 #include "progress.h"
@@ -35,4 +36,41 @@ json_object *jm_cell_run(const struct jm_run_spec *spec, struct jm_probe *probe,
 				jm_json_str(run, "error.message", "?"));
 	}
 	return run;
+}
+
+int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_object *root)
+{
+	unsigned long cells = (unsigned long)mx->nbackends * (unsigned long)mx->nworkloads *
+			      mx->repeat, cell = 0;
+	unsigned total = jm_shard_count(cells, mx->shard_i, mx->shard_n), idx = 0;
+	int any_failed = 0;
+	for (int w = 0; w < mx->nworkloads && !progress_interrupted(); w++)
+		for (int b = 0; b < mx->nbackends && !progress_interrupted(); b++)
+			for (uint64_t r = 0; r < mx->repeat && !progress_interrupted(); r++) {
+				unsigned long k = cell++;
+				if (!jm_shard_has(k, mx->shard_i, mx->shard_n))
+					continue;
+				struct jm_run_spec spec = *mx->base;
+				spec.backend = mx->backends[b];
+				snprintf(spec.workload, sizeof(spec.workload), "%.319s",
+					 mx->workloads[w]);
+				spec.repetition = (unsigned)r;
+				json_object *run = jm_cell_run(&spec, probe, ++idx, total,
+							       mx->labels[b], mx->graphs[w],
+							       mx->quiet, &any_failed);
+				/* the cell's place in the matrix, so merge restores run order */
+				json_object_object_add(run, "matrix_index",
+						       json_object_new_int64((int64_t)k));
+				if (mx->tags)
+					json_object_object_add(run, mx->tag_key,
+							       json_object_new_string(mx->tags[b]));
+				double leaked = 0;
+				if (!mx->quiet && jm_json_num(run, "metrics.vmas_leaked", &leaked) == 0 &&
+				    leaked > 0)
+					fprintf(stderr, "jitmm: %s on %s: %.0f mappings left after "
+						"the backend was destroyed (leak)\n",
+						mx->labels[b], mx->workloads[w], leaked);
+				jm_results_add_run(root, run);
+			}
+	return any_failed;
 }

@@ -24,4 +24,26 @@ json_object *jm_cell_run(const struct jm_run_spec *spec, struct jm_probe *probe,
 			 unsigned idx, unsigned total, const char *label,
 			 uint64_t graphs, int quiet, int *any_failed);
 
+/* The matrix: for each workload, each backend spec, each repetition, the
+ * cells of shard shard_i/shard_n (0/0: all), run from base (its backend,
+ * workload and repetition replaced), each run tagged with matrix_index and,
+ * when tags is not NULL, "tag_key": tags[b]; added to root. A leaked
+ * mapping is noted on stderr unless quiet. Stops early on SIGINT/SIGTERM.
+ * Returns 1 if a run was not ok, else 0. */
+struct jm_matrix {
+	const struct jm_run_spec *base;
+	const struct jm_backend_spec *backends;
+	const char *const *labels; /* progress label per backend spec */
+	const char *tag_key;
+	const char *const *tags;
+	int nbackends;
+	const char (*workloads)[320];
+	const uint64_t *graphs; /* per workload, for progress */
+	int nworkloads;
+	uint64_t repeat;
+	unsigned shard_i, shard_n;
+	int quiet;
+};
+int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_object *root);
+
 #endif
