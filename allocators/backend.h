@@ -37,6 +37,9 @@ struct jm_backend_stats {
 	uint64_t bytes_live;       /* bytes of live allocations, as laid out */
 	uint64_t reservations;     /* reservations/slabs/blocks made */
 	uint64_t reach_failures;   /* placements out of the code model's reach */
+	/* VMAs the backend added in other processes (an out-of-process
+	 * executor); the harness counts only its own process's VMAs */
+	uint64_t vmas_other_processes;
 	/* backend-specific counters, reported under metrics.backend */
 	int nextra;
 	struct {

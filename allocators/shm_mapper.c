@@ -756,6 +756,7 @@ static void shm_stats(struct jm_backend *b, struct jm_backend_stats *out)
 					? rep.v[SV_VMAS] - rep.v[SV_VMAS_BASE]
 					: rep.v[ev[i].slot];
 			}
+			out->vmas_other_processes = rep.v[SV_VMAS] - rep.v[SV_VMAS_BASE];
 		}
 		memcpy(b->err, err, sizeof(err));
 	}

@@ -747,6 +747,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			? st.bytes_mapped - tot.bytes_live_requested : 0);
 	ADD(mt, "reservations", st.reservations);
 	ADD(mt, "reach_failures", st.reach_failures);
+	ADD(mt, "vmas_added_other_processes", st.vmas_other_processes);
 	for (unsigned i = 1; i < nst; i++)
 		link_stats_merge(&m->st[0].linker.st, &m->st[i].linker.st);
 	add_reloc_metrics(mt, &m->st[0].linker);

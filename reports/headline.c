@@ -114,8 +114,8 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 	if (jm_agg_metric(b, "vmas_added", &v, &lo, &hi) == 0) {
 		/* an out-of-process backend's mappings live in its executor:
 		 * count them too, or the ratio would flatter it */
-		double ex = med(b, "backend.executor_vmas_added");
-		if (!isnan(ex)) {
+		double ex = med(b, "vmas_added_other_processes");
+		if (!isnan(ex) && ex > 0) {
 			snprintf(cell[2], JM_HL_CELL, "%.0f (+%.0f executor)", v, ex);
 			v += ex;
 		} else if (lo == hi)

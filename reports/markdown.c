@@ -33,8 +33,8 @@ static void executor_notes(json_object *aggs, const char *ws, FILE *out)
 	int any = 0;
 	for (size_t j = 0; j < n; j++) {
 		json_object *b = json_object_array_get_idx(aggs, j);
-		double v = med(b, "backend.executor_vmas_added");
-		if (strcmp(jm_json_str(b, "workload_spec", ""), ws) || isnan(v))
+		double v = med(b, "vmas_added_other_processes");
+		if (strcmp(jm_json_str(b, "workload_spec", ""), ws) || isnan(v) || v <= 0)
 			continue;
 		fprintf(out, "- %s runs code in a separate executor process: the row counts the "
 			     "controller; the executor added %.0f VMAs and made %.0f mmap, %.0f "

@@ -254,6 +254,10 @@ static void test_executor_vmas_grow_controller_flat(void **state)
 	/* three segments per graph, the same class never adjacent: one VMA
 	 * per segment, plus the PROT_NONE rest of the reservation */
 	assert_int_equal(exv, 3 * N + 1);
+	/* the same count in the core stats field the report adds to the row */
+	struct jm_backend_stats st = {0};
+	b.ops->stats(&b, &st);
+	assert_int_equal(st.vmas_other_processes, exv);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(b.ops->deallocate(&b, &a[i]), 0);
 	jm_backend_close(&b);
