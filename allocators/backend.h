@@ -27,6 +27,9 @@ enum jm_backend_cap {
 	JM_CAP_NO_PROTECT = 1u << 4,   /* applies no protections (null) */
 	JM_CAP_TRIM = 1u << 5,         /* trim() can give memory back */
 	JM_CAP_THREAD_SAFE = 1u << 6,  /* callable from several threads */
+	/* thread-safe as its original, which has a race that can leave a
+	 * finalized code segment writable under concurrency (slab-pool) */
+	JM_CAP_EXEC_RACE = 1u << 7,
 };
 
 struct jm_backend_stats {

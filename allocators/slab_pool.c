@@ -671,7 +671,7 @@ const struct jm_backend_ops jm_backend_slab_pool = {
 		       "no syscall on free, clear_free_slabs trim",
 	.models = "apache/tvm-ffi addons/tvm_ffi_orcjit/src/ffi/orcjit_slab.cc, "
 		  "orcjit_memory_manager.cc (PR 574)",
-	.caps = JM_CAP_FREES | JM_CAP_TRIM | JM_CAP_THREAD_SAFE,
+	.caps = JM_CAP_FREES | JM_CAP_TRIM | JM_CAP_THREAD_SAFE | JM_CAP_EXEC_RACE,
 	.options = (const struct jm_option_def[]){
 		{"slab_size", JM_OPT_SIZE, "64M", NULL,
 		 "slab capacity; the first slab halves on mmap failure down to 8M",

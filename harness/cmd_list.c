@@ -40,6 +40,7 @@ static const char *caps_text(unsigned caps, char *buf, size_t len)
 		{JM_CAP_OUT_OF_PROCESS, "out-of-process"},
 		{JM_CAP_NO_PROTECT, "no-protections"}, {JM_CAP_TRIM, "trims"},
 		{JM_CAP_THREAD_SAFE, "thread-safe"},
+		{JM_CAP_EXEC_RACE, "concurrent-exec-race"},
 	};
 	buf[0] = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

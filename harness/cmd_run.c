@@ -254,6 +254,12 @@ int cmd_run(int argc, char **argv)
 						      "(JM_CAP_THREAD_SAFE); choose thread-safe backends "
 						      "('jitmm list backends' shows them)",
 						      base.threads, backends[i].ops->name);
+		for (int i = 0; i < nbackends; i++)
+			if (base.execute && (backends[i].ops->caps & JM_CAP_EXEC_RACE))
+				fprintf(stderr, "jitmm: run: --threads %u --execute: %s keeps its "
+					"original's commit race; its code can become writable and "
+					"the run crash (docs/replay.md)\n", base.threads,
+					backends[i].ops->name);
 	}
 	/* a mistyped --baseline would silently leave every ratio empty */
 	int baseline_run = 0;

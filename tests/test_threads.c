@@ -105,17 +105,6 @@ static void *nothing(void *arg)
 	return arg;
 }
 
-/* Backends whose original has a documented race that can make a finalized
- * code segment writable (not executable) under concurrency: the stress
- * test reads their contents back but does not call their code. */
-static int exec_races(const struct jm_backend_ops *ops)
-{
-	/* tvm-ffi's lock-free chunk commit: a thread that saw a 2 MiB chunk
-	 * uncommitted may mprotect(RW) all of it after another thread
-	 * finalized code there (allocators/slab_pool.c, kept as upstream) */
-	return !strcmp(ops->name, "slab-pool");
-}
-
 static void stress(const struct jm_backend_ops *ops)
 {
 	struct jm_backend b;
@@ -152,7 +141,9 @@ static void stress(const struct jm_backend_ops *ops)
 		assert_int_equal(w[i].allocated - w[i].freed, (uint64_t)w[i].nlive);
 		for (int k = 0; k < w[i].nlive; k++) {
 			const struct jm_alloc *a = &w[i].live[k];
-			int exec = !(ops->caps & JM_CAP_NO_PROTECT) && !exec_races(ops);
+			/* a documented race can make such a backend's finalized code
+			 * writable: read it back, do not call it */
+			int exec = !(ops->caps & (JM_CAP_NO_PROTECT | JM_CAP_EXEC_RACE));
 			if (jm_contents_check_backend(&b, a, exec, err, sizeof(err)) < 0)
 				fail_msg("%s thread %d graph %llu: %s", ops->name, i,
 					 (unsigned long long)a->id, err);
