@@ -69,24 +69,6 @@ int jm_class_parse(const char *s, enum jm_prot_class *out)
 	return -1;
 }
 
-const char *jm_lifetime_name(enum jm_lifetime l)
-{
-	return l == JM_FINALIZE ? "finalize" : "standard";
-}
-
-int jm_lifetime_parse(const char *s, enum jm_lifetime *out)
-{
-	if (!strcmp(s, "standard") || !strcmp(s, "std")) {
-		*out = JM_STANDARD;
-		return 0;
-	}
-	if (!strcmp(s, "finalize") || !strcmp(s, "fin")) {
-		*out = JM_FINALIZE;
-		return 0;
-	}
-	return -1;
-}
-
 void jm_alloc_init(struct jm_alloc *out, const struct jm_graph_req *req)
 {
 	memset(out, 0, sizeof(*out));

@@ -82,8 +82,6 @@ uint64_t jm_graph_bytes(const struct jm_graph_req *req);
 int jm_class_prot(enum jm_prot_class cls);
 const char *jm_class_name(enum jm_prot_class cls);
 int jm_class_parse(const char *s, enum jm_prot_class *out);
-const char *jm_lifetime_name(enum jm_lifetime l);
-int jm_lifetime_parse(const char *s, enum jm_lifetime *out);
 
 static inline uint64_t jm_align_up(uint64_t v, uint64_t a)
 {

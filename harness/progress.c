@@ -82,8 +82,3 @@ int progress_interrupted(void)
 {
 	return interrupted != 0;
 }
-
-int progress_signal(void)
-{
-	return interrupted;
-}

@@ -15,6 +15,5 @@ void progress_run_end(void);
 /* install SIGINT/SIGTERM handlers that set the flag */
 void progress_catch_signals(void);
 int progress_interrupted(void);
-int progress_signal(void);
 
 #endif

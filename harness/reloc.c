@@ -226,12 +226,6 @@ static uint64_t leaf_addr(const struct jm_alloc *a, enum jm_code_model cm)
 	       jm_align_up(e, 16);
 }
 
-int jm_link_execute(const struct jm_alloc *a, enum jm_code_model cm,
-		    char *err, size_t errlen)
-{
-	return jm_link_execute_via(NULL, a, cm, err, errlen);
-}
-
 int jm_link_execute_via(struct jm_backend *b, const struct jm_alloc *a,
 			enum jm_code_model cm, char *err, size_t errlen)
 {

@@ -79,10 +79,8 @@ size_t jm_link_expected_code(const struct jm_alloc *a, enum jm_code_model cm,
 			     uint8_t *buf, size_t len);
 /* Call a's entry (and leaf) at their execution addresses and check the
  * values. 0 ok, -1 with a message. */
-int jm_link_execute(const struct jm_alloc *a, enum jm_code_model cm,
-		    char *err, size_t errlen);
-/* The same through backend b (may be NULL): an out-of-process backend
- * calls the code in its executor. */
+/* b (may be NULL) is the backend: an out-of-process backend calls the
+ * code in its executor. */
 struct jm_backend;
 int jm_link_execute_via(struct jm_backend *b, const struct jm_alloc *a,
 			enum jm_code_model cm, char *err, size_t errlen);

@@ -190,11 +190,6 @@ ssize_t jm_input_read(struct jm_input *in, void *buf, size_t len, char *err,
 	return (ssize_t)n;
 }
 
-const char *jm_input_kind(const struct jm_input *in)
-{
-	return in->kind == XZ ? "xz" : in->kind == ZSTD ? "zstd" : "plain";
-}
-
 void jm_input_close(struct jm_input *in)
 {
 	if (!in)

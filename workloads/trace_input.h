@@ -24,7 +24,6 @@ struct jm_input *jm_input_open_file(FILE *f, const char *path, char *err, size_t
 /* bytes read, 0 at end, -1 on error (message in err) */
 ssize_t jm_input_read(struct jm_input *in, void *buf, size_t len, char *err,
 		      size_t errlen);
-const char *jm_input_kind(const struct jm_input *in); /* "plain", "xz", "zstd" */
 void jm_input_close(struct jm_input *in);
 
 #endif

@@ -267,10 +267,7 @@ static int parse_segment(struct jm_trace_reader *r, char *t,
 		life = slash[1] == 'f' ? JM_FINALIZE : JM_STANDARD;
 	}
 	enum jm_prot_class cls;
-	if (!strcmp(t, "rx")) cls = JM_RX;
-	else if (!strcmp(t, "ro")) cls = JM_RO;
-	else if (!strcmp(t, "rw")) cls = JM_RW;
-	else
+	if (jm_class_parse(t, &cls) < 0)
 		return rerr(r, "alloc: unknown segment class '%s' (rx, ro or rw)", t);
 	unsigned bit = 1u << (cls * 2 + life);
 	if (*seen & bit)
