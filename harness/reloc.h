@@ -78,9 +78,8 @@ int jm_link_code_segment(const struct jm_alloc *a);
 size_t jm_link_expected_code(const struct jm_alloc *a, enum jm_code_model cm,
 			     uint8_t *buf, size_t len);
 /* Call a's entry (and leaf) at their execution addresses and check the
- * values. 0 ok, -1 with a message. */
-/* b (may be NULL) is the backend: an out-of-process backend calls the
- * code in its executor. */
+ * values; through backend b when it is out of process (b may be NULL).
+ * 0 ok, -1 with a message. */
 struct jm_backend;
 int jm_link_execute_via(struct jm_backend *b, const struct jm_alloc *a,
 			enum jm_code_model cm, char *err, size_t errlen);
