@@ -175,7 +175,7 @@ static void test_results_fields(void **state)
 		"metrics.vmas_added", "metrics.vmas_peak", "metrics.page_faults_minor",
 		"metrics.page_faults_major", "metrics.rss_peak_bytes", "metrics.va_reserved_bytes",
 		"metrics.bytes_requested", "metrics.bytes_mapped", "metrics.bytes_wasted",
-		"metrics.wall_ns", "metrics.latency.allocate.p50_ns", "metrics.latency.allocate.p99_ns",
+		"metrics.wall_ns", "metrics.sampling_ns", "metrics.latency.allocate.p50_ns", "metrics.latency.allocate.p99_ns",
 		"metrics.latency.allocate.max_ns", "metrics.latency.finalize.p50_ns",
 		"metrics.latency.finalize.p99_ns", "metrics.latency.finalize.max_ns",
 		"metrics.vmas_leaked", "metrics.reach_failures", "matrix_index", "metrics.threads",
