@@ -216,6 +216,29 @@ static void test_reduction_and_quoting(void **state)
 	assert_string_equal(b, "'trace:my file'\\''s.jsonl'");
 }
 
+/* the default workloads: the seed presets and, from the jitmm tree, the
+ * shipped real traces */
+static void test_default_workloads(void **state)
+{
+	(void)state;
+	if (access("workloads/traces/zlib.jmt", R_OK))
+		SKIP_BECAUSE("not run from the jitmm tree (no workloads/traces/zlib.jmt)");
+	char *out = NULL, *err = NULL;
+	int rc = tu_run_jitmm((char *[]){"justify", "-q", "--baseline", "single-pool",
+					 "--candidate", "per-prot", "-r", "1", NULL}, &out, &err);
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err);
+	const char *want[] = {"| llvm-500 |", "| julia-linalg-light |", "| julia-linalg-sweep |",
+			      "| page-pairs |", "| tvm-load-drop |",
+			      "| trace:workloads/traces/zlib.jmt |",
+			      "| trace:workloads/traces/sqlite3.jmt |", NULL};
+	for (int k = 0; want[k]; k++)
+		if (!strstr(out, want[k]))
+			fail_msg("default workloads: no row '%s'", want[k]);
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors_exit_2_no_file),
 		cmocka_unit_test(test_failed_run_exit_1),
 		cmocka_unit_test(test_table_shape_context_and_command),
+		cmocka_unit_test(test_default_workloads),
 	};
 	return cmocka_run_group_tests_name("justify", tests, NULL, NULL);
 }
