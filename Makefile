@@ -8,7 +8,7 @@ SAN     ?= 0
 BUILD   := build
 CFLAGS  := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow \
            -Wno-missing-field-initializers -fno-strict-aliasing
-LDLIBS  := -lpthread -lm
+LDLIBS  := -lpthread -lm -ldl
 ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -25,11 +25,13 @@ DEPS_OK := $(BUILD)/.deps-ok
 PKG_CFLAGS = $(shell pkg-config --cflags json-c 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs json-c 2>/dev/null)
 
-SRC_DIRS := allocators workloads probes reports harness
+SRC_DIRS := common allocators linker workloads probes reports run harness
 LIB_SRC  := $(filter-out harness/main.c %.bpf.c,$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# script tests (TAP), run beside the binaries
+TEST_SCRIPTS := $(wildcard tests/test_*.sh)
 
 # Optional parts (eBPF probe, ...) add sources, flags and rules here; a rule
 # in them must not become the default goal.
@@ -50,7 +52,7 @@ $(BUILD)/gen/git_sha.h: FORCE
 	@mkdir -p $(@D)
 	@echo '#define JITMM_GIT_SHA "$(GIT_SHA)"' > $@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
-$(BUILD)/harness/context.o $(BUILD)/harness/main.o: $(BUILD)/gen/git_sha.h
+$(BUILD)/run/context.o $(BUILD)/harness/main.o: $(BUILD)/gen/git_sha.h
 FORCE:
 
 $(BUILD)/%.o: %.c | $(DEPS_OK)
@@ -69,8 +71,13 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libjitmm.a | $(DEPS_OK)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libjitmm.a \
 		$(LDFLAGS) $(PKG_LIBS) $(EXTRA_LIBS) -lcmocka $(LDLIBS)
 
-test: all $(TEST_BIN)
-	@JITMM=./jitmm$(if $(filter 1,$(SAN)),-san) tests/run-tests $(TEST_BIN)
+# the archives the shipped data were measured from (a failed download makes
+# the tests that need them skip, with the reason)
+$(BUILD)/reference/libz.a: scripts/fetch-reference-archives
+	-@scripts/fetch-reference-archives $(@D)
+
+test: all $(TEST_BIN) $(BUILD)/reference/libz.a
+	@JITMM=./jitmm$(if $(filter 1,$(SAN)),-san) tests/run-tests $(TEST_SCRIPTS) $(TEST_BIN)
 
 run: jitmm
 	./jitmm run --out out --repeat 3

@@ -57,7 +57,7 @@ struct jm_alloc {
 	void *priv; /* the backend's own per-allocation state */
 	uint64_t priv_u[4];
 	/* The harness's (the JIT linker's) record of what it wrote: see
-	 * harness/reloc.h. Backends never touch it. */
+	 * linker/reloc.h. Backends never touch it. */
 	struct {
 		uint32_t flags;     /* JM_GRAPH_* of the request */
 		uint32_t state;     /* enum jm_link_state */

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/numparse.h" /* sizes in option values */
+
 enum jm_opt_type { JM_OPT_SIZE, JM_OPT_UINT, JM_OPT_ENUM, JM_OPT_BOOL, JM_OPT_FLOAT };
 
 struct jm_option_def {
@@ -39,14 +41,5 @@ int jm_opts_set(struct jm_optvals *v, const char *key, const char *val,
 uint64_t jm_opt_u64(const struct jm_optvals *v, const char *name);
 double jm_opt_f(const struct jm_optvals *v, const char *name);
 const char *jm_opt_str(const struct jm_optvals *v, const char *name);
-
-/* "16M" -> 16777216. Returns -1 on a malformed size. */
-int jm_parse_size(const char *s, uint64_t *out);
-/* 16777216 -> "16M"; exact only, else bytes. */
-void jm_format_size(uint64_t v, char *buf, size_t len);
-int jm_parse_u64(const char *s, uint64_t *out);
-/* 0 if text has no control characters (so that messages quoting it stay
- * one line), else -1 with "WHAT: byte N is a control character". */
-int jm_text_check(const char *text, const char *what, char *err, size_t errlen);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-enum { JM_EXIT_OK = 0, JM_EXIT_FAIL = 1, JM_EXIT_USAGE = 2, JM_EXIT_INTERRUPTED = 130 };
+#include "../common/exit_codes.h"
 
 struct jm_command {
 	const char *name;
@@ -27,8 +27,6 @@ int cmd_justify(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 
-/* "jitmm: " + message on stderr; returns JM_EXIT_USAGE */
-int jm_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* getopt returned '?' (an unknown option or one without its value): one
  * line naming it and CMD's --help; returns JM_EXIT_USAGE */
 int jm_bad_option(const char *cmd, char **argv);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reports/atomic_write.h"
+#include "../common/atomic_write.h"
 #include "../reports/export.h"
 #include "../reports/results.h"
 #include "cli.h"

@@ -9,15 +9,15 @@
 
 #include "../allocators/backend.h"
 #include "../probes/probe.h"
-#include "../reports/atomic_write.h"
+#include "../common/atomic_write.h"
 #include "../reports/justify.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
 #include "cli.h"
-#include "context.h"
-#include "progress.h"
-#include "run_cell.h"
-#include "runner.h"
+#include "../run/context.h"
+#include "../run/progress.h"
+#include "../run/run_cell.h"
+#include "../run/runner.h"
 
 #define MAX_WORKLOADS 32
 #define DEFAULT_WORKLOADS "llvm-500,julia-linalg-light,julia-linalg-sweep,page-pairs,tvm-load-drop"

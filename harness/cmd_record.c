@@ -20,7 +20,7 @@
 #include "../allocators/os.h"
 #include "../probes/ebpf.h"
 #include "../probes/procfs_sample.h"
-#include "../reports/atomic_write.h"
+#include "../common/atomic_write.h"
 #include "../workloads/recorder.h"
 #include "cli.h"
 

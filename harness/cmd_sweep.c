@@ -8,17 +8,17 @@
 #include "../allocators/backend.h"
 #include "../allocators/options.h"
 #include "../probes/probe.h"
-#include "../reports/atomic_write.h"
+#include "../common/atomic_write.h"
 #include "../reports/merge.h"
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
 #include "../reports/sweep.h"
 #include "../workloads/workload.h"
 #include "cli.h"
-#include "context.h"
-#include "progress.h"
-#include "run_cell.h"
-#include "runner.h"
+#include "../run/context.h"
+#include "../run/progress.h"
+#include "../run/run_cell.h"
+#include "../run/runner.h"
 
 #define MAX_WORKLOADS 16
 

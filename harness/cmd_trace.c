@@ -10,7 +10,7 @@
 #include "../workloads/elf_ingest.h"
 #include "../workloads/trace.h"
 #include "cli.h"
-#include "latency.h"
+#include "../run/latency.h"
 
 static void trace_usage(FILE *f)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "version.h"
+#include "../common/version.h"
 
 const struct jm_command jm_commands[] = {
 	{"run", cmd_run, "run backends through workloads and write results and a report"},
@@ -21,17 +21,6 @@ const struct jm_command jm_commands[] = {
 	{"record", cmd_record, "record a live process's memory syscalls (eBPF) as a trace with its graphs"},
 	{NULL, NULL, NULL},
 };
-
-int jm_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("jitmm: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return JM_EXIT_USAGE;
-}
 
 int jm_bad_option(const char *cmd, char **argv)
 {

@@ -34,7 +34,7 @@ $(FUZZ_BUILD)/%.o: %.c | $(DEPS_OK)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(EXTRA_CFLAGS) $(PKG_CFLAGS) \
 		-MMD -MP -c $< -o $@
 
-$(FUZZ_BUILD)/harness/context.o: $(BUILD)/gen/git_sha.h
+$(FUZZ_BUILD)/run/context.o: $(BUILD)/gen/git_sha.h
 $(FUZZ_BUILD)/probes/ebpf.o: $(BPF_SKEL)
 
 $(FUZZ_BUILD)/libjitmm.a: $(FUZZ_LIB_OBJ)

@@ -25,7 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../reports/atomic_write.h"
+#include "../common/atomic_write.h"
 #include "ebpf.h"
 #include "ebpf_events.h"
 #include "jitmm.skel.h"

@@ -3,15 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *jm_probe_sys_name(enum jm_probe_sys s)
-{
-	static const char *const names[JM_PROBE_NSYS] = {
-		"mmap", "munmap", "mprotect", "mremap", "madvise", "brk",
-		"memfd_create", "ftruncate", "pwrite64",
-	};
-	return (unsigned)s < JM_PROBE_NSYS ? names[s] : "?";
-}
-
 const struct jm_probe_ops *jm_probe_find(const char *name)
 {
 	for (size_t i = 0; jm_probes[i]; i++)

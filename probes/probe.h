@@ -19,22 +19,9 @@
 
 /* struct jm_sys_count: a kernel-side probe counts a syscall as the os
  * layer does (calls, errors by errno, bytes) */
-#include "../allocators/os.h"
+#include "../common/syscalls.h"
 
-/* Syscalls a kernel-side probe counts (a superset of the os layer's). */
-enum jm_probe_sys {
-	JM_PSYS_MMAP,
-	JM_PSYS_MUNMAP,
-	JM_PSYS_MPROTECT,
-	JM_PSYS_MREMAP,
-	JM_PSYS_MADVISE,
-	JM_PSYS_BRK,
-	JM_PSYS_MEMFD_CREATE,
-	JM_PSYS_FTRUNCATE,
-	JM_PSYS_PWRITE64,
-	JM_PROBE_NSYS
-};
-const char *jm_probe_sys_name(enum jm_probe_sys s);
+/* enum jm_probe_sys (the syscalls a kernel-side probe counts): common/syscalls.h */
 
 struct jm_probe_result {
 	int have_syscalls;

@@ -141,7 +141,7 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 	bytes_cell(cell[9], JM_HL_CELL, med(b, "rss_added_bytes"));
 	bytes_cell(cell[10], JM_HL_CELL, med(b, "va_reserved_peak_bytes"));
 	bytes_cell(cell[11], JM_HL_CELL, med(b, "bytes_wasted"));
-	/* relocations the harness could not resolve (harness/reloc.h); a
+	/* relocations the harness could not resolve (linker/reloc.h); a
 	 * backend that counts its own out-of-reach placements adds them */
 	double reloc = med(b, "reloc_reach_failures"), placed = med(b, "reach_failures");
 	if (isnan(reloc))

@@ -12,7 +12,7 @@ static const struct {
 	[JM_JUSTIFY_VMAS] = {"VMAs added", "metrics.vmas_added", "count"},
 	[JM_JUSTIFY_MPROTECT] = {"mprotect calls", "metrics.syscalls.mprotect.calls", "calls"},
 	[JM_JUSTIFY_RSS] = {"RSS added", "metrics.rss_added_bytes", "MiB"},
-	/* the harness's own linking (harness/reloc.h): graphs whose code could
+	/* the harness's own linking (linker/reloc.h): graphs whose code could
 	 * not reach its data or callee with 32-bit PC-relative relocations */
 	[JM_JUSTIFY_REACH] = {"reach failures", "metrics.reloc_reach_failures",
 			      "graphs with a relocation out of +-2 GiB"},

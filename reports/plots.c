@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "atomic_write.h"
+#include "../common/atomic_write.h"
 #include "by_workload.h"
 #include "headline.h"
 #include "results.h"

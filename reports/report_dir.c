@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_write.h"
+#include "../common/atomic_write.h"
 #include "html.h"
 #include "markdown.h"
 #include "results.h"

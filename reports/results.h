@@ -5,6 +5,8 @@
 
 #include <json-c/json.h>
 
+#include "../common/json_util.h"
+
 #define JM_SCHEMA_VERSION 1
 
 json_object *jm_results_new(json_object *context, json_object *config);
@@ -25,10 +27,7 @@ json_object *jm_results_load(const char *path, char *err, size_t errlen);
 json_object *jm_results_parse(const char *buf, size_t len, const char *name,
 			      char *err, size_t errlen);
 
-/* Helpers for readers. "a.b.c" paths into nested objects. */
-json_object *jm_json_path(json_object *o, const char *path);
-int jm_json_num(json_object *o, const char *path, double *out);
-const char *jm_json_str(json_object *o, const char *path, const char *def);
+/* jm_json_path, jm_json_num, jm_json_str: common/json_util.h */
 /* Appends option object o as "k=v,k=v" to the text in buf, the first pair
  * preceded by lead (e.g. "", " ", ":"). Stops at the first pair that does
  * not fit (buf stays terminated); appends nothing unless o is an object. */

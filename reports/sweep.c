@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../allocators/options.h"
+#include "../common/numparse.h"
 #include "by_workload.h"
 #include "headline.h"
 #include "html.h"

@@ -12,7 +12,7 @@
 
 #include "../allocators/backend.h"
 #include "../allocators/os.h"
-#include "../harness/contents.h"
+#include "../linker/contents.h"
 #include "../probes/procfs_sample.h"
 
 static inline void du_open(struct jm_backend *b, const char *name, const char *opts)

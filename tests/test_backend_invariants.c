@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 
 #include "../allocators/backend.h"
-#include "../harness/contents.h"
+#include "../linker/contents.h"
 #include "../probes/procfs_sample.h"
 #include "../workloads/rng.h"
 

@@ -10,8 +10,8 @@
 #include "../allocators/backend.h"
 #include "../allocators/freeset.h"
 #include "../allocators/os.h"
-#include "../harness/latency.h"
-#include "../harness/live_table.h"
+#include "../run/latency.h"
+#include "../run/live_table.h"
 #include "../workloads/object_sizes.h"
 #include "../workloads/workload.h"
 

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 
 #include "../allocators/backend.h"
-#include "../harness/contents.h"
+#include "../linker/contents.h"
 #include "../reports/results.h"
 
 #define NG 240

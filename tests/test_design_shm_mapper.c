@@ -12,8 +12,8 @@
 #include "../allocators/backend.h"
 #include "../allocators/os.h"
 #include "../allocators/shm_mapper.h"
-#include "../harness/arch.h"
-#include "../harness/contents.h"
+#include "../linker/arch.h"
+#include "../linker/contents.h"
 #include "../probes/procfs_sample.h"
 
 #define PAGE 4096ull
@@ -101,7 +101,7 @@ static void test_code_runs_in_executor_not_controller(void **state)
 	if (b.ops->execute(&b, code->exec, &got) < 0)
 		fail_msg("%s", b.err);
 	/* the linked entry function: it adds the words it loads RIP-relative
-	 * from the graph's own ro and rw segments (harness/reloc.h) */
+	 * from the graph's own ro and rw segments (linker/reloc.h) */
 	assert_int_equal(got, a.link.value);
 	/* protections are the executor's: r-- rw- r-x there ... */
 	const char *want[3] = {"r--", "rw-", "r-x"};

@@ -12,7 +12,7 @@
 
 #include "../allocators/backend.h"
 #include "../allocators/os.h"
-#include "../harness/contents.h"
+#include "../linker/contents.h"
 #include "../probes/procfs_sample.h"
 
 #define PAGE 4096ull

@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 
 #include "../allocators/backend.h"
-#include "../harness/contents.h"
+#include "../linker/contents.h"
 #include "../probes/procfs_sample.h"
 #include "../reports/results.h"
 #include "../workloads/rng.h"

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "../allocators/backend.h"
-#include "../harness/context.h"
+#include "../run/context.h"
 #include "../reports/results.h"
 
 /* Run jitmm with args (NULL-terminated, "--json PATH" appended); returns the

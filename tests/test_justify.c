@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
-#include "../harness/context.h"
+#include "../run/context.h"
 #include "../reports/justify.h"
 
 static int count_lines_starting(const char *text, const char *prefix)

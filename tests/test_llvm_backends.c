@@ -7,8 +7,8 @@
 
 #include "../allocators/backend.h"
 #include "../allocators/os.h"
-#include "../harness/contents.h"
-#include "../harness/runner.h"
+#include "../linker/contents.h"
+#include "../run/runner.h"
 #include "../reports/results.h"
 
 static struct jm_backend open_backend(const char *name, const char *opts)

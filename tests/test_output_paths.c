@@ -7,7 +7,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "../reports/atomic_write.h"
+#include "../common/atomic_write.h"
 #include "../reports/results.h"
 
 static const char victim_text[] = "do not touch\n";

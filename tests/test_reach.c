@@ -1,4 +1,4 @@
-/* Relocation reach with real code: the harness's linker (harness/reloc.c)
+/* Relocation reach with real code: the harness's linker (linker/reloc.c)
  * against hand-placed segments (near, > 2 GiB, > 4 GiB, 200 MiB apart),
  * both code models, both architecture tables; --execute on every backend;
  * and the reach-stress workload on every backend, where reach failures
@@ -9,9 +9,9 @@
 #include <sys/mman.h>
 
 #include "../allocators/backend.h"
-#include "../harness/arch.h"
-#include "../harness/contents.h"
-#include "../harness/reloc.h"
+#include "../linker/arch.h"
+#include "../linker/contents.h"
+#include "../linker/reloc.h"
 #include "../reports/results.h"
 
 #define GIB (1ull << 30)

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 
 #include "../allocators/os.h"
-#include "../harness/replay_literal.h"
+#include "../run/replay_literal.h"
 #include "../probes/procfs_sample.h"
 #include "../workloads/trace.h"
 

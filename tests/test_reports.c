@@ -7,7 +7,7 @@
 #include <json-c/json.h>
 #include <sys/stat.h>
 
-#include "../reports/atomic_write.h"
+#include "../common/atomic_write.h"
 #include "../reports/headline.h"
 #include "../reports/merge.h"
 #include "../reports/results.h"

@@ -10,7 +10,7 @@
 #include <pthread.h>
 
 #include "../allocators/backend.h"
-#include "../harness/contents.h"
+#include "../linker/contents.h"
 #include "../probes/procfs_sample.h"
 #include "../workloads/rng.h"
 

@@ -16,7 +16,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../allocators/os.h"
+#include "../allocators/os.h" /* jm_page_size */
+#include "../common/syscalls.h"
 #include "recorder.h"
 #include "trace_input.h"
 

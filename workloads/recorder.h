@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../probes/probe.h"
+#include "../common/syscalls.h" /* enum jm_probe_sys */
 #include "trace.h"
 
 /* One syscall as the probe saw it at its exit. */

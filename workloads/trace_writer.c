@@ -10,7 +10,7 @@
 #include <zstd.h>
 
 #include "../allocators/os.h"
-#include "../reports/atomic_write.h"
+#include "../common/atomic_write.h"
 #include "trace.h"
 
 /* Compressed output (OUT ending in .zst or .xz): the event lines go to a

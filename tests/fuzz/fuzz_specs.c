@@ -8,7 +8,7 @@
 
 #include "../../allocators/backend.h"
 #include "../../allocators/os.h"
-#include "../../harness/arch.h"
+#include "../../linker/arch.h"
 #include "../../workloads/workload.h"
 #include "fuzz.h"
 

@@ -4,36 +4,8 @@
 #include <string.h>
 
 #include "../allocators/backend.h"
+#include "data_values.h"
 #include "reloc.h"
-
-uint32_t jm_contents_value(uint64_t id)
-{
-	return (uint32_t)(id * 2654435761u) ^ 0x5a5a0000u;
-}
-
-static uint8_t data_byte(uint64_t id, enum jm_prot_class cls)
-{
-	return (uint8_t)((id * 131 + (unsigned)cls * 17) | 1);
-}
-
-static uint32_t data_word(uint64_t id, enum jm_prot_class cls)
-{
-	return jm_contents_value(id) * 3u + (unsigned)cls * 0x01010101u;
-}
-
-uint32_t jm_contents_data_word(const struct jm_alloc *a, uint32_t seg)
-{
-	const struct jm_segment_alloc *s = &a->seg[seg];
-	if (s->content >= 4)
-		return data_word(a->id, s->cls);
-	/* shorter content: its pattern bytes, then the zero-fill */
-	uint8_t b[4] = {0, 0, 0, 0};
-	for (uint64_t i = 0; i < s->content; i++)
-		b[i] = data_byte(a->id, s->cls);
-	uint32_t v;
-	memcpy(&v, b, 4);
-	return v;
-}
 
 /* The byte ranges of content the linker writes: all of it, or for sparse
  * graphs the first and the last page. */
@@ -61,11 +33,11 @@ void jm_contents_write_linked(struct jm_linker *L, struct jm_alloc *a)
 		uint64_t r[2][2];
 		int nr = content_ranges(a, s, r);
 		uint8_t fill = s->cls == JM_RX ? jm_arch_trap_byte()
-					       : data_byte(a->id, s->cls);
+					       : jm_contents_data_byte(a->id, s->cls);
 		for (int k = 0; k < nr; k++)
 			memset(p + r[k][0], fill, r[k][1] - r[k][0]);
 		if (s->cls != JM_RX && s->content >= 4) {
-			uint32_t w = data_word(a->id, s->cls);
+			uint32_t w = jm_contents_data_word_of(a->id, s->cls);
 			memcpy(p, &w, 4);
 		} else if (s->cls == JM_RX && (int)i != code) {
 			jm_arch_emit_return_imm(p, s->content, jm_contents_value(a->id));
@@ -143,7 +115,7 @@ int jm_contents_check_full(const struct jm_linker *L, struct jm_backend *b,
 		if (!s->exec)
 			continue;
 		uint64_t bad, head = 0;
-		uint8_t want = data_byte(a->id, s->cls);
+		uint8_t want = jm_contents_data_byte(a->id, s->cls);
 		if (s->cls == JM_RX && s->content) {
 			uint8_t buf[128];
 			size_t n = (int)i == code

@@ -20,6 +20,7 @@
 
 #include "../allocators/graph.h"
 #include "arch.h"
+#include "data_values.h"
 
 #define JM_LINK_SENTINEL_VALUE 0xdead10ccu
 #define JM_LINK_MAX_REPORTED 4
@@ -95,8 +96,6 @@ void jm_link_forget(struct jm_linker *L, uint64_t id);
 void jm_reach_failure_text(const struct jm_reach_failure *f, char *buf,
 			   size_t len);
 
-/* Value the harness stores at the start of a data segment (contents.c),
- * and what its first 4 bytes read as (pattern, then zero-fill). */
-uint32_t jm_contents_data_word(const struct jm_alloc *a, uint32_t seg);
+
 
 #endif

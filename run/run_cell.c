@@ -6,7 +6,7 @@
 
 #include "../reports/merge.h"
 #include "../reports/results.h"
-#include "cli.h"
+#include "../common/exit_codes.h"
 #include "progress.h"
 
 int jm_cell_probe(const char *cmd, const char *name, int quiet,

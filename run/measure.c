@@ -17,10 +17,10 @@
 
 #include "../probes/procfs_sample.h"
 #include "../workloads/workload.h"
-#include "contents.h"
+#include "../linker/contents.h"
 #include "context.h"
 #include "leakcheck.h"
-#include "reloc.h"
+#include "../linker/reloc.h"
 #include "latency.h"
 #include "live_table.h"
 #include "replay_literal.h"

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "../allocators/os.h"
-#include "arch.h"
-#include "version.h"
+#include "../linker/arch.h"
+#include "../common/version.h"
 
 void jm_read_line(const char *path, char *buf, size_t len)
 {

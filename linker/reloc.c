@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "contents.h"
 
 void jm_linker_init(struct jm_linker *L, enum jm_code_model cm)
 {

@@ -2,7 +2,7 @@
  * relocation reach. x86-64 is implemented; AArch64 has its encodings here
  * so it can be added without touching the rest.
  *
- * Linked code (what harness/reloc.c links, see docs/relocations.md): a
+ * Linked code (what linker/reloc.c links, see docs/relocations.md): a
  * function that adds up 32-bit values loaded from up to JM_LINK_MAX_DATA
  * data addresses and, optionally, the return value of another function:
  *

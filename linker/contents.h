@@ -14,10 +14,10 @@
 
 #include "../allocators/graph.h"
 #include "arch.h"
+#include "data_values.h"
 
 struct jm_linker;
 
-uint32_t jm_contents_value(uint64_t id);
 /* Write every segment's content through its write address; L links the
  * code (may be NULL: no cross-graph calls, small code model). */
 void jm_contents_write_linked(struct jm_linker *L, struct jm_alloc *a);

@@ -201,5 +201,5 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 }
 
 #else
-#error "jitmm: unsupported architecture (add it to harness/arch.c)"
+#error "jitmm: unsupported architecture (add it to linker/arch.c)"
 #endif

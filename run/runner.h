@@ -24,7 +24,7 @@ struct jm_run_spec {
 	int execute;          /* call every rx function after finalize */
 	int verify;           /* read contents back after finalize */
 	int trim_at_end;      /* trim after the last event, report what it gave */
-	int code_model;       /* enum jm_code_model (harness/arch.h) */
+	int code_model;       /* enum jm_code_model (linker/arch.h) */
 	unsigned timeout_s;   /* 0: none */
 	unsigned max_samples; /* time-series points, 0: default */
 	unsigned threads;     /* concurrent streams against one backend; 0/1: one */

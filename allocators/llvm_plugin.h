@@ -1,0 +1,23 @@
+/* Finding and loading jitmm's LLVM plugin (llvm/jitmm_llvm.h) — in the
+ * measured child only: the parent never maps libLLVM, so each run can load
+ * a plugin built from a different LLVM tree. */
+#ifndef JITMM_LLVM_PLUGIN_H
+#define JITMM_LLVM_PLUGIN_H
+
+#include <stddef.h>
+
+#include "../llvm/jitmm_llvm.h"
+
+/* The plugin jitmm uses when none is named: $JITMM_LLVM_PLUGIN, else
+ * build/llvm/jitmm-llvm.so beside the jitmm binary, else the installed
+ * one (PREFIX/lib/jitmm/jitmm-llvm.so). Writes the path into buf. */
+const char *jm_llvm_plugin_default_path(char *buf, size_t len);
+
+/* dlopen path (NULL: the default) and return its table, checked against
+ * this jitmm's JM_LLVM_ABI_VERSION; NULL with a one-line reason in err
+ * (missing file, not a plugin, another ABI version, a missing entry).
+ * Loads at most one plugin per process: a second, different path fails. */
+const struct jm_llvm_plugin *jm_llvm_plugin_load(const char *path, char *err,
+						 size_t errlen);
+
+#endif

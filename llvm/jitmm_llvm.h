@@ -1,0 +1,172 @@
+/* The one boundary between jitmm (C) and its LLVM plugin (C++, built with a
+ * chosen LLVM's llvm-config). The plugin exports one function,
+ * jitmm_llvm_plugin(), returning one versioned struct of function pointers;
+ * nothing else crosses. jitmm dlopen()s the plugin in the measured child
+ * only: the parent never maps libLLVM, so plugins built from two LLVM trees
+ * (upstream and a patched build) run side by side in one matrix, one per
+ * child.
+ *
+ * This header is C (and C++-clean), includes only the C standard library,
+ * and uses fixed-width types: a plugin built months earlier against another
+ * jitmm tree is refused by its ABI version, never misread. Any change to a
+ * struct below bumps JM_LLVM_ABI_VERSION.
+ *
+ * Two halves:
+ *  - memory managers (mm_*): the real LLVM JITLinkMemoryManager classes (and
+ *    RuntimeDyld's SectionMemoryManager) behind jitmm's backend protocol,
+ *    for the llvm-* backends (allocators/llvm_*.c);
+ *  - the JIT linker front end (link_*): LLVM's ORC ExecutionSession +
+ *    ObjectLinkingLayer linking real objects, its memory manager being
+ *    either a real one (mm_*) or any jitmm backend through host callbacks
+ *    (struct jm_llvm_host_mm), for the jitlink: workload. */
+#ifndef JITMM_LLVM_H
+#define JITMM_LLVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JM_LLVM_ABI_VERSION 1u
+/* The symbol a plugin exports (dlsym). */
+#define JM_LLVM_ENTRY "jitmm_llvm_plugin"
+
+/* LLVM's MemProt bits and MemLifetime values (Orc/Shared/MemoryFlags.h). */
+enum {
+	JM_LLVM_PROT_READ = 1u,
+	JM_LLVM_PROT_WRITE = 2u,
+	JM_LLVM_PROT_EXEC = 4u,
+};
+enum {
+	JM_LLVM_LIFE_STANDARD = 0u,
+	JM_LLVM_LIFE_FINALIZE = 1u,
+	/* no memory at all in the executor (LLVM's NoAlloc: debug sections
+	 * some tools keep only in the controller) */
+	JM_LLVM_LIFE_NOALLOC = 2u,
+};
+
+#define JM_LLVM_MAX_SEGS 8
+
+/* One segment (an AllocGroup) of a graph: what is requested, and where
+ * the manager put it. */
+struct jm_llvm_seg {
+	uint32_t prot;      /* JM_LLVM_PROT_* */
+	uint32_t lifetime;  /* JM_LLVM_LIFE_* */
+	uint64_t content;   /* bytes the linker writes */
+	uint64_t zero_fill; /* bytes after them that read as zero */
+	uint64_t align;     /* power of two */
+	/* filled by allocate: where the linker writes (working memory) and
+	 * where the bytes live at run time (target address) */
+	uint64_t write;
+	uint64_t exec;
+};
+
+/* One LinkGraph's request. */
+struct jm_llvm_graph {
+	uint64_t id;
+	uint32_t dylib;     /* JITDylib index, 0 for the first */
+	uint32_t nseg;
+	const char *name;   /* the graph's name (an object's path), may be NULL */
+	struct jm_llvm_seg seg[JM_LLVM_MAX_SEGS];
+};
+
+/* What a manager holds, for metrics (jm_backend_stats in C). */
+struct jm_llvm_mm_stats {
+	uint64_t va_reserved, va_reserved_peak;
+	uint64_t bytes_mapped, bytes_mapped_peak;
+	uint64_t bytes_live;
+	uint64_t reservations;
+	uint64_t vmas_other_processes; /* an executor's (llvm-shm) */
+	uint32_t nextra;
+	uint32_t pad;
+	struct {
+		char name[32];
+		uint64_t value;
+	} extra[8];
+};
+
+/* ---- memory managers ---------------------------------------------------
+ * kind: "inprocess" (jitlink::InProcessMemoryManager), "mapper"
+ * (orc::MapperJITLinkMemoryManager over InProcessMemoryMapper), "shm"
+ * (the same over SharedMemoryMapper and a real executor process),
+ * "section" (RuntimeDyld's SectionMemoryManager). options: "key=value,..."
+ * as the jitmm backend's option table canonicalised them. Every call
+ * returns 0, or -1 with a one-line message in err. */
+struct jm_llvm_mm;
+
+/* ---- the JIT linker front end ------------------------------------------
+ * jitmm's side of a link: the memory manager the linker uses when it is a
+ * jitmm backend. The plugin's JITLinkMemoryManager adapter turns each real
+ * graph into a jm_llvm_graph, calls allocate (which fills write/exec per
+ * segment), lets JITLink write and fix up the contents through write, then
+ * calls finalize; deallocate frees a finalized graph, abandon one that was
+ * never finalized. handle: whatever the host returned from allocate. */
+struct jm_llvm_host_mm {
+	void *ctx;
+	int (*allocate)(void *ctx, struct jm_llvm_graph *g, uint64_t *handle,
+			char *err, size_t errlen);
+	int (*finalize)(void *ctx, uint64_t handle, char *err, size_t errlen);
+	int (*deallocate)(void *ctx, uint64_t handle, char *err, size_t errlen);
+	int (*abandon)(void *ctx, uint64_t handle, char *err, size_t errlen);
+};
+
+/* What to link and how, mirroring llvm-jitlink's and lli's options. */
+struct jm_llvm_link_opts {
+	const char *const *inputs; /* object files and archives */
+	uint32_t ninputs;
+	uint32_t debugger_support; /* 1: ELF debugger support plugin (default) */
+	uint32_t threads;          /* 0: link on the session's thread */
+	uint32_t lazy;             /* 1: link=lazy */
+	uint32_t define_missing;   /* 1: undefined externals get dummies */
+	uint32_t pad;
+	const char *platform;      /* "none" or "elfnix" */
+	const char *main_symbol;   /* a stub main referencing every object; NULL: none */
+};
+
+struct jm_llvm_link_result {
+	uint64_t graphs;           /* graphs allocated */
+	uint64_t objects;          /* objects linked (archive members pulled in) */
+	char message[256];         /* a note for the run's results, may be "" */
+};
+
+struct jm_llvm_plugin {
+	uint32_t abi_version;   /* JM_LLVM_ABI_VERSION */
+	uint32_t size;          /* sizeof(struct jm_llvm_plugin) */
+	const char *llvm_version; /* LLVM_VERSION_STRING it was built with */
+	const char *llvm_build;   /* the llvm-config it was built with */
+
+	struct jm_llvm_mm *(*mm_create)(const char *kind, const char *options,
+					char *err, size_t errlen);
+	int (*mm_allocate)(struct jm_llvm_mm *mm, struct jm_llvm_graph *g,
+			   void **alloc, char *err, size_t errlen);
+	int (*mm_finalize)(struct jm_llvm_mm *mm, void *alloc, char *err,
+			   size_t errlen);
+	int (*mm_deallocate)(struct jm_llvm_mm *mm, void *alloc, char *err,
+			     size_t errlen);
+	int (*mm_abandon)(struct jm_llvm_mm *mm, void *alloc, char *err,
+			  size_t errlen);
+	void (*mm_stats)(struct jm_llvm_mm *mm, struct jm_llvm_mm_stats *out);
+	void (*mm_destroy)(struct jm_llvm_mm *mm);
+
+	/* Link opts->inputs with the real JITLink. Exactly one of host (a
+	 * jitmm backend) and mm (a real manager of this plugin) is non-NULL.
+	 * Every allocation happens inside this call; when it returns, what was
+	 * linked is still allocated (the caller then calls link_release). */
+	struct jm_llvm_link *(*link_open)(const struct jm_llvm_link_opts *opts,
+					  const struct jm_llvm_host_mm *host,
+					  struct jm_llvm_mm *mm,
+					  struct jm_llvm_link_result *res,
+					  char *err, size_t errlen);
+	/* Free everything the link allocated (ORC session teardown). */
+	int (*link_close)(struct jm_llvm_link *link, char *err, size_t errlen);
+};
+
+typedef const struct jm_llvm_plugin *(*jm_llvm_entry_fn)(uint32_t abi_version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
