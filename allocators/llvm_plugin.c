@@ -95,3 +95,9 @@ const struct jm_llvm_plugin *jm_llvm_plugin_load(const char *path, char *err,
 	loaded = p; /* kept loaded for the life of the run */
 	return p;
 }
+
+struct jm_llvm_mm *jm_llvm_backend_mm(struct jm_backend *b)
+{
+	(void)b; /* no llvm-* backend is registered yet */
+	return NULL;
+}

@@ -20,4 +20,9 @@ const char *jm_llvm_plugin_default_path(char *buf, size_t len);
 const struct jm_llvm_plugin *jm_llvm_plugin_load(const char *path, char *err,
 						 size_t errlen);
 
+/* The real LLVM manager behind b when b is an llvm-* backend (for the
+ * jitlink: workload to link with it directly), NULL for any other backend. */
+struct jm_backend;
+struct jm_llvm_mm *jm_llvm_backend_mm(struct jm_backend *b);
+
 #endif
