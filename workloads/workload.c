@@ -86,6 +86,14 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 		}
 		return jm_trace_workload_open(colon + 1, w, err, errlen);
 	}
+	if (!strcmp(name, "jitlink")) {
+		if (!colon || !colon[1]) {
+			snprintf(err, errlen, "workload 'jitlink': missing files "
+				 "(jitlink:FILE[:FILE...][,key=value...])");
+			return -1;
+		}
+		return jm_jitlink_workload_open(colon + 1, w, err, errlen);
+	}
 
 	const char *base = NULL;
 	if (strcmp(name, "synthetic") != 0) {
@@ -98,7 +106,8 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 				strncat(known, q->name, sizeof(known) - strlen(known) - 1);
 			}
 			snprintf(err, errlen,
-				 "unknown workload '%s' (presets: %s; or synthetic:k=v,...)",
+				 "unknown workload '%s' (presets: %s; or synthetic:k=v,..., "
+				 "trace:FILE, jitlink:FILE...)",
 				 name, known);
 			return -1;
 		}
@@ -158,8 +167,18 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 	return 0;
 }
 
+int jm_workload_drives(const struct jm_workload *w)
+{
+	return w->ops && w->ops->drive;
+}
+
 int jm_workload_next(struct jm_workload *w, struct jm_event *ev)
 {
+	if (!w->ops->next) {
+		snprintf(w->err, sizeof(w->err), "workload %s is not pulled: it drives the "
+			 "backend itself", w->name);
+		return -1;
+	}
 	return w->ops->next(w, ev);
 }
 
