@@ -1,4 +1,5 @@
-/* jitmm trace stats|validate|from-elf: look at, check and make traces
+/* jitmm trace stats|validate|from-elf|from-jitlink|from-workload: look at,
+ * check and make traces
  * (docs/trace-format.md). */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "../allocators/os.h"
 #include "../workloads/elf_ingest.h"
+#include "../workloads/jitlink_trace.h"
 #include "../workloads/trace.h"
 #include "cli.h"
 #include "../run/latency.h"
@@ -19,6 +21,7 @@ static void trace_usage(FILE *f)
 		"       jitmm trace validate FILE...\n"
 		"       jitmm trace from-elf [--csv] [--sections llvm14] [--dylibs one|file|directory]\n"
 		"                            FILE... -o OUT\n"
+		"       jitmm trace from-jitlink [--backend B] FILE... [key=value...] -o OUT\n"
 		"       jitmm trace from-workload SPEC -o OUT\n\n"
 		"  stats      graph count, per-class size distributions, lifetimes, events\n"
 		"  validate   parse every line and check the graph protocol; exit 0 if the\n"
@@ -34,16 +37,26 @@ static void trace_usage(FILE *f)
 		"             --dylibs: which graphs share a JITDylib (colocate, reach):\n"
 		"             one (default: all), file (each input), directory (inputs\n"
 		"             of one directory)\n"
+		"  from-jitlink  LLVM's JIT linker (the LLVM plugin, in a child process)\n"
+		"             links the objects and archives, and the graphs it requests\n"
+		"             are the trace: debug objects, GOT and stubs, pruning and\n"
+		"             COMDAT dedup included; key=value: the jitlink: workload's\n"
+		"             options (session, debugger_support, main, ...: `jitmm list\n"
+		"             workloads`, docs/jitlink.md); --backend: who allocates\n"
+		"             (default inprocess; the graphs do not depend on it)\n"
 		"  from-workload  write any workload's events (preset, synthetic:..., trace:...)\n"
 		"             as a trace, e.g. to generate large traces for benchmarks\n\n"
 		"Traces may be compressed (.xz, .zst): they are read directly.\n\n"
 		"examples:\n"
 		"  jitmm trace from-elf /usr/lib/x86_64-linux-gnu/libz.a -o z.jmt\n"
+		"  jitmm trace from-jitlink /usr/lib/x86_64-linux-gnu/libz.a -o zj.jmt\n"
+		"  jitmm trace from-jitlink main.o libz.a session=lli -o zl.jmt\n"
 		"  jitmm trace stats z.jmt\n"
 		"  jitmm trace validate workloads/traces/*.jmt\n"
 		"  jitmm run --workload trace:z.jmt --backend all\n\n"
-		"Exit codes: 0 ok, 2 usage error, unreadable or malformed input, or an\n"
-		"output that could not be written.\n");
+		"Exit codes: 0 ok, 1 the link failed (a missing symbol, a crash), 2 usage\n"
+		"error, unreadable or malformed input, or an output that could not be\n"
+		"written.\n");
 }
 
 /* ---- stats ---- */
@@ -437,6 +450,65 @@ static int trace_from_elf(int argc, char **argv)
 	return JM_EXIT_OK;
 }
 
+/* FILE... key=value... -> "FILE:FILE,key=value,..." (the jitlink: spec) */
+static int trace_from_jitlink(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, 0, 'o'},
+		{"backend", required_argument, 0, 'b'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *out = NULL, *backend = "inprocess";
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:b:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'b': backend = optarg; break;
+		case 'h': trace_usage(stdout); return JM_EXIT_OK;
+		default: return jm_bad_option("trace from-jitlink", argv);
+		}
+	}
+	if (!out)
+		return jm_usage_error("trace from-jitlink: missing -o OUT");
+	struct jm_backend_spec b;
+	char err[300];
+	int nb = jm_backend_spec_parse(backend, &b, 1, err, sizeof(err));
+	if (nb != 1)
+		return jm_usage_error("trace from-jitlink: --backend: %s", nb < 0 ? err :
+				      "give exactly one backend");
+	static char files[8192], opts[2048], made_by[512];
+	size_t fl = 0, ol = 0, ml = (size_t)snprintf(made_by, sizeof(made_by),
+						     "jitmm trace from-jitlink");
+	if (strcmp(backend, "inprocess"))
+		ml += (size_t)snprintf(made_by + ml, sizeof(made_by) - ml, " --backend %s", backend);
+	files[0] = opts[0] = 0;
+	for (int i = optind; i < argc; i++) {
+		const char *a = argv[i];
+		int kv = strchr(a, '=') != NULL;
+		if (!kv && strpbrk(a, ":,"))
+			return jm_usage_error("trace from-jitlink: '%s': input names with ':' or ',' "
+					      "are not supported", a);
+		size_t *len = kv ? &ol : &fl;
+		char *dst = kv ? opts : files;
+		size_t cap = kv ? sizeof(opts) : sizeof(files);
+		*len += (size_t)snprintf(dst + *len, cap - *len, "%s%s",
+					 kv ? "," : (fl ? ":" : ""), a);
+		if (*len >= cap)
+			return jm_usage_error("trace from-jitlink: too many or too long arguments");
+		if (ml < sizeof(made_by))
+			ml += (size_t)snprintf(made_by + ml, sizeof(made_by) - ml, " %s", a);
+	}
+	if (!fl)
+		return jm_usage_error("trace from-jitlink: no input objects or archives");
+	if (ml >= sizeof(made_by))
+		snprintf(made_by + sizeof(made_by) - 5, 5, " ...");
+	static char args[sizeof(files) + sizeof(opts)];
+	snprintf(args, sizeof(args), "%s%s", files, opts);
+	return jm_jitlink_trace(args, &b, out, made_by);
+}
+
 static int trace_from_workload(int argc, char **argv)
 {
 	const char *out = NULL, *spec = NULL;
@@ -457,6 +529,11 @@ static int trace_from_workload(int argc, char **argv)
 	struct jm_workload w;
 	if (jm_workload_open(spec, 0, &w, err, sizeof(err)) < 0)
 		return jm_usage_error("trace from-workload: %s", err);
+	if (jm_workload_drives(&w)) {
+		jm_workload_close(&w);
+		return jm_usage_error("trace from-workload: %s links with LLVM: use `jitmm trace "
+				      "from-jitlink`", spec);
+	}
 	struct jm_trace_header h = {0};
 	snprintf(h.source, sizeof(h.source), "workload:%.240s", w.spec);
 	snprintf(h.arch, sizeof(h.arch), "any");
@@ -510,6 +587,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (!strcmp(sub, "from-elf"))
 		return trace_from_elf(argc - 1, argv + 1);
+	if (!strcmp(sub, "from-jitlink"))
+		return trace_from_jitlink(argc - 1, argv + 1);
 	if (!strcmp(sub, "from-workload"))
 		return trace_from_workload(argc - 1, argv + 1);
 	if (!strcmp(sub, "stats") || !strcmp(sub, "validate")) {
@@ -526,5 +605,6 @@ int cmd_trace(int argc, char **argv)
 		}
 		return rc;
 	}
-	return jm_usage_error("trace: unknown subcommand '%s' (stats, validate, from-elf, from-workload)", sub);
+	return jm_usage_error("trace: unknown subcommand '%s' (stats, validate, from-elf, "
+			      "from-jitlink, from-workload)", sub);
 }

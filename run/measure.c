@@ -687,6 +687,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			.ctx = &m->st[0], .event = drive_event, .observed = drive_observed,
 			.backend = &m->backend,
 			.out_of_process = !!(spec->backend.ops->caps & JM_CAP_OUT_OF_PROCESS),
+			.can_execute = !(spec->backend.ops->caps &
+					 (JM_CAP_OUT_OF_PROCESS | JM_CAP_NO_PROTECT)),
 		};
 		if (nst > 1)
 			snprintf(err, sizeof(err), "workload %s drives the backend itself: no "

@@ -334,6 +334,11 @@ static int jitlink_prepare(struct jm_workload *w, const struct jm_drive_host *ho
 			 atoi(j->p->llvm_version ? j->p->llvm_version : "0"));
 		return -1;
 	}
+	/* the entry point runs only where the backend's code can run here
+	 * (an executor would run it: shm-mapper; null's heap is not
+	 * executable) */
+	if (!host->can_execute)
+		j->opts.run = 0;
 	j->opts.inputs = (const char *const *)j->paths;
 	j->opts.ninputs = j->n;
 	j->opts.main_symbol = j->main_symbol;

@@ -64,6 +64,9 @@ struct jm_drive_host {
 	struct jm_backend *backend;
 	/* the backend's exec addresses are in another process (its caps) */
 	int out_of_process;
+	/* code placed by the backend can be called here (not out of process,
+	 * protections applied) */
+	int can_execute;
 };
 
 struct jm_workload_ops {
