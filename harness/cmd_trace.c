@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../allocators/os.h"
+#include "../workloads/elf_dedup.h"
 #include "../workloads/elf_ingest.h"
 #include "../workloads/jitlink_trace.h"
 #include "../workloads/trace.h"
@@ -20,6 +21,7 @@ static void trace_usage(FILE *f)
 		"usage: jitmm trace stats FILE\n"
 		"       jitmm trace validate FILE...\n"
 		"       jitmm trace from-elf [--csv] [--sections llvm14] [--dylibs one|file|directory]\n"
+		"                            [--dedup] [--debugger-support llvm-jitlink|lli]\n"
 		"                            FILE... -o OUT\n"
 		"       jitmm trace from-jitlink [--backend B] FILE... [key=value...] -o OUT\n"
 		"       jitmm trace from-workload SPEC -o OUT\n\n"
@@ -37,6 +39,11 @@ static void trace_usage(FILE *f)
 		"             --dylibs: which graphs share a JITDylib (colocate, reach):\n"
 		"             one (default: all), file (each input), directory (inputs\n"
 		"             of one directory)\n"
+		"             --dedup: leave out COMDAT groups and weak-only sections an\n"
+		"             earlier object already provides (as JITLink does)\n"
+		"             --debugger-support: LLVM 22's debug-object allocation per\n"
+		"             object (its size, r--, before the graph): llvm-jitlink never\n"
+		"             finalizes it (objects without DWARF), lli does\n"
 		"  from-jitlink  LLVM's JIT linker (the LLVM plugin, in a child process)\n"
 		"             links the objects and archives, and the graphs it requests\n"
 		"             are the trace: debug objects, GOT and stubs, pruning and\n"
@@ -248,15 +255,37 @@ static int trace_stats(const char *path, int quiet_ok)
 
 /* ---- from-elf ---- */
 
+enum { DEBUG_NONE, DEBUG_LLVM_JITLINK, DEBUG_LLI };
+
 struct from_elf {
 	struct jm_trace_writer *w;
 	FILE *csv;
 	const char *prefix; /* archive name without .a, for --csv rows */
 	int llvm14;         /* --sections llvm14 */
+	int debug;          /* --debugger-support: DEBUG_* */
 	uint32_t dylib;     /* JITDylib of the input being read (--dylibs) */
 	uint64_t next_id;
+	uint64_t graphs;    /* counting pass: graphs it would write */
 	int failed;
 };
+
+/* LLVM 22's ELFDebugObjectPlugin (Orc/Debugging/ELFDebugObjectPlugin.cpp)
+ * copies each object it links into an allocation of its own, made through
+ * the same memory manager just before the object's graph (one r--
+ * segment of the object's size, page aligned, as `jitmm trace
+ * from-jitlink` shows): llvm-jitlink (RequireDebugSections) finalizes it
+ * only for objects with DWARF, so it stays in the manager's rw- memory;
+ * lli finalizes every one (an r-- graph). Returns whether it is finalized. */
+static int debug_object(const struct from_elf *fe, const struct jm_elf_object *o,
+			struct jm_event *ev)
+{
+	*ev = (struct jm_event){.type = JM_EV_ALLOC, .id = fe->next_id};
+	ev->req.id = fe->next_id;
+	ev->req.dylib = fe->dylib;
+	ev->req.nseg = 1;
+	ev->req.seg[0] = (struct jm_segment_req){JM_RO, JM_STANDARD, o->size ? o->size : 1, 0, 4096};
+	return fe->debug == DEBUG_LLI || o->has_dwarf;
+}
 
 static int visit_object(void *ctx, const struct jm_elf_object *o)
 {
@@ -277,9 +306,25 @@ static int visit_object(void *ctx, const struct jm_elf_object *o)
 		jm_elf_graph(o, fe->next_id, &ev.req);
 	if (ev.req.nseg == 0) {
 		char c[200];
-		snprintf(c, sizeof(c), "%.120s: no allocatable sections, skipped", o->name);
-		jm_trace_write_comment(fe->w, c);
+		snprintf(c, sizeof(c), "%.120s: no allocatable sections%s, skipped", o->name,
+			 o->dropped ? " left after dedup" : "");
+		if (fe->w)
+			jm_trace_write_comment(fe->w, c);
 		return 0;
+	}
+	if (!fe->w) { /* the counting pass */
+		fe->graphs += fe->debug ? 2 : 1;
+		return 0;
+	}
+	/* the debug object first, its finalize before the object's */
+	struct jm_event dbg, dbg_fin = {.type = JM_EV_FINALIZE};
+	int dbg_finalized = 0;
+	if (fe->debug) {
+		dbg_finalized = debug_object(fe, o, &dbg);
+		dbg_fin.id = dbg.id;
+		if (jm_trace_write(fe->w, &dbg) < 0)
+			fe->failed = 1;
+		ev.id = ev.req.id = ++fe->next_id;
 	}
 	ev.req.dylib = fe->dylib;
 	snprintf(ev.mark, sizeof(ev.mark), "%.*s", JM_TRACE_MAX_NAME, o->name);
@@ -288,19 +333,14 @@ static int visit_object(void *ctx, const struct jm_elf_object *o)
 		if (*p == ' ' || *p == '\t')
 			*p = '_';
 	struct jm_event fin = {.type = JM_EV_FINALIZE, .id = fe->next_id};
-	if (jm_trace_write(fe->w, &ev) < 0 || jm_trace_write(fe->w, &fin) < 0)
+	if (jm_trace_write(fe->w, &ev) < 0 ||
+	    (dbg_finalized && jm_trace_write(fe->w, &dbg_fin) < 0) ||
+	    jm_trace_write(fe->w, &fin) < 0)
 		fe->failed = 1;
 	fe->next_id++;
 	return fe->failed ? -1 : 0;
 }
 
-static int count_graphs(void *ctx, const struct jm_elf_object *o)
-{
-	struct jm_graph_req req;
-	jm_elf_graph(o, 0, &req); /* both layouts skip the same objects */
-	*(uint64_t *)ctx += req.nseg > 0;
-	return 0;
-}
 
 /* path's directory part is the first dl bytes of other (dl = its length) */
 static int same_dir(const char *path, const char *other, size_t dl)
@@ -327,12 +367,14 @@ static int trace_from_elf(int argc, char **argv)
 		{"output", required_argument, 0, 'o'},
 		{"csv", no_argument, 0, 'c'},
 		{"sections", required_argument, 0, 's'},
+		{"dedup", no_argument, 0, 'D'},
+		{"debugger-support", required_argument, 0, 'g'},
 		{"dylibs", required_argument, 0, 'd'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *out = NULL;
-	int csv = 0, llvm14 = 0, c;
+	int csv = 0, llvm14 = 0, dedup = 0, debug = DEBUG_NONE, c;
 	enum { DYLIB_ONE, DYLIB_FILE, DYLIB_DIRECTORY } dylibs = DYLIB_ONE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -345,6 +387,16 @@ static int trace_from_elf(int argc, char **argv)
 			else if (strcmp(optarg, "default"))
 				return jm_usage_error("trace from-elf: --sections: '%s' is not "
 						      "default or llvm14", optarg);
+			break;
+		case 'D': dedup = 1; break;
+		case 'g':
+			if (!strcmp(optarg, "llvm-jitlink"))
+				debug = DEBUG_LLVM_JITLINK;
+			else if (!strcmp(optarg, "lli"))
+				debug = DEBUG_LLI;
+			else if (strcmp(optarg, "none"))
+				return jm_usage_error("trace from-elf: --debugger-support: '%s' is not "
+						      "none, llvm-jitlink or lli", optarg);
 			break;
 		case 'd':
 			if (!strcmp(optarg, "one"))
@@ -370,8 +422,11 @@ static int trace_from_elf(int argc, char **argv)
 	snprintf(h.arch, sizeof(h.arch), "x86_64");
 	h.page_size = jm_page_size();
 	snprintf(h.sizes, sizeof(h.sizes), "exact");
-	size_t len = (size_t)snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-elf%s",
-				      llvm14 ? " --sections llvm14" : "");
+	static const char *const debug_name[] = {"", " --debugger-support llvm-jitlink",
+						 " --debugger-support lli"};
+	size_t len = (size_t)snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-elf%s%s%s",
+				      llvm14 ? " --sections llvm14" : "", dedup ? " --dedup" : "",
+				      debug_name[debug]);
 	size_t slen = (size_t)snprintf(h.source, sizeof(h.source), "elf:");
 	for (int i = optind; i < argc; i++) {
 		const char *base = strrchr(argv[i], '/');
@@ -388,18 +443,24 @@ static int trace_from_elf(int argc, char **argv)
 		snprintf(h.source + sizeof(h.source) - 5, 5, ",...");
 	}
 	char err[600];
-	struct from_elf fe = {.llvm14 = llvm14};
+	struct from_elf fe = {.llvm14 = llvm14, .debug = debug};
+	struct jm_elf_dedup *dd = NULL;
 	/* first pass: check every input and count the graphs for the header
 	 * (graphs and max_live: nothing is freed) */
 	if (!csv) {
-		uint64_t graphs = 0;
+		struct from_elf count = fe;
+		dd = dedup ? jm_elf_dedup_new() : NULL;
 		for (int i = optind; i < argc; i++)
-			if (jm_elf_ingest(argv[i], count_graphs, &graphs, err, sizeof(err)) < 0) {
+			if (jm_elf_ingest_dedup(argv[i], dd, visit_object, &count, err,
+						sizeof(err)) < 0) {
 				fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
+				jm_elf_dedup_free(dd);
 				return JM_EXIT_USAGE;
 			}
-		h.graphs = h.max_live = graphs;
+		jm_elf_dedup_free(dd);
+		h.graphs = h.max_live = count.graphs;
 	}
+	dd = dedup && !csv ? jm_elf_dedup_new() : NULL;
 	if (csv) {
 		fe.csv = stdout;
 	} else if (!(fe.w = jm_trace_writer_open(out, &h, err, sizeof(err)))) {
@@ -432,14 +493,16 @@ static int trace_from_elf(int argc, char **argv)
 			}
 			fe.dylib = id;
 		}
-		if (jm_elf_ingest(argv[i], visit_object, &fe, err, sizeof(err)) < 0) {
+		if (jm_elf_ingest_dedup(argv[i], dd, visit_object, &fe, err, sizeof(err)) < 0) {
 			if (fe.failed)
 				snprintf(err, sizeof(err), "%s: write error", out);
 			fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
 			jm_trace_writer_abort(fe.w);
+			jm_elf_dedup_free(dd);
 			return JM_EXIT_USAGE;
 		}
 	}
+	jm_elf_dedup_free(dd);
 	if (fe.w && jm_trace_writer_close(fe.w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
 		return JM_EXIT_FAIL;

@@ -535,6 +535,8 @@ int jm_link_run(jm_llvm_link *L, JITLinkMemoryManager *Real, jm_llvm_link_result
 
 int jm_link_close(jm_llvm_link *L, std::string &Err)
 {
+	// interned names die before their pool (the session's)
+	L->AllSymbols.clear();
 	// LLJIT's destructor ends its session (errors go to the reporter)
 	L->J.reset();
 	if (L->OwnES) {
