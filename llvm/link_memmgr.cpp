@@ -243,8 +243,11 @@ void HostMemoryManager::deallocate(std::vector<FinalizedAlloc> Allocs,
 			OnDeallocated(std::move(Err));
 		});
 	}
+	// as InProcessMemoryManager::deallocate: the last allocated first, each
+	// one's dealloc actions (in reverse) before its memory goes (an action
+	// may call code of an older graph of the batch: the ORC runtime's)
 	Error Err = Error::success();
-	for (auto &FA : Allocs) {
+	for (auto &FA : llvm::reverse(Allocs)) {
 		auto *F = FA.release().toPtr<HostFinalized *>();
 		if (!F->DeallocActions.empty())
 			Err = joinErrors(std::move(Err), shared::runDeallocActions(F->DeallocActions));

@@ -61,6 +61,7 @@ struct jm_llvm_link {
 	std::mutex ReportedM;
 	std::vector<std::string> Reported; // what the session reported (root causes)
 	std::atomic<uint64_t> Dummies{0};
+	bool Built = false; // the session exists (elfnix builds it in link_run)
 };
 
 namespace {
@@ -131,13 +132,15 @@ std::unique_ptr<TaskDispatcher> dispatcher(uint32_t Threads)
 	return std::make_unique<DynamicThreadPoolTaskDispatcher>(Threads);
 }
 
-// The materialization threads start inside the measured window. glibc
-// keeps the stacks of exited threads for reuse: leave as many there, made
-// now, so that the window sees no thread stack mapped.
-void prewarmThreadStacks(uint32_t Threads)
+// The dispatcher's threads start inside the measured window (more than
+// its materialization threads: other tasks get threads of their own).
+// glibc keeps the stacks of exited threads for reuse, up to 40 MiB (five
+// 8 MiB stacks): leave that many there, made now, so that the window sees
+// no thread stack mapped.
+void prewarmThreadStacks()
 {
 	std::vector<std::thread> Ts;
-	for (uint32_t I = 0; I < std::min<uint32_t>(Threads, 4); I++)
+	for (int I = 0; I < 5; I++)
 		Ts.emplace_back([] {});
 	for (auto &T : Ts)
 		T.join();
@@ -370,6 +373,14 @@ Error openLliSession(jm_llvm_link &L)
 			L.Layer = OL.get();
 			return OL;
 		});
+	// the Process JITDylib LLJIT makes by default, with the plugin's own
+	// dependencies too (the ORC runtime's bootstrap needs libstdc++)
+	B.setProcessSymbolsJITDylibSetup([](LLJIT &J) -> Expected<JITDylibSP> {
+		auto &JD = J.getExecutionSession().createBareJITDylib("<Process Symbols>");
+		if (auto Err = addProcessSymbols(J.getExecutionSession(), JD))
+			return Err;
+		return &JD;
+	});
 	if (L.Opts.platform == JM_LLVM_PLATFORM_ELFNIX)
 		B.setPlatformSetUp(ExecutorNativePlatform(L.OrcRuntime));
 	auto J = B.create();
@@ -383,10 +394,6 @@ Error openLliSession(jm_llvm_link &L)
 			return Err;
 	L.MainJD = &L.J->getMainJITDylib();
 	L.ProcessJD = L.J->getProcessSymbolsJITDylib().get();
-	if (!L.ProcessJD)
-		return failure("LLJIT made no process symbols JITDylib");
-	if (auto Err = addProcessSymbols(*L.ES, *L.ProcessJD))
-		return Err;
 	L.Order = makeJITDylibSearchOrder(L.MainJD);
 	bool Stub;
 	if (auto Err = chooseEntry(L, Stub))
@@ -447,6 +454,21 @@ Expected<int64_t> runWithRuntime(jm_llvm_link &L)
 	return Result;
 }
 
+Error buildSession(jm_llvm_link &L)
+{
+	L.Built = true;
+	Error E = L.Opts.session == JM_LLVM_SESSION_LLI ? openLliSession(L) : openJitlinkSession(L);
+	if (E)
+		return E;
+	if (L.Opts.define_missing) {
+		JITDylib &Missing = L.ES->createBareJITDylib("<define_missing>");
+		Missing.addGenerator(std::make_unique<MissingSymbolsGenerator>(L.Dummies));
+		L.MainJD->addToLinkOrder(Missing);
+		L.Order.push_back({&Missing, JITDylibLookupFlags::MatchExportedSymbolsOnly});
+	}
+	return Error::success();
+}
+
 } // namespace
 
 jm_llvm_link *jm_link_open(const jm_llvm_link_opts &Opts, const jm_llvm_host_mm &Host,
@@ -470,21 +492,17 @@ jm_llvm_link *jm_link_open(const jm_llvm_link_opts &Opts, const jm_llvm_host_mm 
 	}
 	L->Inputs = std::move(*Inputs);
 	L->MM = std::make_unique<jm_link::HostMemoryManager>(Host);
-	Error E = Opts.session == JM_LLVM_SESSION_LLI ? openLliSession(*L) : openJitlinkSession(*L);
-	if (E) {
-		Err = linkError(*L, std::move(E));
-		std::string Ignored;
-		jm_link_close(L.release(), Ignored);
-		return nullptr;
-	}
-	if (Opts.define_missing) {
-		JITDylib &Missing = L->ES->createBareJITDylib("<define_missing>");
-		Missing.addGenerator(std::make_unique<MissingSymbolsGenerator>(L->Dummies));
-		L->MainJD->addToLinkOrder(Missing);
-		L->Order.push_back({&Missing, JITDylibLookupFlags::MatchExportedSymbolsOnly});
-	}
+	// the ORC runtime's platform links its bootstrap graphs as it is
+	// created: that session is built by link_run, in the window
+	if (Opts.platform != JM_LLVM_PLATFORM_ELFNIX)
+		if (auto E = buildSession(*L)) {
+			Err = linkError(*L, std::move(E));
+			std::string Ignored;
+			jm_link_close(L.release(), Ignored);
+			return nullptr;
+		}
 	if (Opts.threads)
-		prewarmThreadStacks(Opts.threads);
+		prewarmThreadStacks();
 	return L.release();
 }
 
@@ -493,9 +511,9 @@ int jm_link_run(jm_llvm_link *L, JITLinkMemoryManager *Real, jm_llvm_link_result
 {
 	L->MM->setReal(Real);
 	int64_t Exit = 0;
-	Error E = Error::success();
+	Error E = L->Built ? Error::success() : buildSession(*L);
 	bool Lli = L->Opts.session == JM_LLVM_SESSION_LLI;
-	if (Lli && L->Opts.run)
+	if (!E && Lli && L->Opts.run)
 		E = L->J->initialize(*L->MainJD);
 	Expected<ExecutorAddr> Entry = E ? Expected<ExecutorAddr>(std::move(E)) : lookupEntry(*L);
 	if (Entry && L->Opts.run && !L->Entry.empty()) {

@@ -489,6 +489,11 @@ static int drive_event(void *ctx, const struct jm_event *ev, struct jm_alloc **o
 		}
 		return ev->type == JM_EV_FREE ? 0 : -1;
 	}
+	if (!m->backend_open) {
+		snprintf(x->msg, sizeof(x->msg), "the workload made a graph event before the "
+			 "window (its prepare step must not allocate)");
+		return -1;
+	}
 	if (do_event(m, x, ev) < 0)
 		return -1;
 	x->events++;
