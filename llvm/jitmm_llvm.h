@@ -126,6 +126,9 @@ struct jm_llvm_host_mm {
 	int (*finalize)(void *ctx, uint64_t handle, char *err, size_t errlen);
 	int (*deallocate)(void *ctx, uint64_t handle, char *err, size_t errlen);
 	int (*abandon)(void *ctx, uint64_t handle, char *err, size_t errlen);
+	/* a load was dropped (opts->cycles): give free memory back; may be
+	 * NULL */
+	int (*trim)(void *ctx, char *err, size_t errlen);
 };
 
 /* Which real tool's ORC session the link reproduces. */
@@ -166,7 +169,10 @@ struct jm_llvm_link_opts {
 	uint32_t define_missing;   /* 1: unresolved externals get dummies */
 	uint32_t run;              /* 1: run the entry point (and lli's
 				    * initialize/deinitialize), as the tools do */
-	uint32_t pad;
+	/* >1: load the inputs this many times into fresh JITDylibs of one
+	 * session, each dropped (removeJITDylib) and followed by the host's
+	 * trim, as tvm-ffi loads and unloads modules; 0 or 1: one link */
+	uint32_t cycles;
 	const char *main_symbol;   /* JM_LLVM_MAIN_SYMBOL */
 	const char *orc_runtime;   /* JM_LLVM_PLATFORM_ELFNIX: liborc_rt path */
 };

@@ -45,6 +45,9 @@ public:
 	using JITLinkMemoryManager::allocate;
 	using JITLinkMemoryManager::deallocate;
 
+	// the host's trim (a load was dropped); no host trim: nothing
+	llvm::Error hostTrim();
+
 	uint64_t graphs() const { return Graphs; }
 	uint64_t finalized() const { return Finalized; }
 	uint64_t allocActions() const { return Actions; }

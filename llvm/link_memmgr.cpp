@@ -33,6 +33,17 @@ Error HostMemoryManager::hostCall(int (*Fn)(void *, uint64_t, char *, size_t), u
 	return Error::success();
 }
 
+Error HostMemoryManager::hostTrim()
+{
+	if (!Host.trim)
+		return Error::success();
+	char Err[256] = "";
+	std::lock_guard<std::mutex> Lock(M);
+	if (Host.trim(Host.ctx, Err, sizeof(Err)) < 0)
+		return hostError("trim", Err[0] ? Err : "failed");
+	return Error::success();
+}
+
 // The request of G: one jm_llvm_seg per BasicLayout segment, in
 // AllocGroup order (the order every LLVM manager lays them out in).
 Error HostMemoryManager::describe(const JITLinkDylib *JD, LinkGraph &G, BasicLayout &BL,

@@ -55,6 +55,9 @@ struct jm_llvm_link {
 	ExecutionSession *ES = nullptr;
 	ObjectLinkingLayer *Layer = nullptr;
 	JITDylib *MainJD = nullptr, *ProcessJD = nullptr, *PlatformJD = nullptr;
+	JITDylib *MissingJD = nullptr;
+	ObjectLayer *Objs = nullptr; // the inputs' layer (lazy or not)
+	bool Stub = false;
 	JITDylibSearchOrder Order;
 	std::string Entry; // "" : main=none
 	std::vector<SymbolStringPtr> AllSymbols;
@@ -330,18 +333,7 @@ Error openJitlinkSession(jm_llvm_link &L)
 		L.LazyLayer = std::make_unique<LazyObjectLinkingLayer>(*L.Layer, *L.LRMgr);
 		Objs = L.LazyLayer.get();
 	}
-	L.Order.push_back({L.MainJD, JITDylibLookupFlags::MatchAllSymbols});
-	if (L.PlatformJD)
-		L.Order.push_back({L.PlatformJD, JITDylibLookupFlags::MatchExportedSymbolsOnly});
-	L.Order.push_back({L.ProcessJD, JITDylibLookupFlags::MatchExportedSymbolsOnly});
-	bool Stub;
-	if (auto Err = chooseEntry(L, Stub))
-		return Err;
-	if (auto Err = addInputs(L, *Objs, *L.Layer, Stub))
-		return Err;
-	if (L.PlatformJD)
-		L.MainJD->addToLinkOrder(*L.PlatformJD);
-	L.MainJD->addToLinkOrder(*L.ProcessJD);
+	L.Objs = Objs;
 	return Error::success();
 }
 
@@ -394,11 +386,47 @@ Error openLliSession(jm_llvm_link &L)
 			return Err;
 	L.MainJD = &L.J->getMainJITDylib();
 	L.ProcessJD = L.J->getProcessSymbolsJITDylib().get();
-	L.Order = makeJITDylibSearchOrder(L.MainJD);
-	bool Stub;
-	if (auto Err = chooseEntry(L, Stub))
+	L.Objs = &L.J->getObjLinkingLayer();
+	return Error::success();
+}
+
+// JD becomes the inputs' JITDylib: its search order and link order (as
+// llvm-jitlink's createJITDylibs and addLibraries, or LLJIT's defaults),
+// then the inputs (addSessionInputs / lli's -extra-* loading).
+Error attachMain(jm_llvm_link &L, JITDylib &JD)
+{
+	L.MainJD = &JD;
+	if (L.J) {
+		L.Order = makeJITDylibSearchOrder(&JD);
+	} else {
+		L.Order = {{&JD, JITDylibLookupFlags::MatchAllSymbols}};
+		if (L.PlatformJD)
+			L.Order.push_back({L.PlatformJD, JITDylibLookupFlags::MatchExportedSymbolsOnly});
+		L.Order.push_back({L.ProcessJD, JITDylibLookupFlags::MatchExportedSymbolsOnly});
+	}
+	ObjectLayer &Eager = L.J ? L.J->getObjLinkingLayer() : *L.Layer;
+	if (auto Err = addInputs(L, *L.Objs, Eager, L.Stub))
 		return Err;
-	return addInputs(L, L.J->getObjLinkingLayer(), L.J->getObjLinkingLayer(), Stub);
+	if (!L.J) {
+		if (L.PlatformJD)
+			JD.addToLinkOrder(*L.PlatformJD);
+		JD.addToLinkOrder(*L.ProcessJD);
+	}
+	if (L.MissingJD) {
+		JD.addToLinkOrder(*L.MissingJD);
+		L.Order.push_back({L.MissingJD, JITDylibLookupFlags::MatchExportedSymbolsOnly});
+	}
+	return Error::success();
+}
+
+// cycles: a fresh JITDylib for the next load (a library loaded again, as
+// tvm-ffi loads and drops modules in one session)
+Expected<JITDylib &> nextMainJD(jm_llvm_link &L, uint32_t Cycle)
+{
+	std::string Name = "main." + std::to_string(Cycle);
+	if (L.J)
+		return L.J->createJITDylib(Name);
+	return L.ES->createJITDylib(Name);
 }
 
 // The link's error: what the session reported (a missing symbol's
@@ -461,11 +489,48 @@ Error buildSession(jm_llvm_link &L)
 	if (E)
 		return E;
 	if (L.Opts.define_missing) {
-		JITDylib &Missing = L.ES->createBareJITDylib("<define_missing>");
-		Missing.addGenerator(std::make_unique<MissingSymbolsGenerator>(L.Dummies));
-		L.MainJD->addToLinkOrder(Missing);
-		L.Order.push_back({&Missing, JITDylibLookupFlags::MatchExportedSymbolsOnly});
+		L.MissingJD = &L.ES->createBareJITDylib("<define_missing>");
+		L.MissingJD->addGenerator(std::make_unique<MissingSymbolsGenerator>(L.Dummies));
 	}
+	if (auto Err = chooseEntry(L, L.Stub))
+		return Err;
+	// LLJIT's platform support finds its runtime through its main JITDylib:
+	// loads that are dropped go to JITDylibs of their own
+	if (L.J && L.Opts.cycles > 1) {
+		auto First = nextMainJD(L, 0);
+		if (!First)
+			return First.takeError();
+		return attachMain(L, *First);
+	}
+	return attachMain(L, *L.MainJD);
+}
+
+// One load: the link (the entry point's lookup) and, with run, what the
+// tool runs (lli: initialize, main, deinitialize). *Exit: main's result.
+Error linkOnce(jm_llvm_link &L, int64_t *Exit)
+{
+	bool Lli = L.Opts.session == JM_LLVM_SESSION_LLI;
+	if (Lli && L.Opts.run)
+		if (auto Err = L.J->initialize(*L.MainJD))
+			return Err;
+	auto Entry = lookupEntry(L);
+	if (!Entry)
+		return Entry.takeError();
+	if (L.Opts.run && !L.Entry.empty()) {
+		if (L.Opts.platform == JM_LLVM_PLATFORM_ELFNIX && !Lli) {
+			auto R = runWithRuntime(L);
+			if (!R)
+				return R.takeError();
+			*Exit = *R;
+		} else {
+			auto R = L.ES->getExecutorProcessControl().runAsMain(*Entry, {});
+			if (!R)
+				return R.takeError();
+			*Exit = *R;
+		}
+	}
+	if (Lli && L.Opts.run)
+		return L.J->deinitialize(*L.MainJD);
 	return Error::success();
 }
 
@@ -512,33 +577,33 @@ int jm_link_run(jm_llvm_link *L, JITLinkMemoryManager *Real, jm_llvm_link_result
 	L->MM->setReal(Real);
 	int64_t Exit = 0;
 	Error E = L->Built ? Error::success() : buildSession(*L);
-	bool Lli = L->Opts.session == JM_LLVM_SESSION_LLI;
-	if (!E && Lli && L->Opts.run)
-		E = L->J->initialize(*L->MainJD);
-	Expected<ExecutorAddr> Entry = E ? Expected<ExecutorAddr>(std::move(E)) : lookupEntry(*L);
-	if (Entry && L->Opts.run && !L->Entry.empty()) {
-		Expected<int64_t> R(0);
-		if (L->Opts.platform == JM_LLVM_PLATFORM_ELFNIX && !Lli)
-			R = runWithRuntime(*L);
-		else if (auto M = L->ES->getExecutorProcessControl().runAsMain(*Entry, {}))
-			R = *M;
-		else
-			R = M.takeError();
-		if (!R)
-			Entry = R.takeError();
-		else
-			Exit = *R;
+	uint32_t Cycles = L->Opts.cycles ? L->Opts.cycles : 1;
+	for (uint32_t C = 0; !E && C < Cycles; C++) {
+		if (C > 0) {
+			auto JD = nextMainJD(*L, C);
+			if (!JD) {
+				E = JD.takeError();
+				break;
+			}
+			if ((E = attachMain(*L, *JD)))
+				break;
+		}
+		if ((E = linkOnce(*L, &Exit)) || Cycles == 1)
+			continue;
+		// dropped: every graph of this load is deallocated, then the
+		// host trims (tvm-ffi's clear_free_slabs after an unload)
+		JITDylib *Done = L->MainJD;
+		L->MainJD = nullptr;
+		if (!(E = L->ES->removeJITDylib(*Done)))
+			E = L->MM->hostTrim();
 	}
-	if (Entry && Lli && L->Opts.run)
-		if (auto DE = L->J->deinitialize(*L->MainJD))
-			Entry = std::move(DE);
 	Res.graphs = L->MM->graphs();
 	Res.finalized = L->MM->finalized();
 	Res.alloc_actions = L->MM->allocActions();
 	Res.dummies = L->Dummies;
 	Res.exit_code = Exit;
-	if (!Entry) {
-		Err = linkError(*L, Entry.takeError());
+	if (E) {
+		Err = linkError(*L, std::move(E));
 		return -1;
 	}
 	std::string Note;

@@ -11,7 +11,7 @@
 #   NAME-lli.jmt            jitmm record -- $LLI -extra-archive=LIBRARY.a [-extra-object=dummies-lli.o]
 #                           main.bc (when lli links it; lli has no debugger-support switch:
 #                           only with DEBUGGER_SUPPORT=on)
-#   NAME-elf.jmt            jitmm trace from-elf [--sections llvm14] [--debugger-support
+#   NAME-elf.jmt            jitmm trace from-elf [--sections llvm14] --dedup [--debugger-support
 #                           llvm-jitlink] main.o [dummies.o] LIBRARY.a
 #   NAME-elf-lli.jmt        the same with lli's inputs and --debugger-support lli
 #   NAME-jitlink.jmt        jitmm trace from-jitlink main.o [dummies.o] LIBRARY.a [debugger_support=off]
@@ -171,7 +171,7 @@ keep main.o main.bc
 elf_dbg=
 [ "$DEBUGGER_SUPPORT" = on ] && elf_dbg="--debugger-support llvm-jitlink"
 # shellcheck disable=SC2086
-"$jitmm" trace from-elf --sections "$SECTIONS" $elf_dbg $inputs "$lib" -o "$name-elf.jmt"
+"$jitmm" trace from-elf --sections "$SECTIONS" --dedup $elf_dbg $inputs "$lib" -o "$name-elf.jmt"
 # shellcheck disable=SC2086
 "$jitmm" record -o "$name-llvm-jitlink.jmt" -- "$JITLINK" $jitlink_opts $inputs "$lib"
 if [ -f "$plugin" ]; then
@@ -189,6 +189,7 @@ if [ "$DEBUGGER_SUPPORT" = on ]; then
 	for round in 1 2 3 4 5 6; do
 		lli_inputs=main.o
 		lli_opts="-extra-archive=$lib"
+		rm -f dummies-lli.o
 		if [ -s missing-lli ]; then
 			make_dummies missing-lli dummies-lli
 			lli_inputs="main.o dummies-lli.o"
@@ -213,7 +214,7 @@ if [ "$DEBUGGER_SUPPORT" = on ]; then
 		# shellcheck disable=SC2086
 		"$jitmm" record -o "$name-lli.jmt" -- "$LLI" $lli_opts main.bc
 		# shellcheck disable=SC2086
-		"$jitmm" trace from-elf --sections "$SECTIONS" --debugger-support lli $lli_inputs "$lib" -o "$name-elf-lli.jmt"
+		"$jitmm" trace from-elf --sections "$SECTIONS" --dedup --debugger-support lli $lli_inputs "$lib" -o "$name-elf-lli.jmt"
 		if [ -f "$plugin" ]; then
 			# shellcheck disable=SC2086
 			"$jitmm" trace from-jitlink $lli_inputs "$lib" session=lli -o "$name-jitlink-lli.jmt"

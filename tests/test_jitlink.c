@@ -93,6 +93,7 @@ static int teardown(void **state)
 struct result {
 	int exit, ok;
 	long graphs, finalizes, frees, vmas, mmaps, mprotects, munmaps, bytes;
+	long trims, trim_units;
 	char error[512];
 };
 
@@ -145,6 +146,8 @@ static struct result run(const char *backend, const char *workload)
 		r.mmaps = calls(mt, "mmap");
 		r.mprotects = calls(mt, "mprotect");
 		r.munmaps = calls(mt, "munmap");
+		r.trims = get(mt, "trims");
+		r.trim_units = get(mt, "trim_units_released");
 	}
 	json_object_put(root);
 	return r;
@@ -395,6 +398,30 @@ static void test_entry_points(void **state)
 	assert_int_equal(sym.graphs, 1); /* two.o is not needed */
 }
 
+/* cycles: loads dropped one after the other in one session, each followed
+ * by a trim. Without a platform every slab-pool slab comes back; LLJIT's
+ * platform graphs (lli session) stay and pin the first slab, as tvm-ffi's
+ * ORC platform graphs do (docs/fidelity.md). */
+static void test_cycles_platform_pins_first_slab(void **state)
+{
+	(void)state;
+	NEED_FIXTURE();
+	struct result bare = run("slab-pool", spec("main.o:helper.o,debugger_support=off,cycles=3"));
+	struct result lli = run("slab-pool", spec("main.o:helper.o,session=lli,cycles=3"));
+	printf("# bare: graphs %ld frees %ld trims %ld slabs released %ld | lli: graphs %ld frees "
+	       "%ld trims %ld slabs released %ld\n", bare.graphs, bare.frees, bare.trims,
+	       bare.trim_units, lli.graphs, lli.frees, lli.trims, lli.trim_units);
+	if (!bare.ok || !lli.ok)
+		fail_msg("%s %s", bare.error, lli.error);
+	assert_int_equal(bare.graphs, 6);
+	assert_int_equal(bare.frees, 6); /* every load dropped */
+	assert_int_equal(bare.trims, 3);
+	assert_int_equal(bare.trim_units, 3); /* its slab, each time */
+	assert_int_equal(lli.trims, 3);
+	assert_true(lli.graphs > lli.frees); /* the platform's graphs stay */
+	assert_int_equal(lli.trim_units, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_unresolved_symbol_is_an_error),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_entry_points),
+		cmocka_unit_test(test_cycles_platform_pins_first_slab),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -35,6 +35,8 @@ const char jm_jitlink_help[] =
 	"                   symbol of every object; none: link every member)\n"
 	"  run              on | off: run the entry point, as the tools do (on)\n"
 	"  define_missing   on | off: unresolved symbols get dummies (off)\n"
+	"  cycles           N: load the inputs N times in one session, each load\n"
+	"                   dropped and followed by a trim (tvm-ffi's unloads) (1)\n"
 	"  plugin           PATH of jitmm-llvm.so (default: the built one)\n";
 
 struct jitlink {
@@ -104,6 +106,12 @@ static int set_option(struct jitlink *j, const char *key, const char *val, char 
 		if (jm_parse_u64(val, &v) < 0 || v > 64)
 			return bad(err, errlen, "jitlink: %s: '%s' is not a number from 0 to 64", key, val);
 		o->threads = (uint32_t)v;
+	} else if (!strcmp(key, "cycles")) {
+		uint64_t v;
+		if (jm_parse_u64(val, &v) < 0 || v < 1 || v > 10000)
+			return bad(err, errlen, "jitlink: %s: '%s' is not a number from 1 to 10000", key,
+				   val);
+		o->cycles = (uint32_t)v;
 	} else if (!strcmp(key, "main")) {
 		if (!*val || strlen(val) >= sizeof(j->main_symbol))
 			return bad(err, errlen, "jitlink: %s: '%s' is empty or too long", key, val);
@@ -127,7 +135,7 @@ static int set_option(struct jitlink *j, const char *key, const char *val, char 
 		snprintf(dst, PATH_MAX, "%s", val);
 	} else {
 		return bad(err, errlen, "jitlink: unknown option '%s' (session, debugger_support, "
-			   "platform, orc_runtime, link, threads, main, run, define_missing, plugin: "
+			   "platform, orc_runtime, link, threads, main, run, define_missing, cycles, plugin: "
 			   "see `jitmm list workloads`)", key);
 	}
 	return 0;
@@ -284,6 +292,14 @@ static int host_free(void *ctx, uint64_t handle, char *err, size_t errlen)
 	return host_op(ctx, JM_EV_FREE, handle, err, errlen);
 }
 
+/* a load dropped (cycles): the backend gives free memory back; a real
+ * manager linked directly has no trim */
+static int host_trim(void *ctx, char *err, size_t errlen)
+{
+	struct jitlink *j = ctx;
+	return j->observed ? 0 : host_op(j, JM_EV_TRIM, 0, err, errlen);
+}
+
 /* ---- workload ops ---- */
 
 /* The ORC runtime of the plugin's own LLVM: LLVM_ROOT/lib/clang/MAJOR/lib/
@@ -350,6 +366,7 @@ static int jitlink_prepare(struct jm_workload *w, const struct jm_drive_host *ho
 		.finalize = host_finalize,
 		.deallocate = host_free,
 		.abandon = host_free,
+		.trim = host_trim,
 	};
 	j->link = j->p->link_open(&j->opts, &j->mm, err, sizeof(err));
 	if (!j->link) {
@@ -435,6 +452,7 @@ static void resolved_spec(const struct jitlink *j, const struct jitlink *d, cons
 	OPT(strcmp(j->main_symbol, "auto"), ",main=%s", j->main_symbol);
 	OPT(o->run != od->run, ",run=%s", o->run ? "on" : "off");
 	OPT(o->define_missing, ",define_missing=on");
+	OPT(o->cycles > 1, ",cycles=%u", o->cycles);
 	OPT(j->plugin[0], ",plugin=%.200s", j->plugin);
 #undef OPT
 	snprintf(w->spec, sizeof(w->spec), "jitlink:%.*s%.*s", 200, files, 110, opts);

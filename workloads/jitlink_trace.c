@@ -78,6 +78,12 @@ static int backend_failed(struct tracer *t, const char *op)
 static int on_event(void *ctx, const struct jm_event *ev, struct jm_alloc **out)
 {
 	struct tracer *t = ctx;
+	if (ev->type == JM_EV_TRIM) {
+		struct jm_trim_result r;
+		if (t->b.ops->trim(&t->b, &r) < 0)
+			return backend_failed(t, "trim");
+		return t->teardown ? 0 : keep(t, ev);
+	}
 	struct jm_alloc *a = slot(t, ev->id);
 	if (!a) {
 		snprintf(t->err, sizeof(t->err), "graph id %llu out of range",
