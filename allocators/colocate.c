@@ -133,7 +133,7 @@ static int co_deallocate(struct jm_backend *b, struct jm_alloc *a)
 		pthread_mutex_unlock(&co->m.lock);
 		return 0;
 	}
-	if (jm_mapper_reset(b, start, size) < 0)
+	if (jm_mapper_reset(b, start, size, jm_mapper_has_exec(a)) < 0)
 		return -1;
 	pthread_mutex_lock(&co->m.lock);
 	int rc = jm_mapper_give_back(&co->m, &co->pools[a->priv_u[P_DYLIB]],

@@ -110,8 +110,9 @@ static int ip_finalize(struct jm_backend *b, struct jm_alloc *a)
 	const uint64_t ps = jm_page_size();
 	for (uint32_t i = 0; i < a->nseg; i++) {
 		struct jm_segment_alloc *s = &a->seg[i];
-		if (jm_os_mprotect(s->exec, jm_align_up(s->size, ps),
-				   jm_class_prot(s->cls)) < 0)
+		/* sys::Memory::protectMappedMemory */
+		if (jm_os_llvm_protect(s->exec, jm_align_up(s->size, ps),
+				       jm_class_prot(s->cls), 0) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 						"protecting segment %u", i);
 	}

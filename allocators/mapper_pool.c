@@ -180,8 +180,8 @@ int jm_mapper_finalize(struct jm_backend *b, struct jm_alloc *a)
 	for (uint32_t i = 0; i < a->nseg; i++) {
 		struct jm_segment_alloc *s = &a->seg[i];
 		memset((char *)s->write + s->content, 0, s->size - s->content);
-		if (jm_os_mprotect(s->exec, jm_align_up(s->size, jm_page_size()),
-				   jm_class_prot(s->cls)) < 0)
+		if (jm_os_llvm_protect(s->exec, jm_align_up(s->size, jm_page_size()),
+				       jm_class_prot(s->cls), 0) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 						"protecting segment %u", i);
 	}
@@ -189,10 +189,19 @@ int jm_mapper_finalize(struct jm_backend *b, struct jm_alloc *a)
 	return 0;
 }
 
-int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len)
+int jm_mapper_has_exec(const struct jm_alloc *a)
 {
-	if (jm_os_mprotect((void *)(uintptr_t)start, len,
-			   PROT_READ | PROT_WRITE) < 0)
+	for (uint32_t i = 0; i < a->nseg; i++)
+		if (a->seg[i].cls == JM_RX)
+			return 1;
+	return 0;
+}
+
+int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len,
+		    int from_exec)
+{
+	if (jm_os_llvm_protect((void *)(uintptr_t)start, len,
+			       PROT_READ | PROT_WRITE, from_exec) < 0)
 		return jm_backend_error(b, "mprotect", errno,
 					"resetting protections");
 	return 0;

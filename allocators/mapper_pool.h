@@ -94,11 +94,17 @@ int jm_mapper_unreserve(struct jm_backend *b, struct jm_mapper *m,
 void jm_mapper_layout(struct jm_alloc *out, uint64_t start);
 
 /* Mapper::initialize, as a backend's finalize op: per segment memset the
- * zero-fill tail and one mprotect to the segment's protection; marks the
+ * zero-fill tail and one protectMappedMemory (jm_os_llvm_protect) to the
+ * segment's protection; marks the
  * allocation finalized (JM_MAPPER_P_STATE). */
 int jm_mapper_finalize(struct jm_backend *b, struct jm_alloc *a);
-/* Mapper::deinitialize of a contiguous allocation: one mprotect(RW). */
-int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len);
+/* Mapper::deinitialize of a contiguous allocation: one mprotect(RW)
+ * (sys::Memory::protectMappedMemory: jm_os_llvm_protect; from_exec: the
+ * span holds code). */
+int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len,
+		    int from_exec);
+/* 1 if the allocation has a code (rx) segment. */
+int jm_mapper_has_exec(const struct jm_alloc *a);
 /* The common stats: reserved (= mapped) bytes, peaks, live, reservations. */
 void jm_mapper_stats(const struct jm_mapper *m, struct jm_backend_stats *out);
 

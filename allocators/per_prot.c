@@ -124,8 +124,8 @@ static int pp_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	}
 	/* reset each own segment: the pages between them are other graphs' */
 	for (uint32_t i = 0; i < a->nseg; i++)
-		if (jm_os_mprotect(a->seg[i].exec, seg_span(&a->seg[i]),
-				   PROT_READ | PROT_WRITE) < 0)
+		if (jm_os_llvm_protect(a->seg[i].exec, seg_span(&a->seg[i]),
+				       PROT_READ | PROT_WRITE, a->seg[i].cls == JM_RX) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 				"resetting segment %u", i);
 	pthread_mutex_lock(&pp->m.lock);

@@ -192,7 +192,7 @@ static int release_at(struct jm_backend *b, struct single_pool *sp,
 		struct jm_range r = sp->inits[i];
 		if (r.start < start || r.start >= end)
 			continue;
-		rc = jm_mapper_reset(b, r.start, r.end - r.start);
+		rc = jm_mapper_reset(b, r.start, r.end - r.start, 1);
 		forget_init(sp, r.start);
 	}
 	if (rc == 0)
@@ -231,7 +231,7 @@ static int sp_deallocate(struct jm_backend *b, struct jm_alloc *a)
 		reset = forget_init(sp, start);
 		pthread_mutex_unlock(&sp->m.lock);
 	}
-	if (reset && jm_mapper_reset(b, start, size) < 0)
+	if (reset && jm_mapper_reset(b, start, size, jm_mapper_has_exec(a)) < 0)
 		return -1;
 	pthread_mutex_lock(&sp->m.lock);
 	int rc = jm_mapper_give_back(&sp->m, &sp->pool, start, size);

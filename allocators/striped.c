@@ -300,7 +300,7 @@ static int st_finalize(struct jm_backend *b, struct jm_alloc *a)
 	struct slab *s = a->priv;
 	for (uint32_t i = 0; i < a->nseg; i++) {
 		struct jm_segment_alloc *sg = &a->seg[i];
-		if (jm_os_mprotect(sg->exec, seg_bytes(sg), jm_class_prot(sg->cls)) < 0)
+		if (jm_os_llvm_protect(sg->exec, seg_bytes(sg), jm_class_prot(sg->cls), 0) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 						"protecting segment %u", i);
 	}
@@ -308,7 +308,8 @@ static int st_finalize(struct jm_backend *b, struct jm_alloc *a)
 		struct jm_segment_alloc *sg = &a->seg[i];
 		if (sg->life != JM_FINALIZE || sg->cls == JM_RW)
 			continue;
-		if (jm_os_mprotect(sg->exec, seg_bytes(sg), PROT_READ | PROT_WRITE) < 0)
+		if (jm_os_llvm_protect(sg->exec, seg_bytes(sg), PROT_READ | PROT_WRITE,
+				       sg->cls == JM_RX) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 						"resetting finalize segment %u", i);
 	}
@@ -350,7 +351,8 @@ static int st_deallocate(struct jm_backend *b, struct jm_alloc *a)
 			struct jm_segment_alloc *sg = &a->seg[i];
 			if (!sg->exec || sg->cls == JM_RW)
 				continue;
-			if (jm_os_mprotect(sg->exec, seg_bytes(sg), PROT_READ | PROT_WRITE) < 0)
+			if (jm_os_llvm_protect(sg->exec, seg_bytes(sg), PROT_READ | PROT_WRITE,
+					       sg->cls == JM_RX) < 0)
 				return jm_backend_error(b, "mprotect", errno,
 							"resetting protections");
 		}

@@ -387,6 +387,68 @@ static void test_inprocess_abandon_and_llvm18_free(void **state)
 	munmap(a.seg[0].exec, 3 * 4096);
 }
 
+/* 1 if the VMA holding addr is a mapping of the memfd "llvm-jit". */
+static int on_llvm_memfd(const void *addr)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int found = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+		    (uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
+			found = strstr(line, "/memfd:llvm-jit") != NULL;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Support/Unix/Memory.inc, sys::Memory::protectMappedMemory on hosts
+ * where execProtChangeNeedsNewMapping() (PaX MPROTECT, SELinux
+ * deny_execmem): a change to or from exec is memfd_create + write +
+ * mmap(MAP_FIXED) of the pages instead of an mprotect; other changes stay
+ * mprotects. The code stays intact and runs from the file mapping. */
+static void test_hardened_host_remaps_exec_changes(void **state)
+{
+	(void)state;
+	char why[160] = "";
+	(void)jm_os_host_detect(why, sizeof(why));
+	assert_true(why[0] != 0);
+	jm_os_set_host(JM_HOST_HARDENED);
+	static const char *const names[] = {"inprocess", "single-pool"};
+	for (int k = 0; k < 2; k++) {
+		struct jm_backend b = open_backend(names[k], "");
+		struct jm_alloc a;
+		struct jm_os_counters t0, d;
+		struct jm_graph_req g = graph(1, 100, 100, 5000);
+		assert_int_equal(b.ops->allocate(&b, &g, &a), 0);
+		jm_contents_write(&a);
+		jm_os_snapshot(&t0);
+		assert_int_equal(b.ops->finalize(&b, &a), 0);
+		d = delta_since(&t0);
+		assert_int_equal(CALLS(d, MPROTECT), 2);  /* r-- and rw- */
+		assert_int_equal(CALLS(d, MEMFD_CREATE), 1); /* r-x: remapped */
+		assert_int_equal(CALLS(d, PWRITE), 1);
+		assert_int_equal(d.sys[JM_SYS_PWRITE].bytes, 2 * 4096);
+		assert_int_equal(CALLS(d, MMAP), 1);
+		char msg[256] = "";
+		assert_int_equal(jm_contents_check(&a, 1, msg, sizeof(msg)), 0);
+		assert_true(on_llvm_memfd(a.seg[2].exec));
+		assert_false(on_llvm_memfd(a.seg[1].exec));
+		jm_os_snapshot(&t0);
+		assert_int_equal(b.ops->deallocate(&b, &a), 0);
+		d = delta_since(&t0);
+		/* the mapper's RW reset drops exec: remapped too */
+		assert_int_equal(CALLS(d, MEMFD_CREATE), k == 1 ? 1 : 0);
+		assert_int_equal(CALLS(d, MPROTECT), 0);
+		jm_backend_close(&b);
+	}
+	jm_os_set_host(JM_HOST_NORMAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_single_pool_abandon_llvm19),
 		cmocka_unit_test(test_single_pool_llvm15_reservation_per_graph),
 		cmocka_unit_test(test_inprocess_abandon_and_llvm18_free),
+		cmocka_unit_test(test_hardened_host_remaps_exec_changes),
 		cmocka_unit_test(test_interleaving_costs_a_vma_per_segment),
 	};
 	return cmocka_run_group_tests_name("llvm backends", tests, NULL, NULL);
