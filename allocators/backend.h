@@ -8,6 +8,11 @@
  *   finalize(alloc)             zero-fill, protections, icache: code runs
  *                               at seg[i].exec afterwards
  *   deallocate(alloc)           memory returned to the backend
+ * deallocate consumes the allocation even when it fails (as LLVM's
+ * deallocate releases the FinalizedAlloc before it reports an error): the
+ * caller must not pass it again. destroy returns nothing but may record a
+ * failure (a failed munmap: a leaked mapping) with jm_backend_error();
+ * jm_backend_close() returns it.
  * All memory syscalls go through the os layer (os.h). */
 #ifndef JITMM_BACKEND_H
 #define JITMM_BACKEND_H
@@ -110,7 +115,8 @@ size_t jm_backend_count(void);
 /* Lifecycle helpers that wrap the ops (and check the protocol). */
 int jm_backend_open(const struct jm_backend_ops *ops, const char *optspec,
 		    struct jm_backend *b, char *err, size_t errlen);
-void jm_backend_close(struct jm_backend *b);
+/* Destroy b. -1 if destroy recorded a failure (message in b->err). */
+int jm_backend_close(struct jm_backend *b);
 
 /* The trim op of a backend that holds nothing it could give back:
  * reports zero units and bytes released. */

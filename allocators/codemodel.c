@@ -314,7 +314,8 @@ static int open_memfd(struct jm_backend *b, struct codemodel *cm)
 		return jm_backend_error(b, "mmap", errno, "code file probe");
 	int rc = jm_os_mprotect(t, ps, PROT_READ | PROT_EXEC);
 	int e = errno;
-	jm_os_munmap(t, ps);
+	if (jm_os_munmap(t, ps) < 0)
+		return jm_backend_error(b, "munmap", errno, "code file probe");
 	if (rc < 0)
 		return jm_backend_error(b, "mprotect", e,
 			"the code file cannot be mapped executable");
@@ -565,7 +566,7 @@ static void cm_destroy(struct jm_backend *b)
 	struct codemodel *cm = b->priv;
 	if (!cm)
 		return;
-	jm_julia_owned_release(&cm->owned);
+	(void)jm_julia_owned_release(b, &cm->owned); /* recorded on b */
 	free(cm->completed);
 	if (cm->memfd >= 0)
 		close(cm->memfd);

@@ -818,20 +818,25 @@ static void shm_destroy(struct jm_backend *b)
 	struct shm_mapper *m = b->priv;
 	if (!m)
 		return;
-	if (m->mode == MODE_INPROCESS) {
-		for (size_t i = 0; i < m->nres; i++)
-			jm_os_munmap(m->res[i].local, m->res[i].size);
-	} else {
+	/* a failed munmap leaks a mapping: the first one is recorded on b */
+	int failed = 0;
+	for (size_t i = 0; i < m->nres; i++)
+		if (jm_os_munmap(m->res[i].local, m->res[i].size) < 0 && !failed++)
+			jm_backend_error(b, "munmap", errno, "releasing the %s at %p; its "
+					 "mapping is leaked", m->mode == MODE_INPROCESS ?
+					 "reservation" : "controller view", m->res[i].local);
+	if (m->mode != MODE_INPROCESS) {
 		/* SharedMemoryMapper::release: local views first, then the
 		 * executor's reservations (in batches of MAX_RELEASE) */
-		for (size_t i = 0; i < m->nres; i++)
-			jm_os_munmap(m->res[i].local, m->res[i].size);
 		for (size_t i = 0; i < m->nres; i += MAX_RELEASE) {
 			struct shm_req q = {.op = OP_RELEASE};
 			for (size_t k = i; k < m->nres && k < i + MAX_RELEASE; k++)
 				q.bases[q.n++] = m->res[k].exec;
 			struct shm_rep rep;
-			call(b, m, &q, &rep, NULL, 0, NULL);
+			if (call(b, m, &q, &rep, NULL, 0, NULL) == 0 && rep.err && !failed++)
+				jm_backend_error(b, "executor munmap", rep.err,
+						 "releasing the executor's reservations (pid %d)",
+						 (int)m->pid);
 		}
 		if (m->pid > 0) {
 			struct shm_req q = {.op = OP_EXIT};

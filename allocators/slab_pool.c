@@ -729,10 +729,13 @@ static void spool_destroy(struct jm_backend *b)
 	struct slab_pool *p = b->priv;
 	if (!p)
 		return;
-	/* destroy cannot report: a failed munmap is seen by the harness in
-	 * the os layer's counters */
-	for (size_t i = 0; i < p->nslabs; i++)
-		(void)slab_release(p, p->slabs[i]);
+	int failed = 0;
+	for (size_t i = 0; i < p->nslabs; i++) {
+		void *base = p->slabs[i]->base;
+		if (slab_release(p, p->slabs[i]) < 0 && !failed++)
+			jm_backend_error(b, "munmap", errno, "destroy: munmap of the slab at %p "
+					 "failed; its mapping is leaked", base);
+	}
 	free(p->slabs);
 	pthread_rwlock_destroy(&p->walk_lock);
 	pthread_mutex_destroy(&p->pool_mu);

@@ -188,6 +188,30 @@ static json_object *error_json(const struct measure *m)
 	return e;
 }
 
+/* A failure after the window (trim-at-end, teardown, destroy), recorded
+ * like one inside it if the run has not failed yet: b->err holds the
+ * message. */
+static void fail_after(struct measure *m, const char *op)
+{
+	snprintf(m->st[0].msg, sizeof(m->st[0].msg), "%s", m->backend.err);
+	fail(m, &m->st[0], op, NULL);
+}
+
+/* munmap calls that failed between a and b (the os layer's count, which
+ * sees every munmap of this process): the first errno in *err. */
+static uint64_t munmap_errors(const struct jm_os_counters *a, const struct jm_os_counters *b,
+			      int *err)
+{
+	struct jm_os_counters d;
+	jm_os_diff(a, b, &d);
+	const struct jm_sys_count *c = &d.sys[JM_SYS_MUNMAP];
+	*err = 0;
+	for (int i = 0; i < JM_OS_MAX_ERRNOS && !*err; i++)
+		if (c->by_errno[i].count)
+			*err = c->by_errno[i].err;
+	return c->errors;
+}
+
 static int failed(struct measure *m)
 {
 	return __atomic_load_n(&m->failure.failed, __ATOMIC_ACQUIRE);
@@ -299,6 +323,9 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		jm_link_forget(&x->linker, ev->id);
 		t = now_ns();
 		if (b->ops->deallocate(b, a) < 0) {
+			/* consumed even so (backend.h): teardown must not free it
+			 * again (striped freed its slab twice: issue 11) */
+			jm_live_remove(&x->live, ev->id);
 			fail(m, x, "deallocate", ev);
 			return -1;
 		}
@@ -667,6 +694,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		struct jm_trim_result r = {0};
 		struct jm_backend_stats st2 = {0};
 		int rc = m->backend.ops->trim(&m->backend, &r);
+		if (rc < 0)
+			fail_after(m, "trim");
 		m->backend.ops->stats(&m->backend, &st2);
 		long v2 = jm_vma_count(0);
 		uint64_t rss2 = jm_rss_rollup(0);
@@ -678,14 +707,32 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		ADD(trim, "rss_released_bytes", (int64_t)rss_after - (int64_t)rss2);
 		ADD(trim, "va_released_bytes", (int64_t)st.va_reserved - (int64_t)st2.va_reserved);
 	}
+	/* teardown: a failure here is the run's too (a failed munmap is a
+	 * leaked mapping, never an ok run) */
 	if (m->backend_open) {
 		for (unsigned i = 0; i < nst; i++) {
 			size_t pos = 0;
 			struct jm_alloc *a;
 			while ((a = jm_live_next(&m->st[i].live, &pos)))
-				m->backend.ops->deallocate(&m->backend, a);
+				if (m->backend.ops->deallocate(&m->backend, a) < 0)
+					fail_after(m, "deallocate");
 		}
-		jm_backend_close(&m->backend);
+		if (jm_backend_close(&m->backend) < 0)
+			fail_after(m, "destroy");
+	}
+	/* what a backend did not report: every munmap of the run is counted by
+	 * the os layer, and one that failed left a mapping behind */
+	struct jm_os_counters os2;
+	jm_os_snapshot(&os2);
+	int unmap_err;
+	uint64_t unmap_failed = munmap_errors(&os0, &os2, &unmap_err);
+	if (unmap_failed && !m->failure.failed) {
+		jm_backend_error(&m->backend, "munmap", unmap_err,
+			"%llu munmap call%s failed without the backend reporting it; "
+			"the mapping%s stay%s leaked", (unsigned long long)unmap_failed,
+			unmap_failed == 1 ? "" : "s", unmap_failed == 1 ? "" : "s",
+			unmap_failed == 1 ? "s" : "");
+		fail_after(m, "munmap");
 	}
 	struct jm_literal lit = m->lit;
 	jm_literal_release(&m->lit);

@@ -1,5 +1,5 @@
 /* Failures the harness must reproduce, explain and survive: the
- * vm.max_map_count ENOMEM, injected mmap/mprotect failures on every
+ * vm.max_map_count ENOMEM, injected mmap/mprotect/munmap failures on every
  * backend, backends that crash, hang or leak, and SIGINT/SIGTERM. */
 #include "testutil.h"
 
@@ -188,6 +188,83 @@ static void test_injected_failures_every_backend(void **state)
 	}
 }
 
+/* A failed munmap leaves a mapping behind: it must fail the run (naming
+ * munmap and the errno), never end in an ok run with a leaked VMA, and
+ * never crash (striped freed its slab twice: issue 11). tvm-load-drop frees
+ * and trims, so the failure lands in deallocate, trim or destroy
+ * depending on the backend; @2 lets the first munmap succeed. */
+static void test_munmap_failure_every_backend(void **state)
+{
+	(void)state;
+	static const char *const specs[] = {"munmap:EINVAL@1", "munmap:EINVAL@2",
+					    "munmap:ENOMEM@1"};
+	int injected = 0, failed_cleanly = 0;
+	for (size_t b = 0; b < jm_backend_count(); b++) {
+		const char *name = jm_backends[b]->name;
+		for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+			const char *spec = specs[k];
+			char want[16];
+			snprintf(want, sizeof(want), "%.*s", (int)strcspn(spec + 7, "@"), spec + 7);
+			int rc;
+			json_object *o = run_json((char *[]){"run", "-q", "-b", (char *)name,
+				"-w", "tvm-load-drop", "--inject", (char *)spec, NULL}, &rc, NULL);
+			assert_non_null(o);
+			json_object *r = run_at(o, 0);
+			const char *st = jm_json_str(r, "status", "?");
+			printf("# %s --inject %s: %s %s %s\n", name, spec, st,
+			       jm_json_str(r, "error.op", ""), jm_json_str(r, "error.message", ""));
+			if (!strcmp(st, "ok")) {
+				/* only a backend that never unmaps may end ok */
+				assert_true(num(r, "metrics.syscalls.munmap.calls") == 0);
+				assert_true(num(r, "metrics.vmas_leaked") == 0);
+				printf("#   %s makes no munmap call %s here: nothing to inject\n",
+				       name, strchr(spec, '@') + 1);
+				json_object_put(o);
+				continue;
+			}
+			injected++;
+			assert_string_equal(st, "failed");
+			assert_int_equal(rc, 1);
+			assert_string_not_equal(jm_json_str(r, "error.op", "?"), "crash");
+			assert_non_null(strstr(jm_json_str(r, "error.syscall", "?"), "munmap"));
+			assert_string_equal(jm_json_str(r, "error.errno_name", "?"), want);
+			/* the mapping it could not unmap is counted, not hidden */
+			if (!TU_SANITIZED)
+				assert_true(num(r, "metrics.vmas_leaked") >= 1);
+			failed_cleanly++;
+			json_object_put(o);
+		}
+	}
+	printf("# munmap failures: %d injected, %d failed cleanly\n", injected, failed_cleanly);
+	assert_true(injected >= 20);
+}
+
+/* --inject N is a call count: 1 to 2^40, decimal; anything else is a usage
+ * error before any run (issue 11: @-1 and @2^70 were accepted). */
+static void test_inject_count_bounds(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"mmap:ENOMEM@-1", "mmap:ENOMEM@1180591620717411303424", "mmap:ENOMEM@0",
+		"mmap:ENOMEM@1099511627777", "mmap:ENOMEM@+3", "mmap:ENOMEM@0x10",
+		"mmap:ENOMEM@18446744073709551615", "mmap:ENOMEM@ 3",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *out = NULL, *err = NULL;
+		int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+			"page-pairs:graphs=2", "--inject", (char *)bad[i], NULL}, &out, &err);
+		if (rc != 2 || !strstr(err, "--inject"))
+			fail_msg("--inject %s: rc %d, stderr %s", bad[i], rc, err);
+		free(out);
+		free(err);
+	}
+	char *out = NULL, *err = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+		"page-pairs:graphs=2", "--inject", "mmap:ENOMEM@1099511627776", NULL}, &out, &err), 0);
+	free(out);
+	free(err);
+}
+
 /* A crash, a hang and a leak in one matrix: each run is recorded with its
  * cause, the others complete, results.json and report.md are valid. */
 static void test_crash_hang_leak_isolated(void **state)
@@ -343,6 +420,8 @@ int main(void)
 		cmocka_unit_test(test_max_map_count_really_fails),
 		cmocka_unit_test(test_vma_headroom),
 		cmocka_unit_test(test_injected_failures_every_backend),
+		cmocka_unit_test(test_munmap_failure_every_backend),
+		cmocka_unit_test(test_inject_count_bounds),
 		cmocka_unit_test(test_crash_hang_leak_isolated),
 		cmocka_unit_test(test_sigint_to_group),
 		cmocka_unit_test(test_sigterm_to_jitmm),
