@@ -335,8 +335,13 @@ static void exec_execute(const struct shm_req *q, struct shm_rep *rep)
 		sigaction(sigs[i], &old[i], NULL);
 }
 
-static void executor_main(int sock)
+static void executor_main(int sock, pid_t controller)
 {
+	/* dies with the controller (SIGKILL included), even if it died before
+	 * the prctl */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != controller)
+		_exit(0);
 	ex.sock = sock;
 	/* no inherited descriptors (the runner's pipes among them) */
 	if (sock != 3) {
@@ -344,7 +349,6 @@ static void executor_main(int sock)
 		ex.sock = 3;
 	}
 	close_range(4, ~0u, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	jm_os_reset(); /* the executor's own counters, no injections */
 	ex.vmas_base = exec_vma_count();
 	static struct shm_req q;
@@ -474,6 +478,7 @@ static int shm_create(struct jm_backend *b)
 		goto fail;
 	}
 	fflush(NULL);
+	pid_t controller = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -484,7 +489,7 @@ static int shm_create(struct jm_backend *b)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		executor_main(sv[1]);
+		executor_main(sv[1], controller);
 		_exit(0);
 	}
 	close(sv[1]);

@@ -3,10 +3,13 @@
  * backend, backends that crash, hang or leak, and SIGINT/SIGTERM. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <linux/bpf.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "../allocators/backend.h"
@@ -402,6 +405,161 @@ static void interrupt_with(int sig, int to_group)
 	assert_int_equal(tu_rmtree(dir), 0);
 }
 
+/* ---- SIGKILL of the parent ---- */
+
+/* 1 while p exists and is not a zombie */
+static int alive(pid_t p)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+static pid_t first_child(pid_t p)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p, (int)p);
+	FILE *f = fopen(path, "r");
+	int c = 0;
+	if (f) {
+		if (fscanf(f, "%d", &c) != 1)
+			c = 0;
+		fclose(f);
+	}
+	return c;
+}
+
+/* The BPF program ids process p holds descriptors to (its fdinfo). */
+static int bpf_prog_ids(pid_t p, uint32_t *ids, int max)
+{
+	char dir[64], path[320], line[128];
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)p);
+	DIR *d = opendir(dir);
+	int n = 0;
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d)) && n < max;) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		unsigned id;
+		while (fgets(line, sizeof(line), f) && n < max)
+			if (sscanf(line, "prog_id: %u", &id) == 1)
+				ids[n++] = id;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static int bpf_prog_exists(uint32_t id)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_id = id;
+	int fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof(a));
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno != ENOENT;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* kill -9 of `jitmm run` mid-run: its measured child (and the child's
+ * shm-mapper executor, if want_exec) must go too, holding no probe of the
+ * parent's, and the parent's eBPF programs (when it used that probe) must
+ * be unloaded (issue 11: the child sat paused forever, eBPF attached). */
+static void kill_parent_mid_run(const char *backend, const char *workload, int want_exec)
+{
+	char probe[64];
+	snprintf(probe, sizeof(probe), "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+	if (access(probe, R_OK) != 0)
+		SKIP_BECAUSE("%s is missing (CONFIG_PROC_CHILDREN): cannot find the run's child", probe);
+	const char *bin = tu_jitmm_bin();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execl(bin, bin, "run", "-q", "-b", backend, "-w", workload, "--timeout", "0",
+		      (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	pid_t child = 0, exec = 0;
+	for (int i = 0; i < 1000; i++) { /* up to 10 s */
+		child = first_child(pid);
+		exec = child ? first_child(child) : 0;
+		if (child && (!want_exec || exec) && (want_exec || paused_child(pid)))
+			break;
+		sleep_ms(10);
+	}
+	if (!child || (want_exec && !exec)) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("the run's child%s never started", want_exec ? " or its executor" : "");
+	}
+	uint32_t ids[64], held[8];
+	int nids = bpf_prog_ids(pid, ids, 64);
+	int nheld = bpf_prog_ids(child, held, 8);
+	kill(pid, SIGKILL); /* the parent alone, as `kill -9 PID` */
+	waitpid(pid, NULL, 0);
+	int gone = 0;
+	for (int i = 0; i < 500 && !gone; i++) { /* up to 5 s */
+		gone = !alive(child) && (!exec || !alive(exec));
+		if (!gone)
+			sleep_ms(10);
+	}
+	if (!gone) { /* do not leave them behind either way */
+		kill(child, SIGKILL);
+		if (exec)
+			kill(exec, SIGKILL);
+		fail_msg("%s: child %d%s still running after the parent was killed", backend,
+			 (int)child, exec && alive(exec) ? " and its executor" : "");
+	}
+	assert_int_equal(nheld, 0);
+	int left = nids;
+	for (int i = 0; i < 500 && left; i++) {
+		left = 0;
+		for (int k = 0; k < nids; k++)
+			left += bpf_prog_exists(ids[k]);
+		if (left)
+			sleep_ms(10);
+	}
+	printf("# %s: child %d%s gone after kill -9 of jitmm %d; %d BPF programs of the "
+	       "parent, %d left\n", backend, (int)child, exec ? " and executor" : "", (int)pid,
+	       nids, left);
+	assert_int_equal(left, 0);
+}
+
+static void test_sigkill_parent_paused_child(void **state)
+{
+	(void)state;
+	kill_parent_mid_run("null:hang_after=3", "page-pairs:graphs=20", 0);
+}
+
+static void test_sigkill_parent_shm_executor(void **state)
+{
+	(void)state;
+	kill_parent_mid_run("shm-mapper", "tvm-load-drop:graphs=100000000,cycles=1000000", 1);
+}
+
 static void test_sigint_to_group(void **state)
 {
 	(void)state;
@@ -423,6 +581,8 @@ int main(void)
 		cmocka_unit_test(test_munmap_failure_every_backend),
 		cmocka_unit_test(test_inject_count_bounds),
 		cmocka_unit_test(test_crash_hang_leak_isolated),
+		cmocka_unit_test(test_sigkill_parent_paused_child),
+		cmocka_unit_test(test_sigkill_parent_shm_executor),
 		cmocka_unit_test(test_sigint_to_group),
 		cmocka_unit_test(test_sigterm_to_jitmm),
 	};
