@@ -462,6 +462,55 @@ static void test_compressed(void **state)
 	}
 }
 
+/* A file of several compressed streams (xz) or frames (zstd) is read to
+ * its end, as `xz -d` and `zstd -d` do; bytes after the last one that are
+ * not another stream are an error (xz read only the first stream and
+ * ignored the rest, graphs and garbage alike: issue 11). xz's stream
+ * padding (NUL bytes, a multiple of four) is allowed. */
+static void test_concatenated_streams(void **state)
+{
+	(void)state;
+	if (!have("xz") || !have("zstd"))
+		SKIP_BECAUSE("xz or zstd not installed (scripts/install-deps installs them)");
+	char a[128], b[128], cmd[1024], p[160];
+	snprintf(a, sizeof(a), "%s/part1.jmt", tmpdir);
+	snprintf(b, sizeof(b), "%s/part2.jmt", tmpdir);
+	static const char part1[] = HDR "alloc 1 rx=1\nfinalize 1\n";
+	static const char part2[] = "alloc 2 rx=1\nfinalize 2\nfree 1\n";
+	write_file(a, part1, sizeof(part1) - 1);
+	write_file(b, part2, sizeof(part2) - 1);
+	static const struct {
+		const char *ext, *compress;
+	} kinds[] = {{"xz", "xz -c"}, {"zst", "zstd -q -c"}};
+	static const struct {
+		const char *name, *tail; /* printf(1) text appended after the streams */
+		int ok;
+	} tails[] = {
+		{"nothing", "", 1},
+		{"short garbage", "garbage!", 0},
+		{"long garbage", "this is not a compressed stream at all", 0},
+		{"a NUL byte", "\\0", 0},
+	};
+	for (size_t k = 0; k < 2; k++)
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			snprintf(p, sizeof(p), "%s/cat%zu.jmt.%s", tmpdir, t, kinds[k].ext);
+			snprintf(cmd, sizeof(cmd), "{ %s %s; %s %s; printf '%s'; } > %s",
+				 kinds[k].compress, a, kinds[k].compress, b, tails[t].tail, p);
+			assert_int_equal(system(cmd), 0);
+			printf("# %s, two streams + %s: %s\n", kinds[k].ext, tails[t].name,
+			       tails[t].ok ? "read to the end" : "refused");
+			if (tails[t].ok)
+				read_all_ok(p, 5); /* both streams' events */
+			else
+				expect_error_anyline(p, k == 0 ? "xz: " : "zstd: ");
+		}
+	/* xz stream padding: four NUL bytes are part of the format */
+	snprintf(p, sizeof(p), "%s/padded.jmt.xz", tmpdir);
+	snprintf(cmd, sizeof(cmd), "{ xz -c %s; printf '\\0\\0\\0\\0'; xz -c %s; } > %s", a, b, p);
+	assert_int_equal(system(cmd), 0);
+	read_all_ok(p, 5);
+}
+
 /* 10,000,000 events through a FIFO (never on disk): the reader's memory
  * must stay flat, i.e. proportional to the live graphs (at most 64 here),
  * not to the length of the stream. */
@@ -631,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits_and_binary),
 		cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_concatenated_streams),
 		cmocka_unit_test(test_compressed_writer),
 		cmocka_unit_test(test_decoder_limits),
 		cmocka_unit_test(test_bounded_memory),
