@@ -23,6 +23,7 @@
 #include "../linker/reloc.h"
 #include "latency.h"
 #include "live_table.h"
+#include "mem_budget.h"
 #include "replay_literal.h"
 #include "run_json.h"
 #include "runner.h"
@@ -44,6 +45,7 @@ struct stream {
 	struct jm_latency lat_alloc, lat_final, lat_free;
 	uint64_t events, graphs, frees, trims, finalizes, sys_events, skipped;
 	uint64_t bytes_requested, bytes_live_requested;
+	uint64_t live_pages_bytes; /* live graphs, page-rounded (the memory guard) */
 	uint64_t trim_units, trim_bytes;
 	struct jm_linker linker; /* links this stream's graphs to each other */
 	char msg[512];
@@ -79,6 +81,9 @@ struct measure {
 	struct jm_literal lit;
 	long lit_vmas_first; /* our VMA count after the first replayed sys event */
 	long max_map_count;
+	/* a stream's share of MemAvailable at the start: its live graphs may
+	 * not grow past it (UINT64_MAX: unknown, no limit) */
+	uint64_t live_budget;
 	pthread_mutex_t lock; /* marks, failure (from several streams) */
 	json_object *marks;
 	struct failure failure;
@@ -248,6 +253,22 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		if (x->freeing)
 			edge_sample(m);
 		x->freeing = 0;
+		/* before the graph touches memory: within the run's share of
+		 * what was available (a trace's sizes are known only here) */
+		uint64_t pages = jm_graph_pages_bytes(&ev->req);
+		if (jm_sat_add(x->live_pages_bytes, pages) > m->live_budget) {
+			char have[32], limit[32];
+			jm_mem_text(jm_sat_add(x->live_pages_bytes, pages), have, sizeof(have));
+			jm_mem_text(m->live_budget, limit, sizeof(limit));
+			snprintf(x->msg, sizeof(x->msg),
+				 "the live graphs would take %s, more than the %s of memory "
+				 "available to %s at the start (MemAvailable): stopped before "
+				 "the OOM killer would", have, limit,
+				 m->nst > 1 ? "each stream" : "the run");
+			b->err[0] = 0;
+			fail(m, x, "workload", ev);
+			return -1;
+		}
 		struct jm_alloc *a = jm_live_insert(&x->live, ev->id);
 		if (!a) {
 			snprintf(x->msg, sizeof(x->msg),
@@ -269,6 +290,7 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		uint64_t bytes = jm_graph_bytes(&ev->req);
 		x->bytes_requested += bytes;
 		x->bytes_live_requested += bytes;
+		x->live_pages_bytes += pages;
 		x->graphs++;
 		maybe_sample(m, x);
 		if (m->sampling && m->hooks && m->hooks->progress && !(x->graphs & 1023))
@@ -317,6 +339,7 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		uint64_t bytes = 0;
 		for (uint32_t i = 0; i < a->nseg; i++)
 			bytes += a->seg[i].size;
+		x->live_pages_bytes -= jm_alloc_pages_bytes(a);
 		if (!x->freeing)
 			edge_sample(m); /* the peak is just before a drop */
 		x->freeing = 1;
@@ -563,6 +586,42 @@ static void free_streams(struct measure *m)
 	free(m->st);
 }
 
+/* A run that never started: free what was set up, report why. */
+static json_object *abandon(struct measure *m, const char *why)
+{
+	free_streams(m);
+	free(m->samples);
+	json_object_put(m->marks);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	return jm_failed_run_json("workload", why);
+}
+
+/* What the run will touch at its peak, per stream: the live-graph table
+ * (pre-faulted below) and the workload's live graphs (its estimate; a
+ * trace states none and is held to the budget as it goes). Refused when
+ * the streams together need more than MemAvailable; otherwise each stream
+ * gets its share as the live graphs' budget. 0 or -1 with the message. */
+static int mem_check(struct measure *m, char *err, size_t errlen)
+{
+	const struct jm_workload *w = &m->st[0].wl;
+	uint64_t table = jm_live_table_bytes(w->max_live ? w->max_live : 65536);
+	uint64_t need = jm_sat_mul(jm_sat_add(table, w->peak_bytes), m->nst);
+	uint64_t avail = jm_mem_available();
+	m->live_budget = avail ? avail / m->nst : UINT64_MAX;
+	if (!avail || need <= avail)
+		return 0;
+	char n[32], a[32], t[32], g[32];
+	jm_mem_text(need, n, sizeof(n));
+	jm_mem_text(avail, a, sizeof(a));
+	jm_mem_text(table, t, sizeof(t));
+	jm_mem_text(w->peak_bytes, g, sizeof(g));
+	snprintf(err, errlen, "%.200s needs about %s (%u stream%s of: live graphs %s at the peak, "
+		 "their table %s), more than the %s available (MemAvailable): refused before "
+		 "it started", w->spec, n, m->nst, m->nst == 1 ? "" : "s", g, t, a);
+	return -1;
+}
+
 json_object *jm_measure(const struct jm_run_spec *spec,
 			const struct jm_measure_hooks *hooks)
 {
@@ -601,23 +660,21 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		x->m = m;
 		x->idx = i;
 		if (jm_workload_open(spec->workload, stream_seed(spec, &m->st[0].wl, i), &x->wl,
-				     err, sizeof(err)) < 0) {
-			free_streams(m);
-			free(m->samples);
-			json_object_put(m->marks);
-			free(m);
-			return jm_failed_run_json("workload", err);
-		}
+				     err, sizeof(err)) < 0)
+			return abandon(m, err);
 		x->wl_open = 1;
+	}
+	/* before anything big is allocated or touched: the run's estimate
+	 * against the memory available */
+	if (mem_check(m, err, sizeof(err)) < 0)
+		return abandon(m, err);
+	for (unsigned i = 0; i < nst; i++) {
+		struct stream *x = &m->st[i];
 		jm_linker_init(&x->linker, (enum jm_code_model)spec->code_model);
 		if (jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 65536) < 0) {
 			snprintf(err, sizeof(err), "no memory for a table of %llu live graphs",
 				 (unsigned long long)x->wl.max_live);
-			free_streams(m);
-			free(m->samples);
-			json_object_put(m->marks);
-			free(m);
-			return jm_failed_run_json("workload", err);
+			return abandon(m, err);
 		}
 		/* pre-fault the harness's own tables so their first touches are
 		 * not counted as the backend's faults */
