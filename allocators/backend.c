@@ -55,6 +55,8 @@ int jm_backend_error(struct jm_backend *b, const char *sys, int errnum,
 	}
 	b->err_errno = errnum;
 	b->err_sys = sys;
+	b->err_pid = 0;
+	b->err_vmas = -1;
 	return -1;
 }
 

@@ -48,6 +48,9 @@ struct jm_backend_stats {
 	/* VMAs the backend added in other processes (an out-of-process
 	 * executor); the harness counts only its own process's VMAs */
 	uint64_t vmas_other_processes;
+	/* that process's VMA count now (its own vm.max_map_count applies);
+	 * 0 if there is none */
+	uint64_t vmas_other_process_now;
 	/* backend-specific counters, reported under metrics.backend */
 	int nextra;
 	struct {
@@ -105,6 +108,11 @@ struct jm_backend {
 	char err[256];
 	int err_errno;
 	const char *err_sys; /* syscall that failed, if one did */
+	/* where it failed, if not in this process (an executor): its pid and
+	 * its VMA count right after the failure (-1 unknown). Reset by
+	 * jm_backend_error(); the backend sets them after it. */
+	pid_t err_pid;
+	long err_vmas;
 };
 
 /* Registry */

@@ -61,7 +61,8 @@ struct failure {
 	char op[16];
 	char message[512];
 	uint64_t event_index, graph_id, graphs_done;
-	long vmas;
+	long vmas;  /* of the process the failure happened in */
+	pid_t pid;  /* that process, if not this one (an executor); else 0 */
 };
 
 struct measure {
@@ -158,7 +159,10 @@ static void fail(struct measure *m, struct stream *x, const char *op,
 		f->graph_id = ev ? ev->id : 0;
 		f->graphs_done = x->graphs;
 		f->thread = (int)x->idx;
-		f->vmas = vmas;
+		/* a failure in another process (shm-mapper's executor) is
+		 * reported with that process's VMA count */
+		f->pid = m->backend.err[0] ? m->backend.err_pid : 0;
+		f->vmas = f->pid > 0 ? m->backend.err_vmas : vmas;
 		__atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -182,12 +186,20 @@ static json_object *error_json(const struct measure *m)
 		json_object_object_add(e, "graph_id", json_object_new_int64((int64_t)f->graph_id));
 	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)f->graphs_done));
 	json_object_object_add(e, "vmas_at_failure", json_object_new_int64(f->vmas));
+	if (f->pid > 0) /* vmas_at_failure is that process's */
+		json_object_object_add(e, "pid", json_object_new_int(f->pid));
 	json_object_object_add(e, "vm_max_map_count", json_object_new_int64(m->max_map_count));
 	/* mprotect splitting one VMA needs up to two more: within that of the
 	 * limit, ENOMEM means the map count, not a lack of memory */
-	if (f->err == ENOMEM && m->max_map_count > 0 && f->vmas >= m->max_map_count - 2)
-		json_object_object_add(e, "cause", json_object_new_string(
-			"the process reached vm.max_map_count VMAs"));
+	if (f->err == ENOMEM && m->max_map_count > 0 && f->vmas >= m->max_map_count - 2) {
+		char cause[128];
+		if (f->pid > 0)
+			snprintf(cause, sizeof(cause), "the executor process (pid %d) reached "
+				 "vm.max_map_count VMAs", (int)f->pid);
+		else
+			snprintf(cause, sizeof(cause), "the process reached vm.max_map_count VMAs");
+		json_object_object_add(e, "cause", json_object_new_string(cause));
+	}
 	if (m->nst > 1)
 		json_object_object_add(e, "thread", json_object_new_int(f->thread));
 	return e;
@@ -470,10 +482,18 @@ static void add_reloc_metrics(json_object *mt, const struct jm_linker *L)
 
 /* vma_headroom: graphs of this run's average shape that still fit before
  * vm.max_map_count, at the VMAs per live graph this run added. null when
- * the run added no VMAs per graph (the bound is elsewhere). */
+ * the run added no VMAs per graph (the bound is elsewhere). A backend with
+ * another process (shm-mapper's executor) adds its VMAs there, under that
+ * process's own limit: the figures are that process's when it adds more
+ * per graph (issue 11: the controller's handful gave a headroom of 1.4e9
+ * to a run that had failed at the executor's limit). */
 static void add_headroom(json_object *mt, long limit, long before, long after,
-			 uint64_t live)
+			 uint64_t live, const struct jm_backend_stats *st)
 {
+	if (st->vmas_other_processes > (uint64_t)(after > before ? after - before : 0)) {
+		after = (long)st->vmas_other_process_now;
+		before = after - (long)st->vmas_other_processes;
+	}
 	double per = live && after > before ? (double)(after - before) / (double)live : 0;
 	json_object_object_add(mt, "vmas_per_graph", json_object_new_double(per));
 	if (limit <= 0 || per <= 0) {
@@ -860,7 +880,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	for (unsigned i = 1; i < nst; i++)
 		link_stats_merge(&m->st[0].linker.st, &m->st[i].linker.st);
 	add_reloc_metrics(mt, &m->st[0].linker);
-	add_headroom(mt, m->max_map_count, vmas_before, vmas_after, tot.graphs - tot.frees);
+	add_headroom(mt, m->max_map_count, vmas_before, vmas_after, tot.graphs - tot.frees, &st);
 	ADD(mt, "trim_units_released", tot.trim_units);
 	ADD(mt, "trim_bytes_released", tot.trim_bytes);
 	ADD(mt, "wall_ns", wall);
