@@ -144,7 +144,7 @@ static void test_refused_before_start(void **state)
 	};
 	for (size_t i = 0; i < 2; i++) {
 		for (int threads = 1; threads <= 2; threads++) {
-			char *err = NULL, t[8];
+			char *err = NULL, t[16];
 			snprintf(t, sizeof(t), "%d", threads);
 			int rc;
 			json_object *o = run_json((char *[]){"run", "-q", "-b", "single-pool", "-w",
