@@ -55,6 +55,8 @@ int jm_backend_error(struct jm_backend *b, const char *sys, int errnum,
 	}
 	b->err_errno = errnum;
 	b->err_sys = sys;
+	b->err_pid = 0;
+	b->err_vmas = -1;
 	return -1;
 }
 
@@ -76,11 +78,15 @@ int jm_backend_open(const struct jm_backend_ops *ops, const char *optspec,
 	return 0;
 }
 
-void jm_backend_close(struct jm_backend *b)
+int jm_backend_close(struct jm_backend *b)
 {
+	b->err[0] = 0;
+	b->err_errno = 0;
+	b->err_sys = NULL;
 	if (b->ops && b->ops->destroy)
 		b->ops->destroy(b);
 	b->priv = NULL;
+	return b->err[0] ? -1 : 0;
 }
 
 static int add_spec(struct jm_backend_spec *out, int *n, int max,

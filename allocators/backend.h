@@ -8,6 +8,11 @@
  *   finalize(alloc)             zero-fill, protections, icache: code runs
  *                               at seg[i].exec afterwards
  *   deallocate(alloc)           memory returned to the backend
+ * deallocate consumes the allocation even when it fails (as LLVM's
+ * deallocate releases the FinalizedAlloc before it reports an error): the
+ * caller must not pass it again. destroy returns nothing but may record a
+ * failure (a failed munmap: a leaked mapping) with jm_backend_error();
+ * jm_backend_close() returns it.
  * All memory syscalls go through the os layer (os.h). */
 #ifndef JITMM_BACKEND_H
 #define JITMM_BACKEND_H
@@ -43,6 +48,9 @@ struct jm_backend_stats {
 	/* VMAs the backend added in other processes (an out-of-process
 	 * executor); the harness counts only its own process's VMAs */
 	uint64_t vmas_other_processes;
+	/* that process's VMA count now (its own vm.max_map_count applies);
+	 * 0 if there is none */
+	uint64_t vmas_other_process_now;
 	/* backend-specific counters, reported under metrics.backend */
 	int nextra;
 	struct {
@@ -100,6 +108,11 @@ struct jm_backend {
 	char err[256];
 	int err_errno;
 	const char *err_sys; /* syscall that failed, if one did */
+	/* where it failed, if not in this process (an executor): its pid and
+	 * its VMA count right after the failure (-1 unknown). Reset by
+	 * jm_backend_error(); the backend sets them after it. */
+	pid_t err_pid;
+	long err_vmas;
 };
 
 /* Registry */
@@ -110,7 +123,8 @@ size_t jm_backend_count(void);
 /* Lifecycle helpers that wrap the ops (and check the protocol). */
 int jm_backend_open(const struct jm_backend_ops *ops, const char *optspec,
 		    struct jm_backend *b, char *err, size_t errlen);
-void jm_backend_close(struct jm_backend *b);
+/* Destroy b. -1 if destroy recorded a failure (message in b->err). */
+int jm_backend_close(struct jm_backend *b);
 
 /* The trim op of a backend that holds nothing it could give back:
  * reports zero units and bytes released. */

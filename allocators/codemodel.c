@@ -326,7 +326,8 @@ static int open_memfd(struct jm_backend *b, struct codemodel *cm)
 	if (jm_os_mprotect(t, ps, PROT_READ | PROT_EXEC) < 0)
 		return jm_backend_error(b, "mprotect", errno,
 			"the code file cannot be mapped executable");
-	jm_os_munmap(t, ps);
+	if (jm_os_munmap(t, ps) < 0)
+		return jm_backend_error(b, "munmap", errno, "code file probe");
 	/* map_size starts at 0: the first block grows the file */
 	return 0;
 }
@@ -604,7 +605,7 @@ static void cm_destroy(struct jm_backend *b)
 	struct codemodel *cm = b->priv;
 	if (!cm)
 		return;
-	jm_julia_owned_release(&cm->owned);
+	(void)jm_julia_owned_release(b, &cm->owned); /* recorded on b */
 	free(cm->completed);
 	if (cm->memfd >= 0)
 		close(cm->memfd);

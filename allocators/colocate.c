@@ -167,7 +167,7 @@ static void co_destroy(struct jm_backend *b)
 	struct colocate *co = b->priv;
 	if (!co)
 		return;
-	jm_mapper_release(&co->m);
+	(void)jm_mapper_release(b, &co->m); /* recorded on b */
 	for (uint32_t i = 0; i < co->npools; i++)
 		jm_mapper_pool_release(&co->pools[i]);
 	free(co->pools);

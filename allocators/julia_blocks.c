@@ -431,7 +431,8 @@ static int open_memfd(struct jm_backend *b, struct julia_blocks *jb)
 	if (t == MAP_FAILED)
 		return jm_backend_error(b, "mmap", errno,
 			"the code file cannot be mapped executable");
-	jm_os_munmap(t, ps);
+	if (jm_os_munmap(t, ps) < 0)
+		return jm_backend_error(b, "munmap", errno, "code file probe");
 	/* init_shared_map */
 	jb->map_size = JM_JULIA_MAP_SIZE_INC;
 	if (jm_os_ftruncate(jb->memfd, (off_t)jb->map_size) != 0)
@@ -571,7 +572,7 @@ static void jb_destroy(struct jm_backend *b)
 	struct julia_blocks *jb = b->priv;
 	if (!jb)
 		return;
-	jm_julia_owned_release(&jb->owned);
+	(void)jm_julia_owned_release(b, &jb->owned); /* recorded on b */
 	for (int i = 0; i < NALLOC; i++) {
 		free(jb->al[i].completed.v);
 		free(jb->al[i].temp.v);

@@ -39,12 +39,18 @@ int jm_julia_unmap(struct jm_julia_owned *o, uint64_t a, uint64_t len)
 	return jm_os_munmap((void *)(uintptr_t)a, len);
 }
 
-void jm_julia_owned_release(struct jm_julia_owned *o)
+int jm_julia_owned_release(struct jm_backend *b, struct jm_julia_owned *o)
 {
-	for (size_t i = 0; i < o->set.n; i++)
-		jm_os_munmap((void *)(uintptr_t)o->set.r[i].start,
-			     o->set.r[i].end - o->set.r[i].start);
+	int rc = 0;
+	for (size_t i = 0; i < o->set.n; i++) {
+		uint64_t a = o->set.r[i].start, len = o->set.r[i].end - a;
+		if (jm_os_munmap((void *)(uintptr_t)a, len) < 0 && !rc)
+			rc = jm_backend_error(b, "munmap", errno,
+				"releasing the mapping at %#llx (%llu bytes); it is leaked",
+				(unsigned long long)a, (unsigned long long)len);
+	}
 	jm_freeset_release(&o->set);
+	return rc;
 }
 
 int jm_julia_memfd_open(struct jm_backend *b, int *fd)
@@ -85,7 +91,12 @@ int jm_julia_selfmem_open(struct jm_backend *b, int *fd)
 	ssize_t w = jm_os_pwrite(*fd, &v, sizeof(v), (off_t)(uintptr_t)t);
 	int ok = w == (ssize_t)sizeof(v) && *(volatile uint64_t *)t == v;
 	int e = errno;
-	jm_os_munmap(t, ps);
+	if (jm_os_munmap(t, ps) < 0) {
+		int me = errno;
+		close(*fd);
+		*fd = -1;
+		return jm_backend_error(b, "munmap", me, "self-mem test page");
+	}
 	if (!ok) {
 		close(*fd);
 		*fd = -1;

@@ -30,8 +30,9 @@ void jm_julia_owned_init(struct jm_julia_owned *o);
 void jm_julia_own(struct jm_julia_owned *o, uint64_t a, uint64_t len);
 /* munmap [a, a + len) and forget it. */
 int jm_julia_unmap(struct jm_julia_owned *o, uint64_t a, uint64_t len);
-/* munmap everything still owned (destroy). */
-void jm_julia_owned_release(struct jm_julia_owned *o);
+/* munmap everything still owned (destroy). -1 if a munmap failed (the
+ * first failure recorded on b; the rest are released). */
+int jm_julia_owned_release(struct jm_backend *b, struct jm_julia_owned *o);
 
 /* memfd_create("julia-codegen"), fchmod 0700, ftruncate to one page: the
  * first steps of upstream's init_anon_hdl / check_fd_or_close. The two

@@ -14,15 +14,22 @@ void jm_mapper_init(struct jm_mapper *m)
 	pthread_mutex_init(&m->lock, NULL);
 }
 
-void jm_mapper_release(struct jm_mapper *m)
+int jm_mapper_release(struct jm_backend *b, struct jm_mapper *m)
 {
-	for (size_t i = 0; i < m->nres; i++)
-		jm_os_munmap((void *)(uintptr_t)m->res[i].start,
-			     m->res[i].end - m->res[i].start);
+	int rc = 0;
+	for (size_t i = 0; i < m->nres; i++) {
+		uint64_t len = m->res[i].end - m->res[i].start;
+		if (jm_os_munmap((void *)(uintptr_t)m->res[i].start, len) < 0 && !rc)
+			rc = jm_backend_error(b, "munmap", errno,
+				"releasing the reservation at %#llx (%llu bytes); its mapping "
+				"is leaked", (unsigned long long)m->res[i].start,
+				(unsigned long long)len);
+	}
 	free(m->res);
 	m->res = NULL;
 	m->nres = m->capres = 0;
 	pthread_mutex_destroy(&m->lock);
+	return rc;
 }
 
 void jm_mapper_pool_init(struct jm_mapper_pool *p)

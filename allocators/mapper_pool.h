@@ -41,8 +41,9 @@ struct jm_mapper_pool {
 };
 
 void jm_mapper_init(struct jm_mapper *m);
-/* munmap every reservation; free the bookkeeping (not the pools). */
-void jm_mapper_release(struct jm_mapper *m);
+/* munmap every reservation; free the bookkeeping (not the pools). -1 if a
+ * munmap failed (the first failure recorded on b; the rest are released). */
+int jm_mapper_release(struct jm_backend *b, struct jm_mapper *m);
 void jm_mapper_pool_init(struct jm_mapper_pool *p);
 void jm_mapper_pool_release(struct jm_mapper_pool *p);
 

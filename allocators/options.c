@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +52,11 @@ static int set_index(struct jm_optvals *v, int i, const char *val, char *err,
 		char *end;
 		errno = 0;
 		double f = strtod(val, &end);
-		if (!*val || *end || errno || f < 0) {
+		/* nan, inf and what overflows (1e999: ERANGE) are refused here,
+		 * before any arithmetic (scale=nan crashed the child: issue 11) */
+		if (!*val || *end || errno || !isfinite(f) || f < 0) {
 			snprintf(err, errlen,
-				 "option %s: '%s' is not a non-negative number",
+				 "option %s: '%s' is not a finite non-negative number",
 				 d->name, val);
 			return -1;
 		}

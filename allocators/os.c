@@ -1,5 +1,7 @@
 #include "os.h"
 
+#include "../common/numparse.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +31,11 @@ static int enter(enum jm_sys s)
 					__ATOMIC_RELAXED);
 	for (int i = 0; i < ninject; i++) {
 		struct injection *in = &injections[i];
-		if (in->armed && in->sys == s && in->at_call == n) {
-			in->armed = 0;
+		int armed = 1; /* each injection fires once, in one thread */
+		if (in->sys == s && in->at_call == n &&
+		    __atomic_compare_exchange_n(&in->armed, &armed, 0, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
 			return in->err;
-		}
 	}
 	return 0;
 }
@@ -150,8 +153,19 @@ ssize_t jm_os_pwrite(int fd, const void *buf, size_t len, off_t off)
 
 void jm_os_snapshot(struct jm_os_counters *out)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	memcpy(out, &counters, sizeof(*out));
+	/* field by field: other threads may be counting meanwhile */
+	for (int s = 0; s < JM_NSYS; s++) {
+		const struct jm_sys_count *c = &counters.sys[s];
+		struct jm_sys_count *o = &out->sys[s];
+		o->calls = __atomic_load_n(&c->calls, __ATOMIC_SEQ_CST);
+		o->errors = __atomic_load_n(&c->errors, __ATOMIC_SEQ_CST);
+		o->bytes = __atomic_load_n(&c->bytes, __ATOMIC_SEQ_CST);
+		for (int i = 0; i < JM_OS_MAX_ERRNOS; i++) {
+			o->by_errno[i].err = __atomic_load_n(&c->by_errno[i].err, __ATOMIC_SEQ_CST);
+			o->by_errno[i].count = __atomic_load_n(&c->by_errno[i].count,
+							       __ATOMIC_SEQ_CST);
+		}
+	}
 }
 
 void jm_os_reset(void)
@@ -162,12 +176,12 @@ void jm_os_reset(void)
 
 int jm_os_inject(enum jm_sys s, int err, uint64_t nth)
 {
-	if (ninject >= MAX_INJECT || nth == 0)
+	if (ninject >= MAX_INJECT || nth == 0 || nth > JM_OS_INJECT_MAX_NTH)
 		return -1;
 	injections[ninject++] = (struct injection){
 		.sys = s,
 		.err = err,
-		.at_call = counters.sys[s].calls + nth,
+		.at_call = __atomic_load_n(&counters.sys[s].calls, __ATOMIC_RELAXED) + nth,
 		.armed = 1,
 	};
 	return 0;
@@ -195,9 +209,11 @@ int jm_os_inject_parse(const char *spec, enum jm_sys *s, int *err,
 	*err = jm_errno_parse(colon + 1);
 	if (!*err)
 		return -1;
-	char *end;
-	unsigned long long n = strtoull(at + 1, &end, 10);
-	if (!at[1] || *end || n == 0)
+	/* N: decimal digits only (no sign, no 0x), 1 to JM_OS_INJECT_MAX_NTH */
+	const char *num = at + 1;
+	uint64_t n;
+	if (!*num || strspn(num, "0123456789") != strlen(num) || jm_parse_u64(num, &n) < 0 ||
+	    n == 0 || n > JM_OS_INJECT_MAX_NTH)
 		return -1;
 	*nth = n;
 	return 0;
@@ -205,10 +221,13 @@ int jm_os_inject_parse(const char *spec, enum jm_sys *s, int *err,
 
 size_t jm_page_size(void)
 {
-	static size_t ps;
-	if (!ps)
-		ps = (size_t)sysconf(_SC_PAGESIZE);
-	return ps;
+	static size_t ps; /* every thread computes the same value */
+	size_t v = __atomic_load_n(&ps, __ATOMIC_RELAXED);
+	if (!v) {
+		v = (size_t)sysconf(_SC_PAGESIZE);
+		__atomic_store_n(&ps, v, __ATOMIC_RELAXED);
+	}
+	return v;
 }
 
 static enum jm_host host_mode = JM_HOST_NORMAL;

@@ -28,10 +28,12 @@ void jm_os_snapshot(struct jm_os_counters *out);
 void jm_os_reset(void);
 
 /* Fail the nth (1-based, counted from now) call of syscall s with err.
- * Returns -1 if too many injections are pending. */
+ * Returns -1 if too many injections are pending or nth is out of range. */
+#define JM_OS_INJECT_MAX_NTH (1ull << 40) /* calls: far beyond any run */
 int jm_os_inject(enum jm_sys s, int err, uint64_t nth);
 void jm_os_inject_clear(void);
-/* Parse "SYSCALL:ERRNO@N", e.g. "mmap:ENOMEM@3". */
+/* Parse "SYSCALL:ERRNO@N", e.g. "mmap:ENOMEM@3"; N is decimal, 1 to
+ * JM_OS_INJECT_MAX_NTH. */
 int jm_os_inject_parse(const char *spec, enum jm_sys *s, int *err,
 		       uint64_t *nth);
 

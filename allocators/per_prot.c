@@ -171,7 +171,7 @@ static void pp_destroy(struct jm_backend *b)
 	struct per_prot *pp = b->priv;
 	if (!pp)
 		return;
-	jm_mapper_release(&pp->m);
+	(void)jm_mapper_release(b, &pp->m); /* recorded on b */
 	for (int c = 0; c < JM_NCLASS; c++)
 		jm_mapper_pool_release(&pp->pool[c]);
 	free(pp);

@@ -113,6 +113,9 @@ enum stat_slot {
 	SV_VMAS, SV_VMAS_BASE, SV_MMAP, SV_MUNMAP, SV_MPROTECT, SV_MEMFD,
 	SV_FTRUNCATE, SV_RELEASED, SV_LIVE_RES,
 };
+/* a reply with err set: the executor's VMA count right after the failure
+ * (at vm.max_map_count it is the executor that hits the limit) */
+#define REP_ERR_VMAS 9
 
 /* ---- the executor process ---- */
 
@@ -180,8 +183,11 @@ static void exec_stats(struct shm_rep *rep)
 	rep->v[SV_LIVE_RES] = ex.nres;
 }
 
-static ssize_t exec_send(const void *p, size_t len, int fd)
+static ssize_t exec_send(void *p, size_t len, int fd)
 {
+	struct shm_rep *rep = p;
+	if (rep->err)
+		rep->v[REP_ERR_VMAS] = (uint64_t)exec_vma_count();
 	struct iovec iov = {(void *)p, len};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	union {
@@ -335,8 +341,13 @@ static void exec_execute(const struct shm_req *q, struct shm_rep *rep)
 		sigaction(sigs[i], &old[i], NULL);
 }
 
-static void executor_main(int sock)
+static void executor_main(int sock, pid_t controller)
 {
+	/* dies with the controller (SIGKILL included), even if it died before
+	 * the prctl */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != controller)
+		_exit(0);
 	ex.sock = sock;
 	/* no inherited descriptors (the runner's pipes among them) */
 	if (sock != 3) {
@@ -344,7 +355,6 @@ static void executor_main(int sock)
 		ex.sock = 3;
 	}
 	close_range(4, ~0u, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	jm_os_reset(); /* the executor's own counters, no injections */
 	ex.vmas_base = exec_vma_count();
 	static struct shm_req q;
@@ -448,6 +458,17 @@ static int call(struct jm_backend *b, struct shm_mapper *m, const struct shm_req
 
 static void shm_destroy(struct jm_backend *b);
 
+/* After jm_backend_error() for a failure the executor reported: it
+ * happened there, with the executor's VMA count (not the controller's,
+ * which has a handful: issue 11). Returns -1. */
+static int in_executor(struct jm_backend *b, const struct shm_mapper *m,
+		       const struct shm_rep *rep)
+{
+	b->err_pid = m->pid;
+	b->err_vmas = (long)rep->v[REP_ERR_VMAS];
+	return -1;
+}
+
 static int shm_create(struct jm_backend *b)
 {
 	struct shm_mapper *m = calloc(1, sizeof(*m));
@@ -474,6 +495,7 @@ static int shm_create(struct jm_backend *b)
 		goto fail;
 	}
 	fflush(NULL);
+	pid_t controller = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -484,7 +506,7 @@ static int shm_create(struct jm_backend *b)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		executor_main(sv[1]);
+		executor_main(sv[1], controller);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -571,6 +593,8 @@ static uint64_t reserve(struct jm_backend *b, struct shm_mapper *m, uint64_t len
 		jm_backend_error(b, "executor reserve", rep.err ? rep.err : EPROTO,
 				 "reserving %llu bytes in the executor",
 				 (unsigned long long)len);
+		if (rep.err)
+			in_executor(b, m, &rep);
 		return 0;
 	}
 	void *local = jm_os_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -680,10 +704,12 @@ static int shm_finalize(struct jm_backend *b, struct jm_alloc *a)
 		struct shm_rep rep;
 		if (call(b, m, &q, &rep, NULL, 0, NULL) < 0)
 			return -1;
-		if (rep.err)
-			return jm_backend_error(b, "executor mprotect", rep.err,
-						"protecting segment %llu in the executor",
-						(unsigned long long)rep.v[1]);
+		if (rep.err) {
+			jm_backend_error(b, "executor mprotect", rep.err,
+					 "protecting segment %llu in the executor (pid %d)",
+					 (unsigned long long)rep.v[1], (int)m->pid);
+			return in_executor(b, m, &rep);
+		}
 	}
 	a->priv_u[P_STATE] = ST_FINALIZED;
 	a->priv_u[P_SPAN] = max - min; /* InProcessMemoryMapper's Allocations[Min].Size */
@@ -763,6 +789,7 @@ static void shm_stats(struct jm_backend *b, struct jm_backend_stats *out)
 					: rep.v[ev[i].slot];
 			}
 			out->vmas_other_processes = rep.v[SV_VMAS] - rep.v[SV_VMAS_BASE];
+			out->vmas_other_process_now = rep.v[SV_VMAS];
 		}
 		memcpy(b->err, err, sizeof(err));
 	}
@@ -824,20 +851,27 @@ static void shm_destroy(struct jm_backend *b)
 	struct shm_mapper *m = b->priv;
 	if (!m)
 		return;
-	if (m->mode == MODE_INPROCESS) {
-		for (size_t i = 0; i < m->nres; i++)
-			jm_os_munmap(m->res[i].local, m->res[i].size);
-	} else {
+	/* a failed munmap leaks a mapping: the first one is recorded on b */
+	int failed = 0;
+	for (size_t i = 0; i < m->nres; i++)
+		if (jm_os_munmap(m->res[i].local, m->res[i].size) < 0 && !failed++)
+			jm_backend_error(b, "munmap", errno, "releasing the %s at %p; its "
+					 "mapping is leaked", m->mode == MODE_INPROCESS ?
+					 "reservation" : "controller view", m->res[i].local);
+	if (m->mode != MODE_INPROCESS) {
 		/* SharedMemoryMapper::release: local views first, then the
 		 * executor's reservations (in batches of MAX_RELEASE) */
-		for (size_t i = 0; i < m->nres; i++)
-			jm_os_munmap(m->res[i].local, m->res[i].size);
 		for (size_t i = 0; i < m->nres; i += MAX_RELEASE) {
 			struct shm_req q = {.op = OP_RELEASE};
 			for (size_t k = i; k < m->nres && k < i + MAX_RELEASE; k++)
 				q.bases[q.n++] = m->res[k].exec;
 			struct shm_rep rep;
-			call(b, m, &q, &rep, NULL, 0, NULL);
+			if (call(b, m, &q, &rep, NULL, 0, NULL) == 0 && rep.err && !failed++) {
+				jm_backend_error(b, "executor munmap", rep.err,
+						 "releasing the executor's reservations (pid %d)",
+						 (int)m->pid);
+				in_executor(b, m, &rep);
+			}
 		}
 		if (m->pid > 0) {
 			struct shm_req q = {.op = OP_EXIT};

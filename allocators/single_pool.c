@@ -259,7 +259,7 @@ static void sp_destroy(struct jm_backend *b)
 	struct single_pool *sp = b->priv;
 	if (!sp)
 		return;
-	jm_mapper_release(&sp->m);
+	(void)jm_mapper_release(b, &sp->m); /* recorded on b */
 	jm_mapper_pool_release(&sp->pool);
 	free(sp->inits);
 	free(sp->dead);

@@ -402,9 +402,12 @@ static void st_destroy(struct jm_backend *b)
 	struct striped *st = b->priv;
 	if (!st)
 		return;
+	int failed = 0;
 	for (struct slab *s = st->slabs, *n; s; s = n) {
 		n = s->next;
-		jm_os_munmap((void *)(uintptr_t)s->base, s->size);
+		if (jm_os_munmap((void *)(uintptr_t)s->base, s->size) < 0 && !failed++)
+			jm_backend_error(b, "munmap", errno, "releasing slab at %#llx; its "
+					 "mapping is leaked", (unsigned long long)s->base);
 		slab_free(s);
 	}
 	jm_reach_release(&st->reach);

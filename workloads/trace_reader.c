@@ -369,10 +369,10 @@ static int parse_alloc(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 				return rerr(r, "alloc: bad %s", t);
 			req->dylib = (uint32_t)v;
 		} else if (!strncmp(t, "name=", 5)) {
-			size_t n = strlen(t + 5);
-			if (n > JM_TRACE_MAX_NAME)
-				return rerr(r, "alloc: name longer than %d bytes", JM_TRACE_MAX_NAME);
-			memcpy(ev->mark, t + 5, n + 1);
+			char why[160];
+			if (jm_trace_unescape(t + 5, ev->mark, JM_TRACE_MAX_NAME + 1, why,
+					      sizeof(why)) < 0)
+				return rerr(r, "alloc: name %s", why);
 		} else if (!strncmp(t, "section=", 8)) {
 			if (parse_section(r, t + 8, &req->section) < 0)
 				return -1;
@@ -546,10 +546,10 @@ static int parse_event(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 			n--;
 		if (!n)
 			return rerr(r, "mark: missing phase name");
-		if (n > JM_TRACE_MAX_NAME)
-			return rerr(r, "mark: phase name longer than %d bytes", JM_TRACE_MAX_NAME);
-		memcpy(ev->mark, p, n);
-		ev->mark[n] = 0;
+		p[n] = 0;
+		char why[160];
+		if (jm_trace_unescape(p, ev->mark, JM_TRACE_MAX_NAME + 1, why, sizeof(why)) < 0)
+			return rerr(r, "mark: phase name %s", why);
 		return 0;
 	}
 	if (!strcmp(kw, "sys"))
@@ -634,10 +634,9 @@ static int header_line(struct jm_trace_reader *r, char *s)
 			continue;
 		if (!n)
 			return rerr(r, "header %s: missing value", key);
-		if (n >= strs[i].len)
-			return rerr(r, "header %s: value longer than %zu bytes", key,
-				    strs[i].len - 1);
-		memcpy(strs[i].dst, val, n + 1);
+		char why[160];
+		if (jm_trace_unescape(val, strs[i].dst, strs[i].len, why, sizeof(why)) < 0)
+			return rerr(r, "header %s %s", key, why);
 		if (!strcmp(key, "sizes") && strcmp(val, "exact") && strcmp(val, "page"))
 			return rerr(r, "header sizes: '%s' is not exact or page", val);
 		return 0;

@@ -57,6 +57,9 @@ struct jm_workload {
 	char spec[320];     /* fully resolved spec, reproducible */
 	uint64_t graphs;    /* number of ALLOC events, if known (else 0) */
 	uint64_t max_live;  /* upper bound on live graphs, if known (else 0) */
+	/* estimated peak of the live graphs' bytes (segments page-rounded),
+	 * what a run touches at most; 0 if not known before the run (traces) */
+	uint64_t peak_bytes;
 	char err[256];
 };
 
