@@ -130,9 +130,7 @@ static struct {
 	uint8_t buf[sizeof(struct shm_rep) + READ_CHUNK];
 } ex;
 
-/* VMAs of this process: lines of /proc/self/maps minus [vsyscall]. No
- * stdio or malloc, so counting does not add mappings of its own. */
-static long exec_vma_count(void)
+long jm_exec_vma_count(void)
 {
 	static char b[1 << 16];
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -169,7 +167,7 @@ static void exec_stats(struct shm_rep *rep)
 {
 	struct jm_os_counters c;
 	jm_os_snapshot(&c);
-	rep->v[SV_VMAS] = (uint64_t)exec_vma_count();
+	rep->v[SV_VMAS] = (uint64_t)jm_exec_vma_count();
 	rep->v[SV_VMAS_BASE] = (uint64_t)ex.vmas_base;
 	rep->v[SV_MMAP] = c.sys[JM_SYS_MMAP].calls;
 	rep->v[SV_MUNMAP] = c.sys[JM_SYS_MUNMAP].calls;
@@ -346,7 +344,7 @@ static void executor_main(int sock)
 	close_range(4, ~0u, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	jm_os_reset(); /* the executor's own counters, no injections */
-	ex.vmas_base = exec_vma_count();
+	ex.vmas_base = jm_exec_vma_count();
 	static struct shm_req q;
 	for (;;) {
 		ssize_t r = recv(ex.sock, &q, sizeof(q), 0);

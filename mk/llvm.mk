@@ -17,9 +17,11 @@ LLVM_SRC := $(wildcard llvm/*.cpp)
 LLVM_HDR := $(wildcard llvm/*.h)
 
 ifneq ($(LLVM_CONFIG),)
-LLVM_CXXFLAGS = $(filter-out -fno-exceptions,$(shell $(LLVM_CONFIG) --cxxflags)) \
+# LLVM's headers as system headers: their warnings are not ours to fix
+LLVM_CXXFLAGS = $(patsubst -I%,-isystem %,$(filter-out -fno-exceptions,$(shell $(LLVM_CONFIG) --cxxflags))) \
 	$(if $(filter NO,$(shell $(LLVM_CONFIG) --has-rtti)),-fno-rtti) \
 	-fPIC -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -fvisibility=hidden \
+	$(if $(filter g++% c++%,$(notdir $(CXX))),-Wno-maybe-uninitialized) \
 	-DJITMM_LLVM_BUILD='"$(abspath $(shell command -v $(LLVM_CONFIG) 2>/dev/null || echo $(LLVM_CONFIG)))"'
 # shared libLLVM when the tree has one, else its static libraries
 LLVM_LIBS = -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir) $(shell $(LLVM_CONFIG) --ldflags) \
