@@ -20,8 +20,11 @@ struct llvm_backend {
 	pthread_mutex_t lock; /* live bytes and peaks (several streams) */
 	struct jm_os_counters base; /* the os layer's counts at create */
 	uint64_t live, va_peak;
-	struct jm_llvm_mm_stats last; /* the extras' names point here */
 };
+
+/* The plugin's last stats: the extras' names point here, and are read
+ * after the backend is destroyed (one backend per measured process). */
+static struct jm_llvm_mm_stats last;
 
 enum { P_STATE, P_LIVE };
 enum { ST_ALLOCATED, ST_FINALIZED };
@@ -276,13 +279,13 @@ void jm_llvm_backend_stats(struct jm_backend *b, struct jm_backend_stats *out)
 	pthread_mutex_unlock(&l->lock);
 	out->reservations = (c.sys[JM_SYS_MMAP].calls - l->base.sys[JM_SYS_MMAP].calls) -
 			    (c.sys[JM_SYS_MMAP].errors - l->base.sys[JM_SYS_MMAP].errors);
-	l->p->mm_stats(l->mm, &l->last);
-	out->vmas_other_processes = l->last.vmas_other_processes;
+	l->p->mm_stats(l->mm, &last);
+	out->vmas_other_processes = last.vmas_other_processes;
 	out->nextra = 0;
-	for (uint32_t i = 0; i < l->last.nextra && i < 8; i++) {
-		l->last.extra[i].name[sizeof(l->last.extra[i].name) - 1] = 0;
-		out->extra[out->nextra].name = l->last.extra[i].name;
-		out->extra[out->nextra++].value = l->last.extra[i].value;
+	for (uint32_t i = 0; i < last.nextra && i < 8; i++) {
+		last.extra[i].name[sizeof(last.extra[i].name) - 1] = 0;
+		out->extra[out->nextra].name = last.extra[i].name;
+		out->extra[out->nextra++].value = last.extra[i].value;
 	}
 }
 

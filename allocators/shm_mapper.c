@@ -3,8 +3,9 @@
  * MemoryMapper.cpp, Orc/TargetProcess/ExecutorSharedMemoryMapperService.cpp,
  * Orc/MapperJITLinkMemoryManager.cpp).
  *
- * create:     fork the executor; controller and executor talk over a
- *             SOCK_SEQPACKET socketpair (LLVM: the EPC connection).
+ * create:     fork the executor (before the measurement window: prepare);
+ *             controller and executor talk over a SOCK_SEQPACKET socketpair
+ *             (LLVM: the EPC connection).
  * allocate:   (manager) T = sum of page-aligned segments; first fit in
  *             executor-address order over the free ranges; if none,
  *             reserve(alignTo(T, granularity)) and take its low end, the
@@ -446,6 +447,58 @@ static int call(struct jm_backend *b, struct shm_mapper *m, const struct shm_req
 
 static void shm_destroy(struct jm_backend *b);
 
+/* socketpair and fork: the executor runs on its end; 0 with the
+ * controller's end and the executor's pid, or -1 (errno, and what failed). */
+static int executor_start(int *sock, pid_t *pid, const char **what)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		*what = "socketpair";
+		return -1;
+	}
+	fflush(NULL);
+	*pid = fork();
+	if (*pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = e;
+		*what = "forking the executor";
+		return -1;
+	}
+	if (*pid == 0) {
+		close(sv[0]);
+		executor_main(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return 0;
+}
+
+/* The executor shm_prepare started before the window, for create to take:
+ * a JIT process connects to its executor before it links anything (as
+ * llvm-shm's does), and forking inside the window would count the copy-on-
+ * write faults the fork causes as the manager's. */
+static struct {
+	int sock;
+	pid_t pid;
+} prepared = {-1, 0};
+
+static int shm_prepare(const struct jm_backend_ops *self, const struct jm_optvals *opts,
+		       char *err, size_t len)
+{
+	(void)self;
+	const char *what;
+	if (!strcmp(jm_opt_str(opts, "mode"), "inprocess-mapper") || prepared.sock >= 0)
+		return 0;
+	if (executor_start(&prepared.sock, &prepared.pid, &what) < 0) {
+		snprintf(err, len, "%s: %s", what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int shm_create(struct jm_backend *b)
 {
 	struct shm_mapper *m = calloc(1, sizeof(*m));
@@ -466,28 +519,15 @@ static int shm_create(struct jm_backend *b)
 	b->priv = m;
 	if (m->mode == MODE_INPROCESS)
 		return 0;
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		jm_backend_error(b, NULL, errno, "socketpair");
+	const char *what;
+	if (prepared.sock >= 0) {
+		m->sock = prepared.sock;
+		m->pid = prepared.pid;
+		prepared.sock = -1;
+	} else if (executor_start(&m->sock, &m->pid, &what) < 0) {
+		jm_backend_error(b, NULL, errno, "%s", what);
 		goto fail;
 	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		jm_backend_error(b, NULL, e, "forking the executor");
-		goto fail;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		executor_main(sv[1]);
-		_exit(0);
-	}
-	close(sv[1]);
-	m->sock = sv[0];
-	m->pid = pid;
 	/* a first round trip: the executor is up and has its baseline */
 	struct shm_req q = {.op = OP_STATS};
 	struct shm_rep rep;
@@ -893,4 +933,5 @@ const struct jm_backend_ops jm_backend_shm_mapper = {
 	.exec_pid = shm_exec_pid,
 	.read_exec = shm_read_exec,
 	.execute = shm_execute,
+	.prepare = shm_prepare,
 };

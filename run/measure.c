@@ -24,6 +24,7 @@
 #include "latency.h"
 #include "live_table.h"
 #include "replay_literal.h"
+#include "even_start.h"
 #include "run_json.h"
 #include "runner.h"
 
@@ -597,21 +598,6 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		memset(x->live.slot, 0, x->live.cap * sizeof(*x->live.slot));
 	}
 	memset(m->samples, 0, m->max_samples * sizeof(*m->samples));
-	/* what the backend needs set up (the LLVM plugin, an executor),
-	 * outside the window and before any injected failure */
-	const struct jm_backend_ops *bops = spec->backend.ops;
-	char prep_err[512] = "";
-	if (bops->prepare) {
-		struct jm_optvals pv;
-		if (jm_opts_parse(bops->options, spec->backend.optspec, &pv, prep_err,
-				  sizeof(prep_err)) == 0)
-			bops->prepare(bops, &pv, prep_err, sizeof(prep_err));
-		else if (!prep_err[0])
-			snprintf(prep_err, sizeof(prep_err), "bad options");
-	}
-	for (int i = 0; i < spec->ninject; i++)
-		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
-
 	unsigned started = 0;
 	if (nst > 1) {
 		gate = 0;
@@ -623,6 +609,23 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	}
 	if (hooks && hooks->ready)
 		hooks->ready(hooks->ctx);
+	/* what the backend needs set up (the LLVM plugin, an executor process,
+	 * which a parent-side probe follows from here), outside the window
+	 * and before any injected failure */
+	const struct jm_backend_ops *bops = spec->backend.ops;
+	char prep_err[512] = "";
+	if (bops->prepare) {
+		struct jm_optvals pv;
+		if (jm_opts_parse(bops->options, spec->backend.optspec, &pv, prep_err,
+				  sizeof(prep_err)) == 0)
+			bops->prepare(bops, &pv, prep_err, sizeof(prep_err));
+		else if (!prep_err[0])
+			snprintf(prep_err, sizeof(prep_err), "bad options");
+	}
+	if (spec->even_start)
+		jm_even_start();
+	for (int i = 0; i < spec->ninject; i++)
+		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
 	long vmas_before = jm_vma_count(0);
 	long mapped_before = jm_vma_count_no_heap();
 	uint64_t rss_before = jm_rss_rollup(0);
