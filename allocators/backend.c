@@ -95,6 +95,20 @@ void jm_backend_close(struct jm_backend *b)
 	b->priv = NULL;
 }
 
+const char *jm_backend_spec_name(const struct jm_backend_spec *s, char *buf, size_t len)
+{
+	struct jm_optvals v;
+	char err[200];
+	const char *label = "";
+	if (jm_opts_parse(s->ops->options, s->optspec, &v, err, sizeof(err)) == 0)
+		label = jm_opt_str(&v, "label");
+	if (*label)
+		snprintf(buf, len, "%s[%s]", s->ops->name, label);
+	else
+		snprintf(buf, len, "%s", s->ops->name);
+	return buf;
+}
+
 static int add_spec(struct jm_backend_spec *out, int *n, int max,
 		    const struct jm_backend_ops *ops, char *err, size_t errlen)
 {

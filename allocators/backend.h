@@ -151,6 +151,11 @@ struct jm_backend_spec {
 	char optspec[256]; /* the key=value part as given */
 };
 
+/* How a spec is named to people: its backend's name, and its label option
+ * when it has one ("llvm-mapper[patched]"), so that two plugins of one
+ * backend stay apart in progress lines and justify's tables. */
+const char *jm_backend_spec_name(const struct jm_backend_spec *s, char *buf, size_t len);
+
 /* Parse "--backend" text into specs. "all" expands to every backend
  * available here (jm_backend_available).
  * Tokens after a backend that contain '=' are that backend's options:

@@ -17,6 +17,9 @@ struct llvm_backend {
 	struct jm_llvm_mm *mm;
 	char path[PATH_MAX];
 	int page_layout; /* JITLink managers lay segments out in whole pages */
+	/* InProcessMemoryManager releases finalize-lifetime segments at finalize
+	 * (IPInFlightAlloc::finalize); the mapper keeps them (a FIXME upstream) */
+	int drops_finalize_segs;
 	pthread_mutex_t lock; /* live bytes and peaks (several streams) */
 	struct jm_os_counters base; /* the os layer's counts at create */
 	uint64_t live, va_peak;
@@ -166,6 +169,7 @@ int jm_llvm_backend_create(struct jm_backend *b)
 	}
 	jm_os_snapshot(&l->base);
 	l->page_layout = strcmp(kind_of(b->ops), "section") != 0;
+	l->drops_finalize_segs = !strcmp(kind_of(b->ops), "inprocess");
 	pthread_mutex_init(&l->lock, NULL);
 	b->priv = l;
 	return 0;
@@ -188,6 +192,31 @@ static void note_peak(struct llvm_backend *l)
 	if (va > l->va_peak)
 		l->va_peak = va;
 	pthread_mutex_unlock(&l->lock);
+}
+
+/* A plugin call failed with LLVM's message msg: name the memory syscall
+ * that failed during it, and its errno, from the os layer's error counts
+ * (LLVM's messages are strerror's text, which is all it keeps). */
+static int llvm_error(struct jm_backend *b, const struct jm_os_counters *before,
+		      const char *msg)
+{
+	struct jm_os_counters now;
+	jm_os_snapshot(&now);
+	for (int s = 0; s < JM_NSYS; s++) {
+		const struct jm_sys_count *a = &before->sys[s], *c = &now.sys[s];
+		if (c->errors == a->errors)
+			continue;
+		for (int i = 0; i < JM_OS_MAX_ERRNOS && c->by_errno[i].err; i++) {
+			uint64_t was = 0;
+			for (int k = 0; k < JM_OS_MAX_ERRNOS; k++)
+				if (a->by_errno[k].err == c->by_errno[i].err)
+					was = a->by_errno[k].count;
+			if (c->by_errno[i].count > was)
+				return jm_backend_error(b, jm_sys_name((enum jm_sys)s),
+							c->by_errno[i].err, "%s", msg);
+		}
+	}
+	return jm_backend_error(b, NULL, 0, "%s", msg);
 }
 
 static uint32_t llvm_prot(enum jm_prot_class cls)
@@ -222,8 +251,10 @@ int jm_llvm_backend_allocate(struct jm_backend *b, const struct jm_graph_req *re
 	}
 	void *handle = NULL;
 	char err[512];
+	struct jm_os_counters before;
+	jm_os_snapshot(&before);
 	if (l->p->mm_allocate(l->mm, &g, &handle, err, sizeof(err)) < 0)
-		return jm_backend_error(b, NULL, 0, "%s", err);
+		return llvm_error(b, &before, err);
 	jm_alloc_init(out, req);
 	for (uint32_t i = 0; i < req->nseg; i++) {
 		out->seg[i].write = (void *)(uintptr_t)g.seg[i].write;
@@ -243,9 +274,15 @@ int jm_llvm_backend_finalize(struct jm_backend *b, struct jm_alloc *a)
 {
 	struct llvm_backend *l = b->priv;
 	char err[512];
+	struct jm_os_counters before;
+	jm_os_snapshot(&before);
 	if (l->p->mm_finalize(l->mm, &a->priv, err, sizeof(err)) < 0)
-		return jm_backend_error(b, NULL, 0, "%s", err);
+		return llvm_error(b, &before, err);
 	a->priv_u[P_STATE] = ST_FINALIZED;
+	if (l->drops_finalize_segs)
+		for (uint32_t i = 0; i < a->nseg; i++)
+			if (a->seg[i].life == JM_FINALIZE)
+				a->seg[i].exec = a->seg[i].write = NULL;
 	note_peak(l);
 	return 0;
 }
@@ -254,6 +291,8 @@ int jm_llvm_backend_deallocate(struct jm_backend *b, struct jm_alloc *a)
 {
 	struct llvm_backend *l = b->priv;
 	char err[512];
+	struct jm_os_counters before;
+	jm_os_snapshot(&before);
 	int rc = a->priv_u[P_STATE] == ST_FINALIZED
 		? l->p->mm_deallocate(l->mm, a->priv, err, sizeof(err))
 		: l->p->mm_abandon(l->mm, a->priv, err, sizeof(err));
@@ -262,7 +301,7 @@ int jm_llvm_backend_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	pthread_mutex_unlock(&l->lock);
 	a->priv = NULL;
 	if (rc < 0)
-		return jm_backend_error(b, NULL, 0, "%s", err);
+		return llvm_error(b, &before, err);
 	return 0;
 }
 

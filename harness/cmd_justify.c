@@ -206,7 +206,7 @@ int cmd_justify(int argc, char **argv)
 		return jm_usage_error("justify: out of memory");
 	json_object *opts[2];
 	for (int s = 0; s < 2; s++) {
-		snprintf(j.name[s], sizeof(j.name[s]), "%s", be[s].ops->name);
+		jm_backend_spec_name(&be[s], j.name[s], sizeof(j.name[s]));
 		opts[s] = jm_backend_options_json(&be[s]);
 		j.options[s] = opts[s];
 	}
@@ -233,9 +233,9 @@ int cmd_justify(int argc, char **argv)
 				spec.repetition = (unsigned)r;
 				spec.timeout_s = (unsigned)timeout;
 				json_object *run = jm_cell_run(&spec, &probe, ++idx, total,
-							       be[s].ops->name, wl_graphs[w],
+							       j.name[s], wl_graphs[w],
 							       quiet, &any_failed);
-				jm_justify_add_run(&j.rows[w], s, run);
+				jm_justify_add_run(&j, &j.rows[w], s, run);
 				json_object_put(run);
 			}
 	}

@@ -35,9 +35,9 @@ uint64_t jm_llvm_option(const char *options, const char *key, uint64_t def)
 	return def;
 }
 
-static int fail(Error E, char *err, size_t errlen)
+static int fail(const char *op, Error E, char *err, size_t errlen)
 {
-	std::string msg = toString(std::move(E));
+	std::string msg = std::string(op) + ": " + toString(std::move(E));
 	for (char &c : msg) // one line
 		if (c == '\n')
 			c = ' ';
@@ -69,28 +69,28 @@ static int mm_allocate(jm_llvm_mm *mm, jm_llvm_graph *g, void **alloc, char *err
 		       size_t errlen)
 {
 	if (Error E = mm->allocate(*g, alloc))
-		return fail(std::move(E), err, errlen);
+		return fail("allocate", std::move(E), err, errlen);
 	return 0;
 }
 
 static int mm_finalize(jm_llvm_mm *mm, void **alloc, char *err, size_t errlen)
 {
 	if (Error E = mm->finalize(*alloc))
-		return fail(std::move(E), err, errlen);
+		return fail("finalize", std::move(E), err, errlen);
 	return 0;
 }
 
 static int mm_deallocate(jm_llvm_mm *mm, void *alloc, char *err, size_t errlen)
 {
 	if (Error E = mm->deallocate(alloc))
-		return fail(std::move(E), err, errlen);
+		return fail("deallocate", std::move(E), err, errlen);
 	return 0;
 }
 
 static int mm_abandon(jm_llvm_mm *mm, void *alloc, char *err, size_t errlen)
 {
 	if (Error E = mm->abandon(alloc))
-		return fail(std::move(E), err, errlen);
+		return fail("abandon", std::move(E), err, errlen);
 	return 0;
 }
 
@@ -114,7 +114,7 @@ static int mm_read(jm_llvm_mm *mm, uint64_t exec, void *buf, uint64_t len, char 
 		   size_t errlen)
 {
 	if (Error E = mm->read(exec, buf, len))
-		return fail(std::move(E), err, errlen);
+		return fail("read", std::move(E), err, errlen);
 	return 0;
 }
 
@@ -122,7 +122,7 @@ static int mm_execute(jm_llvm_mm *mm, uint64_t exec, int32_t *ret, char *err,
 		      size_t errlen)
 {
 	if (Error E = mm->execute(exec, *ret))
-		return fail(std::move(E), err, errlen);
+		return fail("execute", std::move(E), err, errlen);
 	return 0;
 }
 

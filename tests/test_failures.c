@@ -121,6 +121,9 @@ static const struct {
 	const char *backend, *sys, *fallback;
 } fallbacks[] = {
 	{"slab-pool", "mmap", "halves its first slab (down to 8 MiB) and retries"},
+	/* Memory::allocateMappedMemory: the near hint failed, once more without */
+	{"section-mm", "mmap", "retries without its near hint"},
+	{"llvm-section", "mmap", "retries without its near hint"},
 	{NULL, NULL, NULL},
 };
 
