@@ -639,7 +639,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 
 	char berr[300];
 	if (prep_err[0]) {
-		snprintf(m->st[0].msg, sizeof(m->st[0].msg), "backend %s: %s", bops->name,
+		snprintf(m->st[0].msg, sizeof(m->st[0].msg), "backend %s: %.480s", bops->name,
 			 prep_err);
 		fail(m, &m->st[0], "create", NULL);
 	} else if (jm_backend_open(spec->backend.ops, spec->backend.optspec, &m->backend,
