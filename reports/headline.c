@@ -223,7 +223,12 @@ void jm_headline_build(json_object *root, const char *baseline,
 				dup = k != j && !strcmp(jm_json_str(o, "workload_spec", ""), ws) &&
 				      !strcmp(jm_json_str(o, "backend", ""), jm_json_str(b, "backend", "?"));
 			}
-			if (dup)
+			/* a label names it better than options (two LLVM plugins) */
+			const char *label = jm_json_str(b, "backend_options.label", "");
+			if (dup && *label)
+				snprintf(t->cell[t->nrows][0], JM_HL_CELL, "%s[%s]",
+					 jm_json_str(b, "backend", "?"), label);
+			else if (dup)
 				jm_options_append(jm_json_path(b, "backend_options"), " ",
 						  t->cell[t->nrows][0], JM_HL_CELL);
 			t->nrows++;

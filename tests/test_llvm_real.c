@@ -337,6 +337,8 @@ static void test_two_plugins_with_labels(void **state)
 	if (rc != 0)
 		fail_msg("rc %d: %s", rc, err);
 	assert_non_null(strstr(out, " LLVM ")); /* the context line names it */
+	assert_non_null(strstr(out, "| llvm-mapper[upstream] | ok |"));
+	assert_non_null(strstr(out, "| llvm-mapper[patched] | ok |"));
 	char e[300];
 	json_object *o = jm_results_load(resfile, e, sizeof(e));
 	assert_non_null(o);
