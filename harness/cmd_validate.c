@@ -235,12 +235,6 @@ int cmd_validate(int argc, char **argv)
 		labels[nb + 1] = pairs[i].p.real;
 		nb += 2;
 	}
-	/* without the plugin every real run would fail: say why once */
-	char note[600];
-	if (jm_backend_available(backends[1].ops, backends[1].optspec, note, sizeof(note)) < 0) {
-		fprintf(stderr, "jitmm: validate: the real side cannot run here: %s\n", note);
-		return JM_EXIT_FAIL;
-	}
 	if (!nworkloads) {
 		nworkloads = jm_default_workloads(workloads, MAX_WORKLOADS - 1);
 		/* frees and reuses, which no default preset does at this scale */
@@ -256,6 +250,12 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
 		return jm_usage_error("validate: --json: %s", err);
+	/* without the plugin every real run would fail: say why once */
+	char note[600];
+	if (jm_backend_available(backends[1].ops, backends[1].optspec, note, sizeof(note)) < 0) {
+		fprintf(stderr, "jitmm: validate: the real side cannot run here: %s\n", note);
+		return JM_EXIT_FAIL;
+	}
 
 	struct jm_probe probe;
 	char why_not[256];

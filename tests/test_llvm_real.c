@@ -460,6 +460,40 @@ static void test_list_says_why(void **state)
 		unsetenv("JITMM_LLVM_PLUGIN");
 }
 
+/* validate's usage errors: one line, exit 2, before any run */
+static void test_validate_usage(void **state)
+{
+	(void)state;
+	static const struct {
+		char *args[8];
+		const char *says;
+	} bad[] = {
+		{{"validate", "--pair", "mapper,nosuch", NULL}, "'nosuch' is not inprocess"},
+		{{"validate", "--tolerance", "-1", NULL}, "--tolerance: '-1' is not a percentage"},
+		{{"validate", "--tolerance-measured", "x", NULL}, "is not a percentage"},
+		{{"validate", "--granularity", "zz", NULL}, "--granularity: 'zz' is not a size"},
+		{{"validate", "--granularity", "1000", NULL}, "granularity"},
+		{{"validate", "-w", "nosuch", NULL}, "unknown workload 'nosuch'"},
+		{{"validate", "-r", "0", NULL}, "--repeat"},
+		{{"validate", "--bogus", NULL}, "jitmm validate --help"},
+		{{"validate", "extra", NULL}, "unexpected argument 'extra'"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *out = NULL, *err = NULL;
+		int rc = tu_run_jitmm(bad[i].args, &out, &err);
+		if (rc != 2 || !strstr(err, bad[i].says))
+			fail_msg("%s %s: rc %d, stderr: %s", bad[i].args[1],
+				 bad[i].args[2] ? bad[i].args[2] : "", rc, err);
+		assert_int_equal(strlen(out), 0);
+		free(out);
+		free(err);
+	}
+	char *out = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"validate", "--help", NULL}, &out, NULL), 0);
+	assert_non_null(strstr(out, "examples:"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_llvm_shm_executor_counted),
 		cmocka_unit_test(test_validate_within_tolerance),
 		cmocka_unit_test(test_validate_table),
+		cmocka_unit_test(test_validate_usage),
 		cmocka_unit_test(test_bad_plugins_fail_one_run),
 		cmocka_unit_test(test_two_plugins_with_labels),
 		cmocka_unit_test(test_parent_never_loads_llvm),
