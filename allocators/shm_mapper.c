@@ -38,10 +38,13 @@
  * - granularity default 1 GiB: llvm-jitlink's slab size for its
  *   shared-memory executor on 64-bit Unix (the only in-tree user).
  * - Free ranges coalesce across reservations that touch, as LLVM's
- *   IntervalMap, but in mode=shared a fit is only taken inside one
- *   reservation: LLVM would hand out a range straddling two reservations and
- *   then prepare() a controller pointer past the end of the first view
- *   (a latent upstream bug the model does not reproduce).
+ *   IntervalMap, and LLVM hands out a range straddling two of them, then
+ *   prepare()s a controller pointer past the end of the first view: right
+ *   only when the next view follows it in the controller too. In mode=shared
+ *   a fit spans reservations that follow each other in both processes (as
+ *   LLVM's, measured against llvm-shm at granularity=64K), and no others:
+ *   where the views are apart, LLVM's pointer is wrong (a latent upstream
+ *   bug the model does not reproduce).
  * - The executor view is not placed at the controller's address; exec and
  *   write addresses are whatever each process's mmap returns (after fork
  *   they often coincide numerically; they are still different mappings).
@@ -629,7 +632,18 @@ static uint64_t reserve(struct jm_backend *b, struct shm_mapper *m, uint64_t len
 	return rep.v[0];
 }
 
-/* First fit in address order; in shared mode within one reservation. */
+/* The end of the run of reservations from r on that follow each other in
+ * the executor and, with their views, in the controller. */
+static uint64_t run_end(const struct shm_mapper *m, const struct shm_res *r)
+{
+	while (r + 1 < m->res + m->nres && r[1].exec == r->exec + r->size &&
+	       r[1].local == r->local + r->size)
+		r++;
+	return r->exec + r->size;
+}
+
+/* First fit in address order; in shared mode within one run of
+ * reservations (run_end). */
 static int first_fit(struct shm_mapper *m, uint64_t size, uint64_t *start)
 {
 	for (size_t i = 0; i < m->free.n; i++) {
@@ -640,8 +654,8 @@ static int first_fit(struct shm_mapper *m, uint64_t size, uint64_t *start)
 			uint64_t piece = e;
 			if (m->mode == MODE_SHARED) {
 				struct shm_res *r = res_find(m, s);
-				if (r && r->exec + r->size < piece)
-					piece = r->exec + r->size;
+				if (r && run_end(m, r) < piece)
+					piece = run_end(m, r);
 			}
 			if (piece - s >= size) {
 				*start = s;
