@@ -30,6 +30,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <fcntl.h>
 #include <cstring>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -130,7 +131,8 @@ public:
 		Inner.reset(); // the mapper unmaps its views
 		// LLVM 22's FDSimpleRemoteEPCTransport::disconnect closes the
 		// socket without shutting it down, leaving its listener thread in
-		// read() (later LLVM shuts it down first): do that part here
+		// read() (later LLVM shuts it down first): do that part here,
+		// through a descriptor of our own
 		if (Sock >= 0)
 			::shutdown(Sock, SHUT_RDWR);
 		if (ES) {
@@ -138,6 +140,8 @@ public:
 				consumeError(std::move(E));
 			ES.reset();
 		}
+		if (Sock >= 0)
+			close(Sock);
 		if (Pid > 0)
 			while (waitpid(Pid, nullptr, 0) < 0 && errno == EINTR)
 				;
@@ -163,7 +167,7 @@ public:
 		}
 		close(sv[1]);
 		// the transport owns sv[0] from here on (and closes it)
-		Sock = sv[0];
+		Sock = fcntl(sv[0], F_DUPFD_CLOEXEC, 0);
 		auto EPC = SimpleRemoteEPC::Create<FDSimpleRemoteEPCTransport>(
 			std::make_unique<InPlaceTaskDispatcher>(), SimpleRemoteEPC::Setup(),
 			sv[0], sv[0]);
