@@ -38,7 +38,7 @@ TEST_SCRIPTS := $(wildcard tests/test_*.sh)
 .DEFAULT_GOAL := all
 -include $(wildcard mk/*.mk)
 
-.PHONY: all run test bench clean deps FORCE
+.PHONY: all run test bench clean deps install uninstall FORCE
 all: jitmm$(if $(filter 1,$(SAN)),-san)
 
 $(DEPS_OK): scripts/install-deps
@@ -84,6 +84,30 @@ run: jitmm
 
 bench: jitmm
 	@scripts/bench ./jitmm
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the binary, the LLVM
+# plugin (when built), the man page and bash/zsh completion.
+PREFIX  ?= /usr/local
+LIBDIR  := $(PREFIX)/lib/jitmm
+# where an installed jitmm finds its plugin: a generated header, rewritten
+# only when PREFIX changes, so `make install PREFIX=...` rebuilds what uses it
+$(BUILD)/gen/libdir.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define JITMM_LIBDIR "$(LIBDIR)"' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+$(BUILD)/allocators/llvm_plugin.o: $(BUILD)/gen/libdir.h
+install: all
+	install -Dm755 jitmm $(DESTDIR)$(PREFIX)/bin/jitmm
+	install -Dm644 docs/jitmm.1 $(DESTDIR)$(PREFIX)/share/man/man1/jitmm.1
+	install -Dm644 scripts/completion/jitmm.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/jitmm
+	install -Dm644 scripts/completion/_jitmm $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_jitmm
+	if [ -f "$(LLVM_PLUGIN)" ]; then install -Dm755 $(LLVM_PLUGIN) $(DESTDIR)$(LIBDIR)/jitmm-llvm.so; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/jitmm $(DESTDIR)$(PREFIX)/share/man/man1/jitmm.1 \
+	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/jitmm \
+	      $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_jitmm $(DESTDIR)$(LIBDIR)/jitmm-llvm.so
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-san jitmm jitmm-san out

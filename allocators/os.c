@@ -1,6 +1,7 @@
 #include "os.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -208,4 +209,87 @@ size_t jm_page_size(void)
 	if (!ps)
 		ps = (size_t)sysconf(_SC_PAGESIZE);
 	return ps;
+}
+
+static enum jm_host host_mode = JM_HOST_NORMAL;
+
+void jm_os_set_host(enum jm_host h)
+{
+	host_mode = h;
+}
+
+enum jm_host jm_os_host(void)
+{
+	return host_mode;
+}
+
+const char *jm_host_name(enum jm_host h)
+{
+	return h == JM_HOST_HARDENED ? "hardened" : "normal";
+}
+
+enum jm_host jm_os_host_detect(char *why, size_t len)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "PaX:", 4))
+			continue;
+		fclose(f);
+		line[strcspn(line, "\n")] = 0;
+		int m = strchr(line + 4, 'M') != NULL;
+		snprintf(why, len, "/proc/self/status %s: MPROTECT %s", line,
+			 m ? "on" : "off");
+		return m ? JM_HOST_HARDENED : JM_HOST_NORMAL;
+	}
+	if (f)
+		fclose(f);
+	size_t ps = jm_page_size();
+	void *p = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(why, len, "test page: mmap %s; assumed normal", strerror(errno));
+		return JM_HOST_NORMAL;
+	}
+	int rc = mprotect(p, ps, PROT_READ | PROT_EXEC), e = errno;
+	munmap(p, ps);
+	if (rc < 0 && (e == EPERM || e == EACCES)) {
+		snprintf(why, len, "mprotect(R-X) of a written page refused: %s",
+			 jm_errno_name(e));
+		return JM_HOST_HARDENED;
+	}
+	snprintf(why, len, "mprotect(R-X) of a written page allowed");
+	return JM_HOST_NORMAL;
+}
+
+int jm_os_llvm_protect(void *addr, size_t len, int prot, int from_exec)
+{
+	const size_t ps = jm_page_size();
+	if (host_mode != JM_HOST_HARDENED || !(from_exec || (prot & PROT_EXEC)))
+		return jm_os_mprotect(addr, len, prot);
+	len = (len + ps - 1) & ~(ps - 1);
+	int fd = jm_os_memfd_create("llvm-jit", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (size_t done = 0; done < len;) {
+		ssize_t w = jm_os_pwrite(fd, (const char *)addr + done, len - done,
+					 (off_t)done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	void *p = jm_os_mmap(addr, len, prot, MAP_PRIVATE | MAP_FIXED, fd, 0);
+	int e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		errno = e;
+		return -1;
+	}
+	return 0;
 }

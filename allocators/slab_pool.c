@@ -49,8 +49,12 @@
  *   kCommitGranularity = 2 MiB); it also sets reach and midpoint alignment,
  *   as the constant does upstream.
  * - thp=off leaves out the madvise (upstream always calls it).
- * - .nv_fatbin overflow sections (separate mmaps) are not modelled: the
- *   graph model has no section names.
+ * - .nv_fatbin overflow sections: a graph whose request carries a section
+ *   hint named .nv_fatbin* (jm_section_hint; trace section=NAME:CLASS=SIZE)
+ *   has those bytes taken out of its segment and placed by
+ *   fatbin_allocate below. Upstream also keeps a candidate in the slab
+ *   when a PC-relative edge targets it (classifyOverflowSections); the
+ *   model has no edges, so a hinted section always overflows.
  * - Finalize-lifetime segments are returned to the free list at finalize,
  *   so the harness sees their addresses as released (write/exec = NULL).
  * - Counters (live, ever_used, commit flags) are atomics as upstream; the
@@ -664,6 +668,100 @@ static void spool_destroy(struct jm_backend *b)
 	free(p);
 }
 
+/* The overflow path of orcjit_slab.cc (classifyOverflowSections, then
+ * Slab::allocate's "allocate overflow sections via mmap() outside the
+ * slab"): a .nv_fatbin section gets its own mmap(RW, PRIVATE|ANON) of its
+ * page-aligned size at allocate, an mprotect to its protection at finalize
+ * after the slab segments (InFlightAlloc::finalize), and a munmap at free
+ * (deallocateOne) or abandon, after the slab regions are freed. It is
+ * appended to the allocation as one more segment; jm_alloc.priv_u
+ * [P_OVERFLOW] is its index + 1 (0: none). */
+enum { P_OVERFLOW = P_STATE + 1 };
+
+static int fatbin_hint(const struct jm_graph_req *req)
+{
+	return req->section.size && !strncmp(req->section.name, ".nv_fatbin", 10);
+}
+
+static int fatbin_allocate(struct jm_backend *b, const struct jm_graph_req *req,
+			   struct jm_alloc *out)
+{
+	struct slab_pool *p = b->priv;
+	if (!fatbin_hint(req))
+		return spool_allocate(b, req, out);
+	/* the slab part: the hinted segment less the section's bytes */
+	const struct jm_section_hint *h = &req->section;
+	struct jm_graph_req slab_req = *req;
+	slab_req.nseg = 0;
+	for (uint32_t i = 0; i < req->nseg; i++) {
+		struct jm_segment_req sg = req->seg[i];
+		if (sg.cls == h->cls && sg.life == h->life)
+			sg.content -= h->size;
+		if (sg.content + sg.zero_fill)
+			slab_req.seg[slab_req.nseg++] = sg;
+	}
+	uint64_t len = jm_align_up(h->size, p->page);
+	if (slab_req.nseg) {
+		if (spool_allocate(b, &slab_req, out) < 0)
+			return -1;
+	} else {
+		jm_alloc_init(out, &slab_req);
+	}
+	void *m = jm_os_mmap(NULL, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		int e = errno;
+		if (slab_req.nseg)
+			spool_deallocate(b, out);
+		return jm_backend_error(b, "mmap", e,
+			"Slab: overflow mmap failed for section %s", h->name);
+	}
+	out->seg[out->nseg] = (struct jm_segment_alloc){
+		.write = m, .exec = m, .size = h->size, .content = h->size,
+		.cls = h->cls, .life = h->life};
+	out->priv_u[P_OVERFLOW] = ++out->nseg;
+	return 0;
+}
+
+/* The allocation's overflow segment, hidden from the slab ops. */
+static struct jm_segment_alloc *overflow_of(struct jm_alloc *a)
+{
+	return a->priv_u[P_OVERFLOW] ? &a->seg[a->priv_u[P_OVERFLOW] - 1] : NULL;
+}
+
+static int fatbin_finalize(struct jm_backend *b, struct jm_alloc *a)
+{
+	struct slab_pool *p = b->priv;
+	struct jm_segment_alloc *ov = overflow_of(a);
+	if (!ov)
+		return spool_finalize(b, a);
+	a->nseg--;
+	int rc = a->priv ? spool_finalize(b, a) : 0;
+	a->nseg++;
+	if (rc < 0)
+		return -1;
+	if (jm_os_mprotect(ov->exec, jm_align_up(ov->size, p->page),
+			   jm_class_prot(ov->cls)) < 0)
+		return jm_backend_error(b, "mprotect", errno,
+			"Slab: mprotect failed at %p size %#llx", ov->exec,
+			(unsigned long long)jm_align_up(ov->size, p->page));
+	return 0;
+}
+
+static int fatbin_deallocate(struct jm_backend *b, struct jm_alloc *a)
+{
+	struct slab_pool *p = b->priv;
+	struct jm_segment_alloc *ov = overflow_of(a);
+	if (!ov)
+		return spool_deallocate(b, a);
+	a->nseg--;
+	int rc = a->priv ? spool_deallocate(b, a) : 0;
+	a->nseg++;
+	if (jm_os_munmap(ov->exec, jm_align_up(ov->size, p->page)) < 0)
+		return jm_backend_error(b, "munmap", errno, "releasing an overflow block");
+	return rc;
+}
+
 const struct jm_backend_ops jm_backend_slab_pool = {
 	.name = "slab-pool",
 	.description = "tvm-ffi SlabPoolMemoryManager: PROT_NONE slabs split into "
@@ -684,9 +782,9 @@ const struct jm_backend_ops jm_backend_slab_pool = {
 		{0},
 	},
 	.create = spool_create,
-	.allocate = spool_allocate,
-	.finalize = spool_finalize,
-	.deallocate = spool_deallocate,
+	.allocate = fatbin_allocate,
+	.finalize = fatbin_finalize,
+	.deallocate = fatbin_deallocate,
 	.trim = spool_trim,
 	.stats = spool_stats,
 	.destroy = spool_destroy,

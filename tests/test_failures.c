@@ -121,6 +121,13 @@ static const struct {
 	const char *backend, *sys, *fallback;
 } fallbacks[] = {
 	{"slab-pool", "mmap", "halves its first slab (down to 8 MiB) and retries"},
+	/* the first mmap is the /proc/self/mem probe's test page:
+	 * RTDyldMemoryManagerJL then uses the memfd writer */
+	{"julia-blocks", "mmap", "the self-mem probe fails: the memfd writer is used"},
+	/* the first mmap and mprotect are the first memfd probe's: PR 60915's
+	 * constructor goes on to the self-mem and second memfd probes */
+	{"codemodel", "mmap", "the first memfd probe fails: the constructor probes again"},
+	{"codemodel", "mprotect", "the first memfd probe fails: the constructor probes again"},
 	/* Memory::allocateMappedMemory: the near hint failed, once more without */
 	{"section-mm", "mmap", "retries without its near hint"},
 	{"llvm-section", "mmap", "retries without its near hint"},

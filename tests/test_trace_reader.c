@@ -64,6 +64,8 @@ static const struct jm_event *sample_events(size_t *n)
 		{JM_RX, JM_STANDARD, 5000, 0, 16},
 		{JM_RO, JM_FINALIZE, 40, 0, 1}}};
 	snprintf(ev[1].mark, sizeof(ev[1].mark), "deflate.o");
+	/* a section-name hint (slab-pool's .nv_fatbin overflow) */
+	ev[1].req.section = (struct jm_section_hint){".nv_fatbin", JM_RO, JM_STANDARD, 64};
 	ev[2].type = JM_EV_FINALIZE;
 	ev[2].id = 7;
 	ev[3].type = JM_EV_ALLOC;
@@ -130,6 +132,10 @@ static void test_round_trip(void **state)
 			assert_true(got.id == ev[i].id);
 			assert_string_equal(got.mark, ev[i].mark);
 			assert_int_equal(got.req.dylib, ev[i].req.dylib);
+			assert_string_equal(got.req.section.name, ev[i].req.section.name);
+			assert_int_equal(got.req.section.cls, ev[i].req.section.cls);
+			assert_int_equal(got.req.section.life, ev[i].req.section.life);
+			assert_true(got.req.section.size == ev[i].req.section.size);
 			struct jm_graph_req want = ev[i].req;
 			jm_graph_normalize(&want);
 			assert_int_equal(got.req.nseg, want.nseg);
@@ -243,6 +249,14 @@ static const struct bad {
 	{HDR "alloc 1 qq=5\n", 6, "unknown segment class 'qq'"},
 	{HDR "alloc 1 rx/forever=5\n", 6, "not std or fin"},
 	{HDR "alloc 1 rx=5 rx=6\n", 6, "two rx segments"},
+	{HDR "alloc 1 ro=5 section=.nv_fatbin\n", 6, "want section=NAME:CLASS"},
+	{HDR "alloc 1 ro=5 section=:ro=5\n", 6, "section name must be 1 to 23"},
+	{HDR "alloc 1 ro=5 section=a;b:ro=5\n", 6, "character 0x3b not allowed"},
+	{HDR "alloc 1 ro=5 section=.f:qq=5\n", 6, "section class 'qq'"},
+	{HDR "alloc 1 ro=5 section=.f:ro=0\n", 6, "is not in [1, 2^40]"},
+	{HDR "alloc 1 ro=5 section=.f:ro=6\n", 6, "larger than the content"},
+	{HDR "alloc 1 ro=5 section=.f:rx=5\n", 6, "names a rx segment the graph does not have"},
+	{HDR "alloc 1 ro=5 section=.f:ro=1 section=.g:ro=1\n", 6, "two section= hints"},
 	{HDR "alloc 1 rx=5x\n", 6, "bad size"},
 	{HDR "alloc 1 rx=5+z\n", 6, "bad zero-fill"},
 	{HDR "alloc 1 rx=5@3\n", 6, "not a power of two"},

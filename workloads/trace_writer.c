@@ -183,6 +183,11 @@ size_t jm_trace_format(const struct jm_event *ev, char *buf, size_t len)
 			if (s->align > 1)
 				APPEND("@%u", s->align);
 		}
+		if (ev->req.section.name[0])
+			APPEND(" section=%s:%s%s=%llu", ev->req.section.name,
+			       jm_class_name(ev->req.section.cls),
+			       ev->req.section.life == JM_FINALIZE ? "/fin" : "",
+			       (unsigned long long)ev->req.section.size);
 		if (ev->mark[0])
 			APPEND(" name=%s", ev->mark);
 		break;
