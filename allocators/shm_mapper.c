@@ -764,11 +764,13 @@ static int shm_deallocate(struct jm_backend *b, struct jm_alloc *a)
 	}
 	pthread_mutex_lock(&m->lock);
 	int rc = 0;
-	/* abandon in mode=inprocess-mapper: LLVM 22's InFlightAlloc::abandon
-	 * is Mapper->deinitialize({AllocAddr}) of an allocation the
-	 * InProcessMemoryMapper never initialized: no syscall, and the range
-	 * never returns to the available set (MapperJITLinkMemoryManager.cpp) */
-	if (m->mode == MODE_SHARED || a->priv_u[P_STATE] == ST_FINALIZED)
+	/* abandon: LLVM 22's InFlightAlloc::abandon is
+	 * Mapper->deinitialize({AllocAddr}) of an allocation the mapper never
+	 * initialized (MapperJITLinkMemoryManager.cpp): no syscall in either
+	 * mode (ExecutorSharedMemoryMapperService::deinitialize finds a zero
+	 * size there), and the range never returns to the available set
+	 * (measured against llvm-shm: tests/test_llvm_real.c) */
+	if (a->priv_u[P_STATE] == ST_FINALIZED)
 		rc = jm_freeset_insert(&m->free, start, start + size);
 	m->live -= size;
 	pthread_mutex_unlock(&m->lock);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -113,6 +114,89 @@ static void test_llvm_syscalls_counted(void **state)
 	assert_int_equal(b.err_errno, ENOMEM);
 	printf("# injected: %s\n", b.err);
 	jm_backend_close(&b);
+}
+
+static uint64_t extra_of(const struct jm_backend_stats *st, const char *name)
+{
+	for (int i = 0; i < st->nextra; i++)
+		if (!strcmp(st->extra[i].name, name))
+			return st->extra[i].value;
+	return 0;
+}
+
+/* What one step cost and where the next graph went: a graph with a
+ * finalize-lifetime segment freed before finalize (abandon), then the
+ * same graph again. */
+struct abandon_cost {
+	uint64_t calls[3]; /* mmap, mprotect, munmap of the abandon (both processes) */
+	int reused;        /* the next graph at the abandoned one's address */
+};
+
+static struct abandon_cost abandon_cost(const char *name, const char *opts)
+{
+	const struct jm_backend_ops *ops = jm_backend_find(name);
+	char err[600];
+	assert_int_equal(tu_backend_prepare(ops, opts, err, sizeof(err)), 1);
+	struct jm_backend b;
+	if (jm_backend_open(ops, opts, &b, err, sizeof(err)) < 0)
+		fail_msg("%s: %s", name, err);
+	struct jm_graph_req r = {.id = 1, .nseg = 3};
+	r.seg[0] = (struct jm_segment_req){JM_RW, JM_STANDARD, 500, 0, 8};
+	r.seg[1] = (struct jm_segment_req){JM_RX, JM_STANDARD, 3000, 0, 16};
+	r.seg[2] = (struct jm_segment_req){JM_RW, JM_FINALIZE, 200, 0, 8};
+	struct jm_alloc a, a2;
+	assert_int_equal(ops->allocate(&b, &r, &a), 0);
+	void *first = a.seg[1].exec;
+	static const char *const executor[3] = {"executor_mmap_calls",
+						"executor_mprotect_calls",
+						"executor_munmap_calls"};
+	struct jm_backend_stats st0 = {0}, st1 = {0};
+	struct jm_os_counters t0, d;
+	ops->stats(&b, &st0);
+	jm_os_snapshot(&t0);
+	assert_int_equal(ops->deallocate(&b, &a), 0);
+	d = since(&t0);
+	ops->stats(&b, &st1);
+	struct abandon_cost c = {{d.sys[JM_SYS_MMAP].calls, d.sys[JM_SYS_MPROTECT].calls,
+				  d.sys[JM_SYS_MUNMAP].calls}, 0};
+	/* an executor's calls count too */
+	for (int k = 0; k < 3; k++)
+		c.calls[k] += extra_of(&st1, executor[k]) - extra_of(&st0, executor[k]);
+	r.id = 2;
+	assert_int_equal(ops->allocate(&b, &r, &a2), 0);
+	c.reused = a2.seg[1].exec == first;
+	assert_int_equal(ops->deallocate(&b, &a2), 0);
+	jm_backend_close(&b);
+	printf("# %s %s: abandon mmap %llu mprotect %llu munmap %llu, next graph %s\n",
+	       name, opts, (unsigned long long)c.calls[0], (unsigned long long)c.calls[1],
+	       (unsigned long long)c.calls[2], c.reused ? "reuses the range" : "elsewhere");
+	return c;
+}
+
+/* Abandon is not in validate's workloads: each model's abandon (the
+ * llvm= release of the plugin's LLVM) against the real class's. */
+static void test_abandon_as_model(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_PLUGIN();
+	static const char *const pairs[][4] = {
+		{"inprocess", "", "llvm-inprocess", ""},
+		{"single-pool", "granularity=1G", "llvm-mapper", ""},
+		{"shm-mapper", "granularity=1G", "llvm-shm", ""},
+		{"section-mm", "", "llvm-section", ""},
+	};
+	char path[PATH_MAX], version[64], err[600];
+	jm_llvm_plugin_default_path(path, sizeof(path));
+	assert_int_equal(jm_llvm_plugin_check(path, version, sizeof(version), err, sizeof(err)), 0);
+	if (atoi(version) != 22)
+		SKIP_BECAUSE("the plugin's LLVM is %s; the pairs here are LLVM 22's", version);
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		struct abandon_cost m = abandon_cost(pairs[i][0], pairs[i][1]);
+		struct abandon_cost r = abandon_cost(pairs[i][2], pairs[i][3]);
+		for (int k = 0; k < 3; k++)
+			assert_int_equal(m.calls[k], r.calls[k]);
+		assert_int_equal(m.reused, r.reused);
+	}
 }
 
 /* The shared-memory executor is a real process whose own os layer counts
@@ -499,6 +583,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_llvm_syscalls_counted),
 		cmocka_unit_test(test_llvm_shm_executor_counted),
+		cmocka_unit_test(test_abandon_as_model),
 		cmocka_unit_test(test_validate_within_tolerance),
 		cmocka_unit_test(test_validate_table),
 		cmocka_unit_test(test_validate_usage),
