@@ -260,7 +260,9 @@ static int protect_group(struct jm_backend *b, struct group *g, int prot)
 			continue;
 		uint64_t start = jm_align_down(pb->base, ps);
 		uint64_t end = jm_align_up(pb->base + pb->size, ps);
-		if (jm_os_mprotect((void *)(uintptr_t)start, end - start, prot) < 0)
+		/* sys::Memory::protectMappedMemory; the pages were RW until now
+		 * (a free block is trimmed to whole pages below) */
+		if (jm_os_llvm_protect((void *)(uintptr_t)start, end - start, prot, 0) < 0)
 			return jm_backend_error(b, "mprotect", errno, "protecting a section");
 	}
 	g->pending.n = 0;
