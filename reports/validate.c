@@ -167,7 +167,8 @@ void jm_validate_print(json_object *root, const struct jm_validate_pair *pairs, 
 		"the tolerance: %g%% for counts (VMAs, syscalls, VA reserved); for the "
 		"kernel-measured minor faults and RSS %g%% or %g pages, whichever is "
 		"more. VMAs, mmap, mprotect and munmap include an executor process's; "
-		"VMAs peak is above the count before the run.\n\n", o->tol_count,
+		"VMAs peak is the measured process's alone, above its count before the "
+		"run.\n\n", o->tol_count,
 		o->tol_measured, o->floor_pages);
 	for (int i = 0; i < npairs; i++)
 		print_pair(root, aggs, &pairs[i], o, out, res);
