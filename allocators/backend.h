@@ -59,6 +59,12 @@ struct jm_backend_stats {
 	} extra[8];
 };
 
+/* A fact about what a backend runs, for the run's results (describe). */
+struct jm_backend_fact {
+	const char *name;
+	char value[256];
+};
+
 struct jm_trim_result {
 	uint64_t units_released; /* slabs/reservations given back */
 	uint64_t bytes_released;
@@ -94,7 +100,25 @@ struct jm_backend_ops {
 	pid_t (*exec_pid)(struct jm_backend *b);
 	int (*read_exec)(struct jm_backend *b, const void *exec, void *buf, size_t len);
 	int (*execute)(struct jm_backend *b, const void *exec, uint32_t *ret);
+	/* Optional, for a backend that needs what a process loads before it
+	 * JITs anything (the LLVM plugin of the llvm-* backends).
+	 * available: can it run here? Asked in the parent, which must load
+	 * nothing for it: 0 (what it found in note, may be ""), or -1 (why
+	 * not in note). prepare: in the measured child before the
+	 * measurement window opens, set up what a JIT process has set up
+	 * before it JITs (load the plugin, connect an executor); create
+	 * finds it ready: 0, or -1 with the reason in err. describe: what it
+	 * runs, as facts for the run's results (backend_info); returns how
+	 * many it wrote. */
+	int (*available)(const struct jm_optvals *opts, char *note, size_t len);
+	int (*prepare)(const struct jm_backend_ops *self, const struct jm_optvals *opts,
+		       char *err, size_t len);
+	int (*describe)(struct jm_backend *b, struct jm_backend_fact *out, int max);
 };
+
+/* ops->available, or 0 (with note "") for a backend without one. */
+int jm_backend_available(const struct jm_backend_ops *ops, const char *optspec,
+			 char *note, size_t len);
 
 /* The protection finalized segments of cls have under backend b. */
 int jm_backend_effective_prot(const struct jm_backend *b, enum jm_prot_class cls);
@@ -141,7 +165,13 @@ struct jm_backend_spec {
 	char optspec[256]; /* the key=value part as given */
 };
 
-/* Parse "--backend" text into specs. "all" expands to every backend.
+/* How a spec is named to people: its backend's name, and its label option
+ * when it has one ("llvm-mapper[patched]"), so that two plugins of one
+ * backend stay apart in progress lines and justify's tables. */
+const char *jm_backend_spec_name(const struct jm_backend_spec *s, char *buf, size_t len);
+
+/* Parse "--backend" text into specs. "all" expands to every backend
+ * available here (jm_backend_available).
  * Tokens after a backend that contain '=' are that backend's options:
  * "single-pool:granularity=1G,per-prot" is two backends. Returns the count
  * or -1 with a message. */

@@ -63,6 +63,22 @@ static int set_index(struct jm_optvals *v, int i, const char *val, char *err,
 		v->f[i] = f;
 		break;
 	}
+	case JM_OPT_TEXT:
+		if (strlen(val) >= sizeof(v->text[i])) {
+			snprintf(err, errlen, "option %s: longer than %zu characters",
+				 d->name, sizeof(v->text[i]) - 1);
+			return -1;
+		}
+		break;
+	case JM_OPT_NAME:
+		if (strlen(val) > 31 ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"0123456789._+-") != strlen(val)) {
+			snprintf(err, errlen, "option %s: '%s' is not up to 31 of "
+				 "A-Z a-z 0-9 . _ + -", d->name, val);
+			return -1;
+		}
+		break;
 	case JM_OPT_ENUM: {
 		const char *c = d->choices;
 		uint64_t idx = 0;

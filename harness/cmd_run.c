@@ -36,7 +36,8 @@ static void run_usage(FILE *f)
 		"DIR/results.json, DIR/report.md, DIR/report.html and DIR/plots/ (gnuplot);\n"
 		"with --json, writes the results there.\n\n"
 		"  -b, --backend LIST     backends, comma separated, each NAME[:key=value,...];\n"
-		"                         'all' = every backend (default: all)\n"
+		"                         'all' = every backend that can run here (default: all;\n"
+		"                         'jitmm list backends' says why one cannot)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
 		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
 		"  -r, --repeat N         repetitions of each run (default 1)\n"
@@ -357,6 +358,13 @@ int cmd_run(int argc, char **argv)
 		json_object *b = json_object_new_object();
 		json_object_object_add(b, "name", json_object_new_string(backends[i].ops->name));
 		json_object_object_add(b, "options", jm_backend_options_json(&backends[i]));
+		if (backends[i].ops->available) { /* the LLVM plugin, as read here */
+			char note[600];
+			int ok = jm_backend_available(backends[i].ops, backends[i].optspec, note,
+						      sizeof(note)) == 0;
+			json_object_object_add(b, "available", json_object_new_boolean(ok));
+			json_object_object_add(b, "note", json_object_new_string(note));
+		}
 		json_object_array_add(bl, b);
 	}
 	json_object_object_add(config, "backends", bl);
@@ -394,8 +402,9 @@ int cmd_run(int argc, char **argv)
 	json_object *root = jm_results_new(jm_context_json(), config);
 
 	const char *labels[MAX_BACKENDS];
+	static char names[MAX_BACKENDS][64];
 	for (int b = 0; b < nbackends; b++)
-		labels[b] = backends[b].ops->name;
+		labels[b] = jm_backend_spec_name(&backends[b], names[b], sizeof(names[b]));
 	base.seed = seed;
 	base.timeout_s = (unsigned)timeout;
 	base.max_samples = (unsigned)max_samples;

@@ -17,6 +17,7 @@ const struct jm_command jm_commands[] = {
 	{"sweep", cmd_sweep, "run one backend over the values of one option and recommend a value"},
 	{"report", cmd_report, "regenerate report.md, report.html and plots from results.json"},
 	{"justify", cmd_justify, "baseline vs candidate backend: a Markdown table for a pull request"},
+	{"validate", cmd_validate, "each model beside the real LLVM class it models: real, model, error"},
 	{"trace", cmd_trace, "trace files: stats, validate, from-elf (real objects)"},
 	{"record", cmd_record, "record a live process's memory syscalls (eBPF) as a trace with its graphs"},
 	{NULL, NULL, NULL},

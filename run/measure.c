@@ -25,6 +25,7 @@
 #include "live_table.h"
 #include "mem_budget.h"
 #include "replay_literal.h"
+#include "even_start.h"
 #include "run_json.h"
 #include "runner.h"
 
@@ -701,9 +702,6 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		memset(x->live.slot, 0, x->live.cap * sizeof(*x->live.slot));
 	}
 	memset(m->samples, 0, m->max_samples * sizeof(*m->samples));
-	for (int i = 0; i < spec->ninject; i++)
-		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
-
 	unsigned started = 0;
 	if (nst > 1) {
 		gate = 0;
@@ -715,6 +713,23 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	}
 	if (hooks && hooks->ready)
 		hooks->ready(hooks->ctx);
+	/* what the backend needs set up (the LLVM plugin, an executor process,
+	 * which a parent-side probe follows from here), outside the window
+	 * and before any injected failure */
+	const struct jm_backend_ops *bops = spec->backend.ops;
+	char prep_err[512] = "";
+	if (bops->prepare) {
+		struct jm_optvals pv;
+		if (jm_opts_parse(bops->options, spec->backend.optspec, &pv, prep_err,
+				  sizeof(prep_err)) == 0)
+			bops->prepare(bops, &pv, prep_err, sizeof(prep_err));
+		else if (!prep_err[0])
+			snprintf(prep_err, sizeof(prep_err), "bad options");
+	}
+	if (spec->even_start)
+		jm_even_start();
+	for (int i = 0; i < spec->ninject; i++)
+		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
 	long vmas_before = jm_vma_count(0);
 	long mapped_before = jm_vma_count_no_heap();
 	uint64_t rss_before = jm_rss_rollup(0);
@@ -727,8 +742,12 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	m->t0 = now_ns();
 
 	char berr[300];
-	if (jm_backend_open(spec->backend.ops, spec->backend.optspec, &m->backend,
-			    berr, sizeof(berr)) < 0) {
+	if (prep_err[0]) {
+		snprintf(m->st[0].msg, sizeof(m->st[0].msg), "backend %s: %.480s", bops->name,
+			 prep_err);
+		fail(m, &m->st[0], "create", NULL);
+	} else if (jm_backend_open(spec->backend.ops, spec->backend.optspec, &m->backend,
+				   berr, sizeof(berr)) < 0) {
 		snprintf(m->st[0].msg, sizeof(m->st[0].msg), "%s", berr);
 		fail(m, &m->st[0], "create", NULL);
 	} else if (nst == 1) {
@@ -750,8 +769,13 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	uint64_t wall = now_ns() - m->t0 - m->sampling_ns;
 	take_sample(m);
 	struct jm_backend_stats st = {0};
-	if (m->backend_open)
+	struct jm_backend_fact facts[8];
+	int nfacts = 0;
+	if (m->backend_open) {
 		m->backend.ops->stats(&m->backend, &st);
+		if (bops->describe)
+			nfacts = bops->describe(&m->backend, facts, 8);
+	}
 	long vmas_after = jm_vma_count(0);
 	uint64_t rss_after = jm_rss_rollup(0);
 	jm_faults_self(&minflt1, &majflt1);
@@ -934,6 +958,13 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	if (trim)
 		json_object_object_add(mt, "trim_at_end", trim);
 	json_object_object_add(run, "metrics", mt);
+	if (nfacts > 0) {
+		json_object *info = json_object_new_object();
+		for (int i = 0; i < nfacts; i++)
+			json_object_object_add(info, facts[i].name,
+					       json_object_new_string(facts[i].value));
+		json_object_object_add(run, "backend_info", info);
+	}
 	json_object_object_add(run, "series", series_json(m));
 	json_object_object_add(run, "marks", m->marks);
 	json_object_object_add(run, "workload_spec", json_object_new_string(m->st[0].wl.spec));

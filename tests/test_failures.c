@@ -171,6 +171,9 @@ static const struct {
 	 * constructor goes on to the self-mem and second memfd probes */
 	{"codemodel", "mmap", "the first memfd probe fails: the constructor probes again"},
 	{"codemodel", "mprotect", "the first memfd probe fails: the constructor probes again"},
+	/* Memory::allocateMappedMemory: the near hint failed, once more without */
+	{"section-mm", "mmap", "retries without its near hint"},
+	{"llvm-section", "mmap", "retries without its near hint"},
 	{NULL, NULL, NULL},
 };
 

@@ -87,6 +87,13 @@ int jm_synthetic_open(const struct jm_optvals *opts, struct jm_workload *w,
 
 const char *jm_event_type_name(enum jm_event_type t);
 
+/* The workloads justify and validate run unless told otherwise: these
+ * presets, then the real traces shipped with jitmm when run from its tree
+ * (JM_DEFAULT_TRACES, as trace:FILE). Fills out and returns the count. */
+#define JM_DEFAULT_WORKLOADS "llvm-500,julia-linalg-light,julia-linalg-sweep,page-pairs,tvm-load-drop"
+#define JM_DEFAULT_TRACES "workloads/traces/{zlib,sqlite3}.jmt"
+int jm_default_workloads(char out[][320], int max);
+
 /* trace files (workloads/trace_workload.c): spec "trace:FILE" */
 int jm_trace_workload_open(const char *path, struct jm_workload *w, char *err,
 			   size_t errlen);
