@@ -25,6 +25,18 @@ int jm_backend_effective_prot(const struct jm_backend *b, enum jm_prot_class cls
 	return jm_class_prot(cls);
 }
 
+int jm_backend_available(const struct jm_backend_ops *ops, const char *optspec,
+			 char *note, size_t len)
+{
+	note[0] = 0;
+	if (!ops->available)
+		return 0;
+	struct jm_optvals v;
+	if (jm_opts_parse(ops->options, optspec, &v, note, len) < 0)
+		return -1;
+	return ops->available(&v, note, len);
+}
+
 size_t jm_backend_count(void)
 {
 	size_t n = 0;
@@ -55,6 +67,8 @@ int jm_backend_error(struct jm_backend *b, const char *sys, int errnum,
 	}
 	b->err_errno = errnum;
 	b->err_sys = sys;
+	b->err_pid = 0;
+	b->err_vmas = -1;
 	return -1;
 }
 
@@ -76,11 +90,29 @@ int jm_backend_open(const struct jm_backend_ops *ops, const char *optspec,
 	return 0;
 }
 
-void jm_backend_close(struct jm_backend *b)
+int jm_backend_close(struct jm_backend *b)
 {
+	b->err[0] = 0;
+	b->err_errno = 0;
+	b->err_sys = NULL;
 	if (b->ops && b->ops->destroy)
 		b->ops->destroy(b);
 	b->priv = NULL;
+	return b->err[0] ? -1 : 0;
+}
+
+const char *jm_backend_spec_name(const struct jm_backend_spec *s, char *buf, size_t len)
+{
+	struct jm_optvals v;
+	char err[200];
+	const char *label = "";
+	if (jm_opts_parse(s->ops->options, s->optspec, &v, err, sizeof(err)) == 0)
+		label = jm_opt_str(&v, "label");
+	if (*label)
+		snprintf(buf, len, "%s[%s]", s->ops->name, label);
+	else
+		snprintf(buf, len, "%s", s->ops->name);
+	return buf;
 }
 
 static int add_spec(struct jm_backend_spec *out, int *n, int max,
@@ -141,11 +173,15 @@ int jm_backend_spec_parse(const char *text, struct jm_backend_spec *out,
 				rc = -1;
 				break;
 			}
-			for (size_t i = 0; jm_backends[i]; i++)
+			for (size_t i = 0; jm_backends[i]; i++) {
+				char why[300];
+				if (jm_backend_available(jm_backends[i], "", why, sizeof(why)) < 0)
+					continue; /* `jitmm list backends` says why */
 				if (add_spec(out, &n, max, jm_backends[i], err, errlen) < 0) {
 					rc = -1;
 					break;
 				}
+			}
 			if (rc)
 				break;
 			cur = -1;

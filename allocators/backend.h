@@ -8,6 +8,11 @@
  *   finalize(alloc)             zero-fill, protections, icache: code runs
  *                               at seg[i].exec afterwards
  *   deallocate(alloc)           memory returned to the backend
+ * deallocate consumes the allocation even when it fails (as LLVM's
+ * deallocate releases the FinalizedAlloc before it reports an error): the
+ * caller must not pass it again. destroy returns nothing but may record a
+ * failure (a failed munmap: a leaked mapping) with jm_backend_error();
+ * jm_backend_close() returns it.
  * All memory syscalls go through the os layer (os.h). */
 #ifndef JITMM_BACKEND_H
 #define JITMM_BACKEND_H
@@ -43,12 +48,21 @@ struct jm_backend_stats {
 	/* VMAs the backend added in other processes (an out-of-process
 	 * executor); the harness counts only its own process's VMAs */
 	uint64_t vmas_other_processes;
+	/* that process's VMA count now (its own vm.max_map_count applies);
+	 * 0 if there is none */
+	uint64_t vmas_other_process_now;
 	/* backend-specific counters, reported under metrics.backend */
 	int nextra;
 	struct {
 		const char *name;
 		uint64_t value;
 	} extra[8];
+};
+
+/* A fact about what a backend runs, for the run's results (describe). */
+struct jm_backend_fact {
+	const char *name;
+	char value[256];
 };
 
 struct jm_trim_result {
@@ -86,7 +100,25 @@ struct jm_backend_ops {
 	pid_t (*exec_pid)(struct jm_backend *b);
 	int (*read_exec)(struct jm_backend *b, const void *exec, void *buf, size_t len);
 	int (*execute)(struct jm_backend *b, const void *exec, uint32_t *ret);
+	/* Optional, for a backend that needs what a process loads before it
+	 * JITs anything (the LLVM plugin of the llvm-* backends).
+	 * available: can it run here? Asked in the parent, which must load
+	 * nothing for it: 0 (what it found in note, may be ""), or -1 (why
+	 * not in note). prepare: in the measured child before the
+	 * measurement window opens, set up what a JIT process has set up
+	 * before it JITs (load the plugin, connect an executor); create
+	 * finds it ready: 0, or -1 with the reason in err. describe: what it
+	 * runs, as facts for the run's results (backend_info); returns how
+	 * many it wrote. */
+	int (*available)(const struct jm_optvals *opts, char *note, size_t len);
+	int (*prepare)(const struct jm_backend_ops *self, const struct jm_optvals *opts,
+		       char *err, size_t len);
+	int (*describe)(struct jm_backend *b, struct jm_backend_fact *out, int max);
 };
+
+/* ops->available, or 0 (with note "") for a backend without one. */
+int jm_backend_available(const struct jm_backend_ops *ops, const char *optspec,
+			 char *note, size_t len);
 
 /* The protection finalized segments of cls have under backend b. */
 int jm_backend_effective_prot(const struct jm_backend *b, enum jm_prot_class cls);
@@ -100,6 +132,11 @@ struct jm_backend {
 	char err[256];
 	int err_errno;
 	const char *err_sys; /* syscall that failed, if one did */
+	/* where it failed, if not in this process (an executor): its pid and
+	 * its VMA count right after the failure (-1 unknown). Reset by
+	 * jm_backend_error(); the backend sets them after it. */
+	pid_t err_pid;
+	long err_vmas;
 };
 
 /* Registry */
@@ -110,7 +147,8 @@ size_t jm_backend_count(void);
 /* Lifecycle helpers that wrap the ops (and check the protocol). */
 int jm_backend_open(const struct jm_backend_ops *ops, const char *optspec,
 		    struct jm_backend *b, char *err, size_t errlen);
-void jm_backend_close(struct jm_backend *b);
+/* Destroy b. -1 if destroy recorded a failure (message in b->err). */
+int jm_backend_close(struct jm_backend *b);
 
 /* The trim op of a backend that holds nothing it could give back:
  * reports zero units and bytes released. */
@@ -127,7 +165,13 @@ struct jm_backend_spec {
 	char optspec[256]; /* the key=value part as given */
 };
 
-/* Parse "--backend" text into specs. "all" expands to every backend.
+/* How a spec is named to people: its backend's name, and its label option
+ * when it has one ("llvm-mapper[patched]"), so that two plugins of one
+ * backend stay apart in progress lines and justify's tables. */
+const char *jm_backend_spec_name(const struct jm_backend_spec *s, char *buf, size_t len);
+
+/* Parse "--backend" text into specs. "all" expands to every backend
+ * available here (jm_backend_available).
  * Tokens after a backend that contain '=' are that backend's options:
  * "single-pool:granularity=1G,per-prot" is two backends. Returns the count
  * or -1 with a message. */

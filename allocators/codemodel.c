@@ -51,9 +51,13 @@
  *    only when its block has nothing in flight. finalize finds its block by
  *    the block's used prefix, not upstream's whole [ptr, ptr + total)
  *    (see in_block).
- *  - the memfd probe of upstream's init_anon_hdl (ftruncate to a page, map
- *    a page PROT_NONE shared, mprotect R-X, unmap) runs in create; the
- *    self-mem probe (write a test R-X page through /proc/self/mem) too. */
+ *  - create runs the constructor's mapper sequence (open_writer): with
+ *    writer=auto the memfd probe (memfd_create, ftruncate to a page, map
+ *    a page PROT_NONE shared, mprotect R-X, unmap) twice and the self-mem
+ *    probe (a test R-X page written through /proc/self/mem) between them:
+ *    2 memfd_create, 2 ftruncate, 3 mmap, 2 mprotect, 3 munmap and one
+ *    pwrite in every run's counts. The stat writer_selfmem says which
+ *    writer was chosen. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -303,22 +307,58 @@ static int alloc_blocks(struct jm_backend *b, struct codemodel *cm)
 
 static void cm_destroy(struct jm_backend *b);
 
-/* init_anon_hdl: the file must map PROT_NONE and mprotect R-X */
+/* DualBlockMapper::Create: init_anon_hdl's check_fd_or_close (the file
+ * must map PROT_NONE and mprotect R-X). A mapper made before is destroyed
+ * (its fd closed), as the unique_ptr assignment upstream does. */
 static int open_memfd(struct jm_backend *b, struct codemodel *cm)
 {
 	const uint64_t ps = jm_page_size();
+	if (cm->memfd >= 0) {
+		close(cm->memfd);
+		cm->memfd = -1;
+	}
 	if (jm_julia_memfd_open(b, &cm->memfd) < 0)
 		return -1;
 	void *t = jm_os_mmap(NULL, ps, PROT_NONE, MAP_SHARED, cm->memfd, 0);
 	if (t == MAP_FAILED)
 		return jm_backend_error(b, "mmap", errno, "code file probe");
-	int rc = jm_os_mprotect(t, ps, PROT_READ | PROT_EXEC);
-	int e = errno;
-	jm_os_munmap(t, ps);
-	if (rc < 0)
-		return jm_backend_error(b, "mprotect", e,
+	/* upstream leaves the probe page mapped when the mprotect fails */
+	if (jm_os_mprotect(t, ps, PROT_READ | PROT_EXEC) < 0)
+		return jm_backend_error(b, "mprotect", errno,
 			"the code file cannot be mapped executable");
+	if (jm_os_munmap(t, ps) < 0)
+		return jm_backend_error(b, "munmap", errno, "code file probe");
 	/* map_size starts at 0: the first block grows the file */
+	return 0;
+}
+
+/* CodeAllocator's constructor (PR 60915). With no JULIA_CGMEMMGR_MAP_TYPE
+ * (writer=auto) every mapper of the table is created in turn -- dual, then
+ * selfmem -- and then DualBlockMapper::Create() runs once more
+ * unconditionally; the self-mem mapper is used only if that fails too.
+ * JULIA_CGMEMMGR_MAP_TYPE=dual (writer=dual) creates the dual mapper twice.
+ * writer=selfmem is a what-if: upstream cannot reach it while memfd works
+ * (the unconditional DualBlockMapper::Create() replaces it); the model
+ * makes the self-mem probe alone. */
+static int open_writer(struct jm_backend *b, struct codemodel *cm)
+{
+	int forced = jm_julia_writer_opt(b);
+	if (forced == JM_JULIA_SELFMEM) {
+		cm->writer = JM_JULIA_SELFMEM;
+		return jm_julia_selfmem_open(b, &cm->selfmem_fd);
+	}
+	if (open_memfd(b, cm) < 0 && forced == JM_JULIA_DUAL)
+		return -1; /* "Unsupported JULIA_CGMEMMGR_MAP_TYPE" */
+	int selfmem = forced < 0 && jm_julia_selfmem_open(b, &cm->selfmem_fd) == 0;
+	if (open_memfd(b, cm) == 0) {
+		cm->writer = JM_JULIA_DUAL;
+		b->err[0] = 0;
+		return 0;
+	}
+	if (!selfmem)
+		return -1; /* upstream aborts */
+	cm->writer = JM_JULIA_SELFMEM;
+	b->err[0] = 0;
 	return 0;
 }
 
@@ -332,7 +372,6 @@ static int cm_create(struct jm_backend *b)
 	cm->memfd = cm->selfmem_fd = -1;
 	jm_julia_owned_init(&cm->owned);
 	b->priv = cm;
-	cm->writer = jm_julia_writer(b);
 	cm->block_bits = (unsigned)jm_opt_u64(&b->opts, "block_bits");
 	cm->ratio = (unsigned)jm_opt_u64(&b->opts, "text_data_ratio");
 	cm->range_bits = (unsigned)jm_opt_u64(&b->opts, "call_range_bits");
@@ -356,8 +395,7 @@ static int cm_create(struct jm_backend *b)
 		cm->rw_block_size = rw_pages * ps;
 	}
 	if (!rc)
-		rc = cm->writer == JM_JULIA_DUAL ? open_memfd(b, cm) :
-			jm_julia_selfmem_open(b, &cm->selfmem_fd);
+		rc = open_writer(b, cm);
 	if (rc < 0)
 		cm_destroy(b);
 	return rc;
@@ -556,6 +594,8 @@ static void cm_stats(struct jm_backend *b, struct jm_backend_stats *out)
 	out->extra[n++].value = cm->code_hi - cm->code_lo;
 	out->extra[n].name = "memfd_bytes";
 	out->extra[n++].value = cm->map_size;
+	out->extra[n].name = "writer_selfmem"; /* the writer create chose */
+	out->extra[n++].value = cm->writer == JM_JULIA_SELFMEM;
 	out->nextra = n;
 	pthread_mutex_unlock(&cm->lock);
 }
@@ -565,7 +605,7 @@ static void cm_destroy(struct jm_backend *b)
 	struct codemodel *cm = b->priv;
 	if (!cm)
 		return;
-	jm_julia_owned_release(&cm->owned);
+	(void)jm_julia_owned_release(b, &cm->owned); /* recorded on b */
 	free(cm->completed);
 	if (cm->memfd >= 0)
 		close(cm->memfd);
@@ -599,9 +639,11 @@ const struct jm_backend_ops jm_backend_codemodel = {
 		{"call_range_bits", JM_OPT_UINT, "32", NULL,
 		 "signed reach of calls (x86-64 32, AArch64 28, ARM/PPC 26)",
 		 14, 48},
-		{"writer", JM_OPT_ENUM, "dual", "dual|selfmem",
-		 "RX side written through a memfd alias, or pwrite to "
-		 "/proc/self/mem (JULIA_CGMEMMGR_MAP_TYPE)", 0, 0},
+		{"writer", JM_OPT_ENUM, "auto", "auto|dual|selfmem",
+		 "auto: the constructor without JULIA_CGMEMMGR_MAP_TYPE (probes "
+		 "dual, selfmem, dual; memfd alias unless memfd fails); dual: "
+		 "JULIA_CGMEMMGR_MAP_TYPE=dual; selfmem: a what-if (pwrite to "
+		 "/proc/self/mem), not reachable upstream while memfd works", 0, 0},
 		{0},
 	},
 	.create = cm_create,

@@ -16,6 +16,8 @@
  * finalize:   per segment: memset the zero-fill tail, mprotect.
  * deallocate: one mprotect(RW) over the allocation's span; back to the
  *             dylib's free ranges. No munmap: RSS is retained.
+ * abandon:    (free before finalize) no syscall; the range never returns
+ *             to the pool (jm_mapper_abandon, as the PR's abandon).
  * destroy:    munmap of every reservation.
  * Reach failures are counted with allocators/reach.h. */
 #include <errno.h>
@@ -122,7 +124,16 @@ static int co_deallocate(struct jm_backend *b, struct jm_alloc *a)
 {
 	struct colocate *co = b->priv;
 	uint64_t start = a->priv_u[P_START], size = a->priv_u[P_SIZE];
-	if (jm_mapper_reset(b, start, size) < 0)
+	if (!a->priv_u[JM_MAPPER_P_STATE]) {
+		/* abandoned before finalize: the PR's InFlightAlloc::abandon is
+		 * Mapper->deinitialize({AllocAddr}): no syscall, the range
+		 * never returns to the dylib's pool */
+		pthread_mutex_lock(&co->m.lock);
+		jm_mapper_abandon(&co->m, size);
+		pthread_mutex_unlock(&co->m.lock);
+		return 0;
+	}
+	if (jm_mapper_reset(b, start, size, jm_mapper_has_exec(a)) < 0)
 		return -1;
 	pthread_mutex_lock(&co->m.lock);
 	int rc = jm_mapper_give_back(&co->m, &co->pools[a->priv_u[P_DYLIB]],
@@ -139,7 +150,9 @@ static void co_stats(struct jm_backend *b, struct jm_backend_stats *out)
 	pthread_mutex_lock(&co->m.lock);
 	jm_mapper_stats(&co->m, out);
 	out->reach_failures = co->reach.failures;
-	out->nextra = 3;
+	out->nextra = 4;
+	out->extra[3].name = "abandoned_bytes";
+	out->extra[3].value = co->m.abandoned;
 	out->extra[0].name = "dylibs";
 	out->extra[0].value = co->reach.dylibs_seen;
 	out->extra[1].name = "growth_failures";
@@ -154,7 +167,7 @@ static void co_destroy(struct jm_backend *b)
 	struct colocate *co = b->priv;
 	if (!co)
 		return;
-	jm_mapper_release(&co->m);
+	(void)jm_mapper_release(b, &co->m); /* recorded on b */
 	for (uint32_t i = 0; i < co->npools; i++)
 		jm_mapper_pool_release(&co->pools[i]);
 	free(co->pools);

@@ -30,6 +30,18 @@ enum {
 	JM_GRAPH_SPARSE = 1u << 0,
 };
 
+/* A section-name hint (trace: section=NAME:CLASS[/LIFE]=SIZE): the last
+ * size content bytes of the graph's (cls, life) segment are one section
+ * called name. Backends that treat sections by name read it (slab-pool:
+ * .nv_fatbin goes outside the slab); the others see only the segment. */
+#define JM_SECTION_NAME_MAX 23
+struct jm_section_hint {
+	char name[JM_SECTION_NAME_MAX + 1]; /* "" = no hint */
+	enum jm_prot_class cls;
+	enum jm_lifetime life;
+	uint64_t size;
+};
+
 struct jm_graph_req {
 	uint64_t id;
 	uint32_t dylib; /* JITDylib id; 0 when the workload has only one */
@@ -38,6 +50,7 @@ struct jm_graph_req {
 	/* Sorted in AllocGroup order (jm_seg_order): R, RW, RX, then the
 	 * finalize-lifetime groups in the same order. */
 	struct jm_segment_req seg[JM_MAX_SEGS];
+	struct jm_section_hint section;
 };
 
 struct jm_segment_alloc {
@@ -50,10 +63,14 @@ struct jm_segment_alloc {
 };
 
 
+/* An allocation may hold one segment more than a request: a backend that
+ * places a hinted section on its own (slab-pool's .nv_fatbin) appends it. */
+#define JM_MAX_ALLOC_SEGS (JM_MAX_SEGS + 1)
+
 struct jm_alloc {
 	uint64_t id;
 	uint32_t nseg;
-	struct jm_segment_alloc seg[JM_MAX_SEGS];
+	struct jm_segment_alloc seg[JM_MAX_ALLOC_SEGS];
 	void *priv; /* the backend's own per-allocation state */
 	uint64_t priv_u[4];
 	/* The harness's (the JIT linker's) record of what it wrote: see

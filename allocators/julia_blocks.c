@@ -58,9 +58,14 @@
  *    revision used PROT_READ).
  *  - after finalize a segment's write address is its execution address:
  *    temp buffers and aliases are reused or unmapped, as upstream.
- *  - the self-mem and memfd probes of upstream's startup (a test page
- *    written through /proc/self/mem; a test RX mapping of the memfd) run
- *    in create. */
+ *  - writer=auto (default) chooses as RTDyldMemoryManagerJL's
+ *    constructor does on Linux: the self-mem probe first (kernel >= 4.10,
+ *    a test R-X page written through /proc/self/mem); only if it fails
+ *    the memfd (memfd_create, a test R-X shared mapping, ftruncate to
+ *    128 MiB). The choice is the stat writer_selfmem (1: /proc/self/mem).
+ *    writer=dual / writer=selfmem force one (dual is what upstream uses
+ *    where /proc/self/mem cannot write read-only pages: kernels < 4.10,
+ *    proc_mem.force_override=never, non-Linux). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -426,7 +431,8 @@ static int open_memfd(struct jm_backend *b, struct julia_blocks *jb)
 	if (t == MAP_FAILED)
 		return jm_backend_error(b, "mmap", errno,
 			"the code file cannot be mapped executable");
-	jm_os_munmap(t, ps);
+	if (jm_os_munmap(t, ps) < 0)
+		return jm_backend_error(b, "munmap", errno, "code file probe");
 	/* init_shared_map */
 	jb->map_size = JM_JULIA_MAP_SIZE_INC;
 	if (jm_os_ftruncate(jb->memfd, (off_t)jb->map_size) != 0)
@@ -436,6 +442,25 @@ static int open_memfd(struct jm_backend *b, struct julia_blocks *jb)
 
 static void jb_destroy(struct jm_backend *b);
 
+/* RTDyldMemoryManagerJL's constructor on Linux: the /proc/self/mem
+ * writer (SelfMemAllocator) when get_self_mem_fd() works, otherwise the
+ * dual-mapped memfd writer (init_shared_map, DualMapAllocator). */
+static int open_writer(struct jm_backend *b, struct julia_blocks *jb)
+{
+	int forced = jm_julia_writer_opt(b);
+	if (forced != JM_JULIA_DUAL) {
+		if (jm_julia_selfmem_open(b, &jb->selfmem_fd) == 0) {
+			jb->writer = JM_JULIA_SELFMEM;
+			return 0;
+		}
+		if (forced == JM_JULIA_SELFMEM)
+			return -1;
+		b->err[0] = 0; /* the probe's failure is upstream's fallback */
+	}
+	jb->writer = JM_JULIA_DUAL;
+	return open_memfd(b, jb);
+}
+
 static int jb_create(struct jm_backend *b)
 {
 	struct julia_blocks *jb = calloc(1, sizeof(*jb));
@@ -443,15 +468,13 @@ static int jb_create(struct jm_backend *b)
 		return jm_backend_error(b, NULL, ENOMEM, "calloc");
 	pthread_mutex_init(&jb->lock, NULL);
 	jb->memfd = jb->selfmem_fd = -1;
-	jb->writer = jm_julia_writer(b);
 	jb->scan = !strcmp(jm_opt_str(&b->opts, "slot_scan"), "full") ?
 		SCAN_FULL : SCAN_UPSTREAM;
 	jb->al[A_RO].prot = PROT_READ;
 	jb->al[A_RX].prot = PROT_READ | PROT_EXEC;
 	jm_julia_owned_init(&jb->owned);
 	b->priv = jb;
-	int rc = jb->writer == JM_JULIA_DUAL ? open_memfd(b, jb) :
-		jm_julia_selfmem_open(b, &jb->selfmem_fd);
+	int rc = open_writer(b, jb);
 	if (rc < 0) {
 		jb_destroy(b);
 		b->priv = NULL;
@@ -538,6 +561,8 @@ static void jb_stats(struct jm_backend *b, struct jm_backend_stats *out)
 	out->extra[n++].value = jb->temp_buffers;
 	out->extra[n].name = "memfd_bytes";
 	out->extra[n++].value = jb->map_size;
+	out->extra[n].name = "writer_selfmem"; /* the writer create chose */
+	out->extra[n++].value = jb->writer == JM_JULIA_SELFMEM;
 	out->nextra = n;
 	pthread_mutex_unlock(&jb->lock);
 }
@@ -547,7 +572,7 @@ static void jb_destroy(struct jm_backend *b)
 	struct julia_blocks *jb = b->priv;
 	if (!jb)
 		return;
-	jm_julia_owned_release(&jb->owned);
+	(void)jm_julia_owned_release(b, &jb->owned); /* recorded on b */
 	for (int i = 0; i < NALLOC; i++) {
 		free(jb->al[i].completed.v);
 		free(jb->al[i].temp.v);
@@ -571,9 +596,10 @@ const struct jm_backend_ops jm_backend_julia_blocks = {
 		  "RWAllocator, DualMapAllocator, SelfMemAllocator), PR 60105",
 	.caps = JM_CAP_DUAL_MAPPED, /* not thread-safe: see the header */
 	.options = (const struct jm_option_def[]){
-		{"writer", JM_OPT_ENUM, "dual", "dual|selfmem",
-		 "how protected blocks are written: memfd write alias, or "
-		 "pwrite to /proc/self/mem", 0, 0},
+		{"writer", JM_OPT_ENUM, "auto", "auto|dual|selfmem",
+		 "how protected blocks are written: auto = as upstream on Linux "
+		 "(/proc/self/mem if its probe works, else the memfd alias); "
+		 "dual or selfmem force one", 0, 0},
 		{"slot_scan", JM_OPT_ENUM, "upstream", "upstream|full",
 		 "upstream: the literal loop (stops at the first empty slot, so "
 		 "one block per allocator); full: fill all 8 slots", 0, 0},

@@ -3,17 +3,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "os.h"
 
-enum jm_julia_writer jm_julia_writer(const struct jm_backend *b)
+int jm_julia_writer_opt(const struct jm_backend *b)
 {
-	return !strcmp(jm_opt_str(&b->opts, "writer"), "selfmem") ?
-		JM_JULIA_SELFMEM : JM_JULIA_DUAL;
+	const char *w = jm_opt_str(&b->opts, "writer");
+	return !strcmp(w, "selfmem") ? JM_JULIA_SELFMEM :
+		!strcmp(w, "dual") ? JM_JULIA_DUAL : -1;
 }
 
 void jm_julia_owned_init(struct jm_julia_owned *o)
@@ -36,12 +39,18 @@ int jm_julia_unmap(struct jm_julia_owned *o, uint64_t a, uint64_t len)
 	return jm_os_munmap((void *)(uintptr_t)a, len);
 }
 
-void jm_julia_owned_release(struct jm_julia_owned *o)
+int jm_julia_owned_release(struct jm_backend *b, struct jm_julia_owned *o)
 {
-	for (size_t i = 0; i < o->set.n; i++)
-		jm_os_munmap((void *)(uintptr_t)o->set.r[i].start,
-			     o->set.r[i].end - o->set.r[i].start);
+	int rc = 0;
+	for (size_t i = 0; i < o->set.n; i++) {
+		uint64_t a = o->set.r[i].start, len = o->set.r[i].end - a;
+		if (jm_os_munmap((void *)(uintptr_t)a, len) < 0 && !rc)
+			rc = jm_backend_error(b, "munmap", errno,
+				"releasing the mapping at %#llx (%llu bytes); it is leaked",
+				(unsigned long long)a, (unsigned long long)len);
+	}
 	jm_freeset_release(&o->set);
+	return rc;
 }
 
 int jm_julia_memfd_open(struct jm_backend *b, int *fd)
@@ -58,21 +67,42 @@ int jm_julia_memfd_open(struct jm_backend *b, int *fd)
 int jm_julia_selfmem_open(struct jm_backend *b, int *fd)
 {
 	const uint64_t ps = jm_page_size();
+	struct utsname u;
+	int major = 0, minor = 0;
+	*fd = -1;
+	/* THP-backed blocks could freeze kernels < 4.10 with the DirtyCOW
+	 * mitigation (upstream's comment) */
+	if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) < 1 ||
+	    !(major > 4 || (major == 4 && minor >= 10)))
+		return jm_backend_error(b, NULL, ENOSYS,
+			"/proc/self/mem writer needs Linux 4.10 or later");
 	*fd = open("/proc/self/mem", O_RDWR | O_SYNC | O_CLOEXEC);
 	if (*fd < 0)
 		return jm_backend_error(b, NULL, errno, "open /proc/self/mem");
 	void *t = jm_os_mmap(NULL, ps, PROT_READ | PROT_EXEC,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t == MAP_FAILED)
-		return jm_backend_error(b, "mmap", errno, "self-mem test page");
+	if (t == MAP_FAILED) {
+		int e = errno;
+		close(*fd);
+		*fd = -1;
+		return jm_backend_error(b, "mmap", e, "self-mem test page");
+	}
 	const uint64_t v = 0xffff000012345678u;
 	ssize_t w = jm_os_pwrite(*fd, &v, sizeof(v), (off_t)(uintptr_t)t);
 	int ok = w == (ssize_t)sizeof(v) && *(volatile uint64_t *)t == v;
 	int e = errno;
-	jm_os_munmap(t, ps);
-	if (!ok)
+	if (jm_os_munmap(t, ps) < 0) {
+		int me = errno;
+		close(*fd);
+		*fd = -1;
+		return jm_backend_error(b, "munmap", me, "self-mem test page");
+	}
+	if (!ok) {
+		close(*fd);
+		*fd = -1;
 		return jm_backend_error(b, "pwrite64", w < 0 ? e : EIO,
 			"cannot write a read-only page through /proc/self/mem");
+	}
 	return 0;
 }
 

@@ -16,9 +16,17 @@ const char *jm_llvm_plugin_default_path(char *buf, size_t len);
 /* dlopen path (NULL: the default) and return its table, checked against
  * this jitmm's JM_LLVM_ABI_VERSION; NULL with a one-line reason in err
  * (missing file, not a plugin, another ABI version, a missing entry).
- * Loads at most one plugin per process: a second, different path fails. */
+ * Loads at most one plugin per process: a second, different path fails.
+ * LLVM's memory syscalls are bound to the os layer (llvm_imports.h). */
 const struct jm_llvm_plugin *jm_llvm_plugin_load(const char *path, char *err,
 						 size_t errlen);
+
+/* Without loading it (the parent's check): path is a regular file, an ELF
+ * shared object for this machine that exports JM_LLVM_ENTRY. 0 with the
+ * LLVM version it names (JM_LLVM_VERSION_SYMBOL, "?" if none) in version,
+ * or -1 with a one-line reason in err. */
+int jm_llvm_plugin_check(const char *path, char *version, size_t vlen, char *err,
+			 size_t errlen);
 
 /* The real LLVM manager behind b when b is an llvm-* backend (for the
  * jitlink: workload to link with it directly), NULL for any other backend. */

@@ -14,15 +14,22 @@ void jm_mapper_init(struct jm_mapper *m)
 	pthread_mutex_init(&m->lock, NULL);
 }
 
-void jm_mapper_release(struct jm_mapper *m)
+int jm_mapper_release(struct jm_backend *b, struct jm_mapper *m)
 {
-	for (size_t i = 0; i < m->nres; i++)
-		jm_os_munmap((void *)(uintptr_t)m->res[i].start,
-			     m->res[i].end - m->res[i].start);
+	int rc = 0;
+	for (size_t i = 0; i < m->nres; i++) {
+		uint64_t len = m->res[i].end - m->res[i].start;
+		if (jm_os_munmap((void *)(uintptr_t)m->res[i].start, len) < 0 && !rc)
+			rc = jm_backend_error(b, "munmap", errno,
+				"releasing the reservation at %#llx (%llu bytes); its mapping "
+				"is leaked", (unsigned long long)m->res[i].start,
+				(unsigned long long)len);
+	}
 	free(m->res);
 	m->res = NULL;
 	m->nres = m->capres = 0;
 	pthread_mutex_destroy(&m->lock);
+	return rc;
 }
 
 void jm_mapper_pool_init(struct jm_mapper_pool *p)
@@ -132,6 +139,40 @@ int jm_mapper_give_back(struct jm_mapper *m, struct jm_mapper_pool *p,
 	return jm_freeset_insert(&p->free, start, start + len);
 }
 
+void jm_mapper_abandon(struct jm_mapper *m, uint64_t len)
+{
+	m->live -= len;
+	m->abandoned += len;
+}
+
+static size_t res_index(const struct jm_mapper *m, uint64_t start)
+{
+	size_t i = 0;
+	while (i < m->nres && m->res[i].start != start)
+		i++;
+	return i;
+}
+
+int jm_mapper_is_base(const struct jm_mapper *m, uint64_t start)
+{
+	return res_index(m, start) < m->nres;
+}
+
+int jm_mapper_unreserve(struct jm_backend *b, struct jm_mapper *m,
+			uint64_t start)
+{
+	size_t i = res_index(m, start);
+	if (i == m->nres)
+		return jm_backend_error(b, NULL, EINVAL,
+			"no reservation at 0x%llx", (unsigned long long)start);
+	struct jm_range r = m->res[i];
+	if (jm_os_munmap((void *)(uintptr_t)r.start, r.end - r.start) < 0)
+		return jm_backend_error(b, "munmap", errno, "releasing a reservation");
+	m->res[i] = m->res[--m->nres];
+	m->reserved -= r.end - r.start;
+	return 0;
+}
+
 void jm_mapper_layout(struct jm_alloc *out, uint64_t start)
 {
 	const uint64_t ps = jm_page_size();
@@ -146,18 +187,28 @@ int jm_mapper_finalize(struct jm_backend *b, struct jm_alloc *a)
 	for (uint32_t i = 0; i < a->nseg; i++) {
 		struct jm_segment_alloc *s = &a->seg[i];
 		memset((char *)s->write + s->content, 0, s->size - s->content);
-		if (jm_os_mprotect(s->exec, jm_align_up(s->size, jm_page_size()),
-				   jm_class_prot(s->cls)) < 0)
+		if (jm_os_llvm_protect(s->exec, jm_align_up(s->size, jm_page_size()),
+				       jm_class_prot(s->cls), 0) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 						"protecting segment %u", i);
 	}
+	a->priv_u[JM_MAPPER_P_STATE] = 1;
 	return 0;
 }
 
-int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len)
+int jm_mapper_has_exec(const struct jm_alloc *a)
 {
-	if (jm_os_mprotect((void *)(uintptr_t)start, len,
-			   PROT_READ | PROT_WRITE) < 0)
+	for (uint32_t i = 0; i < a->nseg; i++)
+		if (a->seg[i].cls == JM_RX)
+			return 1;
+	return 0;
+}
+
+int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len,
+		    int from_exec)
+{
+	if (jm_os_llvm_protect((void *)(uintptr_t)start, len,
+			       PROT_READ | PROT_WRITE, from_exec) < 0)
 		return jm_backend_error(b, "mprotect", errno,
 					"resetting protections");
 	return 0;

@@ -26,7 +26,14 @@ struct jm_mapper {
 	struct jm_range *res; /* every reservation, for destroy */
 	size_t nres, capres;
 	uint64_t reserved, reserved_peak, live;
+	/* bytes of abandoned allocations that never return to a pool */
+	uint64_t abandoned;
 };
+
+/* jm_mapper_finalize sets a->priv_u[JM_MAPPER_P_STATE] to 1: backends
+ * built on it keep that slot for it (abandon = free of an allocation
+ * that was never finalized). */
+#define JM_MAPPER_P_STATE 3
 
 struct jm_mapper_pool {
 	struct jm_freeset free;
@@ -34,8 +41,9 @@ struct jm_mapper_pool {
 };
 
 void jm_mapper_init(struct jm_mapper *m);
-/* munmap every reservation; free the bookkeeping (not the pools). */
-void jm_mapper_release(struct jm_mapper *m);
+/* munmap every reservation; free the bookkeeping (not the pools). -1 if a
+ * munmap failed (the first failure recorded on b; the rest are released). */
+int jm_mapper_release(struct jm_backend *b, struct jm_mapper *m);
 void jm_mapper_pool_init(struct jm_mapper_pool *p);
 void jm_mapper_pool_release(struct jm_mapper_pool *p);
 
@@ -68,15 +76,36 @@ int jm_mapper_take(struct jm_backend *b, struct jm_mapper *m,
 int jm_mapper_give_back(struct jm_mapper *m, struct jm_mapper_pool *p,
 			uint64_t start, uint64_t len);
 
+/* The LLVM 22 abandon (MapperJITLinkMemoryManager.cpp,
+ * InFlightAlloc::abandon = Mapper->deinitialize({AllocAddr})) of len
+ * bytes: InProcessMemoryMapper::deinitialize finds no initialized
+ * allocation at AllocAddr, so protectMappedMemory gets a zero size and
+ * makes no call, and the range stays in UsedMemory: it never returns to
+ * the available set. No syscall; m->live shrinks, m->abandoned grows. */
+void jm_mapper_abandon(struct jm_mapper *m, uint64_t len);
+/* 1 if start is the base of one of m's reservations. */
+int jm_mapper_is_base(const struct jm_mapper *m, uint64_t start);
+/* munmap the reservation based at start and forget it (m->reserved
+ * shrinks); its free ranges stay wherever the caller keeps them. */
+int jm_mapper_unreserve(struct jm_backend *b, struct jm_mapper *m,
+			uint64_t start);
+
 /* Segments laid out contiguously from start, page-aligned, in AllocGroup
  * order; written in place (write == exec). */
 void jm_mapper_layout(struct jm_alloc *out, uint64_t start);
 
 /* Mapper::initialize, as a backend's finalize op: per segment memset the
- * zero-fill tail and one mprotect to the segment's protection. */
+ * zero-fill tail and one protectMappedMemory (jm_os_llvm_protect) to the
+ * segment's protection; marks the
+ * allocation finalized (JM_MAPPER_P_STATE). */
 int jm_mapper_finalize(struct jm_backend *b, struct jm_alloc *a);
-/* Mapper::deinitialize of a contiguous allocation: one mprotect(RW). */
-int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len);
+/* Mapper::deinitialize of a contiguous allocation: one mprotect(RW)
+ * (sys::Memory::protectMappedMemory: jm_os_llvm_protect; from_exec: the
+ * span holds code). */
+int jm_mapper_reset(struct jm_backend *b, uint64_t start, uint64_t len,
+		    int from_exec);
+/* 1 if the allocation has a code (rx) segment. */
+int jm_mapper_has_exec(const struct jm_alloc *a);
 /* The common stats: reserved (= mapped) bytes, peaks, live, reservations. */
 void jm_mapper_stats(const struct jm_mapper *m, struct jm_backend_stats *out);
 

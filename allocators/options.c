@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,15 +52,33 @@ static int set_index(struct jm_optvals *v, int i, const char *val, char *err,
 		char *end;
 		errno = 0;
 		double f = strtod(val, &end);
-		if (!*val || *end || errno || f < 0) {
+		/* nan, inf and what overflows (1e999: ERANGE) are refused here,
+		 * before any arithmetic (scale=nan crashed the child: issue 11) */
+		if (!*val || *end || errno || !isfinite(f) || f < 0) {
 			snprintf(err, errlen,
-				 "option %s: '%s' is not a non-negative number",
+				 "option %s: '%s' is not a finite non-negative number",
 				 d->name, val);
 			return -1;
 		}
 		v->f[i] = f;
 		break;
 	}
+	case JM_OPT_TEXT:
+		if (strlen(val) >= sizeof(v->text[i])) {
+			snprintf(err, errlen, "option %s: longer than %zu characters",
+				 d->name, sizeof(v->text[i]) - 1);
+			return -1;
+		}
+		break;
+	case JM_OPT_NAME:
+		if (strlen(val) > 31 ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"0123456789._+-") != strlen(val)) {
+			snprintf(err, errlen, "option %s: '%s' is not up to 31 of "
+				 "A-Z a-z 0-9 . _ + -", d->name, val);
+			return -1;
+		}
+		break;
 	case JM_OPT_ENUM: {
 		const char *c = d->choices;
 		uint64_t idx = 0;

@@ -9,7 +9,10 @@
 
 #include "../common/numparse.h" /* sizes in option values */
 
-enum jm_opt_type { JM_OPT_SIZE, JM_OPT_UINT, JM_OPT_ENUM, JM_OPT_BOOL, JM_OPT_FLOAT };
+/* TEXT: any text without control characters or commas (a file path);
+ * NAME: up to 31 of [A-Za-z0-9._+-] (a label that names a run). */
+enum jm_opt_type { JM_OPT_SIZE, JM_OPT_UINT, JM_OPT_ENUM, JM_OPT_BOOL, JM_OPT_FLOAT,
+		   JM_OPT_TEXT, JM_OPT_NAME };
 
 struct jm_option_def {
 	const char *name;
@@ -21,13 +24,14 @@ struct jm_option_def {
 };
 
 #define JM_MAX_OPTS 24
+#define JM_OPT_TEXT_MAX 240 /* with its NUL: a backend's option text is < 256 */
 
 struct jm_optvals {
 	const struct jm_option_def *defs;
 	int n;
 	uint64_t u[JM_MAX_OPTS]; /* SIZE, UINT, BOOL, ENUM (index) */
 	double f[JM_MAX_OPTS];
-	char text[JM_MAX_OPTS][32]; /* canonical text of each value */
+	char text[JM_MAX_OPTS][JM_OPT_TEXT_MAX]; /* canonical text of each value */
 	unsigned set_mask;          /* which were given explicitly */
 };
 

@@ -1,6 +1,9 @@
 #include "os.h"
 
+#include "../common/numparse.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,10 +31,11 @@ static int enter(enum jm_sys s)
 					__ATOMIC_RELAXED);
 	for (int i = 0; i < ninject; i++) {
 		struct injection *in = &injections[i];
-		if (in->armed && in->sys == s && in->at_call == n) {
-			in->armed = 0;
+		int armed = 1; /* each injection fires once, in one thread */
+		if (in->sys == s && in->at_call == n &&
+		    __atomic_compare_exchange_n(&in->armed, &armed, 0, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
 			return in->err;
-		}
 	}
 	return 0;
 }
@@ -149,8 +153,19 @@ ssize_t jm_os_pwrite(int fd, const void *buf, size_t len, off_t off)
 
 void jm_os_snapshot(struct jm_os_counters *out)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	memcpy(out, &counters, sizeof(*out));
+	/* field by field: other threads may be counting meanwhile */
+	for (int s = 0; s < JM_NSYS; s++) {
+		const struct jm_sys_count *c = &counters.sys[s];
+		struct jm_sys_count *o = &out->sys[s];
+		o->calls = __atomic_load_n(&c->calls, __ATOMIC_SEQ_CST);
+		o->errors = __atomic_load_n(&c->errors, __ATOMIC_SEQ_CST);
+		o->bytes = __atomic_load_n(&c->bytes, __ATOMIC_SEQ_CST);
+		for (int i = 0; i < JM_OS_MAX_ERRNOS; i++) {
+			o->by_errno[i].err = __atomic_load_n(&c->by_errno[i].err, __ATOMIC_SEQ_CST);
+			o->by_errno[i].count = __atomic_load_n(&c->by_errno[i].count,
+							       __ATOMIC_SEQ_CST);
+		}
+	}
 }
 
 void jm_os_reset(void)
@@ -161,12 +176,12 @@ void jm_os_reset(void)
 
 int jm_os_inject(enum jm_sys s, int err, uint64_t nth)
 {
-	if (ninject >= MAX_INJECT || nth == 0)
+	if (ninject >= MAX_INJECT || nth == 0 || nth > JM_OS_INJECT_MAX_NTH)
 		return -1;
 	injections[ninject++] = (struct injection){
 		.sys = s,
 		.err = err,
-		.at_call = counters.sys[s].calls + nth,
+		.at_call = __atomic_load_n(&counters.sys[s].calls, __ATOMIC_RELAXED) + nth,
 		.armed = 1,
 	};
 	return 0;
@@ -194,9 +209,11 @@ int jm_os_inject_parse(const char *spec, enum jm_sys *s, int *err,
 	*err = jm_errno_parse(colon + 1);
 	if (!*err)
 		return -1;
-	char *end;
-	unsigned long long n = strtoull(at + 1, &end, 10);
-	if (!at[1] || *end || n == 0)
+	/* N: decimal digits only (no sign, no 0x), 1 to JM_OS_INJECT_MAX_NTH */
+	const char *num = at + 1;
+	uint64_t n;
+	if (!*num || strspn(num, "0123456789") != strlen(num) || jm_parse_u64(num, &n) < 0 ||
+	    n == 0 || n > JM_OS_INJECT_MAX_NTH)
 		return -1;
 	*nth = n;
 	return 0;
@@ -204,8 +221,94 @@ int jm_os_inject_parse(const char *spec, enum jm_sys *s, int *err,
 
 size_t jm_page_size(void)
 {
-	static size_t ps;
-	if (!ps)
-		ps = (size_t)sysconf(_SC_PAGESIZE);
-	return ps;
+	static size_t ps; /* every thread computes the same value */
+	size_t v = __atomic_load_n(&ps, __ATOMIC_RELAXED);
+	if (!v) {
+		v = (size_t)sysconf(_SC_PAGESIZE);
+		__atomic_store_n(&ps, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
+static enum jm_host host_mode = JM_HOST_NORMAL;
+
+void jm_os_set_host(enum jm_host h)
+{
+	host_mode = h;
+}
+
+enum jm_host jm_os_host(void)
+{
+	return host_mode;
+}
+
+const char *jm_host_name(enum jm_host h)
+{
+	return h == JM_HOST_HARDENED ? "hardened" : "normal";
+}
+
+enum jm_host jm_os_host_detect(char *why, size_t len)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "PaX:", 4))
+			continue;
+		fclose(f);
+		line[strcspn(line, "\n")] = 0;
+		int m = strchr(line + 4, 'M') != NULL;
+		snprintf(why, len, "/proc/self/status %s: MPROTECT %s", line,
+			 m ? "on" : "off");
+		return m ? JM_HOST_HARDENED : JM_HOST_NORMAL;
+	}
+	if (f)
+		fclose(f);
+	size_t ps = jm_page_size();
+	void *p = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(why, len, "test page: mmap %s; assumed normal", strerror(errno));
+		return JM_HOST_NORMAL;
+	}
+	int rc = mprotect(p, ps, PROT_READ | PROT_EXEC), e = errno;
+	munmap(p, ps);
+	if (rc < 0 && (e == EPERM || e == EACCES)) {
+		snprintf(why, len, "mprotect(R-X) of a written page refused: %s",
+			 jm_errno_name(e));
+		return JM_HOST_HARDENED;
+	}
+	snprintf(why, len, "mprotect(R-X) of a written page allowed");
+	return JM_HOST_NORMAL;
+}
+
+int jm_os_llvm_protect(void *addr, size_t len, int prot, int from_exec)
+{
+	const size_t ps = jm_page_size();
+	if (host_mode != JM_HOST_HARDENED || !(from_exec || (prot & PROT_EXEC)))
+		return jm_os_mprotect(addr, len, prot);
+	len = (len + ps - 1) & ~(ps - 1);
+	int fd = jm_os_memfd_create("llvm-jit", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (size_t done = 0; done < len;) {
+		ssize_t w = jm_os_pwrite(fd, (const char *)addr + done, len - done,
+					 (off_t)done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	void *p = jm_os_mmap(addr, len, prot, MAP_PRIVATE | MAP_FIXED, fd, 0);
+	int e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		errno = e;
+		return -1;
+	}
+	return 0;
 }

@@ -30,7 +30,10 @@
  *    alignTo(page-aligned segment size, granularity), like single-pool's
  *    alignTo(T, granularity) for the whole graph;
  *  - free ranges of one pool coalesce across that pool's reservations when
- *    they touch (IntervalMap behaviour), never across pools. */
+ *    they touch (IntervalMap behaviour), never across pools;
+ *  - abandon (free before finalize) is MapperJITLinkMemoryManager's of
+ *    LLVM 22 (jm_mapper_abandon): no syscall, and the segments never
+ *    return to their pools (stat abandoned_bytes). */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -112,10 +115,17 @@ static int pp_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 static int pp_deallocate(struct jm_backend *b, struct jm_alloc *a)
 {
 	struct per_prot *pp = b->priv;
+	if (!a->priv_u[JM_MAPPER_P_STATE]) { /* abandoned before finalize */
+		pthread_mutex_lock(&pp->m.lock);
+		for (uint32_t i = 0; i < a->nseg; i++)
+			jm_mapper_abandon(&pp->m, seg_span(&a->seg[i]));
+		pthread_mutex_unlock(&pp->m.lock);
+		return 0;
+	}
 	/* reset each own segment: the pages between them are other graphs' */
 	for (uint32_t i = 0; i < a->nseg; i++)
-		if (jm_os_mprotect(a->seg[i].exec, seg_span(&a->seg[i]),
-				   PROT_READ | PROT_WRITE) < 0)
+		if (jm_os_llvm_protect(a->seg[i].exec, seg_span(&a->seg[i]),
+				       PROT_READ | PROT_WRITE, a->seg[i].cls == JM_RX) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 				"resetting segment %u", i);
 	pthread_mutex_lock(&pp->m.lock);
@@ -145,6 +155,8 @@ static void pp_stats(struct jm_backend *b, struct jm_backend_stats *out)
 	pthread_mutex_lock(&pp->m.lock);
 	jm_mapper_stats(&pp->m, out);
 	out->nextra = 0;
+	out->extra[out->nextra].name = "abandoned_bytes";
+	out->extra[out->nextra++].value = pp->m.abandoned;
 	for (int c = 0; c < JM_NCLASS; c++) {
 		out->extra[out->nextra].name = res_names[c];
 		out->extra[out->nextra++].value = pp->pool[c].reservations;
@@ -159,7 +171,7 @@ static void pp_destroy(struct jm_backend *b)
 	struct per_prot *pp = b->priv;
 	if (!pp)
 		return;
-	jm_mapper_release(&pp->m);
+	(void)jm_mapper_release(b, &pp->m); /* recorded on b */
 	for (int c = 0; c < JM_NCLASS; c++)
 		jm_mapper_pool_release(&pp->pool[c]);
 	free(pp);

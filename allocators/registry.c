@@ -11,6 +11,11 @@
 	X(shm_mapper)    \
 	X(striped)       \
 	X(colocate)      \
+	X(section_mm)    \
+	X(llvm_inprocess) \
+	X(llvm_mapper)   \
+	X(llvm_shm)      \
+	X(llvm_section)  \
 	X(null)
 
 #define DECLARE(n) extern const struct jm_backend_ops jm_backend_##n;

@@ -1,7 +1,8 @@
 /* What the last shm-mapper executor reported when it was shut down, for
  * tests: after releasing every reservation the executor counts its own VMAs
  * again; a design that leaked executor mappings shows here, since the
- * executor's address space is gone once destroy returns. */
+ * executor's address space is gone once destroy returns. And how an
+ * executor counts its VMAs. */
 #ifndef JITMM_SHM_MAPPER_H
 #define JITMM_SHM_MAPPER_H
 
@@ -19,5 +20,10 @@ struct jm_shm_exit_report {
 };
 
 void jm_shm_mapper_last_exit(struct jm_shm_exit_report *out);
+
+/* VMAs of this process, as an executor counts its own (shm-mapper's and
+ * llvm-shm's): lines of /proc/self/maps minus [vsyscall]. No stdio or
+ * malloc, so counting adds no mapping; not reentrant. */
+long jm_exec_vma_count(void);
 
 #endif

@@ -49,17 +49,29 @@
  *   kCommitGranularity = 2 MiB); it also sets reach and midpoint alignment,
  *   as the constant does upstream.
  * - thp=off leaves out the madvise (upstream always calls it).
- * - .nv_fatbin overflow sections (separate mmaps) are not modelled: the
- *   graph model has no section names.
+ * - .nv_fatbin overflow sections: a graph whose request carries a section
+ *   hint named .nv_fatbin* (jm_section_hint; trace section=NAME:CLASS=SIZE)
+ *   has those bytes taken out of its segment and placed by
+ *   fatbin_allocate below. Upstream also keeps a candidate in the slab
+ *   when a PC-relative edge targets it (classifyOverflowSections); the
+ *   model has no edges, so a hinted section always overflows.
  * - Finalize-lifetime segments are returned to the free list at finalize,
  *   so the harness sees their addresses as released (write/exec = NULL).
  * - Counters (live, ever_used, commit flags) are atomics as upstream; the
  *   free lists and bump cursors are under a per-slab mutex, the slab list
- *   under the pool mutex. clear_free_slabs must run while no allocate is in
- *   flight, as upstream ("only safe when the session is quiescent").
- *   Upstream's lock-free chunk commit is kept as is, including its race: a
- *   thread that saw a chunk uncommitted may mprotect(RW) the whole chunk
- *   after another thread finalized a segment in it. */
+ *   under the pool mutex. Upstream's lock-free chunk commit is kept as is,
+ *   including its race (JM_CAP_EXEC_RACE): a thread that saw a chunk
+ *   uncommitted may mprotect(RW) the whole chunk after another thread
+ *   finalized a segment in it.
+ * - clear_free_slabs is safe while other threads allocate, finalize and
+ *   free (upstream leaves that to the caller: "only safe when the session
+ *   is quiescent"; jitmm run --threads replays a trim in one stream while
+ *   the others work). Two additions make it so: a slab also counts the
+ *   allocations handed out and not yet finalized or abandoned (pending),
+ *   which keep it like live ones; and allocate walks its snapshot of the
+ *   slab list under a shared lock that clear_free_slabs takes exclusively
+ *   to pick and unlink the slabs it munmaps, so no allocate holds a
+ *   pointer to a slab being released. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -91,12 +103,16 @@ struct slab {
 	struct free_list fl[2];
 	uint8_t *committed; /* per commit chunk, atomic */
 	size_t nchunks;
-	uint64_t live;  /* atomic */
-	int ever_used;  /* atomic */
+	uint64_t live;    /* atomic: finalized allocations not yet freed */
+	uint64_t pending; /* atomic: allocated, not yet finalized or abandoned */
+	int ever_used;    /* atomic */
 };
 
 struct slab_pool {
 	pthread_mutex_t pool_mu; /* the slab list only */
+	/* shared: an allocate between its snapshot of the slab list and its
+	 * last use of a slab; exclusive: trim choosing and unlinking slabs */
+	pthread_rwlock_t walk_lock;
 	struct slab **slabs;
 	size_t nslabs, capslabs;
 	uint64_t slab_size, gran, reach, page;
@@ -276,7 +292,9 @@ static struct slab *slab_create(struct slab_pool *p, uint64_t cap)
 	return s;
 }
 
-static void slab_release(struct slab_pool *p, struct slab *s)
+/* ~Slab: munmap, then the bookkeeping. The slab is gone either way; a
+ * failed munmap (its mapping stays, leaked) returns -1 with errno. */
+static int slab_release(struct slab_pool *p, struct slab *s)
 {
 	uint64_t committed = 0;
 	for (size_t i = 0; i < s->nchunks; i++)
@@ -284,7 +302,8 @@ static void slab_release(struct slab_pool *p, struct slab *s)
 			uint64_t off = i * p->gran;
 			committed += s->cap - off < p->gran ? s->cap - off : p->gran;
 		}
-	jm_os_munmap(s->base, s->cap);
+	int rc = jm_os_munmap(s->base, s->cap);
+	int e = errno;
 	stat_add(&p->va, NULL, -(int64_t)s->cap);
 	stat_add(&p->committed_bytes, NULL, -(int64_t)committed);
 	for (int k = 0; k < 2; k++)
@@ -292,6 +311,8 @@ static void slab_release(struct slab_pool *p, struct slab *s)
 	free(s->committed);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+	errno = e;
+	return rc;
 }
 
 /* Slab::commitPages: one mprotect(RW) per never-committed chunk. */
@@ -338,17 +359,22 @@ static void footprint_of(const struct jm_alloc *a, uint64_t ps, struct footprint
 	}
 }
 
+/* SlabPoolExhaustedError's contents. Made into a message only when it
+ * ends the allocation: a retried exhaustion is no error, and the backend's
+ * one message buffer is shared by every thread. */
+struct exhausted {
+	int pool;
+	uint64_t used, size, limit;
+};
+
 /* allocPool: region from one pool, committed, reset to RW, zeroed.
- * 0 ok, 1 exhausted (retriable), -1 error. */
+ * 0 ok, 1 exhausted (retriable, *ex says why), -1 error. */
 static int alloc_pool(struct jm_backend *b, struct slab_pool *p, struct slab *s,
-		      uint64_t size, int pool, uint64_t *off)
+		      uint64_t size, int pool, uint64_t *off, struct exhausted *ex)
 {
-	uint64_t used = 0, limit = 0;
-	if (bump_allocate(s, size, pool, off, &used, &limit)) {
-		jm_backend_error(b, NULL, 0,
-			"Slab: %s pool exhausted (used %#llx + requested %#llx > limit %#llx)",
-			pool == POOL_EXEC ? "exec" : "non-exec", (unsigned long long)used,
-			(unsigned long long)size, (unsigned long long)limit);
+	if (bump_allocate(s, size, pool, off, &ex->used, &ex->limit)) {
+		ex->pool = pool;
+		ex->size = size;
 		return 1;
 	}
 	if (commit_pages(b, p, s, *off, size) < 0) {
@@ -367,7 +393,8 @@ static int alloc_pool(struct jm_backend *b, struct slab_pool *p, struct slab *s,
 
 /* Slab::allocate. 0 ok, 1 exhausted, -1 error. */
 static int slab_allocate(struct jm_backend *b, struct slab_pool *p, struct slab *s,
-			 const struct jm_graph_req *req, struct jm_alloc *out)
+			 const struct jm_graph_req *req, struct jm_alloc *out,
+			 struct exhausted *ex)
 {
 	jm_alloc_init(out, req);
 	struct footprint f;
@@ -377,7 +404,7 @@ static int slab_allocate(struct jm_backend *b, struct slab_pool *p, struct slab 
 	for (int pool = POOL_NONEXEC; pool <= POOL_EXEC; pool++) {
 		if (!tot[pool])
 			continue;
-		int r = alloc_pool(b, p, s, tot[pool], pool, &off[pool]);
+		int r = alloc_pool(b, p, s, tot[pool], pool, &off[pool], ex);
 		if (r) {
 			if (pool == POOL_EXEC && tot[POOL_NONEXEC])
 				free_region(s, off[POOL_NONEXEC], tot[POOL_NONEXEC]);
@@ -397,6 +424,8 @@ static int slab_allocate(struct jm_backend *b, struct slab_pool *p, struct slab 
 	out->priv_u[P_E_OFF] = off[POOL_EXEC];
 	out->priv_u[P_STATE] = ST_ALLOCATED;
 	stat_add(&p->live_bytes, NULL, (int64_t)(tot[0] + tot[1]));
+	/* keeps the slab from clear_free_slabs until finalize or abandon */
+	__atomic_add_fetch(&s->pending, 1, __ATOMIC_ACQ_REL);
 	return 0;
 }
 
@@ -439,6 +468,12 @@ static int spool_create(struct jm_backend *b)
 			"least two commit chunks");
 	}
 	pthread_mutex_init(&p->pool_mu, NULL);
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	/* a steady stream of allocates must not starve a trim */
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&p->walk_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	b->priv = p;
 	/* the initial slab: halve on mmap failure down to the floor */
 	uint64_t floor = p->slab_size < MIN_SLAB_SIZE ? p->slab_size : MIN_SLAB_SIZE;
@@ -450,7 +485,8 @@ static int spool_create(struct jm_backend *b)
 		if (s) {
 			p->slab_size = cap; /* pin the size that worked */
 			if (push_slab(p, s) < 0) {
-				slab_release(p, s);
+				(void)slab_release(p, s);
+				pthread_rwlock_destroy(&p->walk_lock);
 				pthread_mutex_destroy(&p->pool_mu);
 				free(p);
 				b->priv = NULL;
@@ -461,12 +497,60 @@ static int spool_create(struct jm_backend *b)
 		err = errno;
 	}
 	/* jm_backend_open does not destroy after a failed create */
+	pthread_rwlock_destroy(&p->walk_lock);
 	pthread_mutex_destroy(&p->pool_mu);
 	free(p);
 	b->priv = NULL;
 	return jm_backend_error(b, "mmap", err,
 		"SlabPoolMemoryManager: failed to reserve at least %llu MB of "
 		"virtual address space", (unsigned long long)(floor >> 20));
+}
+
+/* SlabPoolMemoryManager::allocate after the footprint (walk_lock held
+ * shared): 0, or -1 with the error. */
+static int grow_or_fit(struct jm_backend *b, struct slab_pool *p,
+		       const struct jm_graph_req *req, uint64_t ne, uint64_t e,
+		       struct jm_alloc *out)
+{
+	/* step 1: snapshot the slab list, then try each slab unlocked */
+	struct slab *small[32], **snap = small;
+	pthread_mutex_lock(&p->pool_mu);
+	size_t n = p->nslabs;
+	if (n > 32 && !(snap = malloc(n * sizeof(*snap)))) {
+		pthread_mutex_unlock(&p->pool_mu);
+		return jm_backend_error(b, NULL, ENOMEM, "malloc");
+	}
+	memcpy(snap, p->slabs, n * sizeof(*snap));
+	pthread_mutex_unlock(&p->pool_mu);
+	int r = 1;
+	struct exhausted ex;
+	for (size_t i = 0; i < n && r == 1; i++) {
+		r = slab_allocate(b, p, snap[i], req, out, &ex);
+		if (r == 1)
+			stat_add(&p->exhausted_retries, NULL, 1);
+	}
+	if (snap != small)
+		free(snap);
+	if (r <= 0)
+		return r;
+	/* step 2: grow by a slab sized to fit */
+	uint64_t cap = capacity_for(p, ne, e);
+	struct slab *s = slab_create(p, cap);
+	if (!s)
+		return jm_backend_error(b, "mmap", errno,
+			"SlabPoolMemoryManager: mmap failed for new slab of %#llx bytes",
+			(unsigned long long)cap);
+	if (push_slab(p, s) < 0) {
+		(void)slab_release(p, s); /* a failed munmap shows in the os counters */
+		return jm_backend_error(b, NULL, ENOMEM, "realloc");
+	}
+	r = slab_allocate(b, p, s, req, out, &ex);
+	if (r == 1) /* exhausted even when fresh: not retried */
+		return jm_backend_error(b, NULL, 0,
+			"Slab: %s pool exhausted (used %#llx + requested %#llx > limit %#llx)",
+			ex.pool == POOL_EXEC ? "exec" : "non-exec", (unsigned long long)ex.used,
+			(unsigned long long)ex.size, (unsigned long long)ex.limit);
+	return r;
 }
 
 static int spool_allocate(struct jm_backend *b, const struct jm_graph_req *req,
@@ -484,40 +568,10 @@ static int spool_allocate(struct jm_backend *b, const struct jm_graph_req *req,
 		else
 			ne += sz;
 	}
-	/* step 1: snapshot the slab list, then try each slab unlocked */
-	struct slab *small[32], **snap = small;
-	pthread_mutex_lock(&p->pool_mu);
-	size_t n = p->nslabs;
-	if (n > 32 && !(snap = malloc(n * sizeof(*snap)))) {
-		pthread_mutex_unlock(&p->pool_mu);
-		return jm_backend_error(b, NULL, ENOMEM, "malloc");
-	}
-	memcpy(snap, p->slabs, n * sizeof(*snap));
-	pthread_mutex_unlock(&p->pool_mu);
-	int r = 1;
-	for (size_t i = 0; i < n && r == 1; i++) {
-		r = slab_allocate(b, p, snap[i], req, out);
-		if (r == 1)
-			stat_add(&p->exhausted_retries, NULL, 1);
-	}
-	if (snap != small)
-		free(snap);
-	if (r <= 0)
-		return r;
-	/* step 2: grow by a slab sized to fit */
-	uint64_t cap = capacity_for(p, ne, e);
-	struct slab *s = slab_create(p, cap);
-	if (!s)
-		return jm_backend_error(b, "mmap", errno,
-			"SlabPoolMemoryManager: mmap failed for new slab of %#llx bytes",
-			(unsigned long long)cap);
-	if (push_slab(p, s) < 0) {
-		slab_release(p, s);
-		return jm_backend_error(b, NULL, ENOMEM, "realloc");
-	}
-	b->err[0] = 0;
-	r = slab_allocate(b, p, s, req, out);
-	return r == 0 ? 0 : -1; /* exhausted even when fresh: not retried */
+	pthread_rwlock_rdlock(&p->walk_lock);
+	int r = grow_or_fit(b, p, req, ne, e, out);
+	pthread_rwlock_unlock(&p->walk_lock);
+	return r;
 }
 
 static int spool_finalize(struct jm_backend *b, struct jm_alloc *a)
@@ -542,9 +596,11 @@ static int spool_finalize(struct jm_backend *b, struct jm_alloc *a)
 	for (uint32_t i = 0; i < a->nseg; i++)
 		if (a->seg[i].life == JM_FINALIZE)
 			a->seg[i].write = a->seg[i].exec = NULL;
-	/* noteAllocated */
-	__atomic_add_fetch(&s->live, 1, __ATOMIC_RELAXED);
+	/* noteAllocated, before the allocation stops being pending: trim
+	 * reads pending first, so it never sees both at 0 */
+	__atomic_add_fetch(&s->live, 1, __ATOMIC_ACQ_REL);
 	__atomic_store_n(&s->ever_used, 1, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&s->pending, 1, __ATOMIC_ACQ_REL);
 	a->priv_u[P_STATE] = ST_FINALIZED;
 	return 0;
 }
@@ -565,23 +621,32 @@ static int spool_deallocate(struct jm_backend *b, struct jm_alloc *a)
 		freed += len;
 	}
 	stat_add(&p->live_bytes, NULL, -(int64_t)freed);
+	/* the last touch of s: a trim may release it from here on */
 	if (finalized) /* noteDeallocated */
 		__atomic_sub_fetch(&s->live, 1, __ATOMIC_ACQ_REL);
+	else
+		__atomic_sub_fetch(&s->pending, 1, __ATOMIC_ACQ_REL);
 	return 0;
 }
 
+/* isReclaimable, plus: no allocation of it in flight. Called with
+ * walk_lock held exclusively, so pending cannot rise meanwhile. */
 static int reclaimable(struct slab *s)
 {
-	return __atomic_load_n(&s->ever_used, __ATOMIC_ACQUIRE) &&
+	return __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE) == 0 &&
+	       __atomic_load_n(&s->ever_used, __ATOMIC_ACQUIRE) &&
 	       __atomic_load_n(&s->live, __ATOMIC_ACQUIRE) == 0;
 }
 
 /* clearFreeSlabs: libstdc++'s std::partition (bidirectional version) with
- * pred = !reclaimable, then munmap the tail outside the lock. */
+ * pred = !reclaimable, then munmap the tail outside the locks. A failed
+ * munmap fails the trim (upstream's ~Slab ignores it: the slab's address
+ * space would stay mapped and unaccounted). */
 static int spool_trim(struct jm_backend *b, struct jm_trim_result *out)
 {
 	struct slab_pool *p = b->priv;
 	memset(out, 0, sizeof(*out));
+	pthread_rwlock_wrlock(&p->walk_lock);
 	pthread_mutex_lock(&p->pool_mu);
 	size_t first = 0, last = p->nslabs;
 	for (;;) {
@@ -605,20 +670,31 @@ static int spool_trim(struct jm_backend *b, struct jm_trim_result *out)
 		discard = malloc(ndiscard * sizeof(*discard));
 		if (!discard) {
 			pthread_mutex_unlock(&p->pool_mu);
+			pthread_rwlock_unlock(&p->walk_lock);
 			return jm_backend_error(b, NULL, ENOMEM, "malloc");
 		}
 		memcpy(discard, &p->slabs[keep], ndiscard * sizeof(*discard));
 		p->nslabs = keep;
 	}
 	pthread_mutex_unlock(&p->pool_mu);
+	pthread_rwlock_unlock(&p->walk_lock);
+	int rc = 0;
 	for (size_t i = 0; i < ndiscard; i++) {
+		void *base = discard[i]->base;
+		uint64_t cap = discard[i]->cap;
+		if (slab_release(p, discard[i]) < 0) {
+			if (!rc) /* the first failure is the one reported */
+				rc = jm_backend_error(b, "munmap", errno,
+					"clear_free_slabs: munmap of the slab at %p (%#llx bytes) "
+					"failed; its mapping is leaked", base, (unsigned long long)cap);
+			continue;
+		}
 		out->units_released++;
-		out->bytes_released += discard[i]->cap;
-		slab_release(p, discard[i]);
+		out->bytes_released += cap;
 	}
 	stat_add(&p->slabs_reclaimed, NULL, (int64_t)ndiscard);
 	free(discard);
-	return 0;
+	return rc;
 }
 
 static void spool_stats(struct jm_backend *b, struct jm_backend_stats *out)
@@ -657,11 +733,111 @@ static void spool_destroy(struct jm_backend *b)
 	struct slab_pool *p = b->priv;
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nslabs; i++)
-		slab_release(p, p->slabs[i]);
+	int failed = 0;
+	for (size_t i = 0; i < p->nslabs; i++) {
+		void *base = p->slabs[i]->base;
+		if (slab_release(p, p->slabs[i]) < 0 && !failed++)
+			jm_backend_error(b, "munmap", errno, "destroy: munmap of the slab at %p "
+					 "failed; its mapping is leaked", base);
+	}
 	free(p->slabs);
+	pthread_rwlock_destroy(&p->walk_lock);
 	pthread_mutex_destroy(&p->pool_mu);
 	free(p);
+}
+
+/* The overflow path of orcjit_slab.cc (classifyOverflowSections, then
+ * Slab::allocate's "allocate overflow sections via mmap() outside the
+ * slab"): a .nv_fatbin section gets its own mmap(RW, PRIVATE|ANON) of its
+ * page-aligned size at allocate, an mprotect to its protection at finalize
+ * after the slab segments (InFlightAlloc::finalize), and a munmap at free
+ * (deallocateOne) or abandon, after the slab regions are freed. It is
+ * appended to the allocation as one more segment; jm_alloc.priv_u
+ * [P_OVERFLOW] is its index + 1 (0: none). */
+enum { P_OVERFLOW = P_STATE + 1 };
+
+static int fatbin_hint(const struct jm_graph_req *req)
+{
+	return req->section.size && !strncmp(req->section.name, ".nv_fatbin", 10);
+}
+
+static int fatbin_allocate(struct jm_backend *b, const struct jm_graph_req *req,
+			   struct jm_alloc *out)
+{
+	struct slab_pool *p = b->priv;
+	if (!fatbin_hint(req))
+		return spool_allocate(b, req, out);
+	/* the slab part: the hinted segment less the section's bytes */
+	const struct jm_section_hint *h = &req->section;
+	struct jm_graph_req slab_req = *req;
+	slab_req.nseg = 0;
+	for (uint32_t i = 0; i < req->nseg; i++) {
+		struct jm_segment_req sg = req->seg[i];
+		if (sg.cls == h->cls && sg.life == h->life)
+			sg.content -= h->size;
+		if (sg.content + sg.zero_fill)
+			slab_req.seg[slab_req.nseg++] = sg;
+	}
+	uint64_t len = jm_align_up(h->size, p->page);
+	if (slab_req.nseg) {
+		if (spool_allocate(b, &slab_req, out) < 0)
+			return -1;
+	} else {
+		jm_alloc_init(out, &slab_req);
+	}
+	void *m = jm_os_mmap(NULL, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		int e = errno;
+		if (slab_req.nseg)
+			spool_deallocate(b, out);
+		return jm_backend_error(b, "mmap", e,
+			"Slab: overflow mmap failed for section %s", h->name);
+	}
+	out->seg[out->nseg] = (struct jm_segment_alloc){
+		.write = m, .exec = m, .size = h->size, .content = h->size,
+		.cls = h->cls, .life = h->life};
+	out->priv_u[P_OVERFLOW] = ++out->nseg;
+	return 0;
+}
+
+/* The allocation's overflow segment, hidden from the slab ops. */
+static struct jm_segment_alloc *overflow_of(struct jm_alloc *a)
+{
+	return a->priv_u[P_OVERFLOW] ? &a->seg[a->priv_u[P_OVERFLOW] - 1] : NULL;
+}
+
+static int fatbin_finalize(struct jm_backend *b, struct jm_alloc *a)
+{
+	struct slab_pool *p = b->priv;
+	struct jm_segment_alloc *ov = overflow_of(a);
+	if (!ov)
+		return spool_finalize(b, a);
+	a->nseg--;
+	int rc = a->priv ? spool_finalize(b, a) : 0;
+	a->nseg++;
+	if (rc < 0)
+		return -1;
+	if (jm_os_mprotect(ov->exec, jm_align_up(ov->size, p->page),
+			   jm_class_prot(ov->cls)) < 0)
+		return jm_backend_error(b, "mprotect", errno,
+			"Slab: mprotect failed at %p size %#llx", ov->exec,
+			(unsigned long long)jm_align_up(ov->size, p->page));
+	return 0;
+}
+
+static int fatbin_deallocate(struct jm_backend *b, struct jm_alloc *a)
+{
+	struct slab_pool *p = b->priv;
+	struct jm_segment_alloc *ov = overflow_of(a);
+	if (!ov)
+		return spool_deallocate(b, a);
+	a->nseg--;
+	int rc = a->priv ? spool_deallocate(b, a) : 0;
+	a->nseg++;
+	if (jm_os_munmap(ov->exec, jm_align_up(ov->size, p->page)) < 0)
+		return jm_backend_error(b, "munmap", errno, "releasing an overflow block");
+	return rc;
 }
 
 const struct jm_backend_ops jm_backend_slab_pool = {
@@ -684,9 +860,9 @@ const struct jm_backend_ops jm_backend_slab_pool = {
 		{0},
 	},
 	.create = spool_create,
-	.allocate = spool_allocate,
-	.finalize = spool_finalize,
-	.deallocate = spool_deallocate,
+	.allocate = fatbin_allocate,
+	.finalize = fatbin_finalize,
+	.deallocate = fatbin_deallocate,
 	.trim = spool_trim,
 	.stats = spool_stats,
 	.destroy = spool_destroy,

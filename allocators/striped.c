@@ -18,14 +18,19 @@
  *              group already owns in the slab; else claim the lowest (rx)
  *              or highest (others) run of free chunks. The graph's pages
  *              are zeroed (reused memory may hold old contents).
- * finalize:    one mprotect per standard segment whose protection is not
- *              RW (RW is a no-op on an RW reservation); finalize-lifetime
+ * finalize:    one mprotect per segment, RW and finalize-lifetime ones too
+ *              (InProcessMemoryManager's applyProtections, which the PR
+ *              changes: it protects every segment). Then finalize-lifetime
  *              segments go back to their chunks (InProcessMemoryManager
- *              munmaps its finalize region at this point).
+ *              munmaps its finalize region here), a non-RW one after an
+ *              mprotect(RW) so that the next graph can write there.
  * deallocate:  one mprotect(RW) per non-RW segment, then the segments go
- *              back to their chunks; a chunk with nothing live is returned
- *              to the slab (reusable by any group); a slab with nothing
- *              live is munmapped (InProcessMemoryManager munmaps on free).
+ *              back to their chunks; a slab with nothing live is munmapped
+ *              (InProcessMemoryManager munmaps on free).
+ * Chunks:      "each chunk of a slab is only ever handed out to a single
+ *              AllocGroup" (the PR text): a chunk claimed by a group stays
+ *              that group's, even when nothing in it is live, until its
+ *              slab is unmapped.
  * Segment alignment above the page size is an error, as in LLVM. */
 #include <errno.h>
 #include <pthread.h>
@@ -41,17 +46,12 @@
 #define NGROUPS (JM_NCLASS * JM_NLIFETIME)
 #define CHUNK_FREE 0xff
 
-struct chunk {
-	uint8_t group; /* CHUNK_FREE or the AllocGroup index it serves */
-	uint64_t live; /* bytes of live segments in this chunk */
-};
-
 struct slab {
 	struct slab *next;
 	uint64_t base, size;
 	uint32_t nchunks, used;
 	uint64_t live;
-	struct chunk *ck;
+	uint8_t *ck; /* per chunk: CHUNK_FREE or the AllocGroup it serves */
 	struct jm_freeset fs[NGROUPS]; /* free bytes of each group's chunks */
 };
 
@@ -139,7 +139,7 @@ static struct slab *slab_new(struct jm_backend *b, struct striped *st,
 	s->size = size;
 	s->nchunks = (uint32_t)(size / st->chunk);
 	for (uint32_t i = 0; i < s->nchunks; i++)
-		s->ck[i].group = CHUNK_FREE;
+		s->ck[i] = CHUNK_FREE;
 	for (int g = 0; g < NGROUPS; g++)
 		jm_freeset_init(&s->fs[g]);
 	s->next = st->slabs;
@@ -162,7 +162,7 @@ static int64_t claim(struct striped *st, struct slab *s, unsigned g, uint32_t n)
 	uint32_t run = 0;
 	if (from_bottom(g)) {
 		for (uint32_t i = 0; i < s->nchunks; i++) {
-			run = s->ck[i].group == CHUNK_FREE ? run + 1 : 0;
+			run = s->ck[i] == CHUNK_FREE ? run + 1 : 0;
 			if (run == n) {
 				first = (int64_t)i - n + 1;
 				break;
@@ -170,7 +170,7 @@ static int64_t claim(struct striped *st, struct slab *s, unsigned g, uint32_t n)
 		}
 	} else {
 		for (uint32_t i = s->nchunks; i-- > 0;) {
-			run = s->ck[i].group == CHUNK_FREE ? run + 1 : 0;
+			run = s->ck[i] == CHUNK_FREE ? run + 1 : 0;
 			if (run == n) {
 				first = i;
 				break;
@@ -183,32 +183,9 @@ static int64_t claim(struct striped *st, struct slab *s, unsigned g, uint32_t n)
 	if (jm_freeset_insert(&s->fs[g], lo, lo + (uint64_t)n * st->chunk) < 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
-		s->ck[first + i].group = (uint8_t)g;
+		s->ck[first + i] = (uint8_t)g;
 	s->used += n;
 	return first;
-}
-
-/* Add delta bytes of [addr, addr+len) to the live count of the chunks it
- * covers; chunks that become empty go back to the slab. */
-static void chunks_live(struct striped *st, struct slab *s, unsigned g,
-			uint64_t addr, uint64_t len, int sign)
-{
-	uint64_t end = addr + len;
-	for (uint64_t c = (addr - s->base) / st->chunk; addr < end; c++) {
-		uint64_t cend = s->base + (c + 1) * st->chunk;
-		uint64_t part = (end < cend ? end : cend) - addr;
-		if (sign > 0) {
-			s->ck[c].live += part;
-		} else {
-			s->ck[c].live -= part;
-			if (!s->ck[c].live) {
-				jm_freeset_remove(&s->fs[g], cend - st->chunk, cend);
-				s->ck[c].group = CHUNK_FREE;
-				s->used--;
-			}
-		}
-		addr = cend;
-	}
 }
 
 static int place(struct striped *st, struct slab *s, unsigned g, uint64_t len,
@@ -222,7 +199,6 @@ static int place(struct striped *st, struct slab *s, unsigned g, uint64_t len,
 		    jm_freeset_first_fit(&s->fs[g], len, addr) < 0)
 			return -1;
 	}
-	chunks_live(st, s, g, *addr, len, +1);
 	s->live += len;
 	return 0;
 }
@@ -233,7 +209,6 @@ static void unplace(struct striped *st, struct slab *s,
 	uint64_t a = (uint64_t)(uintptr_t)seg->exec, len = seg_bytes(seg);
 	unsigned g = group_of(seg->cls, seg->life);
 	jm_freeset_insert(&s->fs[g], a, a + len);
-	chunks_live(st, s, g, a, len, -1);
 	s->live -= len;
 	st->live -= len;
 }
@@ -325,11 +300,18 @@ static int st_finalize(struct jm_backend *b, struct jm_alloc *a)
 	struct slab *s = a->priv;
 	for (uint32_t i = 0; i < a->nseg; i++) {
 		struct jm_segment_alloc *sg = &a->seg[i];
-		if (sg->life != JM_STANDARD || sg->cls == JM_RW)
-			continue;
-		if (jm_os_mprotect(sg->exec, seg_bytes(sg), jm_class_prot(sg->cls)) < 0)
+		if (jm_os_llvm_protect(sg->exec, seg_bytes(sg), jm_class_prot(sg->cls), 0) < 0)
 			return jm_backend_error(b, "mprotect", errno,
 						"protecting segment %u", i);
+	}
+	for (uint32_t i = 0; i < a->nseg; i++) {
+		struct jm_segment_alloc *sg = &a->seg[i];
+		if (sg->life != JM_FINALIZE || sg->cls == JM_RW)
+			continue;
+		if (jm_os_llvm_protect(sg->exec, seg_bytes(sg), PROT_READ | PROT_WRITE,
+				       sg->cls == JM_RX) < 0)
+			return jm_backend_error(b, "mprotect", errno,
+						"resetting finalize segment %u", i);
 	}
 	pthread_mutex_lock(&st->lock);
 	for (uint32_t i = 0; i < a->nseg; i++) {
@@ -369,7 +351,8 @@ static int st_deallocate(struct jm_backend *b, struct jm_alloc *a)
 			struct jm_segment_alloc *sg = &a->seg[i];
 			if (!sg->exec || sg->cls == JM_RW)
 				continue;
-			if (jm_os_mprotect(sg->exec, seg_bytes(sg), PROT_READ | PROT_WRITE) < 0)
+			if (jm_os_llvm_protect(sg->exec, seg_bytes(sg), PROT_READ | PROT_WRITE,
+					       sg->cls == JM_RX) < 0)
 				return jm_backend_error(b, "mprotect", errno,
 							"resetting protections");
 		}
@@ -419,9 +402,12 @@ static void st_destroy(struct jm_backend *b)
 	struct striped *st = b->priv;
 	if (!st)
 		return;
+	int failed = 0;
 	for (struct slab *s = st->slabs, *n; s; s = n) {
 		n = s->next;
-		jm_os_munmap((void *)(uintptr_t)s->base, s->size);
+		if (jm_os_munmap((void *)(uintptr_t)s->base, s->size) < 0 && !failed++)
+			jm_backend_error(b, "munmap", errno, "releasing slab at %#llx; its "
+					 "mapping is leaked", (unsigned long long)s->base);
 		slab_free(s);
 	}
 	jm_reach_release(&st->reach);

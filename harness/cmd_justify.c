@@ -20,12 +20,6 @@
 #include "../run/runner.h"
 
 #define MAX_WORKLOADS 32
-#define DEFAULT_WORKLOADS "llvm-500,julia-linalg-light,julia-linalg-sweep,page-pairs,tvm-load-drop"
-/* and the real traces shipped with jitmm, when run from its tree */
-static const char *const default_traces[] = {
-	"workloads/traces/zlib.jmt",
-	"workloads/traces/sqlite3.jmt",
-};
 
 static void justify_usage(FILE *f)
 {
@@ -40,8 +34,8 @@ static void justify_usage(FILE *f)
 		"      --candidate SPEC   NAME[:key=value,...], e.g. striped:chunk_size=64K\n"
 		"  -w, --workload SPEC    preset, PRESET:k=v,..., synthetic:k=v,... or trace:FILE;\n"
 		"                         comma separated or repeated (default:\n"
-		"                         " DEFAULT_WORKLOADS ",\n"
-		"                         and trace:workloads/traces/{zlib,sqlite3}.jmt when\n"
+		"                         " JM_DEFAULT_WORKLOADS ",\n"
+		"                         and trace:" JM_DEFAULT_TRACES " when\n"
 		"                         run from the jitmm tree)\n"
 		"  -r, --repeat N         repetitions per (backend, workload) (default 3)\n"
 		"  -s, --seed N           override every workload's seed\n"
@@ -153,13 +147,8 @@ int cmd_justify(int argc, char **argv)
 		if (jm_opts_parse(be[s].ops->options, be[s].optspec, &v, err, sizeof(err)) < 0)
 			return jm_usage_error("justify: --%s: %s", s ? "candidate" : "baseline", err);
 	}
-	if (!nworkloads) {
-		nworkloads = jm_split_specs(DEFAULT_WORKLOADS, workloads, MAX_WORKLOADS);
-		for (size_t i = 0; i < sizeof(default_traces) / sizeof(default_traces[0]); i++)
-			if (access(default_traces[i], R_OK) == 0)
-				snprintf(workloads[nworkloads++], sizeof(workloads[0]), "trace:%s",
-					 default_traces[i]);
-	}
+	if (!nworkloads)
+		nworkloads = jm_default_workloads(workloads, MAX_WORKLOADS);
 	uint64_t wl_graphs[MAX_WORKLOADS];
 	for (int i = 0; i < nworkloads; i++) {
 		struct jm_workload w;
@@ -217,7 +206,7 @@ int cmd_justify(int argc, char **argv)
 		return jm_usage_error("justify: out of memory");
 	json_object *opts[2];
 	for (int s = 0; s < 2; s++) {
-		snprintf(j.name[s], sizeof(j.name[s]), "%s", be[s].ops->name);
+		jm_backend_spec_name(&be[s], j.name[s], sizeof(j.name[s]));
 		opts[s] = jm_backend_options_json(&be[s]);
 		j.options[s] = opts[s];
 	}
@@ -244,9 +233,9 @@ int cmd_justify(int argc, char **argv)
 				spec.repetition = (unsigned)r;
 				spec.timeout_s = (unsigned)timeout;
 				json_object *run = jm_cell_run(&spec, &probe, ++idx, total,
-							       be[s].ops->name, wl_graphs[w],
+							       j.name[s], wl_graphs[w],
 							       quiet, &any_failed);
-				jm_justify_add_run(&j.rows[w], s, run);
+				jm_justify_add_run(&j, &j.rows[w], s, run);
 				json_object_put(run);
 			}
 	}

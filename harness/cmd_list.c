@@ -12,7 +12,9 @@ static void list_usage(FILE *f)
 	fprintf(f,
 		"usage: jitmm list backends|workloads|probes\n\n"
 		"  backends    every backend with what it models, its capabilities\n"
-		"              and its options with defaults (--backend NAME:key=value)\n"
+		"              and its options with defaults (--backend NAME:key=value);\n"
+		"              for the llvm-* backends, the LLVM plugin they would load\n"
+		"              and its LLVM version, or why they cannot run here\n"
 		"  workloads   the workload presets and the synthetic generator's options\n"
 		"  probes      the probes and whether each can run here\n\n"
 		"examples:\n"
@@ -70,6 +72,12 @@ int cmd_list(int argc, char **argv)
 			printf("%-14s %s\n", b->name, b->description);
 			printf("%-14s models: %s\n", "", b->models);
 			printf("%-14s capabilities: %s\n", "", caps_text(b->caps, caps, sizeof(caps)));
+			/* the llvm-* backends' plugin, read from its file (never loaded here) */
+			char note[600];
+			if (b->available) {
+				int ok = jm_backend_available(b, "", note, sizeof(note)) == 0;
+				printf("%-14s %s%s\n", "", ok ? "available: " : "unavailable: ", note);
+			}
 			print_options(b->options, "                 ");
 		}
 		return JM_EXIT_OK;

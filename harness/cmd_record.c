@@ -43,8 +43,10 @@ static void usage(FILE *f)
 		"Exit status: 0 if the command exited 0 (or --pid), 1 if it failed or was\n"
 		"killed, if events were lost, or if no JIT graph was recorded (the trace\n"
 		"is still written; an out-of-process executor's memory is not followed:\n"
-		"record it with --pid), 2 on usage errors or when recording is impossible\n"
-		"here (not root, no BTF).\n\n"
+		"record it with --pid), 2 on usage errors, a command that cannot be run,\n"
+		"or when recording is impossible here (not root, no BTF), 130 if\n"
+		"interrupted by SIGINT or SIGTERM (the trace of what was recorded until\n"
+		"then is written).\n\n"
 		"examples:\n"
 		"  jitmm record -o jit.jmt -- llvm-jitlink-14 main.o lib/*.o\n"
 		"  jitmm record -o jit.jmt --pid 1234 --duration 10\n"
@@ -239,11 +241,13 @@ int cmd_record(int argc, char **argv)
 
 	int rc = JM_EXIT_USAGE;
 	char err[600];
-	int go[2] = {-1, -1};
+	int go[2] = {-1, -1}, execfail[2] = {-1, -1};
 	pid_t target = pid;
 	struct sink sink = {0};
 	if (cmd) {
-		if (pipe2(go, O_CLOEXEC) < 0) {
+		/* execfail: closed by a successful exec (O_CLOEXEC), or the
+		 * child's errno when the command cannot run */
+		if (pipe2(go, O_CLOEXEC) < 0 || pipe2(execfail, O_CLOEXEC) < 0) {
 			fprintf(stderr, "jitmm: record: pipe: %s\n", strerror(errno));
 			goto out_probe;
 		}
@@ -257,15 +261,18 @@ int cmd_record(int argc, char **argv)
 			/* wait until the probe tracks this pid, then become cmd */
 			char b;
 			close(go[1]);
+			close(execfail[0]);
 			if (read(go[0], &b, 1) != 1)
 				_exit(127);
 			execvp(cmd[0], cmd);
-			fprintf(stderr, "jitmm: record: cannot run %s: %s\n", cmd[0],
-				strerror(errno));
+			int e = errno;
+			(void)!write(execfail[1], &e, sizeof(e));
 			_exit(127);
 		}
 		close(go[0]);
 		go[0] = -1;
+		close(execfail[1]);
+		execfail[1] = -1;
 	}
 	sink.rec = jm_recorder_new((uint32_t)target, err, sizeof(err));
 	if (!sink.rec) {
@@ -292,6 +299,16 @@ int cmd_record(int argc, char **argv)
 		}
 		close(go[1]);
 		go[1] = -1;
+		/* a command that does not exist is a usage error, not a run that
+		 * failed: nothing is recorded */
+		int e = 0;
+		ssize_t n;
+		while ((n = read(execfail[0], &e, sizeof(e))) < 0 && errno == EINTR)
+			;
+		if (n == (ssize_t)sizeof(e)) {
+			fprintf(stderr, "jitmm: record: cannot run %s: %s\n", cmd[0], strerror(e));
+			goto out_detach;
+		}
 	}
 	fprintf(stderr, "jitmm: recording pid %d\n", (int)target);
 	int status = 0;
@@ -325,10 +342,13 @@ int cmd_record(int argc, char **argv)
 		rc = JM_EXIT_FAIL;
 		goto out_probe;
 	}
+	if (interrupted) /* the trace of what was seen is still written */
+		rc = JM_EXIT_INTERRUPTED;
 	if (have_res && res.events_dropped) {
 		fprintf(stderr, "jitmm: record: %llu events lost (ring buffer full): the trace "
 			"is incomplete\n", (unsigned long long)res.events_dropped);
-		rc = JM_EXIT_FAIL;
+		if (rc != JM_EXIT_INTERRUPTED)
+			rc = JM_EXIT_FAIL;
 	}
 	struct jm_rec_summary sum;
 	if (jm_recorder_write(sink.rec, out, &h, &sum, err, sizeof(err)) < 0) {
@@ -341,7 +361,7 @@ int cmd_record(int argc, char **argv)
 			"VMAs in the JIT's mappings)\n", out, (unsigned long long)sum.calls,
 			(unsigned long long)sum.graphs, (unsigned long long)sum.jit_mprotects,
 			(long long)sum.jit_vmas);
-	if (record_verdict(&sum) != JM_EXIT_OK)
+	if (record_verdict(&sum) != JM_EXIT_OK && rc != JM_EXIT_INTERRUPTED)
 		rc = JM_EXIT_FAIL;
 	goto out_probe;
 
@@ -358,6 +378,9 @@ out_child:
 out_probe:
 	if (go[1] >= 0)
 		close(go[1]);
+	for (int i = 0; i < 2; i++)
+		if (execfail[i] >= 0)
+			close(execfail[i]);
 	jm_recorder_free(sink.rec);
 	probe.ops->close(&probe);
 	return rc;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../allocators/backend.h"
+#include "../allocators/os.h"
 #include "../probes/ebpf.h"
 #include "../probes/probe.h"
 #include "../common/atomic_write.h"
@@ -35,7 +36,8 @@ static void run_usage(FILE *f)
 		"DIR/results.json, DIR/report.md, DIR/report.html and DIR/plots/ (gnuplot);\n"
 		"with --json, writes the results there.\n\n"
 		"  -b, --backend LIST     backends, comma separated, each NAME[:key=value,...];\n"
-		"                         'all' = every backend (default: all)\n"
+		"                         'all' = every backend that can run here (default: all;\n"
+		"                         'jitmm list backends' says why one cannot)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
 		"                         trace:FILE; jitlink:FILE[:FILE...][,key=value...] (LLVM's\n"
 		"                         JIT linker on real objects: docs/jitlink.md);\n"
@@ -54,6 +56,12 @@ static void run_usage(FILE *f)
 		"      --verify           read every segment back after finalize\n"
 		"      --execute          also call every graph's code after finalize (linked\n"
 		"                         code: RIP-relative loads, calls into earlier graphs)\n"
+		"      --host MODE        auto (default): detect as LLVM does whether this\n"
+		"                         host refuses exec mprotects (PaX MPROTECT,\n"
+		"                         SELinux deny_execmem); hardened: model one (the\n"
+		"                         LLVM-based backends change protections to or from\n"
+		"                         exec with memfd + write + mmap(MAP_FIXED));\n"
+		"                         normal: plain mprotect\n"
 		"      --code-model M     small (32-bit PC-relative relocations, default) or\n"
 		"                         large (64-bit absolute addresses: no data/call reach limit)\n"
 		"      --trim-at-end      trim after the last event and report what it freed\n"
@@ -78,6 +86,7 @@ static void run_usage(FILE *f)
 		"  jitmm run -b all -w synthetic:graphs=1000,free=cycles,cycles=10 --execute\n"
 		"  jitmm run -b all -w trace:workloads/traces/zlib.jmt\n"
 		"  jitmm run -b single-pool,inprocess -w churn --threads 8\n"
+		"  jitmm run -b inprocess,single-pool -w llvm-500 --host hardened\n"
 		"  jitmm run -b null -w trace:rec.jmt --replay literal --json lit.json\n"
 		"  sudo jitmm run --probe ebpf -b single-pool -w llvm-500 --events ev.txt\n\n"
 		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
@@ -86,7 +95,7 @@ static void run_usage(FILE *f)
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
        OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_CODE_MODEL, OPT_EVENTS,
-       OPT_FAULT_CLASSES };
+       OPT_FAULT_CLASSES, OPT_HOST };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -121,6 +130,7 @@ int cmd_run(int argc, char **argv)
 		{"code-model", required_argument, 0, OPT_CODE_MODEL},
 		{"events", required_argument, 0, OPT_EVENTS},
 		{"fault-classes", no_argument, 0, OPT_FAULT_CLASSES},
+		{"host", required_argument, 0, OPT_HOST},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
@@ -134,6 +144,7 @@ int cmd_run(int argc, char **argv)
 	unsigned shard_i = 0, shard_n = 0;
 	const char *events_path = NULL;
 	int fault_classes = 0;
+	const char *host_opt = "auto";
 	struct jm_run_spec base = {0};
 	char err[512];
 
@@ -199,6 +210,12 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_EVENTS: events_path = optarg; break;
 		case OPT_FAULT_CLASSES: fault_classes = 1; break;
+		case OPT_HOST:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "normal") &&
+			    strcmp(optarg, "hardened"))
+				return jm_usage_error("run: --host: '%s' is not auto, normal or hardened", optarg);
+			host_opt = optarg;
+			break;
 		case OPT_MAX_SAMPLES:
 			if (jm_parse_u64(optarg, &max_samples) < 0 || max_samples < 2 || max_samples > 100000)
 				return jm_usage_error("run: --max-samples: '%s' is not in [2, 100000]", optarg);
@@ -302,6 +319,12 @@ int cmd_run(int argc, char **argv)
 	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --json: %s", err);
 
+	/* the os layer's host mode, inherited by every measured child */
+	char host_why[160] = "forced by --host";
+	enum jm_host host = !strcmp(host_opt, "hardened") ? JM_HOST_HARDENED :
+		!strcmp(host_opt, "normal") ? JM_HOST_NORMAL :
+		jm_os_host_detect(host_why, sizeof(host_why));
+	jm_os_set_host(host);
 	struct jm_probe probe;
 	char why_not[256], perr[300];
 	if (jm_cell_probe("run", probe_name, quiet, &probe, why_not, sizeof(why_not)))
@@ -337,6 +360,13 @@ int cmd_run(int argc, char **argv)
 		json_object *b = json_object_new_object();
 		json_object_object_add(b, "name", json_object_new_string(backends[i].ops->name));
 		json_object_object_add(b, "options", jm_backend_options_json(&backends[i]));
+		if (backends[i].ops->available) { /* the LLVM plugin, as read here */
+			char note[600];
+			int ok = jm_backend_available(backends[i].ops, backends[i].optspec, note,
+						      sizeof(note)) == 0;
+			json_object_object_add(b, "available", json_object_new_boolean(ok));
+			json_object_object_add(b, "note", json_object_new_string(note));
+		}
 		json_object_array_add(bl, b);
 	}
 	json_object_object_add(config, "backends", bl);
@@ -366,14 +396,17 @@ int cmd_run(int argc, char **argv)
 		json_object_array_add(inj, json_object_new_string(s));
 	}
 	json_object_object_add(config, "inject", inj);
+	json_object_object_add(config, "host", json_object_new_string(jm_host_name(host)));
+	json_object_object_add(config, "host_reason", json_object_new_string(host_why));
 	json_object_object_add(config, "max_samples", json_object_new_int64((int64_t)max_samples));
 	if (shard_text)
 		json_object_object_add(config, "shard", json_object_new_string(shard_text));
 	json_object *root = jm_results_new(jm_context_json(), config);
 
 	const char *labels[MAX_BACKENDS];
+	static char names[MAX_BACKENDS][64];
 	for (int b = 0; b < nbackends; b++)
-		labels[b] = backends[b].ops->name;
+		labels[b] = jm_backend_spec_name(&backends[b], names[b], sizeof(names[b]));
 	base.seed = seed;
 	base.timeout_s = (unsigned)timeout;
 	base.max_samples = (unsigned)max_samples;

@@ -204,10 +204,17 @@ static int trace_stats(const char *path, int quiet_ok)
 	}
 	const struct jm_trace_header *h = jm_trace_header(r);
 	if (!quiet_ok) {
+		/* header values as the file has them: escaped, one line each */
+		char arch[JM_TRACE_ESCAPED_MAX(sizeof(h->arch))];
+		char src[JM_TRACE_ESCAPED_MAX(sizeof(h->source))];
+		char by[JM_TRACE_ESCAPED_MAX(sizeof(h->made_by))];
+		jm_trace_escape(h->arch, 0, arch, sizeof(arch));
+		jm_trace_escape(h->source, 0, src, sizeof(src));
+		jm_trace_escape(h->made_by, 0, by, sizeof(by));
 		printf("trace %s\n", path);
 		printf("  format     %s %u, sizes %s, page size %llu, arch %s\n", JM_TRACE_MAGIC,
-		       h->version, h->sizes, (unsigned long long)h->page_size, h->arch);
-		printf("  source     %s\n  made by    %s\n", h->source, h->made_by);
+		       h->version, h->sizes, (unsigned long long)h->page_size, arch);
+		printf("  source     %s\n  made by    %s\n", src, by);
 		printf("events (%llu lines): alloc %llu, finalize %llu, free %llu, trim %llu, "
 		       "mark %llu, sys %llu; %llu with a time, largest tid %llu\n",
 		       (unsigned long long)jm_trace_lineno(r),

@@ -17,6 +17,7 @@ const struct jm_command jm_commands[] = {
 	{"sweep", cmd_sweep, "run one backend over the values of one option and recommend a value"},
 	{"report", cmd_report, "regenerate report.md, report.html and plots from results.json"},
 	{"justify", cmd_justify, "baseline vs candidate backend: a Markdown table for a pull request"},
+	{"validate", cmd_validate, "each model beside the real LLVM class it models: real, model, error"},
 	{"trace", cmd_trace, "trace files: stats, validate, from-elf (real objects)"},
 	{"record", cmd_record, "record a live process's memory syscalls (eBPF) as a trace with its graphs"},
 	{NULL, NULL, NULL},
@@ -87,8 +88,9 @@ static void usage(FILE *f)
 		"   jitmm list backends\n"
 		"   jitmm compare base/results.json new/results.json --fail-on-regression\n"
 		"   jitmm sweep -b codemodel -P block_bits=16..26 -w llvm-500 --out sweep\n\n"
-		"'jitmm <command> --help' describes a command. Exit codes: 0 ok, 1 a run\n"
-		"failed or a check/regression failed, 2 usage or input error.\n");
+		"'jitmm <command> --help' describes a command; 'man jitmm' all of them.\n"
+		"Exit codes: 0 ok, 1 a run failed or a check/regression failed, 2 usage or\n"
+		"input error, 130 interrupted (Ctrl-C; finished runs are still written).\n");
 }
 
 int main(int argc, char **argv)

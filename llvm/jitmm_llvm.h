@@ -29,9 +29,13 @@
 extern "C" {
 #endif
 
-#define JM_LLVM_ABI_VERSION 1u
+#define JM_LLVM_ABI_VERSION 2u
 /* The symbol a plugin exports (dlsym). */
 #define JM_LLVM_ENTRY "jitmm_llvm_plugin"
+/* A NUL-terminated string the plugin exports beside it: the LLVM version it
+ * was built with, readable from the file without loading it (the parent
+ * never loads a plugin). */
+#define JM_LLVM_VERSION_SYMBOL "jitmm_llvm_plugin_llvm_version"
 
 /* LLVM's MemProt bits and MemLifetime values (Orc/Shared/MemoryFlags.h). */
 enum {
@@ -72,13 +76,11 @@ struct jm_llvm_graph {
 	struct jm_llvm_seg seg[JM_LLVM_MAX_SEGS];
 };
 
-/* What a manager holds, for metrics (jm_backend_stats in C). */
+/* What only the plugin can see of a manager, for metrics (the host counts
+ * this process's mappings itself, through its os layer): an executor's
+ * VMAs and syscalls (llvm-shm) and named counters. */
 struct jm_llvm_mm_stats {
-	uint64_t va_reserved, va_reserved_peak;
-	uint64_t bytes_mapped, bytes_mapped_peak;
-	uint64_t bytes_live;
-	uint64_t reservations;
-	uint64_t vmas_other_processes; /* an executor's (llvm-shm) */
+	uint64_t vmas_other_processes;
 	uint32_t nextra;
 	uint32_t pad;
 	struct {
@@ -92,9 +94,33 @@ struct jm_llvm_mm_stats {
  * (orc::MapperJITLinkMemoryManager over InProcessMemoryMapper), "shm"
  * (the same over SharedMemoryMapper and a real executor process),
  * "section" (RuntimeDyld's SectionMemoryManager). options: "key=value,..."
- * as the jitmm backend's option table canonicalised them. Every call
- * returns 0, or -1 with a one-line message in err. */
+ * with sizes in bytes: granularity=N (mapper, shm), reserve=0|1 (section:
+ * reserveAllocationSpace before each graph). Every call returns 0, or -1
+ * with a one-line message in err. */
 struct jm_llvm_mm;
+
+/* Counters of the host's os layer, in this order. */
+enum {
+	JM_LLVM_SYS_MMAP,
+	JM_LLVM_SYS_MUNMAP,
+	JM_LLVM_SYS_MPROTECT,
+	JM_LLVM_SYS_MADVISE,
+	JM_LLVM_SYS_MEMFD_CREATE,
+	JM_LLVM_SYS_FTRUNCATE,
+	JM_LLVM_NSYS
+};
+
+/* What the host lends the managers. An llvm-shm executor is a fork of the
+ * measured process whose LLVM memory syscalls go through the host's os
+ * layer too (the host binds them at load); it reports its own counts and
+ * VMAs with these. */
+struct jm_llvm_mm_host {
+	void (*counters_reset)(void);
+	/* calls of each JM_LLVM_SYS_* in this process since the last reset */
+	void (*counters)(uint64_t calls[JM_LLVM_NSYS]);
+	/* VMAs of this process, -1 if unknown */
+	long (*vma_count)(void);
+};
 
 /* ---- the JIT linker front end ------------------------------------------
  * LLVM's ORC session (llvm-jitlink's or lli's) linking real objects and
@@ -111,9 +137,9 @@ struct jm_llvm_mm;
  * that was never finalized. handle: whatever allocate stored. The plugin
  * serializes the calls (one at a time, whatever the link's threads).
  * When the link uses a real manager (link_run's mm), the plugin allocates
- * with it and calls the same callbacks after each operation, with
- * write/exec filled: the host then only counts. Each callback returns 0,
- * or -1 with a one-line message in err. */
+ * with it and calls the same callbacks after each operation: allocate
+ * then gets write/exec filled (non-zero; 0 in host mode) and the host only
+ * counts. Each callback returns 0, or -1 with a one-line message in err. */
 struct jm_llvm_host_mm {
 	void *ctx;
 	/* 1: run allocation actions (eh-frame and debugger registration) in
@@ -196,10 +222,12 @@ struct jm_llvm_plugin {
 	const char *llvm_build;   /* the llvm-config it was built with */
 
 	struct jm_llvm_mm *(*mm_create)(const char *kind, const char *options,
+					const struct jm_llvm_mm_host *host,
 					char *err, size_t errlen);
 	int (*mm_allocate)(struct jm_llvm_mm *mm, struct jm_llvm_graph *g,
 			   void **alloc, char *err, size_t errlen);
-	int (*mm_finalize)(struct jm_llvm_mm *mm, void *alloc, char *err,
+	/* *alloc: replaced by the finalized allocation's handle */
+	int (*mm_finalize)(struct jm_llvm_mm *mm, void **alloc, char *err,
 			   size_t errlen);
 	int (*mm_deallocate)(struct jm_llvm_mm *mm, void *alloc, char *err,
 			     size_t errlen);
@@ -207,6 +235,15 @@ struct jm_llvm_plugin {
 			  size_t errlen);
 	void (*mm_stats)(struct jm_llvm_mm *mm, struct jm_llvm_mm_stats *out);
 	void (*mm_destroy)(struct jm_llvm_mm *mm);
+	/* A manager whose target addresses live in another process (shm):
+	 * that process's pid (0: this one), a read of len bytes at a target
+	 * address, and a call of the int(void) function at one (through the
+	 * executor process control, as a JIT runs code there). */
+	int32_t (*mm_exec_pid)(struct jm_llvm_mm *mm);
+	int (*mm_read)(struct jm_llvm_mm *mm, uint64_t exec, void *buf,
+		       uint64_t len, char *err, size_t errlen);
+	int (*mm_execute)(struct jm_llvm_mm *mm, uint64_t exec, int32_t *ret,
+			  char *err, size_t errlen);
 
 	/* The linker front end, in three steps so that the measured window
 	 * holds the link only:
@@ -217,8 +254,9 @@ struct jm_llvm_plugin {
 					  char *err, size_t errlen);
 	/* link_run: the link (and the run, opts->run). mm: a real manager of
 	 * this plugin to link with directly (the host then only counts), or
-	 * NULL: the host's backend. 0, or -1 with err (a missing symbol is
-	 * named). What was linked stays allocated until link_close. */
+	 * NULL (or one without a JITLinkMemoryManager: RuntimeDyld's): the
+	 * host's backend. 0, or -1 with err (a missing symbol is named). What
+	 * was linked stays allocated until link_close. */
 	int (*link_run)(struct jm_llvm_link *link, struct jm_llvm_mm *mm,
 			struct jm_llvm_link_result *res, char *err, size_t errlen);
 	/* link_close: end the session: every graph is deallocated (abandoned

@@ -199,6 +199,12 @@ private:
 void HostMemoryManager::allocateReal(const JITLinkDylib *JD, LinkGraph &G,
 				     OnAllocatedFunction OnAllocated)
 {
+	// an executor's manager would run this process's allocation actions
+	// there: counted, not run, as in host mode
+	if (!runActions()) {
+		countActions(G.allocActions().size());
+		G.allocActions().clear();
+	}
 	Real->allocate(JD, G, [this, JD, &G, OnAllocated = std::move(OnAllocated)](
 				      AllocResult Alloc) mutable {
 		if (!Alloc)

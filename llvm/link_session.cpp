@@ -5,9 +5,6 @@
 // archives through jitmm's memory manager adapter.
 #include "link_internal.h"
 
-// LLVM 22's LLJIT.h and IndirectionUtils.h trip g++ 12's -Wredundant-move
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wredundant-move"
 #include "llvm/ExecutionEngine/JITLink/JITLink.h"
 #include "llvm/ExecutionEngine/Orc/Debugging/DebuggerSupport.h"
 #include "llvm/ExecutionEngine/Orc/Debugging/ELFDebugObjectPlugin.h"
@@ -26,7 +23,6 @@
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/TargetSelect.h"
-#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <cstdio>

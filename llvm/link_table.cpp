@@ -24,11 +24,9 @@ jm_llvm_link *linkOpen(const jm_llvm_link_opts *Opts, const jm_llvm_host_mm *Hos
 
 int linkRun(jm_llvm_link *L, jm_llvm_mm *MM, jm_llvm_link_result *Res, char *Err, size_t ErrLen)
 {
-	llvm::jitlink::JITLinkMemoryManager *Real = nullptr;
-	if (MM && !(Real = jm_llvm_mm_jitlink(MM))) {
-		copyErr("this manager has no JITLinkMemoryManager to link with", Err, ErrLen);
-		return -1;
-	}
+	// a manager without a JITLinkMemoryManager (RuntimeDyld's
+	// SectionMemoryManager) serves the link through the host's backend ops
+	llvm::jitlink::JITLinkMemoryManager *Real = MM ? jm_llvm_mm_jitlink(MM) : nullptr;
 	*Res = jm_llvm_link_result{};
 	std::string Msg;
 	int Rc = jm_link_run(L, Real, *Res, Msg);

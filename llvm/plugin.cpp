@@ -21,6 +21,10 @@ static jm_llvm_plugin make_table()
 	return t;
 }
 
+// JM_LLVM_VERSION_SYMBOL
+extern "C" __attribute__((visibility("default"))) const char
+	jitmm_llvm_plugin_llvm_version[] = LLVM_VERSION_STRING;
+
 extern "C" __attribute__((visibility("default"))) const jm_llvm_plugin *
 jitmm_llvm_plugin(uint32_t abi_version)
 {

@@ -35,6 +35,7 @@ $(FUZZ_BUILD)/%.o: %.c | $(DEPS_OK)
 		-MMD -MP -c $< -o $@
 
 $(FUZZ_BUILD)/run/context.o: $(BUILD)/gen/git_sha.h
+$(FUZZ_BUILD)/allocators/llvm_plugin.o: $(BUILD)/gen/libdir.h
 $(FUZZ_BUILD)/probes/ebpf.o: $(BPF_SKEL)
 
 $(FUZZ_BUILD)/libjitmm.a: $(FUZZ_LIB_OBJ)

@@ -96,6 +96,23 @@ static void context_sentence(json_object *root, char *buf, size_t len)
 		 jm_json_str(c, "thp_enabled", "?"), oc ? json_object_get_string(oc) : "?",
 		 jm_json_str(c, "jitmm_version", "?"), jm_json_str(c, "jitmm_git_sha", "?"),
 		 reps, reps == 1 ? "" : "s");
+	/* the real LLVM classes the llvm-* runs loaded (run.backend_info) */
+	json_object *runs = jm_json_path(root, "runs");
+	size_t n = runs && json_object_is_type(runs, json_type_array)
+		? json_object_array_length(runs) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(runs, i);
+		char one[600];
+		if (!jm_json_path(r, "backend_info.llvm_version"))
+			continue;
+		snprintf(one, sizeof(one), " LLVM %s (plugin %s)",
+			 jm_json_str(r, "backend_info.llvm_version", "?"),
+			 jm_json_str(r, "backend_info.llvm_plugin", "?"));
+		if (strstr(buf, one))
+			continue;
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, "%s.", one);
+	}
 }
 
 static void fill_row(json_object *b, json_object *base, const char *baseline,
@@ -206,7 +223,12 @@ void jm_headline_build(json_object *root, const char *baseline,
 				dup = k != j && !strcmp(jm_json_str(o, "workload_spec", ""), ws) &&
 				      !strcmp(jm_json_str(o, "backend", ""), jm_json_str(b, "backend", "?"));
 			}
-			if (dup)
+			/* a label names it better than options (two LLVM plugins) */
+			const char *label = jm_json_str(b, "backend_options.label", "");
+			if (dup && *label)
+				snprintf(t->cell[t->nrows][0], JM_HL_CELL, "%s[%s]",
+					 jm_json_str(b, "backend", "?"), label);
+			else if (dup)
 				jm_options_append(jm_json_path(b, "backend_options"), " ",
 						  t->cell[t->nrows][0], JM_HL_CELL);
 			t->nrows++;

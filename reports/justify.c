@@ -18,9 +18,14 @@ static const struct {
 			      "graphs with a relocation out of +-2 GiB"},
 };
 
-void jm_justify_add_run(struct jm_justify_row *r, int s, json_object *run)
+void jm_justify_add_run(struct jm_justify *j, struct jm_justify_row *r, int s,
+			json_object *run)
 {
 	struct jm_justify_side *sd = &r->side[s];
+	if (!j->llvm[s][0] && jm_json_path(run, "backend_info.llvm_version"))
+		snprintf(j->llvm[s], sizeof(j->llvm[s]), "LLVM %s, plugin %s",
+			 jm_json_str(run, "backend_info.llvm_version", "?"),
+			 jm_json_str(run, "backend_info.llvm_plugin", "?"));
 	sd->runs++;
 	if (strcmp(jm_json_str(run, "status", "failed"), "ok"))
 		return;
@@ -151,6 +156,10 @@ void jm_justify_markdown(const struct jm_justify *j, FILE *f)
 		ctx(c, "cpu"), ctx(c, "cpus_online"),
 		ctx(c, "jitmm_version"), ctx(c, "jitmm_git_sha"),
 		j->probe ? j->probe : "?", ctx(c, "date"));
+	for (int s = 0; s < 2; s++)
+		if (j->llvm[s][0])
+			fprintf(f, "%s `%s` ran %s.\n", s ? "Candidate" : "Baseline", j->name[s],
+				j->llvm[s]);
 	fprintf(f, "\nReproduce:\n\n```\n%s\n```\n", j->command);
 }
 

@@ -41,10 +41,14 @@ struct jm_justify {
 	json_object *context;   /* jm_context_json() (borrowed) */
 	const char *probe;
 	const char *command;    /* the reproducing command line */
+	/* an llvm-* side's real LLVM: "LLVM 22.1.8, plugin PATH" ("" if none) */
+	char llvm[2][600];
 };
 
-/* Add one run object (from jm_run_one) to side s of row r. */
-void jm_justify_add_run(struct jm_justify_row *r, int s, json_object *run);
+/* Add one run object (from jm_run_one) to side s of row r (and what LLVM
+ * it ran, from its backend_info, to j). */
+void jm_justify_add_run(struct jm_justify *j, struct jm_justify_row *r, int s,
+			json_object *run);
 /* "110.5x fewer (-99.1%)", "1.2x more (+20.0%)", "none", "-100%". */
 void jm_justify_reduction(double base, double cand, char *buf, size_t len);
 void jm_justify_markdown(const struct jm_justify *j, FILE *f);

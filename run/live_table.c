@@ -14,13 +14,28 @@ static size_t hash(uint64_t k)
 	return (size_t)k;
 }
 
-int jm_live_init(struct jm_live_table *t, size_t max_live)
+/* slots for max_live graphs, 0 if that many cannot be had */
+static size_t table_cap(size_t max_live)
 {
 	size_t cap = 64;
-	if (max_live > (SIZE_MAX / sizeof(*t->slot) - 16) / 8)
-		return -1; /* the doubling below would overflow */
+	if (max_live > (SIZE_MAX / sizeof(struct jm_live_slot) - 16) / 8)
+		return 0; /* the doubling below would overflow */
 	while (cap < max_live * 4 + 16)
 		cap *= 2;
+	return cap;
+}
+
+uint64_t jm_live_table_bytes(size_t max_live)
+{
+	size_t cap = table_cap(max_live);
+	return cap ? (uint64_t)cap * sizeof(struct jm_live_slot) : UINT64_MAX;
+}
+
+int jm_live_init(struct jm_live_table *t, size_t max_live)
+{
+	size_t cap = table_cap(max_live);
+	if (!cap)
+		return -1;
 	t->slot = calloc(cap, sizeof(*t->slot));
 	if (!t->slot)
 		return -1;

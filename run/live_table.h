@@ -20,6 +20,8 @@ struct jm_live_table {
 };
 
 int jm_live_init(struct jm_live_table *t, size_t max_live);
+/* The bytes jm_live_init takes for max_live graphs (UINT64_MAX: too many). */
+uint64_t jm_live_table_bytes(size_t max_live);
 void jm_live_release(struct jm_live_table *t);
 /* Returns the slot's allocation for a new id, NULL if present or ENOMEM. */
 struct jm_alloc *jm_live_insert(struct jm_live_table *t, uint64_t id);

@@ -23,7 +23,9 @@
 #include "../linker/reloc.h"
 #include "latency.h"
 #include "live_table.h"
+#include "mem_budget.h"
 #include "replay_literal.h"
+#include "even_start.h"
 #include "run_json.h"
 #include "runner.h"
 
@@ -44,6 +46,7 @@ struct stream {
 	struct jm_latency lat_alloc, lat_final, lat_free;
 	uint64_t events, graphs, frees, trims, finalizes, sys_events, skipped;
 	uint64_t bytes_requested, bytes_live_requested;
+	uint64_t live_pages_bytes; /* live graphs, page-rounded (the memory guard) */
 	uint64_t trim_units, trim_bytes;
 	struct jm_linker linker; /* links this stream's graphs to each other */
 	/* a driving workload's graphs were allocated by the backend's own
@@ -62,7 +65,8 @@ struct failure {
 	char op[16];
 	char message[512];
 	uint64_t event_index, graph_id, graphs_done;
-	long vmas;
+	long vmas;  /* of the process the failure happened in */
+	pid_t pid;  /* that process, if not this one (an executor); else 0 */
 };
 
 struct measure {
@@ -83,6 +87,9 @@ struct measure {
 	long lit_vmas_first; /* our VMA count after the first replayed sys event */
 	long max_map_count;
 	int torn_down; /* the window has closed: frees are teardown, not events */
+	/* a stream's share of MemAvailable at the start: its live graphs may
+	 * not grow past it (UINT64_MAX: unknown, no limit) */
+	uint64_t live_budget;
 	pthread_mutex_t lock; /* marks, failure (from several streams) */
 	json_object *marks;
 	struct failure failure;
@@ -157,7 +164,10 @@ static void fail(struct measure *m, struct stream *x, const char *op,
 		f->graph_id = ev ? ev->id : 0;
 		f->graphs_done = x->graphs;
 		f->thread = (int)x->idx;
-		f->vmas = vmas;
+		/* a failure in another process (shm-mapper's executor) is
+		 * reported with that process's VMA count */
+		f->pid = m->backend.err[0] ? m->backend.err_pid : 0;
+		f->vmas = f->pid > 0 ? m->backend.err_vmas : vmas;
 		__atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -181,15 +191,47 @@ static json_object *error_json(const struct measure *m)
 		json_object_object_add(e, "graph_id", json_object_new_int64((int64_t)f->graph_id));
 	json_object_object_add(e, "graphs_done", json_object_new_int64((int64_t)f->graphs_done));
 	json_object_object_add(e, "vmas_at_failure", json_object_new_int64(f->vmas));
+	if (f->pid > 0) /* vmas_at_failure is that process's */
+		json_object_object_add(e, "pid", json_object_new_int(f->pid));
 	json_object_object_add(e, "vm_max_map_count", json_object_new_int64(m->max_map_count));
 	/* mprotect splitting one VMA needs up to two more: within that of the
 	 * limit, ENOMEM means the map count, not a lack of memory */
-	if (f->err == ENOMEM && m->max_map_count > 0 && f->vmas >= m->max_map_count - 2)
-		json_object_object_add(e, "cause", json_object_new_string(
-			"the process reached vm.max_map_count VMAs"));
+	if (f->err == ENOMEM && m->max_map_count > 0 && f->vmas >= m->max_map_count - 2) {
+		char cause[128];
+		if (f->pid > 0)
+			snprintf(cause, sizeof(cause), "the executor process (pid %d) reached "
+				 "vm.max_map_count VMAs", (int)f->pid);
+		else
+			snprintf(cause, sizeof(cause), "the process reached vm.max_map_count VMAs");
+		json_object_object_add(e, "cause", json_object_new_string(cause));
+	}
 	if (m->nst > 1)
 		json_object_object_add(e, "thread", json_object_new_int(f->thread));
 	return e;
+}
+
+/* A failure after the window (trim-at-end, teardown, destroy), recorded
+ * like one inside it if the run has not failed yet: b->err holds the
+ * message. */
+static void fail_after(struct measure *m, const char *op)
+{
+	snprintf(m->st[0].msg, sizeof(m->st[0].msg), "%s", m->backend.err);
+	fail(m, &m->st[0], op, NULL);
+}
+
+/* munmap calls that failed between a and b (the os layer's count, which
+ * sees every munmap of this process): the first errno in *err. */
+static uint64_t munmap_errors(const struct jm_os_counters *a, const struct jm_os_counters *b,
+			      int *err)
+{
+	struct jm_os_counters d;
+	jm_os_diff(a, b, &d);
+	const struct jm_sys_count *c = &d.sys[JM_SYS_MUNMAP];
+	*err = 0;
+	for (int i = 0; i < JM_OS_MAX_ERRNOS && !*err; i++)
+		if (c->by_errno[i].count)
+			*err = c->by_errno[i].err;
+	return c->errors;
 }
 
 static int failed(struct measure *m)
@@ -228,6 +270,22 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		if (x->freeing)
 			edge_sample(m);
 		x->freeing = 0;
+		/* before the graph touches memory: within the run's share of
+		 * what was available (a trace's sizes are known only here) */
+		uint64_t pages = jm_graph_pages_bytes(&ev->req);
+		if (jm_sat_add(x->live_pages_bytes, pages) > m->live_budget) {
+			char have[32], limit[32];
+			jm_mem_text(jm_sat_add(x->live_pages_bytes, pages), have, sizeof(have));
+			jm_mem_text(m->live_budget, limit, sizeof(limit));
+			snprintf(x->msg, sizeof(x->msg),
+				 "the live graphs would take %s, more than the %s of memory "
+				 "available to %s at the start (MemAvailable): stopped before "
+				 "the OOM killer would", have, limit,
+				 m->nst > 1 ? "each stream" : "the run");
+			b->err[0] = 0;
+			fail(m, x, "workload", ev);
+			return -1;
+		}
 		struct jm_alloc *a = jm_live_insert(&x->live, ev->id);
 		if (!a) {
 			snprintf(x->msg, sizeof(x->msg),
@@ -251,6 +309,7 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		uint64_t bytes = jm_graph_bytes(&ev->req);
 		x->bytes_requested += bytes;
 		x->bytes_live_requested += bytes;
+		x->live_pages_bytes += pages;
 		x->graphs++;
 		maybe_sample(m, x);
 		if (m->sampling && m->hooks && m->hooks->progress && !(x->graphs & 1023))
@@ -301,12 +360,16 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		uint64_t bytes = 0;
 		for (uint32_t i = 0; i < a->nseg; i++)
 			bytes += a->seg[i].size;
+		x->live_pages_bytes -= jm_alloc_pages_bytes(a);
 		if (!x->freeing)
 			edge_sample(m); /* the peak is just before a drop */
 		x->freeing = 1;
 		jm_link_forget(&x->linker, ev->id);
 		t = now_ns();
 		if (b->ops->deallocate(b, a) < 0) {
+			/* consumed even so (backend.h): teardown must not free it
+			 * again (striped freed its slab twice: issue 11) */
+			jm_live_remove(&x->live, ev->id);
 			fail(m, x, "deallocate", ev);
 			return -1;
 		}
@@ -428,10 +491,18 @@ static void add_reloc_metrics(json_object *mt, const struct jm_linker *L)
 
 /* vma_headroom: graphs of this run's average shape that still fit before
  * vm.max_map_count, at the VMAs per live graph this run added. null when
- * the run added no VMAs per graph (the bound is elsewhere). */
+ * the run added no VMAs per graph (the bound is elsewhere). A backend with
+ * another process (shm-mapper's executor) adds its VMAs there, under that
+ * process's own limit: the figures are that process's when it adds more
+ * per graph (issue 11: the controller's handful gave a headroom of 1.4e9
+ * to a run that had failed at the executor's limit). */
 static void add_headroom(json_object *mt, long limit, long before, long after,
-			 uint64_t live)
+			 uint64_t live, const struct jm_backend_stats *st)
 {
+	if (st->vmas_other_processes > (uint64_t)(after > before ? after - before : 0)) {
+		after = (long)st->vmas_other_process_now;
+		before = after - (long)st->vmas_other_processes;
+	}
 	double per = live && after > before ? (double)(after - before) / (double)live : 0;
 	json_object_object_add(mt, "vmas_per_graph", json_object_new_double(per));
 	if (limit <= 0 || per <= 0) {
@@ -484,7 +555,8 @@ static int drive_event(void *ctx, const struct jm_event *ev, struct jm_alloc **o
 		 * (as the leftovers of a pulled workload) */
 		struct jm_alloc *a = ev->type == JM_EV_FREE ? jm_live_find(&x->live, ev->id) : NULL;
 		if (a) {
-			m->backend.ops->deallocate(&m->backend, a);
+			if (m->backend.ops->deallocate(&m->backend, a) < 0)
+				fail_after(m, "deallocate");
 			jm_live_remove(&x->live, ev->id);
 		}
 		return ev->type == JM_EV_FREE ? 0 : -1;
@@ -624,6 +696,42 @@ static void free_streams(struct measure *m)
 	free(m->st);
 }
 
+/* A run that never started: free what was set up, report why. */
+static json_object *abandon(struct measure *m, const char *why)
+{
+	free_streams(m);
+	free(m->samples);
+	json_object_put(m->marks);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	return jm_failed_run_json("workload", why);
+}
+
+/* What the run will touch at its peak, per stream: the live-graph table
+ * (pre-faulted below) and the workload's live graphs (its estimate; a
+ * trace states none and is held to the budget as it goes). Refused when
+ * the streams together need more than MemAvailable; otherwise each stream
+ * gets its share as the live graphs' budget. 0 or -1 with the message. */
+static int mem_check(struct measure *m, char *err, size_t errlen)
+{
+	const struct jm_workload *w = &m->st[0].wl;
+	uint64_t table = jm_live_table_bytes(w->max_live ? w->max_live : 65536);
+	uint64_t need = jm_sat_mul(jm_sat_add(table, w->peak_bytes), m->nst);
+	uint64_t avail = jm_mem_available();
+	m->live_budget = avail ? avail / m->nst : UINT64_MAX;
+	if (!avail || need <= avail)
+		return 0;
+	char n[32], a[32], t[32], g[32];
+	jm_mem_text(need, n, sizeof(n));
+	jm_mem_text(avail, a, sizeof(a));
+	jm_mem_text(table, t, sizeof(t));
+	jm_mem_text(w->peak_bytes, g, sizeof(g));
+	snprintf(err, errlen, "%.200s needs about %s (%u stream%s of: live graphs %s at the peak, "
+		 "their table %s), more than the %s available (MemAvailable): refused before "
+		 "it started", w->spec, n, m->nst, m->nst == 1 ? "" : "s", g, t, a);
+	return -1;
+}
+
 json_object *jm_measure(const struct jm_run_spec *spec,
 			const struct jm_measure_hooks *hooks)
 {
@@ -662,23 +770,21 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		x->m = m;
 		x->idx = i;
 		if (jm_workload_open(spec->workload, stream_seed(spec, &m->st[0].wl, i), &x->wl,
-				     err, sizeof(err)) < 0) {
-			free_streams(m);
-			free(m->samples);
-			json_object_put(m->marks);
-			free(m);
-			return jm_failed_run_json("workload", err);
-		}
+				     err, sizeof(err)) < 0)
+			return abandon(m, err);
 		x->wl_open = 1;
+	}
+	/* before anything big is allocated or touched: the run's estimate
+	 * against the memory available */
+	if (mem_check(m, err, sizeof(err)) < 0)
+		return abandon(m, err);
+	for (unsigned i = 0; i < nst; i++) {
+		struct stream *x = &m->st[i];
 		jm_linker_init(&x->linker, (enum jm_code_model)spec->code_model);
 		if (jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 65536) < 0) {
 			snprintf(err, sizeof(err), "no memory for a table of %llu live graphs",
 				 (unsigned long long)x->wl.max_live);
-			free_streams(m);
-			free(m->samples);
-			json_object_put(m->marks);
-			free(m);
-			return jm_failed_run_json("workload", err);
+			return abandon(m, err);
 		}
 		/* pre-fault the harness's own tables so their first touches are
 		 * not counted as the backend's faults */
@@ -708,9 +814,6 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			return jm_failed_run_json("workload", err);
 		}
 	}
-	for (int i = 0; i < spec->ninject; i++)
-		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
-
 	unsigned started = 0;
 	if (nst > 1) {
 		gate = 0;
@@ -722,6 +825,23 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	}
 	if (hooks && hooks->ready)
 		hooks->ready(hooks->ctx);
+	/* what the backend needs set up (the LLVM plugin, an executor process,
+	 * which a parent-side probe follows from here), outside the window
+	 * and before any injected failure */
+	const struct jm_backend_ops *bops = spec->backend.ops;
+	char prep_err[512] = "";
+	if (bops->prepare) {
+		struct jm_optvals pv;
+		if (jm_opts_parse(bops->options, spec->backend.optspec, &pv, prep_err,
+				  sizeof(prep_err)) == 0)
+			bops->prepare(bops, &pv, prep_err, sizeof(prep_err));
+		else if (!prep_err[0])
+			snprintf(prep_err, sizeof(prep_err), "bad options");
+	}
+	if (spec->even_start)
+		jm_even_start();
+	for (int i = 0; i < spec->ninject; i++)
+		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
 	long vmas_before = jm_vma_count(0);
 	long mapped_before = jm_vma_count_no_heap();
 	uint64_t rss_before = jm_rss_rollup(0);
@@ -734,8 +854,12 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	m->t0 = now_ns();
 
 	char berr[300];
-	if (jm_backend_open(spec->backend.ops, spec->backend.optspec, &m->backend,
-			    berr, sizeof(berr)) < 0) {
+	if (prep_err[0]) {
+		snprintf(m->st[0].msg, sizeof(m->st[0].msg), "backend %s: %.480s", bops->name,
+			 prep_err);
+		fail(m, &m->st[0], "create", NULL);
+	} else if (jm_backend_open(spec->backend.ops, spec->backend.optspec, &m->backend,
+				   berr, sizeof(berr)) < 0) {
 		snprintf(m->st[0].msg, sizeof(m->st[0].msg), "%s", berr);
 		fail(m, &m->st[0], "create", NULL);
 	} else if (nst == 1) {
@@ -757,8 +881,13 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	uint64_t wall = now_ns() - m->t0 - m->sampling_ns;
 	take_sample(m);
 	struct jm_backend_stats st = {0};
-	if (m->backend_open)
+	struct jm_backend_fact facts[8];
+	int nfacts = 0;
+	if (m->backend_open) {
 		m->backend.ops->stats(&m->backend, &st);
+		if (bops->describe)
+			nfacts = bops->describe(&m->backend, facts, 8);
+	}
 	long vmas_after = jm_vma_count(0);
 	uint64_t rss_after = jm_rss_rollup(0);
 	jm_faults_self(&minflt1, &majflt1);
@@ -778,6 +907,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		struct jm_trim_result r = {0};
 		struct jm_backend_stats st2 = {0};
 		int rc = m->backend.ops->trim(&m->backend, &r);
+		if (rc < 0)
+			fail_after(m, "trim");
 		m->backend.ops->stats(&m->backend, &st2);
 		long v2 = jm_vma_count(0);
 		uint64_t rss2 = jm_rss_rollup(0);
@@ -790,6 +921,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		ADD(trim, "va_released_bytes", (int64_t)st.va_reserved - (int64_t)st2.va_reserved);
 	}
 	m->torn_down = 1;
+	/* teardown: a failure here is the run's too (a failed munmap is a
+	 * leaked mapping, never an ok run) */
 	if (m->backend_open) {
 		for (unsigned i = 0; i < nst; i++) {
 			struct stream *x = &m->st[i];
@@ -804,9 +937,25 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			size_t pos = 0;
 			struct jm_alloc *a;
 			while (!x->observed && (a = jm_live_next(&x->live, &pos)))
-				m->backend.ops->deallocate(&m->backend, a);
+				if (m->backend.ops->deallocate(&m->backend, a) < 0)
+					fail_after(m, "deallocate");
 		}
-		jm_backend_close(&m->backend);
+		if (jm_backend_close(&m->backend) < 0)
+			fail_after(m, "destroy");
+	}
+	/* what a backend did not report: every munmap of the run is counted by
+	 * the os layer, and one that failed left a mapping behind */
+	struct jm_os_counters os2;
+	jm_os_snapshot(&os2);
+	int unmap_err;
+	uint64_t unmap_failed = munmap_errors(&os0, &os2, &unmap_err);
+	if (unmap_failed && !m->failure.failed) {
+		jm_backend_error(&m->backend, "munmap", unmap_err,
+			"%llu munmap call%s failed without the backend reporting it; "
+			"the mapping%s stay%s leaked", (unsigned long long)unmap_failed,
+			unmap_failed == 1 ? "" : "s", unmap_failed == 1 ? "" : "s",
+			unmap_failed == 1 ? "s" : "");
+		fail_after(m, "munmap");
 	}
 	struct jm_literal lit = m->lit;
 	jm_literal_release(&m->lit);
@@ -877,7 +1026,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	for (unsigned i = 1; i < nst; i++)
 		link_stats_merge(&m->st[0].linker.st, &m->st[i].linker.st);
 	add_reloc_metrics(mt, &m->st[0].linker);
-	add_headroom(mt, m->max_map_count, vmas_before, vmas_after, tot.graphs - tot.frees);
+	add_headroom(mt, m->max_map_count, vmas_before, vmas_after, tot.graphs - tot.frees, &st);
 	ADD(mt, "trim_units_released", tot.trim_units);
 	ADD(mt, "trim_bytes_released", tot.trim_bytes);
 	ADD(mt, "wall_ns", wall);
@@ -931,6 +1080,13 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	if (trim)
 		json_object_object_add(mt, "trim_at_end", trim);
 	json_object_object_add(run, "metrics", mt);
+	if (nfacts > 0) {
+		json_object *info = json_object_new_object();
+		for (int i = 0; i < nfacts; i++)
+			json_object_object_add(info, facts[i].name,
+					       json_object_new_string(facts[i].value));
+		json_object_object_add(run, "backend_info", info);
+	}
 	json_object_object_add(run, "series", series_json(m));
 	json_object_object_add(run, "marks", m->marks);
 	json_object_object_add(run, "workload_spec", json_object_new_string(m->st[0].wl.spec));

@@ -1,5 +1,7 @@
 /* Progress on stderr, only when stderr is a terminal and not --quiet:
- * "[3/12] single-pool on llvm-500: 1024/5000 graphs, ETA 4 s". Also the
+ * "[3/12] single-pool on llvm-500: 1024/5000 graphs, 4 s, all runs 2 min"
+ * (the ETA of this run, then of the whole matrix; no escape codes when
+ * TERM=dumb). Also the
  * SIGINT/SIGTERM flag the runner checks to stop cleanly. */
 #ifndef JITMM_PROGRESS_H
 #define JITMM_PROGRESS_H

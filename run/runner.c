@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,6 +180,24 @@ static void merge_probe(json_object *run, struct jm_probe *probe,
 	json_object_object_add(mt, "probe", p);
 }
 
+/* In the child, first thing: it dies with the parent (a SIGKILLed jitmm
+ * must not leave a run behind, paused or running on, with the eBPF probe
+ * held attached: issue 11), and it keeps no descriptor of the parent's but
+ * stdio and its two pipe ends. The probe's programs and links are then held
+ * by the parent alone and detach when it dies. */
+static void child_detach(pid_t parent, int keep_a, int keep_b)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent) /* it died before the prctl */
+		_exit(3);
+	int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0u, 0);
+}
+
 json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 {
 	int c2p[2], p2c[2];
@@ -190,6 +209,7 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 		return jm_failed_run_json("fork", strerror(errno));
 	}
 	fflush(NULL);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -197,8 +217,7 @@ json_object *jm_run_one(const struct jm_run_spec *spec, struct jm_probe *probe)
 		return jm_failed_run_json("fork", strerror(e));
 	}
 	if (pid == 0) {
-		close(c2p[0]);
-		close(p2c[1]);
+		child_detach(parent, c2p[1], p2c[0]);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);

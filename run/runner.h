@@ -29,6 +29,7 @@ struct jm_run_spec {
 	unsigned max_samples; /* time-series points, 0: default */
 	unsigned threads;     /* concurrent streams against one backend; 0/1: one */
 	int replay_literal;   /* replay the trace's raw sys events, not its graphs */
+	int even_start;       /* holes reserved, heap grown first (even_start.h) */
 	int ninject;
 	struct {
 		enum jm_sys sys;

@@ -25,6 +25,30 @@ static inline void du_open(struct jm_backend *b, const char *name, const char *o
 		fail_msg("%s", err);
 }
 
+/* jm_backend_open that may fail: 0, or -1 (the backend's error in err). */
+static inline int du_try_open(struct jm_backend *b, const char *name,
+			      const char *opts, char *err, size_t errlen)
+{
+	const struct jm_backend_ops *ops = jm_backend_find(name);
+	if (!ops)
+		fail_msg("backend %s not registered", name);
+	return jm_backend_open(ops, opts, b, err, errlen);
+}
+
+/* 1 if backend name opens with writer=selfmem: this host lets a process
+ * write its read-only pages through /proc/self/mem (Julia's probe). */
+static inline int du_selfmem_works(const char *name)
+{
+	struct jm_backend b;
+	char err[300];
+	if (du_try_open(&b, name, "writer=selfmem", err, sizeof(err)) < 0) {
+		printf("# /proc/self/mem writer unavailable here: %s\n", err);
+		return 0;
+	}
+	jm_backend_close(&b);
+	return 1;
+}
+
 /* A graph of one standard segment per class with the given sizes (0 = no
  * segment of that class), alignment 16. */
 static inline void du_graph(struct jm_graph_req *req, uint64_t id, uint64_t ro,

@@ -78,6 +78,11 @@ static void test_help_and_lists(void **state)
 	assert_int_equal(tu_run_jitmm((char *[]){"--version", NULL}, &out, NULL), 0);
 	assert_non_null(strstr(out, "jitmm "));
 	free(out);
+	/* the top-level help lists every exit code, 130 included */
+	assert_int_equal(tu_run_jitmm((char *[]){"--help", NULL}, &out, NULL), 0);
+	assert_non_null(strstr(out, "130 interrupted"));
+	assert_non_null(strstr(out, "2 usage or\ninput error"));
+	free(out);
 	assert_int_equal(tu_run_jitmm((char *[]){"run", "--help", NULL}, &out, NULL), 0);
 	assert_non_null(strstr(out, "examples:"));
 	free(out);

@@ -83,7 +83,7 @@ static void test_option_tables(void **state)
 static void test_backend_specs(void **state)
 {
 	(void)state;
-	struct jm_backend_spec s[16];
+	struct jm_backend_spec s[32];
 	char err[512];
 	int n = jm_backend_spec_parse("single-pool:granularity=1G,inprocess", s, 16, err, sizeof(err));
 	assert_int_equal(n, 2);
@@ -91,8 +91,32 @@ static void test_backend_specs(void **state)
 	assert_string_equal(s[0].optspec, "granularity=1G");
 	assert_string_equal(s[1].ops->name, "inprocess");
 	assert_string_equal(s[1].optspec, "");
-	n = jm_backend_spec_parse("all", s, 16, err, sizeof(err));
-	assert_int_equal(n, (int)jm_backend_count());
+	/* 'all': every backend that can run here */
+	int avail = 0;
+	for (size_t i = 0; i < jm_backend_count(); i++)
+		avail += jm_backend_available(jm_backends[i], "", err, sizeof(err)) == 0;
+	n = jm_backend_spec_parse("all", s, 32, err, sizeof(err));
+	assert_int_equal(n, avail);
+	/* without the LLVM plugin, the llvm-* backends are left out */
+	const char *plugin = getenv("JITMM_LLVM_PLUGIN");
+	char keep[4096];
+	snprintf(keep, sizeof(keep), "%s", plugin ? plugin : "");
+	setenv("JITMM_LLVM_PLUGIN", "/nonexistent/jitmm-llvm.so", 1);
+	n = jm_backend_spec_parse("all", s, 32, err, sizeof(err));
+	int llvm = 0;
+	for (size_t i = 0; i < jm_backend_count(); i++)
+		llvm += !strncmp(jm_backends[i]->name, "llvm-", 5);
+	assert_int_equal(llvm, 4);
+	assert_int_equal(n, (int)jm_backend_count() - llvm);
+	for (int i = 0; i < n; i++)
+		assert_true(strncmp(s[i].ops->name, "llvm-", 5) != 0);
+	assert_int_equal(jm_backend_available(jm_backend_find("llvm-mapper"), "", err,
+					      sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/jitmm-llvm.so: No such file"));
+	if (plugin)
+		setenv("JITMM_LLVM_PLUGIN", keep, 1);
+	else
+		unsetenv("JITMM_LLVM_PLUGIN");
 	n = jm_backend_spec_parse("null:crash_after=3,crash_after=4", s, 16, err, sizeof(err));
 	assert_int_equal(n, 1);
 	assert_string_equal(s[0].optspec, "crash_after=3,crash_after=4");

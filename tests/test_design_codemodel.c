@@ -257,9 +257,51 @@ static void test_bad_options_rejected(void **state)
 	assert_non_null(strstr(err, "block_bits 20 is too big for call_range_bits 20"));
 }
 
+/* Julia PR 60915 src/cgmemmgr.cpp, CodeAllocator::CodeAllocator with no
+ * JULIA_CGMEMMGR_MAP_TYPE: the loop creates DualBlockMapper then
+ * SelfMemMapper, then DualBlockMapper::Create() runs again
+ * unconditionally. Each dual probe (init_anon_hdl / check_fd_or_close):
+ * memfd_create, ftruncate(page), mmap(PROT_NONE, shared), mprotect(R-X),
+ * munmap; the self-mem probe (_init_self_mem): mmap R-X, pwrite, munmap.
+ * The dual mapper wins while memfd works; writer=selfmem is a what-if. */
+static void test_create_probes_like_the_constructor(void **state)
+{
+	(void)state;
+	int selfmem = du_selfmem_works("codemodel");
+	struct jm_backend b;
+	du_mark();
+	du_open(&b, "codemodel", "");
+	assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 2);
+	assert_int_equal(du_calls(JM_SYS_FTRUNCATE), 2);
+	assert_int_equal(du_calls(JM_SYS_MPROTECT), 2);
+	assert_int_equal(du_calls(JM_SYS_MMAP), 2 + selfmem);
+	assert_int_equal(du_calls(JM_SYS_MUNMAP), 2 + selfmem);
+	assert_int_equal(du_calls(JM_SYS_PWRITE), (uint64_t)selfmem);
+	assert_int_equal(du_extra(&b, "writer_selfmem"), 0);
+	jm_backend_close(&b);
+	/* JULIA_CGMEMMGR_MAP_TYPE=dual: the dual mapper twice, no self-mem */
+	du_mark();
+	du_open(&b, "codemodel", "writer=dual");
+	assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 2);
+	assert_int_equal(du_calls(JM_SYS_MMAP), 2);
+	assert_int_equal(du_calls(JM_SYS_PWRITE), 0);
+	jm_backend_close(&b);
+	if (!selfmem)
+		return;
+	/* the what-if: one self-mem probe, no memfd */
+	du_mark();
+	du_open(&b, "codemodel", "writer=selfmem");
+	assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 0);
+	assert_int_equal(du_calls(JM_SYS_MMAP), 1);
+	assert_int_equal(du_calls(JM_SYS_PWRITE), 1);
+	assert_int_equal(du_extra(&b, "writer_selfmem"), 1);
+	jm_backend_close(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_probes_like_the_constructor),
 		cmocka_unit_test(test_vmas_flat_within_a_block),
 		cmocka_unit_test(test_about_two_vmas_per_block),
 		cmocka_unit_test(test_dual_syscalls_per_operation),

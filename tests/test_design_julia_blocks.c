@@ -209,9 +209,52 @@ static void test_never_frees(void **state)
 	}
 }
 
+/* src/cgmemmgr.cpp, RTDyldMemoryManagerJL::RTDyldMemoryManagerJL on Linux:
+ * the SelfMemAllocator when get_self_mem_fd() (_init_self_mem: kernel >=
+ * 4.10, a test R-X page written through /proc/self/mem) works, the
+ * DualMapAllocator (init_shared_map) only when it does not. writer=auto
+ * (the default) makes that choice and reports it as writer_selfmem. */
+static void test_writer_auto_is_upstreams_choice(void **state)
+{
+	(void)state;
+	int selfmem = du_selfmem_works("julia-blocks");
+	struct jm_backend b;
+	du_mark();
+	du_open(&b, "julia-blocks", "");
+	assert_int_equal(du_extra(&b, "writer_selfmem"), (uint64_t)selfmem);
+	if (selfmem) {
+		/* the probe only: test page mapped, written, unmapped; no memfd */
+		assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 0);
+		assert_int_equal(du_calls(JM_SYS_MMAP), 1);
+		assert_int_equal(du_calls(JM_SYS_PWRITE), 1);
+		assert_int_equal(du_calls(JM_SYS_MUNMAP), 1);
+	} else {
+		assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 1);
+	}
+	/* what it chose behaves as that writer: three graphs, the second and
+	 * third written through the chosen path */
+	struct jm_graph_req req;
+	struct jm_alloc a[3];
+	du_mark();
+	for (int i = 0; i < 3; i++) {
+		du_graph(&req, (uint64_t)i + 1, 100, 100, 100);
+		du_link(&b, &req, &a[i]);
+	}
+	assert_int_equal(du_calls(JM_SYS_PWRITE), selfmem ? 4 : 0);
+	jm_backend_close(&b);
+	/* writer=dual still forces the memfd */
+	du_mark();
+	du_open(&b, "julia-blocks", "writer=dual");
+	assert_int_equal(du_extra(&b, "writer_selfmem"), 0);
+	assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 1);
+	assert_int_equal(du_calls(JM_SYS_PWRITE), 0);
+	jm_backend_close(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_writer_auto_is_upstreams_choice),
 		cmocka_unit_test(test_dual_syscalls_per_operation),
 		cmocka_unit_test(test_selfmem_syscalls_per_operation),
 		cmocka_unit_test(test_eight_slots_least_available_replaced),

@@ -301,7 +301,8 @@ static void test_small_granularity_reservations(void **state)
 	(void)state;
 	/* 64K reservations: graphs bigger than the free tail need new
 	 * reservations; each one is a separate shared object in both
-	 * processes, and each fit stays inside one reservation */
+	 * processes, and a fit spans only reservations whose views follow
+	 * each other in the controller too (contents read back right) */
 	struct jm_backend b;
 	open_shm(&b, "granularity=64K");
 	enum { N = 24 };

@@ -3,7 +3,7 @@
  * operation, oversize doubling, first-slab halving on mmap failure, and
  * clear_free_slabs reclaiming only drained, used slabs (in-process and
  * through `jitmm run`). */
-#include "testutil.h"
+#include "design_util.h"
 
 #include <errno.h>
 #include <json.h>
@@ -516,6 +516,66 @@ static void test_threads(void **state)
 	jm_backend_close(&b);
 }
 
+/* tvm-ffi orcjit_slab.cc: classifyOverflowSections picks sections named
+ * .nv_fatbin*; Slab::allocate maps each outside the slab with its own
+ * mmap(RW) (after the slab regions), InFlightAlloc::finalize protects it
+ * after the slab segments, deallocateOne and InFlightAlloc::abandon
+ * munmap it. Any other section name stays in the slab. */
+static void test_nv_fatbin_overflow(void **state)
+{
+	(void)state;
+	const uint64_t ps = jm_page_size(), fat = 3ull << 20;
+	struct jm_backend b;
+	du_open(&b, "slab-pool", "slab_size=16M");
+	struct jm_graph_req req;
+	du_graph(&req, 1, fat + 100, 100, 100);
+	snprintf(req.section.name, sizeof(req.section.name), ".nv_fatbin");
+	req.section.cls = JM_RO;
+	req.section.size = fat;
+	struct jm_alloc a;
+	du_mark();
+	du_alloc(&b, &req, &a);
+	assert_int_equal(a.nseg, 4);
+	const struct jm_segment_alloc *ov = &a.seg[3];
+	assert_int_equal(ov->cls, JM_RO);
+	assert_int_equal(ov->size, fat);
+	assert_int_equal(a.seg[0].size, 100); /* the rest of ro stays in the slab */
+	assert_int_equal(du_calls(JM_SYS_MMAP), 1);
+	assert_int_equal(du_bytes(JM_SYS_MMAP), fat);
+	du_mark();
+	du_finalize(&b, &a);
+	/* three slab segments, then the overflow block */
+	assert_int_equal(du_calls(JM_SYS_MPROTECT), 4);
+	assert_int_equal(du_bytes(JM_SYS_MPROTECT), 3 * ps + fat);
+	char why[256] = "";
+	if (tu_check_prot(ov->exec, fat, "r--", why, sizeof(why)) < 0)
+		fail_msg("overflow block: %s", why);
+	du_mark();
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	assert_int_equal(du_calls(JM_SYS_MUNMAP), 1);
+	assert_int_equal(du_bytes(JM_SYS_MUNMAP), fat);
+	assert_int_equal(du_calls(JM_SYS_MPROTECT), 0);
+	assert_false(du_mapped((uintptr_t)ov->exec));
+
+	/* abandon: the overflow block goes too */
+	du_alloc(&b, &req, &a);
+	void *ov_at = a.seg[3].exec;
+	du_mark();
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	assert_int_equal(du_calls(JM_SYS_MUNMAP), 1);
+	assert_false(du_mapped((uintptr_t)ov_at));
+
+	/* another section name: all in the slab, no extra mmap */
+	snprintf(req.section.name, sizeof(req.section.name), ".rodata");
+	du_mark();
+	du_alloc(&b, &req, &a);
+	assert_int_equal(a.nseg, 3);
+	assert_int_equal(du_calls(JM_SYS_MMAP), 0);
+	du_finalize(&b, &a);
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	jm_backend_close(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_clear_free_slabs),
 		cmocka_unit_test(test_load_drop_cycle_via_run),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_nv_fatbin_overflow),
 	};
 	return cmocka_run_group_tests_name("slab-pool design", tests, NULL, NULL);
 }

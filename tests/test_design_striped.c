@@ -2,7 +2,8 @@
  * - the executable memory of many graphs is one r-x VMA per slab;
  * - code sits below all data in each slab (rx from the bottom, the rest
  *   from the top); all segments of a graph come from one slab;
- * - freed chunks are reused; an empty slab is unmapped;
+ * - freed chunks are reused by their group only; an empty slab is unmapped;
+ * - every segment is protected at finalize;
  * - at the default chunk size, on llvm-500, striped adds at least 20x fewer
  *   VMAs than inprocess (through the real runner, child processes). */
 #include "testutil.h"
@@ -11,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "../allocators/backend.h"
+#include "../allocators/os.h"
 #include "../linker/contents.h"
 #include "../probes/procfs_sample.h"
 #include "../reports/results.h"
@@ -266,12 +268,67 @@ static void test_20x_fewer_vmas_than_inprocess(void **state)
 	free(err);
 }
 
+/* llvm#216484 changes InProcessMemoryManager (JITLinkMemoryManager.cpp),
+ * whose IPInFlightAlloc::applyProtections protects every segment, RW and
+ * finalize-lifetime ones included; and its text says "each chunk of a slab
+ * is only ever handed out to a single AllocGroup": a chunk emptied by a
+ * free stays with its group. */
+static void test_protects_every_segment_and_chunks_keep_their_group(void **state)
+{
+	(void)state;
+	struct jm_backend b;
+	open_striped("slab_size=1M,chunk_size=64K", &b);
+	struct jm_graph_req g = {.id = 1};
+	g.seg[g.nseg++] = (struct jm_segment_req){JM_RO, JM_STANDARD, 100, 0, 16};
+	g.seg[g.nseg++] = (struct jm_segment_req){JM_RW, JM_STANDARD, 100, 0, 16};
+	g.seg[g.nseg++] = (struct jm_segment_req){JM_RX, JM_STANDARD, 100, 0, 16};
+	g.seg[g.nseg++] = (struct jm_segment_req){JM_RO, JM_FINALIZE, 100, 0, 16};
+	jm_graph_normalize(&g);
+	struct jm_alloc a, c;
+	assert_int_equal(b.ops->allocate(&b, &g, &a), 0);
+	jm_contents_write(&a);
+	struct jm_os_counters t0, t1, d;
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->finalize(&b, &a), 0);
+	jm_os_snapshot(&t1);
+	jm_os_diff(&t0, &t1, &d);
+	/* four segments protected, the finalize-lifetime r-- one reset to RW
+	 * before its chunk takes other graphs */
+	assert_int_equal(d.sys[JM_SYS_MPROTECT].calls, 5);
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	jm_backend_close(&b);
+
+	/* 16 chunks of 64K: an rx graph takes chunk 0, a ro graph chunk 15.
+	 * Once the rx graph is freed, chunk 0 still serves rx only, so a ro
+	 * graph of 15 chunks does not fit beside the live ro graph (14 free
+	 * chunks) and needs a second slab. */
+	open_striped("slab_size=1M,chunk_size=64K", &b);
+	struct jm_graph_req rx = {.id = 2, .nseg = 1}, ro = {.id = 3, .nseg = 1};
+	rx.seg[0] = (struct jm_segment_req){JM_RX, JM_STANDARD, 100, 0, 16};
+	ro.seg[0] = (struct jm_segment_req){JM_RO, JM_STANDARD, 100, 0, 16};
+	struct jm_alloc x, keep;
+	assert_int_equal(b.ops->allocate(&b, &rx, &x), 0);
+	assert_int_equal(b.ops->allocate(&b, &ro, &keep), 0);
+	assert_int_equal(b.ops->deallocate(&b, &x), 0);
+	ro.id = 4;
+	ro.seg[0].content = 15 * (64 << 10);
+	assert_int_equal(b.ops->allocate(&b, &ro, &c), 0);
+	struct jm_backend_stats st = {0};
+	b.ops->stats(&b, &st);
+	assert_int_equal(st.reservations, 2);
+	assert_ptr_not_equal(c.priv, keep.priv);
+	assert_int_equal(b.ops->deallocate(&b, &c), 0);
+	assert_int_equal(b.ops->deallocate(&b, &keep), 0);
+	jm_backend_close(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_code_is_one_vma_per_slab),
 		cmocka_unit_test(test_graph_within_one_slab),
 		cmocka_unit_test(test_chunks_reused_and_empty_slab_unmapped),
+		cmocka_unit_test(test_protects_every_segment_and_chunks_keep_their_group),
 		cmocka_unit_test(test_bad_geometry_rejected),
 		cmocka_unit_test(test_20x_fewer_vmas_than_inprocess),
 	};

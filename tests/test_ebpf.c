@@ -185,6 +185,9 @@ static void check_runs_match(json_object *root, int *nruns)
 					continue;
 				int64_t others = get_i(acnt, "calls") -
 						 get_i(get(pr, sname), "calls");
+				/* ASan maps for an executor's mallocs (llvm-shm's) */
+				if (sanitizer_maps(sname) && others >= json_object_get_int64(ex))
+					continue;
 				if (others != json_object_get_int64(ex))
 					fail_msg("%s executor %s: its os layer %lld, ebpf %lld",
 						 backend, sname,
@@ -705,11 +708,11 @@ static void test_events_option_several_runs(void **state)
 	FILE *f = fopen(ev, "r");
 	assert_non_null(f);
 	char line[512];
-	int nrun = -1;
+	int nrun = -1, run_tgid = 0;
 	uint64_t in_run = 0, in_window_mprotect = 0;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned idx;
-		int tgid;
+		int tgid, ev_tgid;
 		unsigned long long rec, drop;
 		char sys[32];
 		unsigned w;
@@ -718,6 +721,7 @@ static void test_events_option_several_runs(void **state)
 			assert_int_equal(idx, nrun);
 			json_object *run = json_object_array_get_idx(runs, (size_t)nrun);
 			assert_int_equal(tgid, get_i(run, "metrics.probe.pid"));
+			run_tgid = tgid;
 			in_run = in_window_mprotect = 0;
 		} else if (sscanf(line, "end %u recorded %llu dropped %llu", &idx, &rec, &drop) == 3) {
 			json_object *run = json_object_array_get_idx(runs, (size_t)nrun);
@@ -728,10 +732,12 @@ static void test_events_option_several_runs(void **state)
 			assert_int_equal(in_window_mprotect,
 					 get_i(run, "metrics.syscalls.mprotect.calls"));
 		} else if (line[0] != '#') {
-			assert_int_equal(sscanf(line, "%*u %*u %*u %31s %*s %*s %*s %*s %*s %*u %u",
-						sys, &w), 2);
+			assert_int_equal(sscanf(line, "%*u %d %*u %31s %*s %*s %*s %*s %*s %*u %u",
+						&ev_tgid, sys, &w), 3);
 			in_run++;
-			in_window_mprotect += w && !strcmp(sys, "mprotect");
+			/* the os layer counts the measured process (an executor's
+			 * events are its own) */
+			in_window_mprotect += w && !strcmp(sys, "mprotect") && ev_tgid == run_tgid;
 		}
 	}
 	fclose(f);

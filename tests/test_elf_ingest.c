@@ -430,6 +430,97 @@ static void test_ingest_mem(void **state)
 	free(o);
 }
 
+/* Hostile inputs (issue 11): a FIFO blocked `trace from-elf` forever
+ * (opened waiting for a writer), an ar member claiming 10 GB in a 1.6 KB
+ * archive was accepted (libelf clamps the size), and a file name with a
+ * newline could write graph events into the trace. */
+static void test_hostile_inputs(void **state)
+{
+	(void)state;
+	if (access(LIBZ, R_OK))
+		SKIP_BECAUSE("libz.a missing (zlib1g-dev)");
+	char path[200], out[200], err[600];
+	alarm(60); /* a blocking open must fail the test, not hang the suite */
+	snprintf(path, sizeof(path), "%s/in.fifo", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	expect_fail(path, "not a regular file (a FIFO)");
+	snprintf(out, sizeof(out), "%s/fifo.jmt", tmpdir);
+	char *so = NULL, *se = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"trace", "from-elf", path, "-o", out, NULL},
+				      &so, &se), 2);
+	assert_non_null(strstr(se, "a FIFO"));
+	free(so);
+	free(se);
+	expect_fail(tmpdir, "not a regular file (a directory)");
+	expect_fail("/dev/null", "not a regular file");
+	alarm(0);
+
+	/* one real member whose header claims more than the file holds */
+	size_t len = 0;
+	unsigned char *o = member_bytes(LIBZ, "crc32.o", &len);
+	unsigned char *a = malloc(68 + len + 1);
+	static const unsigned long long claims[] = {9999999999ull, 104857600ull, 0};
+	for (int k = 0; k < 3; k++) {
+		unsigned long long claim = claims[k] ? claims[k] : len + 2;
+		memcpy(a, "!<arch>\n", 8);
+		char hdr[61];
+		snprintf(hdr, sizeof(hdr), "%-16s%-12s%-6s%-6s%-8s%-10llu`\n", "crc32.o/", "0", "0",
+			 "0", "644", claim);
+		memcpy(a + 8, hdr, 60);
+		memcpy(a + 68, o, len);
+		a[68 + len] = '\n';
+		snprintf(path, sizeof(path), "%s/claims%d.a", tmpdir, k);
+		write_bytes(path, a, 68 + len + (len & 1));
+		char want[120];
+		snprintf(want, sizeof(want), "archive member at byte 8 claims %llu bytes", claim);
+		expect_fail(path, want);
+		struct collected c = {0};
+		long n = jm_elf_ingest_mem(a, 68 + len + (len & 1), "mem.a", collect, &c, err,
+					   sizeof(err));
+		if (n >= 0 || !strstr(err, want))
+			fail_msg("in memory: %ld, '%s'", n, err);
+	}
+	/* the size it really has is fine */
+	char hdr[61];
+	snprintf(hdr, sizeof(hdr), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", "crc32.o/", "0", "0", "0",
+		 "644", len);
+	memcpy(a + 8, hdr, 60);
+	snprintf(path, sizeof(path), "%s/right.a", tmpdir);
+	write_bytes(path, a, 68 + len + (len & 1));
+	static struct collected c;
+	ingest(path, &c);
+	assert_int_equal(c.n, 1);
+	free(a);
+
+	/* a file name that holds trace lines: one graph, named as the file */
+	char name[200];
+	snprintf(name, sizeof(name), "%s/x\nalloc 99 rx=4096\nfinalize 99\n#.o", tmpdir);
+	write_bytes(name, o, len);
+	free(o);
+	snprintf(out, sizeof(out), "%s/names.jmt", tmpdir);
+	assert_int_equal(tu_run_jitmm((char *[]){"trace", "from-elf", name, "-o", out, NULL},
+				      &so, &se), 0);
+	free(so);
+	free(se);
+	struct jm_trace_reader *r = jm_trace_open(out, err, sizeof(err));
+	if (!r)
+		fail_msg("%s", err);
+	struct jm_event ev;
+	int allocs = 0, rc;
+	while ((rc = jm_trace_read(r, &ev)) > 0)
+		if (ev.type == JM_EV_ALLOC) {
+			allocs++;
+			assert_true(ev.id == 0);
+			/* the name as written (spaces made '_' by from-elf) */
+			assert_non_null(strstr(ev.mark, "x\nalloc_99_rx=4096\nfinal"));
+		}
+	if (rc < 0)
+		fail_msg("%s", jm_trace_error(r));
+	assert_int_equal(allocs, 1);
+	assert_non_null(strstr(jm_trace_header(r)->made_by, "\nalloc 99 rx=4096\n"));
+	jm_trace_close(r);
+}
+
 static void test_cli_from_elf(void **state)
 {
 	(void)state;
@@ -571,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_size_limits),
 		cmocka_unit_test(test_ingest_mem),
+		cmocka_unit_test(test_hostile_inputs),
 		cmocka_unit_test(test_cli_from_elf),
 		cmocka_unit_test(test_cli_dylibs),
 	};

@@ -211,6 +211,244 @@ static void test_interleaving_costs_a_vma_per_segment(void **state)
 	}
 }
 
+/* Allocate (and write) graph g; finalize it when fin. */
+static void link_graph(struct jm_backend *b, struct jm_graph_req g,
+		       struct jm_alloc *a, int fin)
+{
+	if (b->ops->allocate(b, &g, a) < 0)
+		fail_msg("%s: allocate: %s", b->ops->name, b->err);
+	jm_contents_write(a);
+	if (fin && b->ops->finalize(b, a) < 0)
+		fail_msg("%s: finalize: %s", b->ops->name, b->err);
+}
+
+static uint64_t extra(struct jm_backend *b, const char *name)
+{
+	struct jm_backend_stats st = {0};
+	b->ops->stats(b, &st);
+	for (int i = 0; i < st.nextra; i++)
+		if (!strcmp(st.extra[i].name, name))
+			return st.extra[i].value;
+	fail_msg("no stat %s", name);
+	return 0;
+}
+
+/* LLVM 22 MapperJITLinkMemoryManager.cpp, InFlightAlloc::abandon =
+ * Mapper->deinitialize({AllocAddr}); InProcessMemoryMapper::deinitialize
+ * (MemoryMapper.cpp) finds no initialized allocation there: no syscall,
+ * and the range stays in UsedMemory, never again available. Measured with
+ * the real LLVM 22 classes: abandoning the graph at a reservation's base
+ * and one after it makes no syscall; the next graphs go past both. The
+ * same holds for per-prot, colocate and shm-mapper:mode=inprocess-mapper,
+ * which share the manager. */
+static void test_mapper_abandon_llvm22(void **state)
+{
+	(void)state;
+	static const char *const specs[][2] = {
+		{"single-pool", "granularity=64K"},
+		{"colocate", "slab_size=64K"},
+		{"shm-mapper", "mode=inprocess-mapper,granularity=64K"},
+		{"per-prot", "granularity=64K"},
+	};
+	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		struct jm_backend b = open_backend(specs[k][0], specs[k][1]);
+		struct jm_alloc a, c, d;
+		struct jm_os_counters t0, dd;
+		link_graph(&b, graph(1, 100, 100, 100), &a, 0); /* at the base */
+		link_graph(&b, graph(2, 100, 100, 100), &c, 0);
+		jm_os_snapshot(&t0);
+		assert_int_equal(b.ops->deallocate(&b, &c), 0);
+		assert_int_equal(b.ops->deallocate(&b, &a), 0);
+		dd = delta_since(&t0);
+		assert_int_equal(jm_os_total_calls(&dd), 0);
+		/* neither range comes back: the next graph lands after both */
+		link_graph(&b, graph(3, 100, 100, 100), &d, 1);
+		for (uint32_t i = 0; i < d.nseg; i++)
+			assert_true((char *)d.seg[i].exec > (char *)c.seg[i].exec);
+		if (strcmp(specs[k][0], "shm-mapper"))
+			assert_int_equal(extra(&b, "abandoned_bytes"), 6 * 4096);
+		assert_int_equal(b.ops->deallocate(&b, &d), 0);
+		jm_backend_close(&b);
+	}
+}
+
+/* LLVM 16-19 (measured with the real LLVM 16 and 19 classes):
+ * InFlightAlloc::abandon = Mapper->release({AllocAddr}).
+ * InProcessMemoryMapper::release (MemoryMapper.cpp) looks the address up
+ * as a reservation: a graph not at a base releases nothing and its range
+ * never returns; the graph at the base munmaps the whole reservation,
+ * deinitializing (mprotect RW) the live finalized graphs in it first.
+ * Upstream's next allocation in the unmapped range writes into unmapped
+ * memory; the model fails it with an error instead. */
+static void test_single_pool_abandon_llvm19(void **state)
+{
+	(void)state;
+	struct jm_backend b = open_backend("single-pool", "granularity=64K,llvm=19");
+	struct jm_alloc base, mid, live, after;
+	struct jm_os_counters t0, d;
+	link_graph(&b, graph(1, 100, 100, 100), &base, 0);
+	link_graph(&b, graph(2, 100, 100, 100), &mid, 0);
+	link_graph(&b, graph(3, 100, 100, 100), &live, 1);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &mid), 0);
+	d = delta_since(&t0);
+	assert_int_equal(jm_os_total_calls(&d), 0);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &base), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MPROTECT), 1); /* live's deinitialize */
+	assert_int_equal(CALLS(d, MUNMAP), 1);
+	assert_int_equal(d.sys[JM_SYS_MUNMAP].bytes, 64 << 10);
+	/* the reservation's free tail is still in the pool, unmapped */
+	struct jm_graph_req g = graph(4, 100, 100, 100);
+	assert_int_equal(b.ops->allocate(&b, &g, &after), -1);
+	assert_non_null(strstr(b.err, "unmapped by an earlier abandon"));
+	/* live was deinitialized by release: its free makes no syscall */
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &live), 0);
+	d = delta_since(&t0);
+	assert_int_equal(jm_os_total_calls(&d), 0);
+	jm_backend_close(&b);
+}
+
+/* LLVM 15 (measured with the real LLVM 15 classes):
+ * MapperJITLinkMemoryManager(std::unique_ptr<MemoryMapper>) has no pool:
+ * every graph is its own reservation of exactly its size, and deallocate
+ * and abandon munmap it (no mprotect). */
+static void test_single_pool_llvm15_reservation_per_graph(void **state)
+{
+	(void)state;
+	struct jm_backend b = open_backend("single-pool", "llvm=15");
+	struct jm_alloc a, c;
+	struct jm_os_counters t0, d;
+	jm_os_snapshot(&t0);
+	link_graph(&b, graph(1, 100, 100, 100), &a, 1);
+	link_graph(&b, graph(2, 100, 100, 100), &c, 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MMAP), 2);
+	assert_int_equal(d.sys[JM_SYS_MMAP].bytes, 6 * 4096);
+	assert_int_equal(CALLS(d, MPROTECT), 3);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	assert_int_equal(b.ops->deallocate(&b, &c), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MUNMAP), 2);
+	assert_int_equal(jm_os_total_calls(&d), 2);
+	jm_backend_close(&b);
+	char err[256];
+	struct jm_backend x;
+	assert_int_equal(jm_backend_open(jm_backend_find("single-pool"), "llvm=20",
+					 &x, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not modelled"));
+}
+
+/* JITLinkMemoryManager.cpp, IPInFlightAlloc::abandon: releaseMappedMemory
+ * of FinalizationSegments, then of StandardSegments (Support/Unix/
+ * Memory.inc: nothing for an empty block). Measured with LLVM 15, 16, 19
+ * and 22: one munmap without finalize-lifetime segments, two with. And
+ * InProcessMemoryManager::deallocate before llvm#81943 (LLVM <= 18)
+ * released the standard segments only for graphs with dealloc actions:
+ * the real LLVM 15 and 16 classes make no syscall on free. */
+static void test_inprocess_abandon_and_llvm18_free(void **state)
+{
+	(void)state;
+	struct jm_backend b = open_backend("inprocess", "");
+	struct jm_alloc a, f;
+	struct jm_os_counters t0, d;
+	struct jm_graph_req g = graph(1, 100, 100, 100);
+	link_graph(&b, g, &a, 0);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MUNMAP), 1);
+	assert_int_equal(jm_os_total_calls(&d), 1);
+	g.seg[g.nseg++] = (struct jm_segment_req){JM_RW, JM_FINALIZE, 100, 0, 16};
+	jm_graph_normalize(&g);
+	link_graph(&b, g, &f, 0);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &f), 0);
+	d = delta_since(&t0);
+	assert_int_equal(CALLS(d, MUNMAP), 2);
+	assert_int_equal(d.sys[JM_SYS_MUNMAP].bytes, 4 * 4096);
+	jm_backend_close(&b);
+
+	b = open_backend("inprocess", "llvm=18");
+	link_graph(&b, graph(1, 100, 100, 100), &a, 1);
+	jm_os_snapshot(&t0);
+	assert_int_equal(b.ops->deallocate(&b, &a), 0);
+	d = delta_since(&t0);
+	assert_int_equal(jm_os_total_calls(&d), 0);
+	assert_int_equal(extra(&b, "kept_bytes"), 3 * 4096);
+	/* still mapped, at its final protections */
+	char why[128];
+	assert_int_equal(tu_check_prot(a.seg[2].exec, 1, "r-x", why, sizeof(why)), 0);
+	jm_backend_close(&b);
+	/* what upstream never unmaps, the test does */
+	munmap(a.seg[0].exec, 3 * 4096);
+}
+
+/* 1 if the VMA holding addr is a mapping of the memfd "llvm-jit". */
+static int on_llvm_memfd(const void *addr)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int found = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+		    (uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
+			found = strstr(line, "/memfd:llvm-jit") != NULL;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Support/Unix/Memory.inc, sys::Memory::protectMappedMemory on hosts
+ * where execProtChangeNeedsNewMapping() (PaX MPROTECT, SELinux
+ * deny_execmem): a change to or from exec is memfd_create + write +
+ * mmap(MAP_FIXED) of the pages instead of an mprotect; other changes stay
+ * mprotects. The code stays intact and runs from the file mapping. */
+static void test_hardened_host_remaps_exec_changes(void **state)
+{
+	(void)state;
+	char why[160] = "";
+	(void)jm_os_host_detect(why, sizeof(why));
+	assert_true(why[0] != 0);
+	jm_os_set_host(JM_HOST_HARDENED);
+	static const char *const names[] = {"inprocess", "single-pool"};
+	for (int k = 0; k < 2; k++) {
+		struct jm_backend b = open_backend(names[k], "");
+		struct jm_alloc a;
+		struct jm_os_counters t0, d;
+		struct jm_graph_req g = graph(1, 100, 100, 5000);
+		assert_int_equal(b.ops->allocate(&b, &g, &a), 0);
+		jm_contents_write(&a);
+		jm_os_snapshot(&t0);
+		assert_int_equal(b.ops->finalize(&b, &a), 0);
+		d = delta_since(&t0);
+		assert_int_equal(CALLS(d, MPROTECT), 2);  /* r-- and rw- */
+		assert_int_equal(CALLS(d, MEMFD_CREATE), 1); /* r-x: remapped */
+		assert_int_equal(CALLS(d, PWRITE), 1);
+		assert_int_equal(d.sys[JM_SYS_PWRITE].bytes, 2 * 4096);
+		assert_int_equal(CALLS(d, MMAP), 1);
+		char msg[256] = "";
+		assert_int_equal(jm_contents_check(&a, 1, msg, sizeof(msg)), 0);
+		assert_true(on_llvm_memfd(a.seg[2].exec));
+		assert_false(on_llvm_memfd(a.seg[1].exec));
+		jm_os_snapshot(&t0);
+		assert_int_equal(b.ops->deallocate(&b, &a), 0);
+		d = delta_since(&t0);
+		/* the mapper's RW reset drops exec: remapped too */
+		assert_int_equal(CALLS(d, MEMFD_CREATE), k == 1 ? 1 : 0);
+		assert_int_equal(CALLS(d, MPROTECT), 0);
+		jm_backend_close(&b);
+	}
+	jm_os_set_host(JM_HOST_NORMAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +456,11 @@ int main(void)
 		cmocka_unit_test(test_single_pool_coalesces),
 		cmocka_unit_test(test_single_pool_grows_by_granularity),
 		cmocka_unit_test(test_inprocess_syscalls_per_op),
+		cmocka_unit_test(test_mapper_abandon_llvm22),
+		cmocka_unit_test(test_single_pool_abandon_llvm19),
+		cmocka_unit_test(test_single_pool_llvm15_reservation_per_graph),
+		cmocka_unit_test(test_inprocess_abandon_and_llvm18_free),
+		cmocka_unit_test(test_hardened_host_remaps_exec_changes),
 		cmocka_unit_test(test_interleaving_costs_a_vma_per_segment),
 	};
 	return cmocka_run_group_tests_name("llvm backends", tests, NULL, NULL);

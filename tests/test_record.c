@@ -389,6 +389,115 @@ static void test_record_pid_literal(void **state)
 	json_object_put(root);
 }
 
+/* Arguments are data: a newline in them must not end the header and start
+ * graph events (issue 11: `record -- sh -c ... "$(printf 'x\nalloc 0 ...')"`
+ * injected an alloc). The header keeps them escaped; read back, they are
+ * the arguments again. */
+static void test_record_hostile_args(void **state)
+{
+	(void)state;
+	char prog[128], out[160];
+	if (!can_record(prog, sizeof(prog)))
+		return;
+	snprintf(out, sizeof(out), "%s/args.jmt", dir);
+	char arg[] = "x\nalloc 0 rx=4096\nfinalize 0\n# \\ end";
+	char *err = NULL;
+	char *args[] = {"record", "-o", out, "--", "true", arg, NULL};
+	int rc = tu_run_jitmm(args, NULL, &err);
+	if (rc != 0)
+		fail_msg("exit %d: %s", rc, err);
+	free(err);
+	char e[300];
+	struct jm_trace_reader *r = jm_trace_open(out, e, sizeof(e));
+	if (!r)
+		fail_msg("%s", e);
+	char want[600];
+	snprintf(want, sizeof(want), "recording:true %s", arg);
+	assert_string_equal(jm_trace_header(r)->source, want);
+	assert_non_null(strstr(jm_trace_header(r)->made_by, arg));
+	struct jm_event ev;
+	int n = 0, allocs = 0;
+	while ((rc = jm_trace_read(r, &ev)) == 1) {
+		n++;
+		allocs += ev.type == JM_EV_ALLOC;
+	}
+	if (rc < 0)
+		fail_msg("%s", jm_trace_error(r));
+	jm_trace_close(r);
+	assert_int_equal(allocs, 0); /* `true` links nothing */
+	printf("# %d events, no alloc from the argument\n", n);
+}
+
+/* Exit codes: a command that cannot run is a usage error (2, no trace);
+ * SIGINT or SIGTERM to jitmm record is 130, with the trace of what was
+ * recorded until then (issue 11: 1 and 0). */
+static void test_record_exit_codes(void **state)
+{
+	(void)state;
+	char prog[128], out[160];
+	if (!can_record(prog, sizeof(prog)))
+		return;
+	snprintf(out, sizeof(out), "%s/none.jmt", dir);
+	char *err = NULL;
+	char *a1[] = {"record", "-o", out, "--", "/nonexistent/jit-command", NULL};
+	assert_int_equal(tu_run_jitmm(a1, NULL, &err), 2);
+	assert_non_null(strstr(err, "cannot run /nonexistent/jit-command"));
+	free(err);
+	struct stat st;
+	assert_int_equal(stat(out, &st), -1);
+
+	for (int k = 0; k < 2; k++) {
+		int sig = k ? SIGTERM : SIGINT;
+		snprintf(out, sizeof(out), "%s/int%d.jmt", dir, k);
+		int errp[2];
+		assert_int_equal(pipe(errp), 0);
+		const char *bin = getenv("JITMM") ? getenv("JITMM") : "./jitmm";
+		fflush(NULL);
+		pid_t rec = fork();
+		if (rec == 0) {
+			dup2(errp[1], 2);
+			close(errp[0]);
+			/* the program waits for a byte on its stdin: never comes */
+			int fds[2];
+			if (pipe(fds) == 0)
+				dup2(fds[0], 0);
+			execl(bin, bin, "record", "-o", out, "--", prog, "wait", (char *)NULL);
+			_exit(127);
+		}
+		close(errp[1]);
+		char buf[2048];
+		size_t have = 0;
+		pid_t target = 0;
+		while (have < sizeof(buf) - 1 && !target) { /* "recording pid N", 10 s at most */
+			struct pollfd pf = {.fd = errp[0], .events = POLLIN};
+			if (poll(&pf, 1, 10000) <= 0)
+				break;
+			ssize_t n = read(errp[0], buf + have, sizeof(buf) - 1 - have);
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+			buf[have] = 0;
+			const char *at = strstr(buf, "recording pid ");
+			if (at && strchr(at, '\n'))
+				target = (pid_t)atoi(at + 14);
+		}
+		if (target)
+			kill(rec, sig);
+		else
+			kill(rec, SIGKILL);
+		int status;
+		waitpid(rec, &status, 0);
+		close(errp[0]);
+		if (target) /* it keeps running: not ours to leave behind in a test */
+			kill(target, SIGKILL);
+		if (!target)
+			fail_msg("jitmm record did not start: %s", buf);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 130);
+		assert_valid(out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +506,8 @@ int main(void)
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_record_command),
 		cmocka_unit_test(test_record_pid_literal),
+		cmocka_unit_test(test_record_hostile_args),
+		cmocka_unit_test(test_record_exit_codes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -64,6 +64,8 @@ static const struct jm_event *sample_events(size_t *n)
 		{JM_RX, JM_STANDARD, 5000, 0, 16},
 		{JM_RO, JM_FINALIZE, 40, 0, 1}}};
 	snprintf(ev[1].mark, sizeof(ev[1].mark), "deflate.o");
+	/* a section-name hint (slab-pool's .nv_fatbin overflow) */
+	ev[1].req.section = (struct jm_section_hint){".nv_fatbin", JM_RO, JM_STANDARD, 64};
 	ev[2].type = JM_EV_FINALIZE;
 	ev[2].id = 7;
 	ev[3].type = JM_EV_ALLOC;
@@ -86,6 +88,63 @@ static const struct jm_event *sample_events(size_t *n)
 					  PROT_READ | PROT_EXEC, 0, -12, 58};
 	*n = 9;
 	return ev;
+}
+
+/* Free text with newlines, backslashes, control bytes and spaces goes
+ * through the writer and comes back the same, as exactly the events
+ * written: a newline in a header value, a name or a comment starts no line
+ * (issue 11: an argument holding "\nalloc 0 ..." became a graph). */
+static void test_escaped_text(void **state)
+{
+	(void)state;
+	char path[128], err[600];
+	snprintf(path, sizeof(path), "%s/esc.jmt", tmpdir);
+	static const char nasty[] = " lead\nalloc 0 rx=4096\nfinalize 0\r\n# \\x41\t\x01" "\x7f" " trail ";
+	struct jm_trace_header h = {.page_size = 4096};
+	snprintf(h.source, sizeof(h.source), "%s", nasty);
+	snprintf(h.arch, sizeof(h.arch), "x86_64\nalloc 9 rx=1");
+	snprintf(h.made_by, sizeof(h.made_by), "sh -c %s", nasty);
+	struct jm_trace_writer *w = jm_trace_writer_open(path, &h, err, sizeof(err));
+	assert_non_null(w);
+	jm_trace_write_comment(w, "a comment\nalloc 7 rx=1");
+	struct jm_event a = {.type = JM_EV_ALLOC, .id = 3};
+	a.req.seg[0] = (struct jm_segment_req){JM_RX, JM_STANDARD, 100, 0, 16};
+	a.req.nseg = 1;
+	snprintf(a.mark, sizeof(a.mark), "my obj\nfree 3.o \\");
+	struct jm_event mk = {.type = JM_EV_MARK};
+	snprintf(mk.mark, sizeof(mk.mark), "phase 1\nalloc 8 rx=1 ");
+	assert_int_equal(jm_trace_write(w, &a), 0);
+	assert_int_equal(jm_trace_write(w, &mk), 0);
+	assert_int_equal(jm_trace_writer_close(w, err, sizeof(err)), 0);
+
+	struct jm_trace_reader *r = jm_trace_open(path, err, sizeof(err));
+	if (!r)
+		fail_msg("%s", err);
+	assert_string_equal(jm_trace_header(r)->source, h.source);
+	assert_string_equal(jm_trace_header(r)->arch, h.arch);
+	assert_string_equal(jm_trace_header(r)->made_by, h.made_by);
+	struct jm_event got;
+	assert_int_equal(jm_trace_read(r, &got), 1);
+	assert_int_equal(got.type, JM_EV_ALLOC);
+	assert_true(got.id == 3);
+	assert_string_equal(got.mark, a.mark);
+	assert_int_equal(jm_trace_read(r, &got), 1);
+	assert_int_equal(got.type, JM_EV_MARK);
+	assert_string_equal(got.mark, mk.mark);
+	if (jm_trace_read(r, &got) != 0) /* nothing injected */
+		fail_msg("an extra event or error: %s", jm_trace_error(r));
+	jm_trace_close(r);
+	/* every escape and back, byte by byte */
+	char raw[256], esc[JM_TRACE_ESCAPED_MAX(256)], back[256], why[200];
+	for (int i = 0; i < 255; i++)
+		raw[i] = (char)(i + 1);
+	raw[255] = 0;
+	assert_true(jm_trace_escape(raw, 1, esc, sizeof(esc)) < sizeof(esc));
+	assert_null(strchr(esc, '\n'));
+	assert_null(strchr(esc, ' '));
+	if (jm_trace_unescape(esc, back, sizeof(back), why, sizeof(why)) < 0)
+		fail_msg("%s", why);
+	assert_string_equal(back, raw);
 }
 
 static void test_round_trip(void **state)
@@ -130,6 +189,10 @@ static void test_round_trip(void **state)
 			assert_true(got.id == ev[i].id);
 			assert_string_equal(got.mark, ev[i].mark);
 			assert_int_equal(got.req.dylib, ev[i].req.dylib);
+			assert_string_equal(got.req.section.name, ev[i].req.section.name);
+			assert_int_equal(got.req.section.cls, ev[i].req.section.cls);
+			assert_int_equal(got.req.section.life, ev[i].req.section.life);
+			assert_true(got.req.section.size == ev[i].req.section.size);
 			struct jm_graph_req want = ev[i].req;
 			jm_graph_normalize(&want);
 			assert_int_equal(got.req.nseg, want.nseg);
@@ -234,6 +297,21 @@ static const struct bad {
 	{"jitmm-trace 1\nsizes huge\n", 2, "not exact or page"},
 	{"jitmm-trace 1\nsource\n", 2, "missing value"},
 	{HDR "# comment\n\nallocate 1 rx=1\n", 8, "unknown header key 'allocate'"},
+	/* escapes in free text (docs/trace-format.md, "Escapes") */
+	{"jitmm-trace 1\nsource a\\qb\n", 2, "header source byte 1: unknown escape '\\q'"},
+	{"jitmm-trace 1\nsource a\\x4\n", 2, "\\x needs two hex digits"},
+	{"jitmm-trace 1\nsource a\\xg0\n", 2, "\\x needs two hex digits"},
+	{"jitmm-trace 1\nmade_by a\\x00b\n", 2, "header made_by byte 1: \\x00 (NUL)"},
+	{"jitmm-trace 1\nsource ab\\\n", 2, "a backslash ends the text"},
+	{"jitmm-trace 1\nsource a\x01" "b\n", 2, "byte 1 is a control character (0x01)"},
+	{"jitmm-trace 1\narch a\x1b" "[31m\n", 2, "control character (0x1b)"},
+	{HDR "alloc 1 rx=1 name=a\\zb\n", 6, "alloc: name byte 1: unknown escape"},
+	{HDR "alloc 1 rx=1 name=\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\x09\\x0a"
+	 "\\x0b\\x0c\\x0d\\x0e\\x0f\\x10\\x11\\x12\\x13\\x14\\x15\\x16\\x17\\x18"
+	 "\\x19\\x1a\\x1b\\x1c\\x1d\\x1e\\x1f\\x20\\x21\\x22\\x23\\x24\\x25\\x26"
+	 "\\x27\\x28\\x29\\x2a\\x2b\\x2c\\x2d\\x2e\\x2f\\x30\\x31\n", 6,
+	 "name longer than 47 bytes"},
+	{HDR "mark drop\\x00\n", 6, "mark: phase name byte 4: \\x00 (NUL)"},
 	{HDR "alloc 1 rx=1\nallocate 2 rx=1\n", 7, "unknown event 'allocate'"},
 	{HDR "alloc\n", 6, "missing graph id"},
 	{HDR "alloc x rx=1\n", 6, "not a number"},
@@ -243,6 +321,14 @@ static const struct bad {
 	{HDR "alloc 1 qq=5\n", 6, "unknown segment class 'qq'"},
 	{HDR "alloc 1 rx/forever=5\n", 6, "not std or fin"},
 	{HDR "alloc 1 rx=5 rx=6\n", 6, "two rx segments"},
+	{HDR "alloc 1 ro=5 section=.nv_fatbin\n", 6, "want section=NAME:CLASS"},
+	{HDR "alloc 1 ro=5 section=:ro=5\n", 6, "section name must be 1 to 23"},
+	{HDR "alloc 1 ro=5 section=a;b:ro=5\n", 6, "character 0x3b not allowed"},
+	{HDR "alloc 1 ro=5 section=.f:qq=5\n", 6, "section class 'qq'"},
+	{HDR "alloc 1 ro=5 section=.f:ro=0\n", 6, "is not in [1, 2^40]"},
+	{HDR "alloc 1 ro=5 section=.f:ro=6\n", 6, "larger than the content"},
+	{HDR "alloc 1 ro=5 section=.f:rx=5\n", 6, "names a rx segment the graph does not have"},
+	{HDR "alloc 1 ro=5 section=.f:ro=1 section=.g:ro=1\n", 6, "two section= hints"},
 	{HDR "alloc 1 rx=5x\n", 6, "bad size"},
 	{HDR "alloc 1 rx=5+z\n", 6, "bad zero-fill"},
 	{HDR "alloc 1 rx=5@3\n", 6, "not a power of two"},
@@ -462,6 +548,55 @@ static void test_compressed(void **state)
 	}
 }
 
+/* A file of several compressed streams (xz) or frames (zstd) is read to
+ * its end, as `xz -d` and `zstd -d` do; bytes after the last one that are
+ * not another stream are an error (xz read only the first stream and
+ * ignored the rest, graphs and garbage alike: issue 11). xz's stream
+ * padding (NUL bytes, a multiple of four) is allowed. */
+static void test_concatenated_streams(void **state)
+{
+	(void)state;
+	if (!have("xz") || !have("zstd"))
+		SKIP_BECAUSE("xz or zstd not installed (scripts/install-deps installs them)");
+	char a[128], b[128], cmd[1024], p[160];
+	snprintf(a, sizeof(a), "%s/part1.jmt", tmpdir);
+	snprintf(b, sizeof(b), "%s/part2.jmt", tmpdir);
+	static const char part1[] = HDR "alloc 1 rx=1\nfinalize 1\n";
+	static const char part2[] = "alloc 2 rx=1\nfinalize 2\nfree 1\n";
+	write_file(a, part1, sizeof(part1) - 1);
+	write_file(b, part2, sizeof(part2) - 1);
+	static const struct {
+		const char *ext, *compress;
+	} kinds[] = {{"xz", "xz -c"}, {"zst", "zstd -q -c"}};
+	static const struct {
+		const char *name, *tail; /* printf(1) text appended after the streams */
+		int ok;
+	} tails[] = {
+		{"nothing", "", 1},
+		{"short garbage", "garbage!", 0},
+		{"long garbage", "this is not a compressed stream at all", 0},
+		{"a NUL byte", "\\0", 0},
+	};
+	for (size_t k = 0; k < 2; k++)
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			snprintf(p, sizeof(p), "%s/cat%zu.jmt.%s", tmpdir, t, kinds[k].ext);
+			snprintf(cmd, sizeof(cmd), "{ %s %s; %s %s; printf '%s'; } > %s",
+				 kinds[k].compress, a, kinds[k].compress, b, tails[t].tail, p);
+			assert_int_equal(system(cmd), 0);
+			printf("# %s, two streams + %s: %s\n", kinds[k].ext, tails[t].name,
+			       tails[t].ok ? "read to the end" : "refused");
+			if (tails[t].ok)
+				read_all_ok(p, 5); /* both streams' events */
+			else
+				expect_error_anyline(p, k == 0 ? "xz: " : "zstd: ");
+		}
+	/* xz stream padding: four NUL bytes are part of the format */
+	snprintf(p, sizeof(p), "%s/padded.jmt.xz", tmpdir);
+	snprintf(cmd, sizeof(cmd), "{ xz -c %s; printf '\\0\\0\\0\\0'; xz -c %s; } > %s", a, b, p);
+	assert_int_equal(system(cmd), 0);
+	read_all_ok(p, 5);
+}
+
 /* 10,000,000 events through a FIFO (never on disk): the reader's memory
  * must stay flat, i.e. proportional to the live graphs (at most 64 here),
  * not to the length of the stream. */
@@ -628,9 +763,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_escaped_text),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits_and_binary),
 		cmocka_unit_test(test_compressed),
+		cmocka_unit_test(test_concatenated_streams),
 		cmocka_unit_test(test_compressed_writer),
 		cmocka_unit_test(test_decoder_limits),
 		cmocka_unit_test(test_bounded_memory),

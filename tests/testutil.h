@@ -106,6 +106,26 @@ static inline int tu_check_prot(const void *addr, size_t len, const char *perms,
 	return tu_check_prot_pid(0, addr, len, perms, why, whylen);
 }
 
+/* What a measured run does for a backend before its window (run/measure.c):
+ * available (the LLVM plugin is there), then prepare (load it, start an
+ * executor). Returns 1 if the backend can be opened, 0 if it is not
+ * available here (why says why: a test skips it), -1 if prepare failed
+ * (why says why: a test fails). */
+#include "../allocators/backend.h"
+static inline int tu_backend_prepare(const struct jm_backend_ops *ops, const char *optspec,
+				     char *why, size_t len)
+{
+	if (jm_backend_available(ops, optspec, why, len) < 0)
+		return 0;
+	struct jm_optvals v;
+	if (!ops->prepare)
+		return 1;
+	if (jm_opts_parse(ops->options, optspec, &v, why, len) < 0 ||
+	    ops->prepare(ops, &v, why, len) < 0)
+		return -1;
+	return 1;
+}
+
 /* Run the jitmm binary ($JITMM, default ./jitmm) with args; capture stdout
  * and stderr into malloc'd strings (may be NULL); return the exit code
  * (128+sig if killed). */

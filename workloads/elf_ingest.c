@@ -266,10 +266,45 @@ static const char *member_name_problem(const char *name)
 	return NULL;
 }
 
+/* The size an archive member's header states (ar_size, decimal, bytes 48
+ * to 57 of the 60-byte header at aroff), read from the file itself: libelf
+ * clamps a size past the end of the archive to what is there, so a member
+ * claiming 10 GB in a 1.6 KB file looked fine (issue 11). fd >= 0: read
+ * with pread; else from image. -1 if the header is not there or not one. */
+static int raw_member_size(int fd, const unsigned char *image, uint64_t fsize,
+			   uint64_t aroff, uint64_t *size)
+{
+	unsigned char h[60];
+	if (aroff > fsize || fsize - aroff < sizeof(h))
+		return -1;
+	if (fd >= 0) {
+		if (pread(fd, h, sizeof(h), (off_t)aroff) != (ssize_t)sizeof(h))
+			return -1;
+	} else {
+		memcpy(h, image + aroff, sizeof(h));
+	}
+	if (h[58] != '`' || h[59] != '\n')
+		return -1;
+	uint64_t v = 0;
+	int digits = 0;
+	for (int i = 48; i < 58 && h[i] != ' '; i++, digits++) {
+		if (h[i] < '0' || h[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(h[i] - '0'); /* 10 digits: no overflow */
+	}
+	if (!digits)
+		return -1;
+	*size = v;
+	return 0;
+}
+
 /* Walk top (an object or an archive of fsize bytes) named path; cmd is the
- * one top was opened with (libelf opens members only with the same). */
-static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, const char *path,
-		 struct jm_elf_dedup *d, jm_elf_visit visit, void *ctx, char *err, size_t errlen)
+ * one top was opened with (libelf opens members only with the same); fd or
+ * image: the raw bytes, for the member headers; d: the link's dedup (or
+ * NULL). */
+static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, int fd, const unsigned char *image,
+		 const char *path, struct jm_elf_dedup *d, jm_elf_visit visit, void *ctx,
+		 char *err, size_t errlen)
 {
 	long count = 0;
 	int rc = 0;
@@ -290,8 +325,26 @@ static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, const char *path,
 				break;
 			}
 			off_t aroff = elf_getaroff(e);
-			if (aroff >= 0)
-				end = (uint64_t)aroff + 60 + ah->ar_size;
+			uint64_t claimed;
+			if (aroff < 0 || raw_member_size(fd, image, fsize, (uint64_t)aroff,
+							 &claimed) < 0) {
+				snprintf(err, errlen, "%s: bad archive member header at byte %lld",
+					 path, (long long)aroff);
+				elf_end(e);
+				rc = -1;
+				break;
+			}
+			/* bounded by the file before anything is read or measured */
+			if (claimed > fsize - (uint64_t)aroff - 60) {
+				snprintf(err, errlen, "%s: archive member at byte %lld claims %llu "
+					 "bytes; only %llu follow its header", path, (long long)aroff,
+					 (unsigned long long)claimed,
+					 (unsigned long long)(fsize - (uint64_t)aroff - 60));
+				elf_end(e);
+				rc = -1;
+				break;
+			}
+			end = (uint64_t)aroff + 60 + claimed;
 			/* damaged headers (found by fuzzing): libelf hands out empty
 			 * names and names with newlines, which would break the
 			 * one-line errors and the trace's name= field */
@@ -365,7 +418,9 @@ long jm_elf_ingest_dedup(const char *path, struct jm_elf_dedup *d, jm_elf_visit 
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return oerr(err, errlen, path, "libelf is too old");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it blocked
+	 * forever: issue 11); anything but a regular file is refused below */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -378,8 +433,11 @@ long jm_elf_ingest_dedup(const char *path, struct jm_elf_dedup *d, jm_elf_visit 
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return oerr(err, errlen, path, "not a regular file");
+		return oerr(err, errlen, path, S_ISFIFO(st.st_mode) ? "not a regular file (a FIFO)" :
+			    S_ISDIR(st.st_mode) ? "not a regular file (a directory)" :
+			    "not a regular file");
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if ((uint64_t)st.st_size > JM_ELF_MAX_FILE) {
 		close(fd);
 		snprintf(err, errlen, "%s: larger than %llu MiB", path, JM_ELF_MAX_FILE >> 20);
@@ -391,7 +449,8 @@ long jm_elf_ingest_dedup(const char *path, struct jm_elf_dedup *d, jm_elf_visit 
 		close(fd);
 		return -1;
 	}
-	long n = walk(top, ELF_C_READ, (uint64_t)st.st_size, path, d, visit, ctx, err, errlen);
+	long n = walk(top, ELF_C_READ, (uint64_t)st.st_size, fd, NULL, path, d, visit, ctx, err,
+		      errlen);
 	elf_end(top);
 	close(fd);
 	return n;
@@ -412,7 +471,7 @@ long jm_elf_ingest_mem(const void *buf, size_t len, const char *name, jm_elf_vis
 		return -1;
 	}
 	/* elf_memory opens as ELF_C_READ_MMAP: the image is only read */
-	long n = walk(top, ELF_C_READ_MMAP, len, name, NULL, visit, ctx, err, errlen);
+	long n = walk(top, ELF_C_READ_MMAP, len, -1, buf, name, NULL, visit, ctx, err, errlen);
 	elf_end(top);
 	return n;
 }

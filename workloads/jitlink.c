@@ -50,7 +50,8 @@ struct jitlink {
 	struct jm_llvm_link *link;
 	struct jm_drive_host host;
 	struct jm_llvm_host_mm mm;
-	int observed; /* linking with the backend's real manager */
+	int observed; /* linking with the backend's real manager (allocate
+		       * gets addresses already filled) */
 };
 
 static int __attribute__((format(printf, 3, 4))) bad(char *err, size_t errlen, const char *fmt,
@@ -245,6 +246,8 @@ static int host_allocate(void *ctx, struct jm_llvm_graph *g, uint64_t *handle, c
 	jm_graph_normalize(&ev.req); /* AllocGroup order; empty segments dropped */
 	graph_name(g->name, ev.mark, sizeof(ev.mark));
 	*handle = g->id;
+	/* a real manager allocated it already: its addresses are filled */
+	j->observed = g->nseg && g->seg[0].exec;
 	if (j->observed)
 		return j->host.observed(j->host.ctx, &ev) < 0 ? host_fail(j, err, errlen) : 0;
 	struct jm_alloc *a = NULL;
@@ -383,8 +386,12 @@ static int jitlink_drive(struct jm_workload *w)
 		snprintf(w->err, sizeof(w->err), "jitlink: not prepared");
 		return -1;
 	}
-	struct jm_llvm_mm *mm = jm_llvm_backend_mm(j->host.backend);
-	j->observed = mm != NULL;
+	/* an llvm-* backend's real manager links directly; not one whose
+	 * memory is in an executor (llvm-shm): its SharedMemoryMapper serves
+	 * requests through its own executor connection, which the link's
+	 * synchronous debug-object allocation waits on for ever (found with
+	 * LLVM 22): it is driven through its backend ops instead */
+	struct jm_llvm_mm *mm = j->host.out_of_process ? NULL : jm_llvm_backend_mm(j->host.backend);
 	struct jm_llvm_link_result res;
 	char err[512];
 	if (j->p->link_run(j->link, mm, &res, err, sizeof(err)) < 0) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../allocators/os.h"
 #include "object_sizes.h"
 #include "rng.h"
 #include "workload.h"
@@ -199,6 +200,66 @@ static void synth_close(struct jm_workload *w)
 	w->priv = NULL;
 }
 
+/* The fixed sizes' bound, which scale must respect too */
+#define MAX_SEGMENT (1ull << 34)
+
+/* The largest segment of any real object (before stubs): scale times it
+ * must stay within MAX_SEGMENT. */
+static uint64_t largest_real_segment(void)
+{
+	uint64_t m = 1;
+	for (size_t i = 0; i < jm_object_sizes_count; i++) {
+		const struct jm_object_size *o = &jm_object_sizes[i];
+		uint64_t v[4] = {o->rx, o->ro, o->rw, o->zf};
+		for (int k = 0; k < 4; k++)
+			if (v[k] > m)
+				m = v[k];
+	}
+	return m;
+}
+
+/* Bytes a graph's segments take, page-rounded, on average over what the
+ * generator draws (real: every shape equally likely; fixed: rx or alt_rx
+ * by alt_fraction). */
+static double mean_graph_bytes(struct synth *s)
+{
+	const double ps = (double)jm_page_size();
+#define PAGES(x) ((double)jm_align_up((uint64_t)(x), (uint64_t)ps))
+	if (!s->real) {
+		double rx = PAGES(s->rx);
+		if (s->alt_rx)
+			rx = (1 - s->alt_fraction) * rx + s->alt_fraction * PAGES(s->alt_rx);
+		return rx + PAGES(s->ro) + PAGES(s->rw + s->zf);
+	}
+	double sum = 0;
+	for (size_t i = 0; i < jm_object_sizes_count; i++) {
+		const struct jm_object_size *o = &jm_object_sizes[i];
+		uint64_t rx = scaled(s, o->rx), ro = scaled(s, o->ro);
+		if (s->stubs) {
+			rx += (uint64_t)o->stubs * 6;
+			ro += ((uint64_t)o->got + o->stubs) * 8;
+		}
+		sum += PAGES(rx) + PAGES(ro) + PAGES(scaled(s, o->rw) + scaled(s, o->zf));
+	}
+#undef PAGES
+	return sum / (double)jm_object_sizes_count;
+}
+
+/* Live graphs at the peak: all (never), the expected count when each
+ * graph frees one with probability f (fraction), one cycle (cycles). */
+static double peak_live(const struct synth *s)
+{
+	switch (s->policy) {
+	case FREE_FRACTION: {
+		double live = (double)s->graphs * (1 - s->fraction);
+		return live < 1 ? 1 : live;
+	}
+	case FREE_CYCLES:
+		return (double)s->per_cycle;
+	}
+	return (double)s->graphs;
+}
+
 static const struct jm_workload_ops synth_ops = {
 	.kind = "synthetic",
 	.next = synth_next,
@@ -235,6 +296,16 @@ int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
 		free(s);
 		return -1;
 	}
+	/* scale multiplies real sizes: bounded like the fixed sizes, so that
+	 * no segment overflows (scale=1e308 wrapped to a tiny run: issue 11) */
+	double max_scale = (double)MAX_SEGMENT / (double)largest_real_segment();
+	if (s->real && (s->scale <= 0 || s->scale > max_scale)) {
+		snprintf(err, errlen, "option scale: %g is out of range (0, %.6g]: the largest "
+			 "real object's segment (%llu bytes) times scale must stay within 16G",
+			 s->scale, max_scale, (unsigned long long)largest_real_segment());
+		free(s);
+		return -1;
+	}
 	s->sparse = jm_opt_u64(o, "touch") == 1;
 	if (!jm_is_pow2(s->align)) {
 		snprintf(err, errlen, "option align: %llu is not a power of two",
@@ -265,5 +336,7 @@ int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
 	w->priv = s;
 	w->graphs = s->graphs;
 	w->max_live = s->policy == FREE_CYCLES ? s->per_cycle : s->graphs;
+	double peak = peak_live(s) * mean_graph_bytes(s);
+	w->peak_bytes = peak >= 1.8e19 ? UINT64_MAX : (uint64_t)peak;
 	return 0;
 }

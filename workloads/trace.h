@@ -65,6 +65,19 @@ void jm_trace_writer_abort(struct jm_trace_writer *w);
 /* Format one event line (no newline) into buf; returns its length. */
 size_t jm_trace_format(const struct jm_event *ev, char *buf, size_t len);
 
+/* Free text in a trace (header values, names, comments) is escaped:
+ * backslash as \\, newline \n, CR \r, tab \t, other control bytes
+ * \xHH, and a space as \x20 when escape_spaces (a name= token) or at
+ * either end (the reader trims them). Writes at most outlen - 1 bytes and a
+ * NUL; returns the full length (as snprintf). */
+size_t jm_trace_escape(const char *raw, int escape_spaces, char *out, size_t outlen);
+/* The reverse: 0, or -1 with why ("byte N: unknown escape '\q' ...") for a
+ * bad escape, \x00, a raw control byte other than tab, or a result that
+ * does not fit outlen (NUL included). */
+int jm_trace_unescape(const char *text, char *out, size_t outlen, char *why, size_t whylen);
+/* The longest escaped form of n bytes of text */
+#define JM_TRACE_ESCAPED_MAX(n) ((n) * 4 + 1)
+
 /* MADV_* name ("dontneed"), NULL if unknown */
 const char *jm_advice_name(int advice);
 /* "r-x" for PROT_READ|PROT_EXEC */

@@ -59,8 +59,12 @@ struct jm_input *jm_input_open_file(FILE *f, const char *path, char *err, size_t
 		lzma_stream init = LZMA_STREAM_INIT;
 		in->xz = init;
 		/* the stream header states the dictionary size, and liblzma
-		 * allocates it up front: cap what a hostile header can ask for */
-		if (lzma_stream_decoder(&in->xz, JM_INPUT_XZ_MEMLIMIT, 0) != LZMA_OK) {
+		 * allocates it up front: cap what a hostile header can ask for.
+		 * LZMA_CONCATENATED: every stream of the file is read (as xz -d
+		 * does), stream padding is allowed, and anything else after a
+		 * stream is an error, not silently dropped (issue 11) */
+		if (lzma_stream_decoder(&in->xz, JM_INPUT_XZ_MEMLIMIT, LZMA_CONCATENATED) !=
+		    LZMA_OK) {
 			snprintf(err, errlen, "%s: cannot start the xz decoder", path);
 			jm_input_close(in);
 			return NULL;
@@ -119,7 +123,9 @@ static ssize_t read_xz(struct jm_input *in, void *buf, size_t len, char *err,
 			snprintf(err, errlen, "xz: %s",
 				 r == LZMA_DATA_ERROR ? "corrupt data" :
 				 r == LZMA_BUF_ERROR ? "truncated stream" :
-				 r == LZMA_FORMAT_ERROR ? "not an xz stream" :
+				 /* the magic was sniffed: this is past the first stream */
+				 r == LZMA_FORMAT_ERROR ? "trailing data after the last stream "
+				 "(not another xz stream)" :
 				 r == LZMA_MEM_ERROR ? "out of memory" :
 				 r == LZMA_MEMLIMIT_ERROR ? "the stream needs more than the "
 				 "decoder limit of " JM_INPUT_XZ_MEMLIMIT_TEXT :

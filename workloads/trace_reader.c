@@ -2,6 +2,7 @@
  * buffer with hand-written number parsing (no sscanf, no JSON): the hot
  * path is memchr + a few token compares per event. The only memory that
  * grows is the set of live graph ids (for the protocol checks). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -299,6 +300,56 @@ static int parse_segment(struct jm_trace_reader *r, char *t,
 	return 0;
 }
 
+/* section=NAME:CLASS[/LIFE]=SIZE (docs/trace-format.md) */
+static int parse_section(struct jm_trace_reader *r, char *t,
+			 struct jm_section_hint *h)
+{
+	char *colon = strchr(t, ':'), *eq = colon ? strchr(colon, '=') : NULL;
+	if (h->name[0])
+		return rerr(r, "alloc: two section= hints (at most one per graph)");
+	if (!colon || !eq)
+		return rerr(r, "alloc: section=%s: want section=NAME:CLASS[/LIFE]=SIZE", t);
+	size_t n = (size_t)(colon - t);
+	if (n == 0 || n > JM_SECTION_NAME_MAX)
+		return rerr(r, "alloc: section name must be 1 to %d bytes", JM_SECTION_NAME_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)t[i]) && !strchr("._$-", t[i]))
+			return rerr(r, "alloc: section name: character 0x%02x not allowed "
+				    "(letters, digits, . _ $ -)", (unsigned char)t[i]);
+	*eq = 0;
+	char *cls = colon + 1, *slash = strchr(cls, '/');
+	h->life = JM_STANDARD;
+	if (slash) {
+		*slash = 0;
+		if (strcmp(slash + 1, "fin") && strcmp(slash + 1, "std"))
+			return rerr(r, "alloc: section lifetime '%s' is not std or fin", slash + 1);
+		h->life = slash[1] == 'f' ? JM_FINALIZE : JM_STANDARD;
+	}
+	if (jm_class_parse(cls, &h->cls) < 0)
+		return rerr(r, "alloc: section class '%s' is not rx, ro or rw", cls);
+	if (parse_u64(eq + 1, &h->size) < 0 || h->size == 0 || h->size > JM_TRACE_MAX_SIZE)
+		return rerr(r, "alloc: section size '%s' is not in [1, 2^40]", eq + 1);
+	memcpy(h->name, t, n);
+	h->name[n] = 0;
+	return 0;
+}
+
+/* the hinted segment exists and holds the section's bytes */
+static int check_section(struct jm_trace_reader *r, const struct jm_graph_req *req)
+{
+	const struct jm_section_hint *h = &req->section;
+	for (uint32_t i = 0; i < req->nseg; i++)
+		if (req->seg[i].cls == h->cls && req->seg[i].life == h->life) {
+			if (req->seg[i].content < h->size)
+				return rerr(r, "alloc: section %s (%llu bytes) is larger than "
+					    "the content of its %s segment", h->name,
+					    (unsigned long long)h->size, jm_class_name(h->cls));
+			return 0;
+		}
+	return rerr(r, "alloc: section %s names a %s%s segment the graph does not have",
+		    h->name, jm_class_name(h->cls), h->life ? "/fin" : "");
+}
+
 static int parse_alloc(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 {
 	ev->type = JM_EV_ALLOC;
@@ -308,6 +359,7 @@ static int parse_alloc(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 	req->id = ev->id;
 	req->dylib = 0;
 	req->nseg = 0;
+	memset(&req->section, 0, sizeof(req->section));
 	unsigned seen = 0;
 	char *t;
 	while ((t = token(&p))) {
@@ -317,10 +369,13 @@ static int parse_alloc(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 				return rerr(r, "alloc: bad %s", t);
 			req->dylib = (uint32_t)v;
 		} else if (!strncmp(t, "name=", 5)) {
-			size_t n = strlen(t + 5);
-			if (n > JM_TRACE_MAX_NAME)
-				return rerr(r, "alloc: name longer than %d bytes", JM_TRACE_MAX_NAME);
-			memcpy(ev->mark, t + 5, n + 1);
+			char why[160];
+			if (jm_trace_unescape(t + 5, ev->mark, JM_TRACE_MAX_NAME + 1, why,
+					      sizeof(why)) < 0)
+				return rerr(r, "alloc: name %s", why);
+		} else if (!strncmp(t, "section=", 8)) {
+			if (parse_section(r, t + 8, &req->section) < 0)
+				return -1;
 		} else if (strchr(t, '=')) {
 			/* at most JM_MAX_SEGS: one per (class, lifetime), checked
 			 * by parse_segment */
@@ -328,11 +383,13 @@ static int parse_alloc(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 				return -1;
 		} else {
 			return rerr(r, "alloc: unexpected '%s' (want CLASS=SIZE[+ZF][@ALIGN], "
-				    "dylib=N or name=S)", t);
+				    "dylib=N, name=S or section=NAME:CLASS=SIZE)", t);
 		}
 	}
 	if (!req->nseg)
 		return rerr(r, "alloc %llu: no segments", (unsigned long long)ev->id);
+	if (req->section.name[0] && check_section(r, req) < 0)
+		return -1;
 	jm_graph_normalize(req);
 	if (live_find(&r->live, ev->id) != (size_t)-1)
 		return rerr(r, "alloc: graph %llu is already live", (unsigned long long)ev->id);
@@ -489,10 +546,10 @@ static int parse_event(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 			n--;
 		if (!n)
 			return rerr(r, "mark: missing phase name");
-		if (n > JM_TRACE_MAX_NAME)
-			return rerr(r, "mark: phase name longer than %d bytes", JM_TRACE_MAX_NAME);
-		memcpy(ev->mark, p, n);
-		ev->mark[n] = 0;
+		p[n] = 0;
+		char why[160];
+		if (jm_trace_unescape(p, ev->mark, JM_TRACE_MAX_NAME + 1, why, sizeof(why)) < 0)
+			return rerr(r, "mark: phase name %s", why);
 		return 0;
 	}
 	if (!strcmp(kw, "sys"))
@@ -577,10 +634,9 @@ static int header_line(struct jm_trace_reader *r, char *s)
 			continue;
 		if (!n)
 			return rerr(r, "header %s: missing value", key);
-		if (n >= strs[i].len)
-			return rerr(r, "header %s: value longer than %zu bytes", key,
-				    strs[i].len - 1);
-		memcpy(strs[i].dst, val, n + 1);
+		char why[160];
+		if (jm_trace_unescape(val, strs[i].dst, strs[i].len, why, sizeof(why)) < 0)
+			return rerr(r, "header %s %s", key, why);
 		if (!strcmp(key, "sizes") && strcmp(val, "exact") && strcmp(val, "page"))
 			return rerr(r, "header sizes: '%s' is not exact or page", val);
 		return 0;

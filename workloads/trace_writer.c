@@ -183,8 +183,16 @@ size_t jm_trace_format(const struct jm_event *ev, char *buf, size_t len)
 			if (s->align > 1)
 				APPEND("@%u", s->align);
 		}
-		if (ev->mark[0])
-			APPEND(" name=%s", ev->mark);
+		if (ev->req.section.name[0])
+			APPEND(" section=%s:%s%s=%llu", ev->req.section.name,
+			       jm_class_name(ev->req.section.cls),
+			       ev->req.section.life == JM_FINALIZE ? "/fin" : "",
+			       (unsigned long long)ev->req.section.size);
+		if (ev->mark[0]) {
+			char esc[JM_TRACE_ESCAPED_MAX(sizeof(ev->mark))];
+			jm_trace_escape(ev->mark, 1, esc, sizeof(esc));
+			APPEND(" name=%s", esc);
+		}
 		break;
 	case JM_EV_FINALIZE:
 	case JM_EV_FREE:
@@ -192,9 +200,12 @@ size_t jm_trace_format(const struct jm_event *ev, char *buf, size_t len)
 		break;
 	case JM_EV_TRIM:
 		break;
-	case JM_EV_MARK:
-		APPEND(" %s", ev->mark);
+	case JM_EV_MARK: {
+		char esc[JM_TRACE_ESCAPED_MAX(sizeof(ev->mark))];
+		jm_trace_escape(ev->mark, 0, esc, sizeof(esc));
+		APPEND(" %s", esc);
 		break;
+	}
 	case JM_EV_SYS: {
 		const struct jm_sys_event *s = &ev->sys;
 		char pb[4];
@@ -250,12 +261,19 @@ struct jm_trace_writer *jm_trace_writer_open(const char *path,
 			}
 		}
 	}
+	/* values from command lines and file names: escaped, so that a
+	 * newline in them cannot end the header and start events */
+	char esc[JM_TRACE_ESCAPED_MAX(sizeof(h->made_by))];
 	fprintf(w->f, "%s %d\n", JM_TRACE_MAGIC, JM_TRACE_VERSION);
-	fprintf(w->f, "source %s\n", h->source);
-	fprintf(w->f, "arch %s\n", h->arch);
+	jm_trace_escape(h->source, 0, esc, sizeof(esc));
+	fprintf(w->f, "source %s\n", esc);
+	jm_trace_escape(h->arch, 0, esc, sizeof(esc));
+	fprintf(w->f, "arch %s\n", esc);
 	fprintf(w->f, "page_size %llu\n", (unsigned long long)h->page_size);
-	fprintf(w->f, "sizes %s\n", h->sizes[0] ? h->sizes : "exact");
-	fprintf(w->f, "made_by %s\n", h->made_by);
+	jm_trace_escape(h->sizes[0] ? h->sizes : "exact", 0, esc, sizeof(esc));
+	fprintf(w->f, "sizes %s\n", esc);
+	jm_trace_escape(h->made_by, 0, esc, sizeof(esc));
+	fprintf(w->f, "made_by %s\n", esc);
 	if (h->graphs)
 		fprintf(w->f, "graphs %llu\n", (unsigned long long)h->graphs);
 	if (h->max_live)
@@ -275,7 +293,9 @@ int jm_trace_write(struct jm_trace_writer *w, const struct jm_event *ev)
 
 void jm_trace_write_comment(struct jm_trace_writer *w, const char *text)
 {
-	fprintf(w->f, "# %s\n", text);
+	char esc[JM_TRACE_MAX_LINE];
+	jm_trace_escape(text, 0, esc, sizeof(esc)); /* one line, whatever text holds */
+	fprintf(w->f, "# %s\n", esc);
 }
 
 int jm_trace_writer_close(struct jm_trace_writer *w, char *err, size_t errlen)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const struct jm_preset jm_presets[] = {
 	{"llvm-500",
@@ -54,6 +55,24 @@ const struct jm_preset *jm_preset_find(const char *name)
 		if (!strcmp(p->name, name))
 			return p;
 	return NULL;
+}
+
+int jm_default_workloads(char out[][320], int max)
+{
+	static const char *const traces[] = {
+		"workloads/traces/zlib.jmt",
+		"workloads/traces/sqlite3.jmt",
+	};
+	int n = 0;
+	for (const char *p = JM_DEFAULT_WORKLOADS; *p && n < max; n++) {
+		size_t len = strcspn(p, ",");
+		snprintf(out[n], 320, "%.*s", (int)len, p);
+		p += len + (p[len] == ',');
+	}
+	for (size_t i = 0; i < sizeof(traces) / sizeof(traces[0]) && n < max; i++)
+		if (access(traces[i], R_OK) == 0)
+			snprintf(out[n++], 320, "trace:%s", traces[i]);
+	return n;
 }
 
 const char *jm_event_type_name(enum jm_event_type t)

@@ -91,6 +91,9 @@ struct jm_workload {
 	char spec[320];     /* fully resolved spec, reproducible */
 	uint64_t graphs;    /* number of ALLOC events, if known (else 0) */
 	uint64_t max_live;  /* upper bound on live graphs, if known (else 0) */
+	/* estimated peak of the live graphs' bytes (segments page-rounded),
+	 * what a run touches at most; 0 if not known before the run (traces) */
+	uint64_t peak_bytes;
 	char err[256];
 };
 
@@ -118,6 +121,13 @@ int jm_synthetic_open(const struct jm_optvals *opts, struct jm_workload *w,
 		      char *err, size_t errlen);
 
 const char *jm_event_type_name(enum jm_event_type t);
+
+/* The workloads justify and validate run unless told otherwise: these
+ * presets, then the real traces shipped with jitmm when run from its tree
+ * (JM_DEFAULT_TRACES, as trace:FILE). Fills out and returns the count. */
+#define JM_DEFAULT_WORKLOADS "llvm-500,julia-linalg-light,julia-linalg-sweep,page-pairs,tvm-load-drop"
+#define JM_DEFAULT_TRACES "workloads/traces/{zlib,sqlite3}.jmt"
+int jm_default_workloads(char out[][320], int max);
 
 /* trace files (workloads/trace_workload.c): spec "trace:FILE" */
 int jm_trace_workload_open(const char *path, struct jm_workload *w, char *err,
