@@ -41,9 +41,10 @@ static void usage(FILE *f)
 		"  -p, --pid PID      attach to a running process until it exits\n"
 		"  -d, --duration S   stop recording after S seconds (the process keeps running)\n\n"
 		"Exit status: 0 if the command exited 0 (or --pid), 1 if it failed or was\n"
-		"killed, if events were lost, or if no JIT graph was recorded (the trace\n"
-		"is still written; an out-of-process executor's memory is not followed:\n"
-		"record it with --pid), 2 on usage errors, a command that cannot be run,\n"
+		"killed, if events were lost, if nothing was recorded, or if no JIT graph\n"
+		"was recorded while other processes made calls (the trace is still\n"
+		"written; an out-of-process executor's memory is not followed: record it\n"
+		"with --pid), 2 on usage errors, a command that cannot be run,\n"
 		"or when recording is impossible here (not root, no BTF), 130 if\n"
 		"interrupted by SIGINT or SIGTERM (the trace of what was recorded until\n"
 		"then is written).\n\n"
@@ -157,8 +158,9 @@ static void fill_header(struct jm_trace_header *h, int argc, char **argv, char *
 		snprintf(h->source + sizeof(h->source) - 5, 5, " ...");
 }
 
-/* What a recording says about itself: threads interleaving in a pool
- * (a warning), nothing recorded, or no graph (JM_EXIT_FAIL, with why). */
+/* What a recording says about itself: threads interleaving in a pool, or
+ * no graph (notes); nothing recorded at all, or no graph because another
+ * process holds the JIT's memory (JM_EXIT_FAIL, with why). */
 static int record_verdict(const struct jm_rec_summary *s)
 {
 	if (s->pools_threaded)
@@ -178,11 +180,9 @@ static int record_verdict(const struct jm_rec_summary *s)
 			"the executor with --pid\n", (unsigned long long)s->other_procs);
 		return JM_EXIT_FAIL;
 	}
-	if (!s->graphs) {
-		fprintf(stderr, "jitmm: record: no JIT graph was recognised (no anonymous "
+	if (!s->graphs)
+		fprintf(stderr, "jitmm: record: note: no JIT graph was recognised (no anonymous "
 			"mapping was mprotected to r--, rw- or r-x only: docs/recording.md)\n");
-		return JM_EXIT_FAIL;
-	}
 	return JM_EXIT_OK;
 }
 
