@@ -192,9 +192,9 @@ static void graph_name(const char *name, char *out, size_t len)
 
 /* ---- host callbacks: each real graph operation as a run event ---- */
 
-static int host_fail(struct jitlink *j, char *err, size_t errlen)
+/* the host recorded why (the backend's error, the run's failure) */
+static int host_fail(char *err, size_t errlen)
 {
-	(void)j;
 	snprintf(err, errlen, "the run failed (its error says why)");
 	return -1;
 }
@@ -249,10 +249,10 @@ static int host_allocate(void *ctx, struct jm_llvm_graph *g, uint64_t *handle, c
 	/* a real manager allocated it already: its addresses are filled */
 	j->observed = g->nseg && g->seg[0].exec;
 	if (j->observed)
-		return j->host.observed(j->host.ctx, &ev) < 0 ? host_fail(j, err, errlen) : 0;
+		return j->host.observed(j->host.ctx, &ev) < 0 ? host_fail(err, errlen) : 0;
 	struct jm_alloc *a = NULL;
 	if (j->host.event(j->host.ctx, &ev, &a) < 0 || !a)
-		return host_fail(j, err, errlen);
+		return host_fail(err, errlen);
 	/* each LLVM segment at the backend's segment of its class and lifetime;
 	 * an empty one (no bytes) at the end of the graph's first segment */
 	for (uint32_t i = 0; i < g->nseg; i++) {
@@ -280,7 +280,7 @@ static int host_op(struct jitlink *j, enum jm_event_type type, uint64_t handle, 
 	struct jm_event ev = {.type = type, .id = handle};
 	int rc = j->observed ? j->host.observed(j->host.ctx, &ev)
 			     : j->host.event(j->host.ctx, &ev, NULL);
-	return rc < 0 ? host_fail(j, err, errlen) : 0;
+	return rc < 0 ? host_fail(err, errlen) : 0;
 }
 
 static int host_finalize(void *ctx, uint64_t handle, char *err, size_t errlen)
