@@ -299,6 +299,10 @@ static void cycles(const struct jm_backend_ops *ops)
 	char err[300];
 	if (tsan_skips(ops))
 		return;
+	if (jm_backend_available(ops, cycle_options(ops), err, sizeof(err)) < 0) {
+		printf("# %s: not available here: %s\n", ops->name, err);
+		return;
+	}
 	if (jm_backend_open(ops, cycle_options(ops), &b, err, sizeof(err)) < 0)
 		fail_msg("%s: %s", ops->name, err);
 	static struct cycler w[THREADS];
