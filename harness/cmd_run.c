@@ -103,6 +103,19 @@ static json_object *str_array(char items[][320], int n)
 	return a;
 }
 
+/* 'all' leaves out the backends that cannot run here (an llvm-* backend
+ * without its plugin): say which and why, once, rather than let a table
+ * silently lack rows. */
+static void note_unavailable(void)
+{
+	for (size_t i = 0; jm_backends[i]; i++) {
+		char why[600];
+		if (jm_backend_available(jm_backends[i], "", why, sizeof(why)) < 0)
+			fprintf(stderr, "jitmm: run: 'all' leaves out %s: %s\n",
+				jm_backends[i]->name, why);
+	}
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -242,6 +255,8 @@ int cmd_run(int argc, char **argv)
 					      backends, MAX_BACKENDS, err, sizeof(err));
 	if (nbackends < 0)
 		return jm_usage_error("run: --backend: %s", err);
+	if (!quiet && (!backend_text[0] || strstr(backend_text, "all")))
+		note_unavailable();
 	if (base.threads > 1) {
 		if (base.replay_literal)
 			return jm_usage_error("run: --replay literal replays one stream: drop --threads");
