@@ -25,7 +25,7 @@ void jm_julia_owned_init(struct jm_julia_owned *o)
 void jm_julia_own(struct jm_julia_owned *o, uint64_t a, uint64_t len)
 {
 	jm_freeset_insert(&o->set, a, a + len);
-	uint64_t now = jm_freeset_bytes(&o->set);
+	uint64_t now = jm_freeset_bytes(&o->set); /* kept by the set: O(1) */
 	if (now > o->peak)
 		o->peak = now;
 }
@@ -38,9 +38,9 @@ int jm_julia_unmap(struct jm_julia_owned *o, uint64_t a, uint64_t len)
 
 void jm_julia_owned_release(struct jm_julia_owned *o)
 {
-	for (size_t i = 0; i < o->set.n; i++)
-		jm_os_munmap((void *)(uintptr_t)o->set.r[i].start,
-			     o->set.r[i].end - o->set.r[i].start);
+	struct jm_range r;
+	for (uint64_t at = 0; jm_freeset_fit_from(&o->set, at, 1, &r) == 0; at = r.end)
+		jm_os_munmap((void *)(uintptr_t)r.start, r.end - r.start);
 	jm_freeset_release(&o->set);
 }
 

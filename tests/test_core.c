@@ -115,8 +115,10 @@ static void test_freeset(void **state)
 	/* filling the gap coalesces all three into one */
 	assert_int_equal(jm_freeset_insert(&fs, 200, 300), 0);
 	assert_int_equal(fs.n, 1);
-	assert_int_equal(fs.r[0].start, 100);
-	assert_int_equal(fs.r[0].end, 400);
+	struct jm_range r;
+	assert_int_equal(jm_freeset_fit_from(&fs, 0, 1, &r), 0);
+	assert_int_equal(r.start, 100);
+	assert_int_equal(r.end, 400);
 	/* overlapping insert is a double free */
 	assert_int_equal(jm_freeset_insert(&fs, 150, 160), -1);
 	uint64_t a;
