@@ -595,7 +595,9 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		}
 		x->wl_open = 1;
 		jm_linker_init(&x->linker, (enum jm_code_model)spec->code_model);
-		if (jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 65536) < 0) {
+		/* sized (and its pages touched) for the graphs the workload
+		 * says it keeps live, up to a bound; beyond, it grows */
+		if (jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 4096) < 0) {
 			snprintf(err, sizeof(err), "no memory for a table of %llu live graphs",
 				 (unsigned long long)x->wl.max_live);
 			free_streams(m);
@@ -604,9 +606,6 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			free(m);
 			return jm_failed_run_json("workload", err);
 		}
-		/* pre-fault the harness's own tables so their first touches are
-		 * not counted as the backend's faults */
-		memset(x->live.slot, 0, x->live.cap * sizeof(*x->live.slot));
 	}
 	memset(m->samples, 0, m->max_samples * sizeof(*m->samples));
 	for (int i = 0; i < spec->ninject; i++)

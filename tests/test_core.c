@@ -191,6 +191,32 @@ static void test_live_table(void **state)
 		n++;
 	assert_int_equal(n, 500);
 	jm_live_release(&t);
+
+	/* memory follows the graphs live at once, not a declared maximum:
+	 * a billion declared costs what the presize bound does */
+	assert_int_equal(jm_live_init(&t, 1u << 30), 0);
+	size_t presized = jm_live_bytes(&t);
+	assert_true(presized < JM_LIVE_PRESIZE_MAX * 400ull);
+	jm_live_release(&t);
+	/* 200,000 graphs through a live set of 1000: the table stays small;
+	 * every allocation found, zeroed, and in the same place while live */
+	assert_int_equal(jm_live_init(&t, 0), 0);
+	for (uint64_t i = 0; i < 200000; i++) {
+		struct jm_alloc *a = jm_live_insert(&t, i * 0x9e3779b97f4a7c15ull);
+		assert_non_null(a);
+		assert_int_equal(a->priv_u[0], 0);
+		a->priv_u[0] = i + 1;
+		if (i >= 1000) {
+			uint64_t old = (i - 1000) * 0x9e3779b97f4a7c15ull;
+			struct jm_alloc *b = jm_live_find(&t, old);
+			assert_true(b && b->priv_u[0] == i - 1000 + 1);
+			jm_live_remove(&t, old);
+			assert_null(jm_live_find(&t, old));
+		}
+	}
+	assert_int_equal(t.n, 1000);
+	assert_true(jm_live_bytes(&t) < 1001 * 400 + 64 * 1024);
+	jm_live_release(&t);
 }
 
 static void test_os_layer_counts_and_injects(void **state)
