@@ -468,10 +468,10 @@ static uint64_t stream_seed(const struct jm_run_spec *spec, const struct jm_work
 
 static void run_stream(struct measure *m, struct stream *x)
 {
-	struct jm_event ev;
+	const struct jm_event *ev;
 	int r = 0;
-	while (!failed(m) && (r = jm_workload_next(&x->wl, &ev)) > 0) {
-		if (do_event(m, x, &ev) < 0)
+	while (!failed(m) && (r = jm_workload_next_ref(&x->wl, &ev)) > 0) {
+		if (do_event(m, x, ev) < 0)
 			return;
 		x->events++;
 	}

@@ -64,10 +64,18 @@ struct synth {
 	uint64_t cycle;
 };
 
-static void push(struct synth *s, const struct jm_event *ev)
+/* The next free queue slot, its common fields set: events are built in
+ * place, never copied (jm_workload_next_ref hands out the slot). */
+static struct jm_event *emit(struct synth *s, enum jm_event_type type, uint64_t id)
 {
-	s->queue[(s->qhead + s->qlen) % 4] = *ev;
+	struct jm_event *ev = &s->queue[(s->qhead + s->qlen) % 4];
 	s->qlen++;
+	ev->type = type;
+	ev->id = id;
+	ev->t_ns = 0;
+	ev->tid = 0;
+	ev->mark[0] = 0;
+	return ev;
 }
 
 static uint64_t scaled(struct synth *s, uint64_t v)
@@ -114,10 +122,8 @@ static void make_graph(struct synth *s, uint64_t id, struct jm_graph_req *req)
 
 static void link_one(struct synth *s)
 {
-	struct jm_event ev = {.type = JM_EV_ALLOC, .id = s->made};
-	make_graph(s, s->made, &ev.req);
-	push(s, &ev);
-	push(s, &(struct jm_event){.type = JM_EV_FINALIZE, .id = s->made});
+	make_graph(s, s->made, &emit(s, JM_EV_ALLOC, s->made)->req);
+	emit(s, JM_EV_FINALIZE, s->made);
 	s->made++;
 }
 
@@ -137,38 +143,35 @@ static int step(struct synth *s)
 		link_one(s);
 		if (jm_rng_double(&s->rng) < s->fraction) {
 			size_t k = jm_rng_below(&s->rng, s->nlive);
-			push(s, &(struct jm_event){.type = JM_EV_FREE, .id = s->live[k]});
+			emit(s, JM_EV_FREE, s->live[k]);
 			s->live[k] = s->live[--s->nlive];
 		}
 		return 1;
 	case FREE_CYCLES:
 		if (s->dropping) {
 			if (s->drop_next < s->drop_end) {
-				push(s, &(struct jm_event){.type = JM_EV_FREE,
-							   .id = s->drop_next++});
+				emit(s, JM_EV_FREE, s->drop_next++);
 				return 1;
 			}
 			s->dropping = 0;
 			s->cycle++;
 			if (s->trim) {
-				push(s, &(struct jm_event){.type = JM_EV_TRIM});
+				emit(s, JM_EV_TRIM, 0);
 				return 1;
 			}
 		}
 		if (s->made >= s->graphs)
 			return 0;
 		if (s->made == s->drop_end) {
-			struct jm_event m = {.type = JM_EV_MARK};
-			snprintf(m.mark, sizeof(m.mark), "load %llu",
+			struct jm_event *m = emit(s, JM_EV_MARK, 0);
+			snprintf(m->mark, sizeof(m->mark), "load %llu",
 				 (unsigned long long)s->cycle);
-			push(s, &m);
 		}
 		link_one(s);
 		if (s->made - s->drop_end == s->per_cycle || s->made == s->graphs) {
-			struct jm_event m = {.type = JM_EV_MARK};
-			snprintf(m.mark, sizeof(m.mark), "drop %llu",
+			struct jm_event *m = emit(s, JM_EV_MARK, 0);
+			snprintf(m->mark, sizeof(m->mark), "drop %llu",
 				 (unsigned long long)s->cycle);
-			push(s, &m);
 			s->dropping = 1;
 			s->drop_next = s->drop_end;
 			s->drop_end = s->made;
@@ -178,13 +181,15 @@ static int step(struct synth *s)
 	return 0;
 }
 
-static int synth_next(struct jm_workload *w, struct jm_event *ev)
+/* The slot handed out stays intact until the next call: the steps it
+ * takes refill the queue from the slot after it. */
+static int synth_next(struct jm_workload *w, const struct jm_event **ev)
 {
 	struct synth *s = w->priv;
 	while (s->qlen == 0)
 		if (!step(s))
 			return 0;
-	*ev = s->queue[s->qhead];
+	*ev = &s->queue[s->qhead];
 	s->qhead = (s->qhead + 1) % 4;
 	s->qlen--;
 	return 1;
@@ -201,7 +206,7 @@ static void synth_close(struct jm_workload *w)
 
 static const struct jm_workload_ops synth_ops = {
 	.kind = "synthetic",
-	.next = synth_next,
+	.next_ref = synth_next,
 	.close = synth_close,
 };
 
