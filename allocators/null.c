@@ -8,7 +8,8 @@
  * cost is not malloc's: one class per quarter of a power of two (64-byte
  * steps up to 1 KiB); blocks are cut from 4 MiB heap chunks by a bump
  * pointer (from 1 MiB up, a block is a chunk of its own), and a freed block
- * goes on its class's free list, the first reused (still in cache). Nothing
+ * goes on its class's stack of free blocks, the first reused (still in
+ * cache; the stack is beside the blocks, so freeing touches none). Nothing
  * goes back to malloc before destroy: a big block freed between two chunks
  * would leave a hole that later, bigger ones do not fit, and the heap would
  * grow with the number of big graphs. Memory follows the peak of the live
@@ -30,7 +31,10 @@
 
 struct null_backend {
 	uint64_t crash_after, hang_after, allocations, live, live_peak;
-	void *bin[NCLASSES];   /* free blocks, linked through their first word */
+	struct {
+		void **v;
+		size_t n, made, cap; /* free, made (<= cap) */
+	} bin[NCLASSES];       /* free blocks of each class */
 	char *bump, *bump_end; /* the rest of the newest chunk */
 	void **chunks;
 	size_t nchunks, chunks_cap;
@@ -70,36 +74,44 @@ static int chunk_slot(struct null_backend *n)
  * the newest chunk (a new one if it is used up), else a chunk of its own. */
 static void *block_get(struct null_backend *n, unsigned c, uint64_t size)
 {
-	void *p = n->bin[c];
-	if (p) {
-		memcpy(&n->bin[c], p, sizeof(void *));
-		return p;
+	if (n->bin[c].n)
+		return n->bin[c].v[--n->bin[c].n];
+	/* room for every block of the class: freeing cannot fail */
+	if (n->bin[c].cap == n->bin[c].made) {
+		size_t cap = n->bin[c].cap ? n->bin[c].cap * 2 : 64;
+		void **v = realloc(n->bin[c].v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		n->bin[c].v = v;
+		n->bin[c].cap = cap;
 	}
+	void *p;
 	if (chunk_slot(n) < 0)
 		return NULL;
 	if (size >= OWN_CHUNK) {
 		p = aligned_alloc(BLOCK_ALIGN, size);
-		if (p)
-			n->chunks[n->nchunks++] = p;
-		return p;
-	}
-	if ((uint64_t)(n->bump_end - n->bump) < size) {
-		char *chunk = aligned_alloc(BLOCK_ALIGN, CHUNK_BYTES);
-		if (!chunk)
+		if (!p)
 			return NULL;
-		n->chunks[n->nchunks++] = chunk;
-		n->bump = chunk;
-		n->bump_end = chunk + CHUNK_BYTES;
+		n->chunks[n->nchunks++] = p;
+	} else {
+		if ((uint64_t)(n->bump_end - n->bump) < size) {
+			char *chunk = aligned_alloc(BLOCK_ALIGN, CHUNK_BYTES);
+			if (!chunk)
+				return NULL;
+			n->chunks[n->nchunks++] = chunk;
+			n->bump = chunk;
+			n->bump_end = chunk + CHUNK_BYTES;
+		}
+		p = n->bump;
+		n->bump += size; /* sizes are multiples of 64: the next stays aligned */
 	}
-	p = n->bump;
-	n->bump += size; /* sizes are multiples of 64: the next stays aligned */
+	n->bin[c].made++;
 	return p;
 }
 
 static void block_put(struct null_backend *n, unsigned c, void *p)
 {
-	memcpy(p, &n->bin[c], sizeof(void *));
-	n->bin[c] = p;
+	n->bin[c].v[n->bin[c].n++] = p;
 }
 
 static int null_create(struct jm_backend *b)
@@ -194,6 +206,8 @@ static void null_destroy(struct jm_backend *b)
 		return;
 	for (size_t i = 0; i < n->nchunks; i++)
 		free(n->chunks[i]);
+	for (unsigned c = 0; c < NCLASSES; c++)
+		free(n->bin[c].v);
 	free(n->chunks);
 	free(n);
 }
