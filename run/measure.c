@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
 
 #include "../probes/procfs_sample.h"
 #include "../workloads/workload.h"
@@ -89,6 +94,46 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The clock of the per-operation latencies, read six times per graph: on
+ * x86-64 with an invariant TSC (CPUID 0x80000007 EDX bit 8) the TSC itself
+ * (a few ns a reading; clock_gettime's vDSO reads it too, and scales it,
+ * in ~20), turned into ns when the run is described, at the rate measured
+ * between the start of jm_measure and the end of the window; elsewhere
+ * CLOCK_MONOTONIC, in ns. */
+static int op_clock_is_tsc;
+
+static void op_clock_init(void)
+{
+#if defined(__x86_64__)
+	unsigned a, b, c, d;
+	op_clock_is_tsc = __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+#endif
+}
+
+static uint64_t op_clock(void)
+{
+#if defined(__x86_64__)
+	if (op_clock_is_tsc)
+		return __rdtsc();
+#endif
+	return now_ns();
+}
+
+static uint64_t op_elapsed(uint64_t since)
+{
+	uint64_t t = op_clock();
+	return t > since ? t - since : 0;
+}
+
+/* CPU time of the process (every thread) in user and kernel mode, in ns */
+static void cpu_times(uint64_t *user, uint64_t *sys)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (uint64_t)ru.ru_utime.tv_sec * 1000000000ull + (uint64_t)ru.ru_utime.tv_usec * 1000u;
+	*sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull + (uint64_t)ru.ru_stime.tv_usec * 1000u;
 }
 
 static void take_sample(struct measure *m)
@@ -232,13 +277,13 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 			fail(m, x, "allocate", ev);
 			return -1;
 		}
-		t = now_ns();
+		t = op_clock();
 		if (b->ops->allocate(b, &ev->req, a) < 0) {
 			jm_live_remove(&x->live, ev->id);
 			fail(m, x, "allocate", ev);
 			return -1;
 		}
-		jm_latency_record(&x->lat_alloc, now_ns() - t);
+		jm_latency_record(&x->lat_alloc, op_elapsed(t));
 		a->id = ev->id;
 		a->link.flags = ev->req.flags;
 		jm_contents_write_linked(&x->linker, a);
@@ -260,12 +305,12 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 			fail(m, x, "finalize", ev);
 			return -1;
 		}
-		t = now_ns();
+		t = op_clock();
 		if (b->ops->finalize(b, a) < 0) {
 			fail(m, x, "finalize", ev);
 			return -1;
 		}
-		jm_latency_record(&x->lat_final, now_ns() - t);
+		jm_latency_record(&x->lat_final, op_elapsed(t));
 		x->finalizes++;
 		/* a trace may free the callee between allocate and finalize */
 		if (a->link.callee && !jm_live_find(&x->live, a->link.callee_id))
@@ -297,12 +342,12 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 			edge_sample(m); /* the peak is just before a drop */
 		x->freeing = 1;
 		jm_link_forget(&x->linker, ev->id);
-		t = now_ns();
+		t = op_clock();
 		if (b->ops->deallocate(b, a) < 0) {
 			fail(m, x, "deallocate", ev);
 			return -1;
 		}
-		jm_latency_record(&x->lat_free, now_ns() - t);
+		jm_latency_record(&x->lat_free, op_elapsed(t));
 		jm_live_remove(&x->live, ev->id);
 		x->bytes_live_requested -= bytes;
 		x->frees++;
@@ -345,15 +390,17 @@ static const char *os_sys_name(int s)
 	return jm_sys_name((enum jm_sys)s);
 }
 
-static json_object *latency_json(const struct jm_latency *h)
+/* h in op_clock units; ns_per_tick turns them into ns */
+static json_object *latency_json(const struct jm_latency *h, double ns_per_tick)
 {
+#define NS(v) json_object_new_int64((int64_t)((double)(v) * ns_per_tick + 0.5))
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "count", json_object_new_int64((int64_t)h->count));
-	json_object_object_add(o, "p50_ns", json_object_new_int64((int64_t)jm_latency_quantile(h, 0.50)));
-	json_object_object_add(o, "p99_ns", json_object_new_int64((int64_t)jm_latency_quantile(h, 0.99)));
-	json_object_object_add(o, "max_ns", json_object_new_int64((int64_t)h->max));
-	json_object_object_add(o, "mean_ns", json_object_new_int64(
-		h->count ? (int64_t)(h->sum / h->count) : 0));
+	json_object_object_add(o, "p50_ns", NS(jm_latency_quantile(h, 0.50)));
+	json_object_object_add(o, "p99_ns", NS(jm_latency_quantile(h, 0.99)));
+	json_object_object_add(o, "max_ns", NS(h->max));
+	json_object_object_add(o, "mean_ns", NS(h->count ? h->sum / h->count : 0));
+#undef NS
 	return o;
 }
 
@@ -559,6 +606,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	mallopt(M_ARENA_MAX, 1);
 	grow_heap_now();
 
+	op_clock_init();
+	uint64_t clock_t0 = now_ns(), clock_c0 = op_clock();
 	char err[512];
 	unsigned nst = spec->threads > 1 ? spec->threads : 1;
 	if (nst > 1 && !(spec->backend.ops->caps & JM_CAP_THREAD_SAFE)) {
@@ -631,6 +680,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		hooks->window_begin(hooks->ctx);
 	jm_os_snapshot(&os0);
 	jm_faults_self(&minflt0, &majflt0);
+	uint64_t user0, sys0, user1, sys1;
+	cpu_times(&user0, &sys0);
 	m->t0 = now_ns();
 
 	char berr[300];
@@ -655,6 +706,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		wait_streams_done(started);
 	}
 	uint64_t wall = now_ns() - m->t0 - m->sampling_ns;
+	cpu_times(&user1, &sys1);
+	uint64_t clock_c1 = op_clock(), clock_t1 = now_ns();
+	double ns_per_tick = clock_c1 > clock_c0 ?
+		(double)(clock_t1 - clock_t0) / (double)(clock_c1 - clock_c0) : 1.0;
 	take_sample(m);
 	struct jm_backend_stats st = {0};
 	if (m->backend_open)
@@ -772,10 +827,12 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	ADD(mt, "trim_bytes_released", tot.trim_bytes);
 	ADD(mt, "wall_ns", wall);
 	ADD(mt, "sampling_ns", m->sampling_ns);
+	ADD(mt, "cpu_user_ns", user1 - user0);
+	ADD(mt, "cpu_system_ns", sys1 - sys0);
 	json_object *lat = json_object_new_object();
-	json_object_object_add(lat, "allocate", latency_json(&tot.lat_alloc));
-	json_object_object_add(lat, "finalize", latency_json(&tot.lat_final));
-	json_object_object_add(lat, "deallocate", latency_json(&tot.lat_free));
+	json_object_object_add(lat, "allocate", latency_json(&tot.lat_alloc, ns_per_tick));
+	json_object_object_add(lat, "finalize", latency_json(&tot.lat_final, ns_per_tick));
+	json_object_object_add(lat, "deallocate", latency_json(&tot.lat_free, ns_per_tick));
 	json_object_object_add(mt, "latency", lat);
 	ADD(mt, "threads", nst);
 	if (nst > 1) {
@@ -789,9 +846,9 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			ADD(t, "events", x->events);
 			ADD(t, "frees", x->frees);
 			json_object_object_add(t, "workload_spec", json_object_new_string(x->wl.spec));
-			json_object_object_add(t, "allocate", latency_json(&x->lat_alloc));
-			json_object_object_add(t, "finalize", latency_json(&x->lat_final));
-			json_object_object_add(t, "deallocate", latency_json(&x->lat_free));
+			json_object_object_add(t, "allocate", latency_json(&x->lat_alloc, ns_per_tick));
+			json_object_object_add(t, "finalize", latency_json(&x->lat_final, ns_per_tick));
+			json_object_object_add(t, "deallocate", latency_json(&x->lat_free, ns_per_tick));
 			json_object_array_add(per, t);
 		}
 		json_object_object_add(mt, "latency_threads", per);
