@@ -112,7 +112,7 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 	/* straight into buf when it has room for the longest function (no
 	 * staging copy: its wide loads of narrow stores stall) */
 	uint8_t scratch[64];
-	uint8_t *code = buf && len >= sizeof(scratch) ? buf : scratch;
+	uint8_t *code = !buf ? NULL : len >= sizeof(scratch) ? buf : scratch;
 	struct jm_fixup fx_scratch[JM_LINK_MAX_FIXUPS];
 	size_t n = 0;
 	int k = 0;
@@ -123,7 +123,8 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 #define B(...)                                                        \
 	do {                                                          \
 		const uint8_t b_[] = {__VA_ARGS__};                   \
-		memcpy(code + n, b_, sizeof(b_));                     \
+		if (code)                                             \
+			memcpy(code + n, b_, sizeof(b_));             \
 		n += sizeof(b_);                                      \
 	} while (0)
 	if (have_call) {
