@@ -32,6 +32,17 @@
 #include "run_json.h"
 #include "runner.h"
 
+/* Phase marks: the first JM_MARKS_LISTED are listed in the results, the
+ * rest counted (a workload may mark every cycle of millions); recorded in
+ * a table allocated before the window, turned into JSON after it. */
+#define JM_MARKS_LISTED 1024
+
+struct mark {
+	char name[sizeof(((struct jm_event *)0)->mark)];
+	uint64_t event_index, graphs;
+	unsigned thread;
+};
+
 struct sample {
 	uint64_t t_ns, events, graphs, vmas, rss, va, mapped, live_bytes;
 };
@@ -85,7 +96,10 @@ struct measure {
 	long lit_vmas_first; /* our VMA count after the first replayed sys event */
 	long max_map_count;
 	pthread_mutex_t lock; /* marks, failure (from several streams) */
-	json_object *marks;
+	struct mark *marks;   /* the first JM_MARKS_LISTED, allocated before the window */
+	unsigned nmarks;
+	uint64_t marks_omitted;
+	struct mark last_omitted;
 	struct failure failure;
 };
 
@@ -370,19 +384,47 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		x->sys_events++;
 		return 0;
 	case JM_EV_MARK: {
-		json_object *mk = json_object_new_object();
-		json_object_object_add(mk, "name", json_object_new_string(ev->mark));
-		json_object_object_add(mk, "event_index", json_object_new_int64((int64_t)x->events));
-		json_object_object_add(mk, "graphs", json_object_new_int64((int64_t)x->graphs));
-		if (m->nst > 1)
-			json_object_object_add(mk, "thread", json_object_new_int((int)x->idx));
 		pthread_mutex_lock(&m->lock);
-		json_object_array_add(m->marks, mk);
+		struct mark *mk = m->nmarks < JM_MARKS_LISTED ? &m->marks[m->nmarks++]
+							       : &m->last_omitted;
+		if (mk == &m->last_omitted)
+			m->marks_omitted++;
+		memcpy(mk->name, ev->mark, sizeof(mk->name));
+		mk->name[sizeof(mk->name) - 1] = 0;
+		mk->event_index = x->events;
+		mk->graphs = x->graphs;
+		mk->thread = x->idx;
 		pthread_mutex_unlock(&m->lock);
 		return 0;
 	}
 	}
 	return 0;
+}
+
+static json_object *mark_json(const struct measure *m, const struct mark *mk)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(mk->name));
+	json_object_object_add(o, "event_index", json_object_new_int64((int64_t)mk->event_index));
+	json_object_object_add(o, "graphs", json_object_new_int64((int64_t)mk->graphs));
+	if (m->nst > 1)
+		json_object_object_add(o, "thread", json_object_new_int((int)mk->thread));
+	return o;
+}
+
+/* run.marks, and run.marks_omitted when there were more than listed */
+static void add_marks(json_object *run, const struct measure *m)
+{
+	json_object *a = json_object_new_array_ext((int)m->nmarks);
+	for (unsigned i = 0; i < m->nmarks; i++)
+		json_object_array_add(a, mark_json(m, &m->marks[i]));
+	json_object_object_add(run, "marks", a);
+	if (!m->marks_omitted)
+		return;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)m->marks_omitted));
+	json_object_object_add(o, "last", mark_json(m, &m->last_omitted));
+	json_object_object_add(run, "marks_omitted", o);
 }
 
 static const char *os_sys_name(int s)
@@ -625,7 +667,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	m->hooks = hooks;
 	pthread_mutex_init(&m->lock, NULL);
 	jm_literal_init(&m->lit);
-	m->marks = json_object_new_array();
+	m->marks = calloc(JM_MARKS_LISTED, sizeof(*m->marks));
 	m->max_samples = spec->max_samples ? spec->max_samples : 400;
 	m->samples = calloc(m->max_samples, sizeof(*m->samples));
 	m->next_sample_at = 1;
@@ -638,7 +680,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 				     err, sizeof(err)) < 0) {
 			free_streams(m);
 			free(m->samples);
-			json_object_put(m->marks);
+			free(m->marks);
 			free(m);
 			return jm_failed_run_json("workload", err);
 		}
@@ -651,12 +693,14 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 				 (unsigned long long)x->wl.max_live);
 			free_streams(m);
 			free(m->samples);
-			json_object_put(m->marks);
+			free(m->marks);
 			free(m);
 			return jm_failed_run_json("workload", err);
 		}
 	}
+	/* touched now: their first writes are not the backend's page faults */
 	memset(m->samples, 0, m->max_samples * sizeof(*m->samples));
+	memset(m->marks, 0, JM_MARKS_LISTED * sizeof(*m->marks));
 	for (int i = 0; i < spec->ninject; i++)
 		jm_os_inject(spec->inject[i].sys, spec->inject[i].err, spec->inject[i].nth);
 
@@ -879,12 +923,13 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		json_object_object_add(mt, "trim_at_end", trim);
 	json_object_object_add(run, "metrics", mt);
 	json_object_object_add(run, "series", series_json(m));
-	json_object_object_add(run, "marks", m->marks);
+	add_marks(run, m);
 	json_object_object_add(run, "workload_spec", json_object_new_string(m->st[0].wl.spec));
 
 	free_streams(m);
 	pthread_mutex_destroy(&m->lock);
 	free(m->samples);
+	free(m->marks);
 	free(m);
 	return run;
 }
