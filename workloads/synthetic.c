@@ -56,9 +56,9 @@ struct synth {
 	/* pending events produced by the last step, consumed in order */
 	struct jm_event queue[4];
 	int qhead, qlen;
-	/* fraction: live ids; cycles: range being dropped */
+	/* fraction: live ids (grown with them); cycles: range being dropped */
 	uint64_t *live;
-	size_t nlive;
+	size_t nlive, live_cap;
 	uint64_t drop_next, drop_end;
 	int dropping;
 	uint64_t cycle;
@@ -127,7 +127,8 @@ static void link_one(struct synth *s)
 	s->made++;
 }
 
-/* Produce the next batch of events into the queue; 0 at end. */
+/* Produce the next batch of events into the queue; 0 at end, -1 out of
+ * memory. */
 static int step(struct synth *s)
 {
 	switch (s->policy) {
@@ -139,6 +140,14 @@ static int step(struct synth *s)
 	case FREE_FRACTION:
 		if (s->made >= s->graphs)
 			return 0;
+		if (s->nlive == s->live_cap) {
+			size_t cap = s->live_cap ? s->live_cap * 2 : 1024;
+			uint64_t *l = realloc(s->live, cap * sizeof(*l));
+			if (!l)
+				return -1;
+			s->live = l;
+			s->live_cap = cap;
+		}
 		s->live[s->nlive++] = s->made;
 		link_one(s);
 		if (jm_rng_double(&s->rng) < s->fraction) {
@@ -186,9 +195,13 @@ static int step(struct synth *s)
 static int synth_next(struct jm_workload *w, const struct jm_event **ev)
 {
 	struct synth *s = w->priv;
-	while (s->qlen == 0)
-		if (!step(s))
-			return 0;
+	while (s->qlen == 0) {
+		int rc = step(s);
+		if (rc < 0)
+			snprintf(w->err, sizeof(w->err), "out of memory for the live graph ids");
+		if (rc <= 0)
+			return rc;
+	}
 	*ev = &s->queue[s->qhead];
 	s->qhead = (s->qhead + 1) % 4;
 	s->qlen--;
@@ -256,14 +269,6 @@ int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
 		snprintf(err, errlen, "option free_fraction: must be in [0, 1]");
 		free(s);
 		return -1;
-	}
-	if (s->policy == FREE_FRACTION) {
-		s->live = malloc(s->graphs * sizeof(*s->live));
-		if (!s->live) {
-			free(s);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
 	}
 	s->per_cycle = (s->graphs + s->cycles - 1) / s->cycles;
 	w->ops = &synth_ops;
