@@ -124,6 +124,32 @@ static void split(struct jm_freeset *fs, uint32_t t, uint64_t key, uint32_t *lo,
 	pull(fs, t);
 }
 
+/* Put node x (its start in no node of t) into t; returns the root. Down
+ * to where x's priority puts it, then t's subtree there is split around
+ * x's start into x's children. */
+static uint32_t put(struct jm_freeset *fs, uint32_t t, uint32_t x)
+{
+	if (t == NIL)
+		return x;
+	if (N(fs, x).pri > N(fs, t).pri) {
+		uint32_t lo, hi;
+		split(fs, t, N(fs, x).start, &lo, &hi);
+		N(fs, x).l = lo;
+		N(fs, x).r = hi;
+		pull(fs, x);
+		return x;
+	}
+	if (N(fs, x).start < N(fs, t).start) {
+		uint32_t l = put(fs, N(fs, t).l, x);
+		N(fs, t).l = l;
+	} else {
+		uint32_t r = put(fs, N(fs, t).r, x);
+		N(fs, t).r = r;
+	}
+	pull(fs, t);
+	return t;
+}
+
 /* Remove the node whose start is key from t; returns the root. */
 static uint32_t erase(struct jm_freeset *fs, uint32_t t, uint64_t key)
 {
@@ -187,9 +213,7 @@ static int add_range(struct jm_freeset *fs, uint64_t s, uint64_t e)
 	uint32_t x = new_node(fs, s, e);
 	if (x == NIL)
 		return -1;
-	uint32_t lo, hi;
-	split(fs, fs->root, s, &lo, &hi);
-	fs->root = join(fs, join(fs, lo, x), hi);
+	fs->root = put(fs, fs->root, x);
 	return 0;
 }
 
@@ -211,7 +235,17 @@ int jm_freeset_insert(struct jm_freeset *fs, uint64_t start, uint64_t end)
 {
 	if (start >= end)
 		return 0;
-	uint32_t p = floor_of(fs, start), q = ceil_of(fs, start);
+	/* one descent: p the range at or below start, q the one above */
+	uint32_t p = NIL, q = NIL;
+	for (uint32_t t = fs->root; t != NIL;) {
+		if (N(fs, t).start <= start) {
+			p = t;
+			t = N(fs, t).r;
+		} else {
+			q = t;
+			t = N(fs, t).l;
+		}
+	}
 	if ((p != NIL && N(fs, p).end > start) || (q != NIL && N(fs, q).start < end))
 		return -1; /* overlaps a free range: a double free */
 	int merge_prev = p != NIL && N(fs, p).end == start;
@@ -240,22 +274,38 @@ static void take_low(struct jm_freeset *fs, uint32_t t, uint64_t size, uint64_t 
 		set_start(fs, t, *start + size);
 }
 
+/* First fit in t (whose maximum is at least want) in one pass: down to
+ * the lowest range that fits (the left subtree first when it holds one),
+ * take size bytes from its low end, recompute the maxima on the way up. */
+static uint32_t take_first(struct jm_freeset *fs, uint32_t t, uint64_t want,
+			   uint64_t size, uint64_t *start)
+{
+	if (N(fs, N(fs, t).l).max >= want) {
+		uint32_t l = take_first(fs, N(fs, t).l, want, size, start);
+		N(fs, t).l = l;
+	} else if (len_of(fs, t) >= want) {
+		*start = N(fs, t).start;
+		if (len_of(fs, t) == size) {
+			uint32_t j = join(fs, N(fs, t).l, N(fs, t).r);
+			free_node(fs, t);
+			return j;
+		}
+		N(fs, t).start += size;
+		fs->bytes -= size;
+	} else {
+		uint32_t r = take_first(fs, N(fs, t).r, want, size, start);
+		N(fs, t).r = r;
+	}
+	pull(fs, t);
+	return t;
+}
+
 int jm_freeset_first_fit(struct jm_freeset *fs, uint64_t size, uint64_t *start)
 {
-	uint32_t t = fs->root;
 	uint64_t want = size ? size : 1; /* an empty request: the lowest range */
-	if (t == NIL || N(fs, t).max < want)
+	if (fs->root == NIL || N(fs, fs->root).max < want)
 		return -1;
-	/* the lowest address first: the left subtree if it holds a fit */
-	for (;;) {
-		if (N(fs, N(fs, t).l).max >= want)
-			t = N(fs, t).l;
-		else if (len_of(fs, t) >= want)
-			break;
-		else
-			t = N(fs, t).r;
-	}
-	take_low(fs, t, size, start);
+	fs->root = take_first(fs, fs->root, want, size, start);
 	return 0;
 }
 
