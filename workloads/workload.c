@@ -179,7 +179,21 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 
 int jm_workload_next(struct jm_workload *w, struct jm_event *ev)
 {
-	return w->ops->next(w, ev);
+	if (w->ops->next)
+		return w->ops->next(w, ev);
+	const struct jm_event *e;
+	int rc = w->ops->next_ref(w, &e);
+	if (rc > 0)
+		*ev = *e;
+	return rc;
+}
+
+int jm_workload_next_ref(struct jm_workload *w, const struct jm_event **ev)
+{
+	if (w->ops->next_ref)
+		return w->ops->next_ref(w, ev);
+	*ev = &w->event; /* a trace is parsed straight into it */
+	return w->ops->next(w, &w->event);
 }
 
 void jm_workload_close(struct jm_workload *w)
