@@ -108,8 +108,10 @@ endif
 run: jitmm
 	./jitmm run --out out --repeat 3
 
+# make bench: the performance goals with verdicts, ~2 minutes; FULL=1 the
+# long form. Figures also in build/bench.json.
 bench: jitmm
-	@scripts/bench ./jitmm
+	@FULL=$(FULL) scripts/bench ./jitmm
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging]: the binary, the LLVM
 # plugin (when built), the man page and bash/zsh completion.

@@ -2,7 +2,14 @@
  * coalesces adjacent ranges on insert, as LLVM's IntervalMap with
  * coalescing does for MapperJITLinkMemoryManager's AvailableMemory.
  * Ranges from different reservations merge when they touch, exactly as in
- * LLVM. A sorted array: lookups are binary searches, first-fit is a scan. */
+ * LLVM.
+ *
+ * A treap keyed by start address, each node holding the longest range of
+ * its subtree: first fit (the lowest-address range of at least a size)
+ * descends along that maximum, so insert, remove and first fit are
+ * O(log n) expected, where a sorted array with a first-fit scan was O(n)
+ * (LLVM's IntervalMap is a B+tree: its operations are O(log n) too). The
+ * results are those of the scan: same range, same address. */
 #ifndef JITMM_FREESET_H
 #define JITMM_FREESET_H
 
@@ -13,9 +20,14 @@ struct jm_range {
 	uint64_t start, end;
 };
 
+struct jm_freeset_node;
+
 struct jm_freeset {
-	struct jm_range *r;
-	size_t n, cap;
+	struct jm_freeset_node *node; /* node[0] is the empty tree */
+	uint32_t root, free_list, used, cap;
+	size_t n;       /* ranges */
+	uint64_t bytes; /* free bytes over all ranges */
+	uint32_t seed;  /* treap priorities */
 };
 
 void jm_freeset_init(struct jm_freeset *fs);
@@ -26,9 +38,14 @@ int jm_freeset_insert(struct jm_freeset *fs, uint64_t start, uint64_t end);
  * its low end. Returns 0 and sets *start, or -1 if none fits. */
 int jm_freeset_first_fit(struct jm_freeset *fs, uint64_t size,
 			 uint64_t *start);
-/* Smallest range of at least size bytes (lowest address among equals; an
- * exact fit stops the search); take from its low end. */
+/* Smallest range of at least size bytes (lowest address among equals);
+ * take from its low end. O(n) in the worst case: it walks every range
+ * long enough. */
 int jm_freeset_best_fit(struct jm_freeset *fs, uint64_t size, uint64_t *start);
+/* The lowest-address range that starts at or after from and is at least
+ * size bytes long: 0 and *out, or -1 if there is none. */
+int jm_freeset_fit_from(const struct jm_freeset *fs, uint64_t from, uint64_t size,
+			struct jm_range *out);
 /* Remove [start, end) entirely contained in one free range. */
 int jm_freeset_remove(struct jm_freeset *fs, uint64_t start, uint64_t end);
 /* Remove every free byte in [start, end) (ranges may be partly inside). */

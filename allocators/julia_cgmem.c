@@ -28,7 +28,7 @@ void jm_julia_owned_init(struct jm_julia_owned *o)
 void jm_julia_own(struct jm_julia_owned *o, uint64_t a, uint64_t len)
 {
 	jm_freeset_insert(&o->set, a, a + len);
-	uint64_t now = jm_freeset_bytes(&o->set);
+	uint64_t now = jm_freeset_bytes(&o->set); /* kept by the set: O(1) */
 	if (now > o->peak)
 		o->peak = now;
 }
@@ -42,13 +42,12 @@ int jm_julia_unmap(struct jm_julia_owned *o, uint64_t a, uint64_t len)
 int jm_julia_owned_release(struct jm_backend *b, struct jm_julia_owned *o)
 {
 	int rc = 0;
-	for (size_t i = 0; i < o->set.n; i++) {
-		uint64_t a = o->set.r[i].start, len = o->set.r[i].end - a;
-		if (jm_os_munmap((void *)(uintptr_t)a, len) < 0 && !rc)
+	struct jm_range r;
+	for (uint64_t at = 0; jm_freeset_fit_from(&o->set, at, 1, &r) == 0; at = r.end)
+		if (jm_os_munmap((void *)(uintptr_t)r.start, r.end - r.start) < 0 && !rc)
 			rc = jm_backend_error(b, "munmap", errno,
 				"releasing the mapping at %#llx (%llu bytes); it is leaked",
-				(unsigned long long)a, (unsigned long long)len);
-	}
+				(unsigned long long)r.start, (unsigned long long)(r.end - r.start));
 	jm_freeset_release(&o->set);
 	return rc;
 }

@@ -670,10 +670,10 @@ static uint64_t run_end(const struct shm_mapper *m, const struct shm_res *r)
  * reservations (run_end). */
 static int first_fit(struct shm_mapper *m, uint64_t size, uint64_t *start)
 {
-	for (size_t i = 0; i < m->free.n; i++) {
-		uint64_t s = m->free.r[i].start, e = m->free.r[i].end;
-		if (e - s < size)
-			continue;
+	/* the free ranges long enough, in address order (O(log n) each) */
+	struct jm_range fr;
+	for (uint64_t at = 0; jm_freeset_fit_from(&m->free, at, size, &fr) == 0; at = fr.end) {
+		uint64_t s = fr.start, e = fr.end;
 		while (s < e) {
 			uint64_t piece = e;
 			if (m->mode == MODE_SHARED) {

@@ -105,6 +105,19 @@ static json_object *str_array(char items[][320], int n)
 	return a;
 }
 
+/* 'all' leaves out the backends that cannot run here (an llvm-* backend
+ * without its plugin): say which and why, once, rather than let a table
+ * silently lack rows. */
+static void note_unavailable(void)
+{
+	for (size_t i = 0; jm_backends[i]; i++) {
+		char why[600];
+		if (jm_backend_available(jm_backends[i], "", why, sizeof(why)) < 0)
+			fprintf(stderr, "jitmm: run: 'all' leaves out %s: %s\n",
+				jm_backends[i]->name, why);
+	}
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -244,6 +257,8 @@ int cmd_run(int argc, char **argv)
 					      backends, MAX_BACKENDS, err, sizeof(err));
 	if (nbackends < 0)
 		return jm_usage_error("run: --backend: %s", err);
+	if (!quiet && (!backend_text[0] || strstr(backend_text, "all")))
+		note_unavailable();
 	if (base.threads > 1) {
 		if (base.replay_literal)
 			return jm_usage_error("run: --replay literal replays one stream: drop --threads");
@@ -288,29 +303,15 @@ int cmd_run(int argc, char **argv)
 		return jm_usage_error("run: --baseline: '%s' is not one of the backends run", baseline);
 	if (!nworkloads)
 		nworkloads = jm_split_specs("llvm-500,page-pairs", workloads, MAX_WORKLOADS);
-	/* open each workload once here so that a bad spec is a usage error
-	 * before any run starts */
+	/* open each workload once here so that a bad spec (or a trace's bad
+	 * header) is a usage error before any run starts; a trace's events
+	 * are read by the runs only (the matrix stops at a malformed line) */
 	uint64_t wl_graphs[MAX_WORKLOADS];
 	for (int i = 0; i < nworkloads; i++) {
 		struct jm_workload w;
 		if (jm_workload_open(workloads[i], seed, &w, err, sizeof(err)) < 0)
 			return jm_usage_error("run: --workload: %s", err);
 		wl_graphs[i] = w.graphs;
-		if (!strcmp(w.ops->kind, "trace")) {
-			/* a malformed line is an input error (exit 2) before any
-			 * run starts, not a failed run: one streaming pass */
-			struct jm_event ev;
-			int rc;
-			uint64_t graphs = 0;
-			while ((rc = jm_workload_next(&w, &ev)) > 0)
-				graphs += ev.type == JM_EV_ALLOC;
-			if (rc < 0) {
-				jm_usage_error("run: --workload: %s", w.err);
-				jm_workload_close(&w);
-				return JM_EXIT_USAGE;
-			}
-			wl_graphs[i] = graphs;
-		}
 		jm_workload_close(&w);
 	}
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
@@ -415,10 +416,15 @@ int cmd_run(int argc, char **argv)
 		.nbackends = nbackends, .workloads = (const char (*)[320])workloads,
 		.graphs = wl_graphs, .nworkloads = nworkloads, .repeat = repeat,
 		.shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
+		.input_error_stops = "run",
 	};
 	int any_failed = jm_matrix_run(&mx, &probe, root);
 	if (probe.ops->close)
 		probe.ops->close(&probe);
+	if (any_failed == JM_EXIT_USAGE) { /* a malformed trace: no results */
+		json_object_put(root);
+		return JM_EXIT_USAGE;
+	}
 	int interrupted = progress_interrupted();
 	json_object_object_add(config, "interrupted", json_object_new_boolean(interrupted));
 	jm_results_aggregate(root);

@@ -109,15 +109,22 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 			   int have_call, int ndata, struct jm_fixup *fx,
 			   int *nfx)
 {
-	uint8_t code[64];
+	/* straight into buf when it has room for the longest function (no
+	 * staging copy: its wide loads of narrow stores stall) */
+	uint8_t scratch[64];
+	uint8_t *code = !buf ? NULL : len >= sizeof(scratch) ? buf : scratch;
+	struct jm_fixup fx_scratch[JM_LINK_MAX_FIXUPS];
 	size_t n = 0;
 	int k = 0;
 	if (ndata > JM_LINK_MAX_DATA)
 		return 0;
+	if (!fx)
+		fx = fx_scratch;
 #define B(...)                                                        \
 	do {                                                          \
 		const uint8_t b_[] = {__VA_ARGS__};                   \
-		memcpy(code + n, b_, sizeof(b_));                     \
+		if (code)                                             \
+			memcpy(code + n, b_, sizeof(b_));             \
 		n += sizeof(b_);                                      \
 	} while (0)
 	if (have_call) {
@@ -152,9 +159,12 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 	}
 	B(0xc3);                           /* ret */
 #undef B
+	if (!buf)
+		return n;
 	if (n > len)
 		return 0;
-	memcpy(buf, code, n);
+	if (code != buf)
+		memcpy(buf, code, n);
 	*nfx = k;
 	return n;
 }
@@ -196,7 +206,8 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 			   int *nfx)
 {
 	(void)buf; (void)len; (void)cm; (void)have_call; (void)ndata; (void)fx;
-	*nfx = 0;
+	if (nfx)
+		*nfx = 0;
 	return 0;
 }
 

@@ -56,7 +56,8 @@ struct jm_fixup {
 
 /* Emit a linked function (shape above) for code model cm into buf. Returns
  * the bytes written (0 if it does not fit in len, or the host has no
- * emitter) and fills fx[0..*nfx). */
+ * emitter) and fills fx[0..*nfx). With buf NULL it writes nothing and
+ * returns the size it would write (fx and nfx may be NULL too). */
 size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 			   int have_call, int ndata, struct jm_fixup *fx,
 			   int *nfx);

@@ -129,20 +129,18 @@ static size_t build(struct jm_alloc *a, enum jm_code_model cm, uint8_t *buf,
 		data[i] = (uint64_t)(uintptr_t)a->seg[idx[i]].exec;
 		sum += jm_contents_data_word(a, idx[i]);
 	}
+	/* both functions must fit before either is resolved (and counted) */
+	size_t e = jm_arch_emit_linked(NULL, 0, cm, a->link.callee != 0, nd, NULL, NULL);
+	size_t leaf = jm_align_up(e, 16);
+	size_t l = jm_arch_emit_linked(NULL, 0, cm, 0, nd, NULL, NULL);
 	int bad = 0;
-	size_t e = emit_resolved(buf, room, exec, 0, cm, a->id, a->link.callee,
-				 data, nd, &bad, NULL);
-	size_t leaf = jm_align_up(e, 16), l = 0;
-	if (e && leaf < room)
-		l = emit_resolved(buf, room, exec, leaf, cm, a->id, 0, data, nd,
-				  &bad, NULL);
-	if (e && l && st) {
-		/* it fits: resolve again, this time counting */
-		bad = 0;
+	if (e && l && leaf + l <= room) {
 		emit_resolved(buf, room, exec, 0, cm, a->id, a->link.callee,
 			      data, nd, &bad, st);
 		emit_resolved(buf, room, exec, leaf, cm, a->id, 0, data, nd,
 			      &bad, st);
+	} else {
+		e = l = 0;
 	}
 	if (!e || !l) {
 		/* too small for linked code (or no emitter on this host) */
@@ -214,13 +212,9 @@ int jm_call_exec(struct jm_backend *b, uint64_t addr, uint32_t *out, char *err,
 
 static uint64_t leaf_addr(const struct jm_alloc *a, enum jm_code_model cm)
 {
-	uint8_t buf[128];
-	struct jm_fixup fx[JM_LINK_MAX_FIXUPS];
-	int nfx, nd;
 	uint32_t idx[JM_LINK_MAX_DATA];
-	nd = data_targets(a, idx);
-	size_t e = jm_arch_emit_linked(buf, sizeof(buf), cm, a->link.callee != 0,
-				       nd, fx, &nfx);
+	int nd = data_targets(a, idx);
+	size_t e = jm_arch_emit_linked(NULL, 0, cm, a->link.callee != 0, nd, NULL, NULL);
 	return (uint64_t)(uintptr_t)a->seg[jm_link_code_segment(a)].exec +
 	       jm_align_up(e, 16);
 }

@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
 
 #include "../probes/procfs_sample.h"
 #include "../workloads/workload.h"
@@ -28,6 +33,17 @@
 #include "even_start.h"
 #include "run_json.h"
 #include "runner.h"
+
+/* Phase marks: the first JM_MARKS_LISTED are listed in the results, the
+ * rest counted (a workload may mark every cycle of millions); recorded in
+ * a table allocated before the window, turned into JSON after it. */
+#define JM_MARKS_LISTED 1024
+
+struct mark {
+	char name[sizeof(((struct jm_event *)0)->mark)];
+	uint64_t event_index, graphs;
+	unsigned thread;
+};
 
 struct sample {
 	uint64_t t_ns, events, graphs, vmas, rss, va, mapped, live_bytes;
@@ -91,7 +107,10 @@ struct measure {
 	 * not grow past it (UINT64_MAX: unknown, no limit) */
 	uint64_t live_budget;
 	pthread_mutex_t lock; /* marks, failure (from several streams) */
-	json_object *marks;
+	struct mark *marks;   /* the first JM_MARKS_LISTED, allocated before the window */
+	unsigned nmarks;
+	uint64_t marks_omitted;
+	struct mark last_omitted;
 	struct failure failure;
 };
 
@@ -100,6 +119,46 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The clock of the per-operation latencies, read six times per graph: on
+ * x86-64 with an invariant TSC (CPUID 0x80000007 EDX bit 8) the TSC itself
+ * (a few ns a reading; clock_gettime's vDSO reads it too, and scales it,
+ * in ~20), turned into ns when the run is described, at the rate measured
+ * between the start of jm_measure and the end of the window; elsewhere
+ * CLOCK_MONOTONIC, in ns. */
+static int op_clock_is_tsc;
+
+static void op_clock_init(void)
+{
+#if defined(__x86_64__)
+	unsigned a, b, c, d;
+	op_clock_is_tsc = __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+#endif
+}
+
+static uint64_t op_clock(void)
+{
+#if defined(__x86_64__)
+	if (op_clock_is_tsc)
+		return __rdtsc();
+#endif
+	return now_ns();
+}
+
+static uint64_t op_elapsed(uint64_t since)
+{
+	uint64_t t = op_clock();
+	return t > since ? t - since : 0;
+}
+
+/* CPU time of the process (every thread) in user and kernel mode, in ns */
+static void cpu_times(uint64_t *user, uint64_t *sys)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (uint64_t)ru.ru_utime.tv_sec * 1000000000ull + (uint64_t)ru.ru_utime.tv_usec * 1000u;
+	*sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull + (uint64_t)ru.ru_stime.tv_usec * 1000u;
 }
 
 static void take_sample(struct measure *m)
@@ -294,13 +353,13 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 			fail(m, x, "allocate", ev);
 			return -1;
 		}
-		t = now_ns();
+		t = op_clock();
 		if (b->ops->allocate(b, &ev->req, a) < 0) {
 			jm_live_remove(&x->live, ev->id);
 			fail(m, x, "allocate", ev);
 			return -1;
 		}
-		jm_latency_record(&x->lat_alloc, now_ns() - t);
+		jm_latency_record(&x->lat_alloc, op_elapsed(t));
 		a->id = ev->id;
 		a->link.flags = ev->req.flags;
 		/* a driving workload's own linker writes its contents */
@@ -325,12 +384,12 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 			fail(m, x, "finalize", ev);
 			return -1;
 		}
-		t = now_ns();
+		t = op_clock();
 		if (b->ops->finalize(b, a) < 0) {
 			fail(m, x, "finalize", ev);
 			return -1;
 		}
-		jm_latency_record(&x->lat_final, now_ns() - t);
+		jm_latency_record(&x->lat_final, op_elapsed(t));
 		x->finalizes++;
 		/* a trace may free the callee between allocate and finalize */
 		if (a->link.callee && !jm_live_find(&x->live, a->link.callee_id))
@@ -365,7 +424,7 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 			edge_sample(m); /* the peak is just before a drop */
 		x->freeing = 1;
 		jm_link_forget(&x->linker, ev->id);
-		t = now_ns();
+		t = op_clock();
 		if (b->ops->deallocate(b, a) < 0) {
 			/* consumed even so (backend.h): teardown must not free it
 			 * again (striped freed its slab twice: issue 11) */
@@ -373,7 +432,7 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 			fail(m, x, "deallocate", ev);
 			return -1;
 		}
-		jm_latency_record(&x->lat_free, now_ns() - t);
+		jm_latency_record(&x->lat_free, op_elapsed(t));
 		jm_live_remove(&x->live, ev->id);
 		x->bytes_live_requested -= bytes;
 		x->frees++;
@@ -396,14 +455,16 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		x->sys_events++;
 		return 0;
 	case JM_EV_MARK: {
-		json_object *mk = json_object_new_object();
-		json_object_object_add(mk, "name", json_object_new_string(ev->mark));
-		json_object_object_add(mk, "event_index", json_object_new_int64((int64_t)x->events));
-		json_object_object_add(mk, "graphs", json_object_new_int64((int64_t)x->graphs));
-		if (m->nst > 1)
-			json_object_object_add(mk, "thread", json_object_new_int((int)x->idx));
 		pthread_mutex_lock(&m->lock);
-		json_object_array_add(m->marks, mk);
+		struct mark *mk = m->nmarks < JM_MARKS_LISTED ? &m->marks[m->nmarks++]
+							       : &m->last_omitted;
+		if (mk == &m->last_omitted)
+			m->marks_omitted++;
+		memcpy(mk->name, ev->mark, sizeof(mk->name));
+		mk->name[sizeof(mk->name) - 1] = 0;
+		mk->event_index = x->events;
+		mk->graphs = x->graphs;
+		mk->thread = x->idx;
 		pthread_mutex_unlock(&m->lock);
 		return 0;
 	}
@@ -411,20 +472,48 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 	return 0;
 }
 
+static json_object *mark_json(const struct measure *m, const struct mark *mk)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(mk->name));
+	json_object_object_add(o, "event_index", json_object_new_int64((int64_t)mk->event_index));
+	json_object_object_add(o, "graphs", json_object_new_int64((int64_t)mk->graphs));
+	if (m->nst > 1)
+		json_object_object_add(o, "thread", json_object_new_int((int)mk->thread));
+	return o;
+}
+
+/* run.marks, and run.marks_omitted when there were more than listed */
+static void add_marks(json_object *run, const struct measure *m)
+{
+	json_object *a = json_object_new_array_ext((int)m->nmarks);
+	for (unsigned i = 0; i < m->nmarks; i++)
+		json_object_array_add(a, mark_json(m, &m->marks[i]));
+	json_object_object_add(run, "marks", a);
+	if (!m->marks_omitted)
+		return;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)m->marks_omitted));
+	json_object_object_add(o, "last", mark_json(m, &m->last_omitted));
+	json_object_object_add(run, "marks_omitted", o);
+}
+
 static const char *os_sys_name(int s)
 {
 	return jm_sys_name((enum jm_sys)s);
 }
 
-static json_object *latency_json(const struct jm_latency *h)
+/* h in op_clock units; ns_per_tick turns them into ns */
+static json_object *latency_json(const struct jm_latency *h, double ns_per_tick)
 {
+#define NS(v) json_object_new_int64((int64_t)((double)(v) * ns_per_tick + 0.5))
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "count", json_object_new_int64((int64_t)h->count));
-	json_object_object_add(o, "p50_ns", json_object_new_int64((int64_t)jm_latency_quantile(h, 0.50)));
-	json_object_object_add(o, "p99_ns", json_object_new_int64((int64_t)jm_latency_quantile(h, 0.99)));
-	json_object_object_add(o, "max_ns", json_object_new_int64((int64_t)h->max));
-	json_object_object_add(o, "mean_ns", json_object_new_int64(
-		h->count ? (int64_t)(h->sum / h->count) : 0));
+	json_object_object_add(o, "p50_ns", NS(jm_latency_quantile(h, 0.50)));
+	json_object_object_add(o, "p99_ns", NS(jm_latency_quantile(h, 0.99)));
+	json_object_object_add(o, "max_ns", NS(h->max));
+	json_object_object_add(o, "mean_ns", NS(h->count ? h->sum / h->count : 0));
+#undef NS
 	return o;
 }
 
@@ -620,7 +709,7 @@ static int drive_observed(void *ctx, const struct jm_event *ev)
 
 static void run_stream(struct measure *m, struct stream *x)
 {
-	struct jm_event ev;
+	const struct jm_event *ev;
 	int r = 0;
 	if (jm_workload_drives(&x->wl)) {
 		if (x->wl.ops->drive(&x->wl) < 0 && !failed(m)) {
@@ -630,14 +719,16 @@ static void run_stream(struct measure *m, struct stream *x)
 		}
 		return;
 	}
-	while (!failed(m) && (r = jm_workload_next(&x->wl, &ev)) > 0) {
-		if (do_event(m, x, &ev) < 0)
+	while (!failed(m) && (r = jm_workload_next_ref(&x->wl, &ev)) > 0) {
+		if (do_event(m, x, ev) < 0)
 			return;
 		x->events++;
 	}
 	if (!failed(m) && r < 0) {
+		/* the workload's input is malformed (a trace's FILE:LINE): an
+		 * input error, which stops `run` (run_cell.c), not a failed run */
 		snprintf(x->msg, sizeof(x->msg), "%s", x->wl.err);
-		fail(m, x, "workload", NULL);
+		fail(m, x, "input", NULL);
 	}
 }
 
@@ -701,7 +792,7 @@ static json_object *abandon(struct measure *m, const char *why)
 {
 	free_streams(m);
 	free(m->samples);
-	json_object_put(m->marks);
+	free(m->marks);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 	return jm_failed_run_json("workload", why);
@@ -732,6 +823,17 @@ static int mem_check(struct measure *m, char *err, size_t errlen)
 	return -1;
 }
 
+/* The child's first brk makes a heap VMA of its own: the part of the heap
+ * inherited from the parent does not merge with it (a forked anon_vma).
+ * Growing the heap once here, by the M_TOP_PAD set above, keeps that VMA
+ * and its syscall out of the window, where it would count as the
+ * backend's; later growth extends the child's own VMA. */
+static void grow_heap_now(void)
+{
+	void *volatile p = malloc(1 << 20);
+	free(p);
+}
+
 json_object *jm_measure(const struct jm_run_spec *spec,
 			const struct jm_measure_hooks *hooks)
 {
@@ -742,7 +844,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
 	/* --threads: no per-thread malloc arenas (each is a mapping) */
 	mallopt(M_ARENA_MAX, 1);
+	grow_heap_now();
 
+	op_clock_init();
+	uint64_t clock_t0 = now_ns(), clock_c0 = op_clock();
 	char err[512];
 	unsigned nst = spec->threads > 1 ? spec->threads : 1;
 	if (nst > 1 && !(spec->backend.ops->caps & JM_CAP_THREAD_SAFE)) {
@@ -760,7 +865,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	m->hooks = hooks;
 	pthread_mutex_init(&m->lock, NULL);
 	jm_literal_init(&m->lit);
-	m->marks = json_object_new_array();
+	m->marks = calloc(JM_MARKS_LISTED, sizeof(*m->marks));
 	m->max_samples = spec->max_samples ? spec->max_samples : 400;
 	m->samples = calloc(m->max_samples, sizeof(*m->samples));
 	m->next_sample_at = 1;
@@ -781,15 +886,15 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	for (unsigned i = 0; i < nst; i++) {
 		struct stream *x = &m->st[i];
 		jm_linker_init(&x->linker, (enum jm_code_model)spec->code_model);
-		if (jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 65536) < 0) {
+		/* sized (and its pages touched) for the graphs the workload
+		 * says it keeps live, up to a bound; beyond, it grows */
+		if (jm_live_init(&x->live, x->wl.max_live ? x->wl.max_live : 4096) < 0) {
 			snprintf(err, sizeof(err), "no memory for a table of %llu live graphs",
 				 (unsigned long long)x->wl.max_live);
 			return abandon(m, err);
 		}
-		/* pre-fault the harness's own tables so their first touches are
-		 * not counted as the backend's faults */
-		memset(x->live.slot, 0, x->live.cap * sizeof(*x->live.slot));
 	}
+	/* touched now: their first writes are not the backend's page faults */
 	memset(m->samples, 0, m->max_samples * sizeof(*m->samples));
 	/* a driving workload prepares before the window (the LLVM plugin, the
 	 * inputs, the session); its events come back through drive_event */
@@ -807,13 +912,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		if (nst > 1 || m->st[0].wl.ops->prepare(&m->st[0].wl, &host) < 0) {
 			if (nst == 1)
 				snprintf(err, sizeof(err), "%s", m->st[0].wl.err);
-			free_streams(m);
-			free(m->samples);
-			json_object_put(m->marks);
-			free(m);
-			return jm_failed_run_json("workload", err);
+			return abandon(m, err);
 		}
 	}
+	memset(m->marks, 0, JM_MARKS_LISTED * sizeof(*m->marks));
 	unsigned started = 0;
 	if (nst > 1) {
 		gate = 0;
@@ -851,6 +953,8 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		hooks->window_begin(hooks->ctx);
 	jm_os_snapshot(&os0);
 	jm_faults_self(&minflt0, &majflt0);
+	uint64_t user0, sys0, user1, sys1;
+	cpu_times(&user0, &sys0);
 	m->t0 = now_ns();
 
 	char berr[300];
@@ -879,6 +983,10 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		wait_streams_done(started);
 	}
 	uint64_t wall = now_ns() - m->t0 - m->sampling_ns;
+	cpu_times(&user1, &sys1);
+	uint64_t clock_c1 = op_clock(), clock_t1 = now_ns();
+	double ns_per_tick = clock_c1 > clock_c0 ?
+		(double)(clock_t1 - clock_t0) / (double)(clock_c1 - clock_c0) : 1.0;
 	take_sample(m);
 	struct jm_backend_stats st = {0};
 	struct jm_backend_fact facts[8];
@@ -1031,10 +1139,12 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	ADD(mt, "trim_bytes_released", tot.trim_bytes);
 	ADD(mt, "wall_ns", wall);
 	ADD(mt, "sampling_ns", m->sampling_ns);
+	ADD(mt, "cpu_user_ns", user1 - user0);
+	ADD(mt, "cpu_system_ns", sys1 - sys0);
 	json_object *lat = json_object_new_object();
-	json_object_object_add(lat, "allocate", latency_json(&tot.lat_alloc));
-	json_object_object_add(lat, "finalize", latency_json(&tot.lat_final));
-	json_object_object_add(lat, "deallocate", latency_json(&tot.lat_free));
+	json_object_object_add(lat, "allocate", latency_json(&tot.lat_alloc, ns_per_tick));
+	json_object_object_add(lat, "finalize", latency_json(&tot.lat_final, ns_per_tick));
+	json_object_object_add(lat, "deallocate", latency_json(&tot.lat_free, ns_per_tick));
 	json_object_object_add(mt, "latency", lat);
 	ADD(mt, "threads", nst);
 	if (nst > 1) {
@@ -1048,9 +1158,9 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 			ADD(t, "events", x->events);
 			ADD(t, "frees", x->frees);
 			json_object_object_add(t, "workload_spec", json_object_new_string(x->wl.spec));
-			json_object_object_add(t, "allocate", latency_json(&x->lat_alloc));
-			json_object_object_add(t, "finalize", latency_json(&x->lat_final));
-			json_object_object_add(t, "deallocate", latency_json(&x->lat_free));
+			json_object_object_add(t, "allocate", latency_json(&x->lat_alloc, ns_per_tick));
+			json_object_object_add(t, "finalize", latency_json(&x->lat_final, ns_per_tick));
+			json_object_object_add(t, "deallocate", latency_json(&x->lat_free, ns_per_tick));
 			json_object_array_add(per, t);
 		}
 		json_object_object_add(mt, "latency_threads", per);
@@ -1088,12 +1198,13 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		json_object_object_add(run, "backend_info", info);
 	}
 	json_object_object_add(run, "series", series_json(m));
-	json_object_object_add(run, "marks", m->marks);
+	add_marks(run, m);
 	json_object_object_add(run, "workload_spec", json_object_new_string(m->st[0].wl.spec));
 
 	free_streams(m);
 	pthread_mutex_destroy(&m->lock);
 	free(m->samples);
+	free(m->marks);
 	free(m);
 	return run;
 }

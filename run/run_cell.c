@@ -58,6 +58,13 @@ int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_objec
 				json_object *run = jm_cell_run(&spec, probe, ++idx, total,
 							       mx->labels[b], mx->graphs[w],
 							       mx->quiet, &any_failed);
+				if (mx->input_error_stops &&
+				    !strcmp(jm_json_str(run, "error.op", ""), "input")) {
+					jm_usage_error("%s: --workload: %s", mx->input_error_stops,
+						       jm_json_str(run, "error.message", "?"));
+					json_object_put(run);
+					return JM_EXIT_USAGE;
+				}
 				/* the cell's place in the matrix, so merge restores run order */
 				json_object_object_add(run, "matrix_index",
 						       json_object_new_int64((int64_t)k));

@@ -29,7 +29,11 @@ json_object *jm_cell_run(const struct jm_run_spec *spec, struct jm_probe *probe,
  * workload and repetition replaced), each run tagged with matrix_index and,
  * when tags is not NULL, "tag_key": tags[b]; added to root. A leaked
  * mapping is noted on stderr unless quiet. Stops early on SIGINT/SIGTERM.
- * Returns 1 if a run was not ok, else 0. */
+ * Returns 1 if a run was not ok, else 0. With input_error_stops (the
+ * command's name), a run that fails reading its trace (error op
+ * "workload": a malformed line) is an input error: the matrix stops there,
+ * says so on stderr and returns JM_EXIT_USAGE (traces are read by the runs
+ * only, never first by the parent). */
 struct jm_matrix {
 	const struct jm_run_spec *base;
 	const struct jm_backend_spec *backends;
@@ -43,6 +47,7 @@ struct jm_matrix {
 	uint64_t repeat;
 	unsigned shard_i, shard_n;
 	int quiet;
+	const char *input_error_stops;
 };
 int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_object *root);
 

@@ -1,7 +1,7 @@
 /* What the loaded ebpf probe costs a process it does not track: ns per
  * syscall (getppid, and mprotect which the probe counts for tracked
  * processes) before and after the probe is opened. Built and run by
- * scripts/bench-probes; prints one line per syscall. */
+ * scripts/bench (section probes); prints one line per syscall. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>

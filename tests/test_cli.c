@@ -312,6 +312,32 @@ static void test_trim_report(void **state)
 		fail_msg("single-pool row: %s", row);
 }
 
+/* 'all' leaves out what cannot run here (the llvm-* backends without
+ * their plugin) and says so on stderr, instead of a table short of rows */
+static void test_all_names_what_it_leaves_out(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	const char *old = getenv("JITMM_LLVM_PLUGIN");
+	char *keep = old ? strdup(old) : NULL;
+	setenv("JITMM_LLVM_PLUGIN", "/nonexistent/jitmm-llvm.so", 1);
+	char *args[] = {"run", "-b", "all", "-w", "llvm-500:graphs=5", NULL};
+	int rc = tu_run_jitmm(args, &out, &err);
+	if (keep) {
+		setenv("JITMM_LLVM_PLUGIN", keep, 1);
+		free(keep);
+	} else {
+		unsetenv("JITMM_LLVM_PLUGIN");
+	}
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(err, "'all' leaves out llvm-mapper: LLVM plugin "
+				    "/nonexistent/jitmm-llvm.so: "));
+	assert_non_null(strstr(out, "| section-mm | ok"));
+	assert_null(strstr(out, "| llvm-mapper"));
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_execute_every_graph),
 		cmocka_unit_test(test_trim_report),
 		cmocka_unit_test(test_all_runs_failed_table),
+		cmocka_unit_test(test_all_names_what_it_leaves_out),
 	};
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

@@ -139,8 +139,10 @@ static void test_freeset(void **state)
 	/* filling the gap coalesces all three into one */
 	assert_int_equal(jm_freeset_insert(&fs, 200, 300), 0);
 	assert_int_equal(fs.n, 1);
-	assert_int_equal(fs.r[0].start, 100);
-	assert_int_equal(fs.r[0].end, 400);
+	struct jm_range r;
+	assert_int_equal(jm_freeset_fit_from(&fs, 0, 1, &r), 0);
+	assert_int_equal(r.start, 100);
+	assert_int_equal(r.end, 400);
 	/* overlapping insert is a double free */
 	assert_int_equal(jm_freeset_insert(&fs, 150, 160), -1);
 	uint64_t a;
@@ -212,6 +214,32 @@ static void test_live_table(void **state)
 	while (jm_live_next(&t, &pos))
 		n++;
 	assert_int_equal(n, 500);
+	jm_live_release(&t);
+
+	/* memory follows the graphs live at once, not a declared maximum:
+	 * a billion declared costs what the presize bound does */
+	assert_int_equal(jm_live_init(&t, 1u << 30), 0);
+	size_t presized = jm_live_bytes(&t);
+	assert_true(presized <= jm_live_table_bytes(JM_LIVE_PRESIZE_MAX));
+	jm_live_release(&t);
+	/* 200,000 graphs through a live set of 1000: the table stays small;
+	 * every allocation found, zeroed, and in the same place while live */
+	assert_int_equal(jm_live_init(&t, 0), 0);
+	for (uint64_t i = 0; i < 200000; i++) {
+		struct jm_alloc *a = jm_live_insert(&t, i * 0x9e3779b97f4a7c15ull);
+		assert_non_null(a);
+		assert_int_equal(a->priv_u[0], 0);
+		a->priv_u[0] = i + 1;
+		if (i >= 1000) {
+			uint64_t old = (i - 1000) * 0x9e3779b97f4a7c15ull;
+			struct jm_alloc *b = jm_live_find(&t, old);
+			assert_true(b && b->priv_u[0] == i - 1000 + 1);
+			jm_live_remove(&t, old);
+			assert_null(jm_live_find(&t, old));
+		}
+	}
+	assert_int_equal(t.n, 1000);
+	assert_true(jm_live_bytes(&t) <= jm_live_table_bytes(1000));
 	jm_live_release(&t);
 }
 

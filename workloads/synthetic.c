@@ -57,18 +57,26 @@ struct synth {
 	/* pending events produced by the last step, consumed in order */
 	struct jm_event queue[4];
 	int qhead, qlen;
-	/* fraction: live ids; cycles: range being dropped */
+	/* fraction: live ids (grown with them); cycles: range being dropped */
 	uint64_t *live;
-	size_t nlive;
+	size_t nlive, live_cap;
 	uint64_t drop_next, drop_end;
 	int dropping;
 	uint64_t cycle;
 };
 
-static void push(struct synth *s, const struct jm_event *ev)
+/* The next free queue slot, its common fields set: events are built in
+ * place, never copied (jm_workload_next_ref hands out the slot). */
+static struct jm_event *emit(struct synth *s, enum jm_event_type type, uint64_t id)
 {
-	s->queue[(s->qhead + s->qlen) % 4] = *ev;
+	struct jm_event *ev = &s->queue[(s->qhead + s->qlen) % 4];
 	s->qlen++;
+	ev->type = type;
+	ev->id = id;
+	ev->t_ns = 0;
+	ev->tid = 0;
+	ev->mark[0] = 0;
+	return ev;
 }
 
 static uint64_t scaled(struct synth *s, uint64_t v)
@@ -115,14 +123,13 @@ static void make_graph(struct synth *s, uint64_t id, struct jm_graph_req *req)
 
 static void link_one(struct synth *s)
 {
-	struct jm_event ev = {.type = JM_EV_ALLOC, .id = s->made};
-	make_graph(s, s->made, &ev.req);
-	push(s, &ev);
-	push(s, &(struct jm_event){.type = JM_EV_FINALIZE, .id = s->made});
+	make_graph(s, s->made, &emit(s, JM_EV_ALLOC, s->made)->req);
+	emit(s, JM_EV_FINALIZE, s->made);
 	s->made++;
 }
 
-/* Produce the next batch of events into the queue; 0 at end. */
+/* Produce the next batch of events into the queue; 0 at end, -1 out of
+ * memory. */
 static int step(struct synth *s)
 {
 	switch (s->policy) {
@@ -134,42 +141,47 @@ static int step(struct synth *s)
 	case FREE_FRACTION:
 		if (s->made >= s->graphs)
 			return 0;
+		if (s->nlive == s->live_cap) {
+			size_t cap = s->live_cap ? s->live_cap * 2 : 1024;
+			uint64_t *l = realloc(s->live, cap * sizeof(*l));
+			if (!l)
+				return -1;
+			s->live = l;
+			s->live_cap = cap;
+		}
 		s->live[s->nlive++] = s->made;
 		link_one(s);
 		if (jm_rng_double(&s->rng) < s->fraction) {
 			size_t k = jm_rng_below(&s->rng, s->nlive);
-			push(s, &(struct jm_event){.type = JM_EV_FREE, .id = s->live[k]});
+			emit(s, JM_EV_FREE, s->live[k]);
 			s->live[k] = s->live[--s->nlive];
 		}
 		return 1;
 	case FREE_CYCLES:
 		if (s->dropping) {
 			if (s->drop_next < s->drop_end) {
-				push(s, &(struct jm_event){.type = JM_EV_FREE,
-							   .id = s->drop_next++});
+				emit(s, JM_EV_FREE, s->drop_next++);
 				return 1;
 			}
 			s->dropping = 0;
 			s->cycle++;
 			if (s->trim) {
-				push(s, &(struct jm_event){.type = JM_EV_TRIM});
+				emit(s, JM_EV_TRIM, 0);
 				return 1;
 			}
 		}
 		if (s->made >= s->graphs)
 			return 0;
 		if (s->made == s->drop_end) {
-			struct jm_event m = {.type = JM_EV_MARK};
-			snprintf(m.mark, sizeof(m.mark), "load %llu",
+			struct jm_event *m = emit(s, JM_EV_MARK, 0);
+			snprintf(m->mark, sizeof(m->mark), "load %llu",
 				 (unsigned long long)s->cycle);
-			push(s, &m);
 		}
 		link_one(s);
 		if (s->made - s->drop_end == s->per_cycle || s->made == s->graphs) {
-			struct jm_event m = {.type = JM_EV_MARK};
-			snprintf(m.mark, sizeof(m.mark), "drop %llu",
+			struct jm_event *m = emit(s, JM_EV_MARK, 0);
+			snprintf(m->mark, sizeof(m->mark), "drop %llu",
 				 (unsigned long long)s->cycle);
-			push(s, &m);
 			s->dropping = 1;
 			s->drop_next = s->drop_end;
 			s->drop_end = s->made;
@@ -179,13 +191,19 @@ static int step(struct synth *s)
 	return 0;
 }
 
-static int synth_next(struct jm_workload *w, struct jm_event *ev)
+/* The slot handed out stays intact until the next call: the steps it
+ * takes refill the queue from the slot after it. */
+static int synth_next(struct jm_workload *w, const struct jm_event **ev)
 {
 	struct synth *s = w->priv;
-	while (s->qlen == 0)
-		if (!step(s))
-			return 0;
-	*ev = s->queue[s->qhead];
+	while (s->qlen == 0) {
+		int rc = step(s);
+		if (rc < 0)
+			snprintf(w->err, sizeof(w->err), "out of memory for the live graph ids");
+		if (rc <= 0)
+			return rc;
+	}
+	*ev = &s->queue[s->qhead];
 	s->qhead = (s->qhead + 1) % 4;
 	s->qlen--;
 	return 1;
@@ -262,7 +280,7 @@ static double peak_live(const struct synth *s)
 
 static const struct jm_workload_ops synth_ops = {
 	.kind = "synthetic",
-	.next = synth_next,
+	.next_ref = synth_next,
 	.close = synth_close,
 };
 
@@ -322,14 +340,6 @@ int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
 		snprintf(err, errlen, "option free_fraction: must be in [0, 1]");
 		free(s);
 		return -1;
-	}
-	if (s->policy == FREE_FRACTION) {
-		s->live = malloc(s->graphs * sizeof(*s->live));
-		if (!s->live) {
-			free(s);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
 	}
 	s->per_cycle = (s->graphs + s->cycles - 1) / s->cycles;
 	w->ops = &synth_ops;

@@ -195,17 +195,29 @@ static int parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
-/* Parse the number that ends at the first char in stop (or NUL). */
+/* Parse the number that ends at the first char in stop (or NUL): the
+ * digits are read in one pass, then the char after them must end it. */
 static int parse_u64_until(char **pp, const char *stop, uint64_t *out)
 {
-	char *p = *pp;
-	size_t n = strcspn(p, stop);
-	char save = p[n];
-	p[n] = 0;
-	int rc = parse_u64(p, out);
-	p[n] = save;
-	*pp = p + n;
-	return rc;
+	const char *p = *pp;
+	uint64_t v = 0;
+	int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+	const char *d = p + (hex ? 2 : 0), *q = d;
+	for (;; q++) {
+		unsigned x;
+		if (*q >= '0' && *q <= '9') x = (unsigned)(*q - '0');
+		else if (hex && *q >= 'a' && *q <= 'f') x = (unsigned)(*q - 'a' + 10);
+		else if (hex && *q >= 'A' && *q <= 'F') x = (unsigned)(*q - 'A' + 10);
+		else break;
+		if (hex ? v >> 60 != 0 : v > (UINT64_MAX - x) / 10)
+			return -1;
+		v = hex ? v << 4 | x : v * 10 + x;
+	}
+	if (q == d || (*q && !strchr(stop, *q)))
+		return -1;
+	*out = v;
+	*pp = (char *)q;
+	return 0;
 }
 
 /* "t=N" / "tid=N" right after the keyword */
@@ -214,7 +226,7 @@ static int common_fields(struct jm_trace_reader *r, char **pp, struct jm_event *
 	for (;;) {
 		char *p = skip_ws(*pp);
 		uint64_t v;
-		if (!strncmp(p, "t=", 2) || !strncmp(p, "tid=", 4)) {
+		if (p[0] == 't' && (!strncmp(p, "t=", 2) || !strncmp(p, "tid=", 4))) {
 			int is_t = p[1] == '=';
 			char *save = p;
 			char *t = token(&p);
@@ -254,12 +266,11 @@ static int no_more(struct jm_trace_reader *r, char **pp, const char *what)
 }
 
 /* CLASS[/fin]=SIZE[+ZEROFILL][@ALIGN] */
-static int parse_segment(struct jm_trace_reader *r, char *t,
+static int parse_segment(struct jm_trace_reader *r, char *t, char *eq,
 			 struct jm_graph_req *req, unsigned *seen)
 {
-	char *eq = strchr(t, '=');
 	*eq = 0;
-	char *slash = strchr(t, '/');
+	char *slash = memchr(t, '/', (size_t)(eq - t));
 	enum jm_lifetime life = JM_STANDARD;
 	if (slash) {
 		*slash = 0;
@@ -363,23 +374,24 @@ static int parse_alloc(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 	unsigned seen = 0;
 	char *t;
 	while ((t = token(&p))) {
-		if (!strncmp(t, "dylib=", 6)) {
+		char *eq;
+		if (t[0] == 'd' && !strncmp(t, "dylib=", 6)) {
 			uint64_t v;
 			if (parse_u64(t + 6, &v) < 0 || v > UINT32_MAX)
 				return rerr(r, "alloc: bad %s", t);
 			req->dylib = (uint32_t)v;
-		} else if (!strncmp(t, "name=", 5)) {
+		} else if (t[0] == 'n' && !strncmp(t, "name=", 5)) {
 			char why[160];
 			if (jm_trace_unescape(t + 5, ev->mark, JM_TRACE_MAX_NAME + 1, why,
 					      sizeof(why)) < 0)
 				return rerr(r, "alloc: name %s", why);
-		} else if (!strncmp(t, "section=", 8)) {
+		} else if (t[0] == 's' && !strncmp(t, "section=", 8)) {
 			if (parse_section(r, t + 8, &req->section) < 0)
 				return -1;
-		} else if (strchr(t, '=')) {
+		} else if ((eq = strchr(t, '='))) {
 			/* at most JM_MAX_SEGS: one per (class, lifetime), checked
 			 * by parse_segment */
-			if (parse_segment(r, t, req, &seen) < 0)
+			if (parse_segment(r, t, eq, req, &seen) < 0)
 				return -1;
 		} else {
 			return rerr(r, "alloc: unexpected '%s' (want CLASS=SIZE[+ZF][@ALIGN], "
@@ -509,9 +521,10 @@ static int parse_event(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 	ev->t_ns = 0;
 	ev->tid = 0;
 	ev->mark[0] = 0;
-	if (!strcmp(kw, "alloc"))
+	/* the first letter picks the one keyword to compare */
+	if (kw[0] == 'a' && !strcmp(kw, "alloc"))
 		return parse_alloc(r, p, ev);
-	if (!strcmp(kw, "finalize") || !strcmp(kw, "free")) {
+	if (kw[0] == 'f' && (!strcmp(kw, "finalize") || !strcmp(kw, "free"))) {
 		int fin = kw[1] == 'i';
 		ev->type = fin ? JM_EV_FINALIZE : JM_EV_FREE;
 		if (common_fields(r, &p, ev) < 0 || parse_id(r, &p, kw, &ev->id) < 0 ||
@@ -532,12 +545,12 @@ static int parse_event(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 		}
 		return 0;
 	}
-	if (!strcmp(kw, "trim")) {
+	if (kw[0] == 't' && !strcmp(kw, "trim")) {
 		ev->type = JM_EV_TRIM;
 		ev->id = 0;
 		return common_fields(r, &p, ev) < 0 ? -1 : no_more(r, &p, "trim");
 	}
-	if (!strcmp(kw, "mark")) {
+	if (kw[0] == 'm' && !strcmp(kw, "mark")) {
 		ev->type = JM_EV_MARK;
 		if (common_fields(r, &p, ev) < 0)
 			return -1;
@@ -552,7 +565,7 @@ static int parse_event(struct jm_trace_reader *r, char *p, struct jm_event *ev)
 			return rerr(r, "mark: phase name %s", why);
 		return 0;
 	}
-	if (!strcmp(kw, "sys"))
+	if (kw[0] == 's' && !strcmp(kw, "sys"))
 		return parse_sys(r, p, ev);
 	return rerr(r, "unknown event '%s' (alloc, finalize, free, trim, mark, sys)", kw);
 }
@@ -611,7 +624,8 @@ static char *next_line(struct jm_trace_reader *r, int *rc)
 
 static int blank_or_comment(const char *s)
 {
-	s += strspn(s, " \t");
+	while (*s == ' ' || *s == '\t')
+		s++;
 	return !*s || *s == '#';
 }
 

@@ -191,14 +191,37 @@ int jm_workload_drives(const struct jm_workload *w)
 	return w->ops && w->ops->drive;
 }
 
+/* a driving workload has no events to pull */
+static int not_pulled(struct jm_workload *w)
+{
+	if (!jm_workload_drives(w))
+		return 0;
+	snprintf(w->err, sizeof(w->err), "workload %s is not pulled: it drives the backend "
+		 "itself", w->name);
+	return 1;
+}
+
 int jm_workload_next(struct jm_workload *w, struct jm_event *ev)
 {
-	if (!w->ops->next) {
-		snprintf(w->err, sizeof(w->err), "workload %s is not pulled: it drives the "
-			 "backend itself", w->name);
+	if (not_pulled(w))
 		return -1;
-	}
-	return w->ops->next(w, ev);
+	if (w->ops->next)
+		return w->ops->next(w, ev);
+	const struct jm_event *e;
+	int rc = w->ops->next_ref(w, &e);
+	if (rc > 0)
+		*ev = *e;
+	return rc;
+}
+
+int jm_workload_next_ref(struct jm_workload *w, const struct jm_event **ev)
+{
+	if (not_pulled(w))
+		return -1;
+	if (w->ops->next_ref)
+		return w->ops->next_ref(w, ev);
+	*ev = &w->event; /* a trace is parsed straight into it */
+	return w->ops->next(w, &w->event);
 }
 
 void jm_workload_close(struct jm_workload *w)

@@ -71,10 +71,13 @@ struct jm_drive_host {
 
 struct jm_workload_ops {
 	const char *kind; /* "synthetic", "trace", ... */
-	/* 1: *ev filled; 0: end of stream; -1: error (message in w->err) */
+	/* One of the two. next: 1 *ev filled; 0 end of stream; -1 error
+	 * (message in w->err). next_ref: the same, with *ev pointing at the
+	 * source's own event, valid until the next call (no copy of it). */
 	int (*next)(struct jm_workload *w, struct jm_event *ev);
+	int (*next_ref)(struct jm_workload *w, const struct jm_event **ev);
 	void (*close)(struct jm_workload *w);
-	/* Driving workloads (next is NULL): prepare in the measured child
+	/* Driving workloads (next and next_ref NULL): prepare in the measured child
 	 * before the window (load what the work needs; no graph yet), drive
 	 * inside it (every graph event through host), release after it and
 	 * before the backend is destroyed (free what is still allocated,
@@ -95,6 +98,7 @@ struct jm_workload {
 	 * what a run touches at most; 0 if not known before the run (traces) */
 	uint64_t peak_bytes;
 	char err[256];
+	struct jm_event event; /* jm_workload_next_ref's, for a source with next */
 };
 
 /* Open a workload from a spec: a preset name ("llvm-500"),
@@ -105,6 +109,9 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 		     char *err, size_t errlen);
 /* Pulled workloads only (jm_workload_drives(w) == 0). */
 int jm_workload_next(struct jm_workload *w, struct jm_event *ev);
+/* The next event without copying it: *ev is valid until the next call. The
+ * replay loop's way (an event is ~350 bytes). */
+int jm_workload_next_ref(struct jm_workload *w, const struct jm_event **ev);
 void jm_workload_close(struct jm_workload *w);
 
 struct jm_preset {
