@@ -443,6 +443,33 @@ static void test_cycles_platform_pins_first_slab(void **state)
 	assert_int_equal(lli.trim_units, 0);
 }
 
+/* platform=elfnix: ELFNixPlatform over the ORC runtime (Debian's
+ * libclang-rt-22-dev) links bootstrap graphs of its own and runs main
+ * through the runtime; link=lazy links through reentry stubs */
+static void test_elfnix_platform(void **state)
+{
+	(void)state;
+	NEED_FIXTURE();
+	if (access("/usr/lib/llvm-22/lib/clang/22/lib/linux/liborc_rt-x86_64.a", R_OK) != 0) {
+		SKIP_BECAUSE("no ORC runtime (libclang-rt-22-dev, scripts/install-deps)");
+		return;
+	}
+	struct result bare = run("inprocess", spec("main.o:helper.o,debugger_support=off"));
+	struct result nix = run("inprocess", spec("main.o:helper.o,platform=elfnix"));
+	struct result lazy = run("inprocess", spec("main.o:helper.o,platform=elfnix,link=lazy"));
+	printf("# graphs: bare %ld, elfnix %ld, elfnix lazy %ld\n", bare.graphs, nix.graphs,
+	       lazy.graphs);
+	if (!bare.ok || !nix.ok || !lazy.ok)
+		fail_msg("%s %s %s", bare.error, nix.error, lazy.error);
+	assert_int_equal(bare.graphs, 2);
+	assert_true(nix.graphs > bare.graphs + 2); /* the runtime's graphs */
+	assert_int_equal(nix.finalizes, nix.graphs); /* no debug objects here */
+	assert_true(lazy.graphs > nix.graphs); /* stubs and reentry trampolines */
+	struct result bad = run("inprocess", spec("main.o,platform=elfnix,orc_runtime=/nonexistent"));
+	assert_false(bad.ok);
+	assert_non_null(strstr(bad.error, "/nonexistent"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_entry_points),
 		cmocka_unit_test(test_cycles_platform_pins_first_slab),
+		cmocka_unit_test(test_elfnix_platform),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
