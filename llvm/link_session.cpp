@@ -38,6 +38,7 @@ using namespace llvm::orc;
 struct jm_llvm_link {
 	jm_llvm_link_opts Opts{};
 	std::string MainSymbol, OrcRuntime;
+	std::unique_ptr<MemoryBuffer> OrcRuntimeBuf; // read before the window
 	std::vector<jm_link::Input> Inputs;
 	std::unique_ptr<jm_link::HostMemoryManager> MM;
 	// the llvm-jitlink session
@@ -291,7 +292,10 @@ Error openJitlinkSession(jm_llvm_link &L)
 	if (L.Opts.platform == JM_LLVM_PLATFORM_ELFNIX) {
 		L.PlatformJD = &ES.createBareJITDylib("Platform");
 		L.PlatformJD->addToLinkOrder(*L.ProcessJD);
-		auto P = ELFNixPlatform::Create(*L.Layer, *L.PlatformJD, L.OrcRuntime.c_str());
+		auto RT = StaticLibraryDefinitionGenerator::Create(*L.Layer, std::move(L.OrcRuntimeBuf));
+		if (!RT)
+			return failure(L.OrcRuntime + ": " + toString(RT.takeError()));
+		auto P = ELFNixPlatform::Create(*L.Layer, *L.PlatformJD, std::move(*RT));
 		if (!P)
 			return P.takeError();
 		ES.setPlatform(std::move(*P));
@@ -370,7 +374,7 @@ Error openLliSession(jm_llvm_link &L)
 		return &JD;
 	});
 	if (L.Opts.platform == JM_LLVM_PLATFORM_ELFNIX)
-		B.setPlatformSetUp(ExecutorNativePlatform(L.OrcRuntime));
+		B.setPlatformSetUp(ExecutorNativePlatform(std::move(L.OrcRuntimeBuf)));
 	auto J = B.create();
 	if (!J)
 		return J.takeError();
@@ -542,9 +546,18 @@ jm_llvm_link *jm_link_open(const jm_llvm_link_opts &Opts, const jm_llvm_host_mm 
 	if (Opts.orc_runtime)
 		L->OrcRuntime = Opts.orc_runtime;
 	L->Opts.main_symbol = L->Opts.orc_runtime = nullptr;
-	if (Opts.platform == JM_LLVM_PLATFORM_ELFNIX && L->OrcRuntime.empty()) {
-		Err = "platform=elfnix needs the ORC runtime (orc_runtime=PATH to liborc_rt)";
-		return nullptr;
+	if (Opts.platform == JM_LLVM_PLATFORM_ELFNIX) {
+		if (L->OrcRuntime.empty()) {
+			Err = "platform=elfnix needs the ORC runtime (orc_runtime=PATH to liborc_rt)";
+			return nullptr;
+		}
+		// read now, not mapped in the window (as the inputs)
+		auto RT = MemoryBuffer::getFile(L->OrcRuntime, false, false, true);
+		if (!RT) {
+			Err = L->OrcRuntime + ": " + RT.getError().message();
+			return nullptr;
+		}
+		L->OrcRuntimeBuf = std::move(*RT);
 	}
 	auto Inputs = jm_link::readInputs(Opts.inputs, Opts.ninputs);
 	if (!Inputs) {
