@@ -16,11 +16,14 @@ void jm_results_add_run(json_object *root, json_object *run);
 void jm_results_aggregate(json_object *root);
 int jm_results_write(json_object *root, const char *path, char *err,
 		     size_t errlen);
-/* Inputs are bounded: size and nesting depth. */
+/* Inputs are bounded: size and nesting depth (counts: results_shape.h). */
 #define JM_RESULTS_MAX_BYTES (1024u << 20)
 #define JM_RESULTS_MAX_DEPTH 64
 
-/* Load and check the top-level shape; NULL with a message on error. */
+/* The one loader every reader uses (results_load.c): a regular file of at
+ * most JM_RESULTS_MAX_BYTES, strict JSON, every field of the documented
+ * shape checked (results_shape.h). NULL with a one-line message naming the
+ * file and the line or JSON path. */
 json_object *jm_results_load(const char *path, char *err, size_t errlen);
 /* The same from memory (name is used in messages): what the fuzz target
  * tests/fuzz/fuzz_results.c drives. */

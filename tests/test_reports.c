@@ -648,8 +648,8 @@ static void test_shard_merge_equals_unsharded(void **state)
 	 * segfault and a json-c assertion); no config at all is merged */
 	static const char *const bad[][2] = {
 		{"{\"schema_version\":1,\"runs\":[{\"status\":\"ok\",\"metrics\":5}]}",
-		 "runs[0].metrics is not an object"},
-		{"{\"schema_version\":1,\"config\":[],\"runs\":[]}", "\"config\" is not an object"},
+		 ": runs[0].metrics: expected an object, got a number"},
+		{"{\"schema_version\":1,\"config\":[],\"runs\":[]}", ": config: expected an object, got an array"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(jm_write_atomic(other, bad[i][0], strlen(bad[i][0]), e, sizeof(e)), 0);
