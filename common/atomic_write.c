@@ -168,9 +168,14 @@ static int opendir_nofollow(int at, const char *path, const char *display, char 
 			    size_t errlen)
 {
 	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* a link gives ELOOP or ENOTDIR: say which it was */
+		int e = errno;
+		struct stat st;
+		int link = fstatat(at, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 		snprintf(err, errlen, "%s: %s", display,
-			 errno == ELOOP ? "is a symbolic link, not a directory" : strerror(errno));
+			 link ? "is a symbolic link, not a directory" : strerror(e));
+	}
 	return fd;
 }
 

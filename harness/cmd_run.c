@@ -79,7 +79,7 @@ static void run_usage(FILE *f)
 		"  jitmm run -b null -w trace:rec.jmt --replay literal --json lit.json\n"
 		"  sudo jitmm run --probe ebpf -b single-pool -w llvm-500 --events ev.txt\n\n"
 		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
-		"130 interrupted (finished runs are still written).\n");
+		"130 interrupted (finished runs and their report are still written).\n");
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
@@ -400,6 +400,9 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "jitmm: %s\n", err);
 			rc = JM_EXIT_USAGE;
 		}
+		/* an interrupt from here on does not stop the report (gnuplot
+		 * runs in its own process group): it is written whole, and
+		 * jitmm exits 130 */
 		if (rc == 0 && jm_report_write_dir(root, out_dir, baseline, NULL, err,
 						   sizeof(err)) < 0) {
 			fprintf(stderr, "jitmm: %s\n", err);
@@ -411,7 +414,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
 			out_dir);
 	json_object_put(root);
-	if (interrupted)
+	if (interrupted || progress_interrupted())
 		return JM_EXIT_INTERRUPTED;
 	if (rc)
 		return rc;

@@ -50,7 +50,8 @@ static void sweep_usage(FILE *f)
 		"  jitmm sweep -b single-pool -P granularity=1M..1G*4 -w llvm-500 --out sweep\n"
 		"  jitmm sweep -b codemodel -P block_bits=16..26 -w llvm-500 -r 3\n"
 		"  jitmm sweep -b single-pool -P granularity=4M,16M,256M -w page-pairs -F 1.5\n\n"
-		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error.\n");
+		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
+		"130 interrupted (finished runs and their report are still written).\n");
 }
 
 enum { OPT_SHARD = 256, OPT_TIMEOUT };
@@ -256,7 +257,8 @@ int cmd_sweep(int argc, char **argv)
 	if (out_dir && !rc) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/results.json", out_dir);
-		/* the report adds the sweep section itself (config.sweep) */
+		/* the report adds the sweep section itself (config.sweep); an
+		 * interrupt does not stop it (as in run) */
 		if (jm_results_write(root, path, err, sizeof(err)) < 0 ||
 		    jm_report_write_dir(root, out_dir, bs[0].ops->name, NULL, err, sizeof(err)) < 0)
 			rc = jm_usage_error("sweep: %s", err);
@@ -266,7 +268,7 @@ int cmd_sweep(int argc, char **argv)
 	}
 	jm_sweep_report_free(&sr);
 	json_object_put(root);
-	if (interrupted)
+	if (interrupted || progress_interrupted())
 		return JM_EXIT_INTERRUPTED;
 	if (rc)
 		return rc;
