@@ -256,32 +256,6 @@ int jm_plot_render(const struct jm_plot_dir *d, const char *name, const char *da
 
 /* ---- the report's plots ---- */
 
-static int same_group(json_object *run, json_object *agg)
-{
-	if (strcmp(jm_json_str(run, "backend", "a"), jm_json_str(agg, "backend", "b")) ||
-	    strcmp(jm_json_str(run, "workload_spec", "a"), jm_json_str(agg, "workload_spec", "b")))
-		return 0;
-	json_object *x = jm_json_path(run, "backend_options"), *y = jm_json_path(agg, "backend_options");
-	const char *xs = x ? json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN) : "{}";
-	char buf[1024];
-	snprintf(buf, sizeof(buf), "%s", xs);
-	const char *ys = y ? json_object_to_json_string_ext(y, JSON_C_TO_STRING_PLAIN) : "{}";
-	return !strcmp(buf, ys);
-}
-
-/* The first ok run of an aggregate's group: its time series is drawn. */
-static json_object *first_ok_run(json_object *root, json_object *agg)
-{
-	json_object *runs = jm_json_path(root, "runs");
-	size_t n = runs ? json_object_array_length(runs) : 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(runs, i);
-		if (!strcmp(jm_json_str(r, "status", ""), "ok") && same_group(r, agg))
-			return r;
-	}
-	return NULL;
-}
-
 static int series_at(json_object *run, const char *name, size_t i, double *v)
 {
 	char path[96];
@@ -310,11 +284,28 @@ static void label_of(json_object *agg, char *buf, size_t len)
 
 #define MAX_GROUPS 16 /* workloads plotted */
 
-/* A workload's aggregates with their legend labels. */
+/* A workload's aggregates with their legend labels and, for each, the
+ * first ok run of its group: its time series is drawn. */
 struct wl_group {
 	struct jm_wl_aggs w;
 	char label[JM_WL_MAX_AGGS][128];
+	json_object *first_ok[JM_WL_MAX_AGGS];
 };
+
+/* The first run with status ok among the runs of agg's group. */
+static json_object *first_ok_run(json_object *runs, const struct jm_group_index *rx,
+				 json_object *agg)
+{
+	char *key = jm_group_key(agg);
+	json_object *found = NULL;
+	for (size_t r = jm_group_index_lower(rx, key); !found && jm_group_index_match(rx, r, key); r++) {
+		json_object *run = json_object_array_get_idx(runs, rx->order[r]);
+		if (!strcmp(jm_json_str(run, "status", ""), "ok"))
+			found = run;
+	}
+	free(key);
+	return found;
+}
 
 /* Aggregates per workload; labels carry options only where two entries of
  * one backend would otherwise look the same. */
@@ -322,8 +313,15 @@ static int group_workloads(json_object *root, struct wl_group *g)
 {
 	static struct jm_wl_aggs w[MAX_GROUPS];
 	int ng = jm_aggregates_by_workload(root, w, MAX_GROUPS);
-	for (int k = 0; k < ng; k++)
+	json_object *runs = jm_json_path(root, "runs");
+	struct jm_group_index rx;
+	jm_group_index_build(runs, &rx);
+	for (int k = 0; k < ng; k++) {
 		g[k].w = w[k];
+		for (int i = 0; i < w[k].n; i++)
+			g[k].first_ok[i] = first_ok_run(runs, &rx, w[k].agg[i]);
+	}
+	jm_group_index_free(&rx);
 	for (int k = 0; k < ng; k++)
 		for (int i = 0; i < g[k].w.n; i++) {
 			const char *b = jm_json_str(g[k].w.agg[i], "backend", "?");
@@ -381,7 +379,7 @@ static int plot_vmas(json_object *root, struct wl_group *g, int wi, const struct
 	fprintf(d, "# VMAs of the process against graphs processed, one block per backend\n"
 		   "# (its first successful repetition); columns: graphs vmas\n");
 	for (int i = 0; i < g->w.n; i++) {
-		json_object *run = first_ok_run(root, g->w.agg[i]);
+		json_object *run = g->first_ok[i];
 		size_t n = run ? series_len(run, "graphs") : 0;
 		fprintf(d, "%s# ", blocks ? "\n\n" : "");
 		jm_dat_text(d, g->label[i]);
@@ -546,7 +544,7 @@ static int plot_memory(json_object *root, struct wl_group *g, int wi, const stru
 	fprintf(d, "# RSS and VA reserved over the run, one block per backend (first\n"
 		   "# successful repetition); columns: graphs rss_MiB va_reserved_MiB\n");
 	for (int i = 0; i < g->w.n; i++) {
-		json_object *run = first_ok_run(root, g->w.agg[i]);
+		json_object *run = g->first_ok[i];
 		size_t n = run ? series_len(run, "graphs") : 0;
 		fprintf(d, "%s# ", i ? "\n\n" : "");
 		jm_dat_text(d, g->label[i]);

@@ -803,6 +803,50 @@ static void test_sweep_end_to_end(void **state)
 	free(d);
 }
 
+/* 20,000 runs in 20,000 groups, with their aggregates in 20,000
+ * workloads: every reader finds groups by sorting, not by comparing every
+ * pair (compare took more than 5 minutes on such a 2 MB file; the report's
+ * tables allocated a row for every aggregate in every table). No time is
+ * asserted: a return of the quadratic code would stall this test. */
+static void test_many_groups(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), in[4200], out[4200], merged[4200];
+	snprintf(in, sizeof(in), "%s/many.json", d);
+	snprintf(out, sizeof(out), "%s/out", d);
+	snprintf(merged, sizeof(merged), "%s/merged.json", d);
+	FILE *f = fopen(in, "w");
+	assert_non_null(f);
+	fputs("{\"schema_version\": 1, \"runs\": [", f);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "%s{\"status\": \"ok\", \"backend\": \"b%d\", \"workload\": \"w%d\", "
+			   "\"workload_spec\": \"w%d\", \"repetition\": 0, \"metrics\": "
+			   "{\"vmas_added\": %d}}", i ? "," : "", i, i, i, i);
+	fputs("], \"aggregates\": [", f);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "%s{\"backend\": \"b%d\", \"workload\": \"w%d\", \"workload_spec\": "
+			   "\"w%d\", \"runs\": 1, \"failed\": 0, \"metrics\": {\"vmas_added\": "
+			   "{\"median\": %d, \"min\": %d, \"max\": %d}}}", i ? "," : "", i, i, i, i, i, i);
+	fputs("]}\n", f);
+	fclose(f);
+	char *o = NULL, *e = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"compare", in, in, NULL}, &o, &e), 0);
+	assert_non_null(strstr(o, "20000 matched"));
+	free(o);
+	free(e);
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "lnt", in, "-o", merged, NULL},
+				      NULL, NULL), 0);
+	assert_int_equal(tu_run_jitmm((char *[]){"merge", in, "-o", merged, NULL}, NULL, NULL), 0);
+	char err[512];
+	json_object *m = jm_results_load(merged, err, sizeof(err));
+	assert_non_null(m);
+	assert_int_equal(json_object_array_length(jm_json_path(m, "aggregates")), 20000);
+	json_object_put(m);
+	assert_int_equal(tu_run_jitmm((char *[]){"report", in, "-o", out, NULL}, NULL, NULL), 0);
+	rmrf(d);
+	free(d);
+}
+
 /* ---- interrupts, failed sweeps, gnuplot's errors ---- */
 
 /* DIR/bin/gnuplot: a shell script (body) that stands in for gnuplot;
@@ -1058,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_values),
 		cmocka_unit_test(test_sweep_rule),
 		cmocka_unit_test(test_sweep_end_to_end),
+		cmocka_unit_test(test_many_groups),
 		cmocka_unit_test(test_ctrl_c_during_run_report),
 		cmocka_unit_test(test_ctrl_c_during_report),
 		cmocka_unit_test(test_sweep_without_success),
