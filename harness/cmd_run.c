@@ -15,6 +15,7 @@
 #include "../reports/merge.h"
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
+#include "../reports/results_shape.h"
 #include "../workloads/workload.h"
 #include "../linker/arch.h"
 #include "cli.h"
@@ -294,6 +295,12 @@ int cmd_run(int argc, char **argv)
 		}
 		jm_workload_close(&w);
 	}
+	/* every results file jitmm writes can be read back (results_shape.h) */
+	if ((uint64_t)nbackends * (uint64_t)nworkloads * repeat > JM_RESULTS_MAX_RUNS)
+		return jm_usage_error("run: %llu runs (backends x workloads x repeat): more than "
+				      "the %d a results file may hold",
+				      (unsigned long long)nbackends * (unsigned long long)nworkloads *
+					      (unsigned long long)repeat, JM_RESULTS_MAX_RUNS);
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --out: %s", err);
 	/* before the matrix runs, not after */

@@ -12,6 +12,7 @@
 #include "../reports/merge.h"
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
+#include "../reports/results_shape.h"
 #include "../reports/sweep.h"
 #include "../workloads/workload.h"
 #include "cli.h"
@@ -181,6 +182,12 @@ int cmd_sweep(int argc, char **argv)
 		wl_graphs[i] = w.graphs;
 		jm_workload_close(&w);
 	}
+	/* every results file jitmm writes can be read back (results_shape.h) */
+	if ((uint64_t)nvalues * (uint64_t)nworkloads * repeat > JM_RESULTS_MAX_RUNS)
+		return jm_usage_error("sweep: %llu runs (values x workloads x repeat): more than "
+				      "the %d a results file may hold",
+				      (unsigned long long)nvalues * (unsigned long long)nworkloads *
+					      (unsigned long long)repeat, JM_RESULTS_MAX_RUNS);
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --out: %s", err);
 	/* before the matrix runs, not after */

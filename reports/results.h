@@ -36,7 +36,8 @@ int jm_results_write(json_object *root, const char *path, char *err,
 /* Inputs are bounded: size and nesting depth (counts: results_shape.h).
  * Loaded, a file takes about 8 times its size in memory as jitmm writes
  * it (indented) and 18 times compact (json-c's objects), so at most about
- * 4.5 GiB; a run of 20,000 graphs is ~20 KiB of results (docs/json-format.md). */
+ * 4.5 GiB; one run of 20,000 graphs is ~35 KB of results (measured in
+ * docs/json-format.md). */
 #define JM_RESULTS_MAX_BYTES (256u << 20)
 #define JM_RESULTS_MAX_DEPTH 64
 

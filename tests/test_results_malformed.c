@@ -311,6 +311,11 @@ static void special_files(void)
 	assert_int_equal(mkdir(p, 0700), 0);
 	snprintf(bads[nbads].file, sizeof(bads[0].file), "dir.json");
 	snprintf(bads[nbads++].want, sizeof(bads[0].want), "dir.json: is a directory");
+	/* `report /dev/zero` read 1 GiB */
+	snprintf(p, sizeof(p), "%s/zero.json", corpus);
+	assert_int_equal(symlink("/dev/zero", p), 0);
+	snprintf(bads[nbads].file, sizeof(bads[0].file), "zero.json");
+	snprintf(bads[nbads++].want, sizeof(bads[0].want), "zero.json: not a regular file");
 	/* sparse: no disk used */
 	snprintf(p, sizeof(p), "%s/huge.json", corpus);
 	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -444,6 +449,32 @@ static void test_commands_refuse_each(void **state)
 	assert_int_equal(crashed, 0);
 }
 
+/* run and sweep refuse a matrix whose results file the loader would
+ * refuse (more than JM_RESULTS_MAX_RUNS runs), before any run. */
+static void test_matrix_bound(void **state)
+{
+	(void)state;
+	char json[4200];
+	snprintf(json, sizeof(json), "%s/matrix.json", corpus);
+	/* 2 backends x 6 workloads x 10000 */
+	char *const run[] = {"run", "-q", "-b", "single-pool,inprocess", "-w",
+			     "llvm-500,page-pairs,llvm-500:graphs=1,llvm-500:graphs=2,"
+			     "llvm-500:graphs=3,llvm-500:graphs=4", "-r", "10000", "--json", json, NULL};
+	/* 7 values x 2 workloads x 10000 */
+	char *const sweep[] = {"sweep", "-q", "-b", "single-pool", "-P", "granularity=1M..64M*2",
+			       "-w", "llvm-500,page-pairs", "-r", "10000", "--json", json, NULL};
+	char *const *cmds[] = {run, sweep};
+	for (int i = 0; i < 2; i++) {
+		char *o = NULL, *e = NULL;
+		int rc = tu_run_jitmm((char **)cmds[i], &o, &e);
+		if (rc != 2 || !strstr(e, "more than the 100000 a results file may hold") || *o)
+			fail_msg("%s: exit %d: %s", cmds[i][0], rc, e);
+		free(o);
+		free(e);
+		assert_int_not_equal(access(json, F_OK), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_generate),
 		cmocka_unit_test(test_loader_refuses_each),
 		cmocka_unit_test(test_commands_refuse_each),
+		cmocka_unit_test(test_matrix_bound),
 	};
 	return cmocka_run_group_tests_name("malformed results", tests, setup, teardown);
 }
