@@ -192,7 +192,7 @@ static int gnuplot_render(const struct jm_plot_dir *d, const char *name, char *e
 		snprintf(err, errlen, "interrupted");
 		rc = -1;
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		char line[1024];
+		char line[4096];
 		last_line(efd, line, sizeof(line));
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 			snprintf(err, errlen, "gnuplot not found (install gnuplot-nox: scripts/install-deps)");
