@@ -77,14 +77,12 @@ static int threshold_of(const struct jm_cmp_opts *o, const char *m, double *pct)
 	return 0;
 }
 
-static json_object *aggregates(json_object *root)
+/* "aggregates", computed from the runs if the file has none */
+static void aggregates(json_object *root)
 {
 	json_object *a = jm_json_path(root, "aggregates");
-	if (!a || !json_object_is_type(a, json_type_array) || !json_object_array_length(a)) {
+	if (!a || !json_object_is_type(a, json_type_array) || !json_object_array_length(a))
 		jm_results_aggregate(root);
-		a = jm_json_path(root, "aggregates");
-	}
-	return a;
 }
 
 /* The first entry of aggs (indexed by ix) with this group key, or NULL. */
@@ -188,7 +186,11 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 	       FILE *out, struct jm_cmp_result *res, char *err, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
-	json_object *ba = aggregates(base), *na = aggregates(neu);
+	/* both computed before either is held: with base == neu the second
+	 * computation would replace the first array */
+	aggregates(base);
+	aggregates(neu);
+	json_object *ba = jm_json_path(base, "aggregates"), *na = jm_json_path(neu, "aggregates");
 	struct jm_group_index bx, nx;
 	jm_group_index_build(ba, &bx);
 	jm_group_index_build(na, &nx);

@@ -150,6 +150,7 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 struct entry {
 	const char *ws, *backend; /* backend NULL: none given */
 	size_t i;                 /* in "aggregates" */
+	size_t row;               /* in its table */
 };
 
 static int by_workload(const void *a, const void *b)
@@ -193,11 +194,14 @@ static void fill_table(json_object *aggs, const struct entry *e, size_t m,
 		abort();
 	/* two entries of one backend (a sweep, variants): their options are
 	 * named; neighbours once sorted by backend */
-	memcpy(byb, e, m * sizeof(*byb));
+	for (size_t k = 0; k < m; k++) {
+		byb[k] = e[k];
+		byb[k].row = k;
+	}
 	qsort(byb, m, sizeof(*byb), by_backend);
 	for (size_t k = 1; k < m; k++)
 		if (byb[k].backend && byb[k - 1].backend && !strcmp(byb[k].backend, byb[k - 1].backend))
-			dup[byb[k].i - e[0].i] = dup[byb[k - 1].i - e[0].i] = 1;
+			dup[byb[k].row] = dup[byb[k - 1].row] = 1;
 	json_object *base = NULL;
 	for (size_t k = 0; k < m && !base; k++)
 		if (e[k].backend && !strcmp(e[k].backend, baseline))
@@ -209,7 +213,7 @@ static void fill_table(json_object *aggs, const struct entry *e, size_t m,
 		/* the first backend's runs may all have failed */
 		if (isnan(t->graphs))
 			t->graphs = med(b, "graphs");
-		if (dup[e[k].i - e[0].i])
+		if (dup[k])
 			jm_options_append(jm_json_path(b, "backend_options"), " ",
 					  t->cell[t->nrows][0], JM_HL_CELL);
 		t->nrows++;
@@ -243,7 +247,7 @@ void jm_headline_build(json_object *root, const char *baseline,
 	for (size_t i = 0; i < n; i++) {
 		json_object *a = json_object_array_get_idx(aggs, i);
 		e[i] = (struct entry){jm_json_str(a, "workload_spec", ""),
-				      jm_json_str(a, "backend", NULL), i};
+				      jm_json_str(a, "backend", NULL), i, 0};
 	}
 	qsort(e, n, sizeof(*e), by_workload);
 	for (size_t i = 0; i < n;) {
