@@ -1,10 +1,13 @@
 #include "atomic_write.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int jm_atomic_check(const char *path, char *err, size_t errlen)
@@ -131,6 +134,10 @@ int jm_mkdirs(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
+	/* "out/" names out itself: the last component is checked below */
+	size_t len = strlen(buf);
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = 0;
 	for (char *p = buf + 1; ; p++) {
 		if (*p == '/' || *p == 0) {
 			char c = *p;
@@ -140,6 +147,11 @@ int jm_mkdirs(const char *dir, char *err, size_t errlen)
 				return -1;
 			}
 			struct stat st;
+			if (!c && lstat(buf, &st) == 0 && S_ISLNK(st.st_mode)) {
+				snprintf(err, errlen, "%s: is a symbolic link; give the directory "
+					 "it points to", buf);
+				return -1;
+			}
 			if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
 				snprintf(err, errlen, "%s: not a directory", buf);
 				return -1;
@@ -150,4 +162,180 @@ int jm_mkdirs(const char *dir, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+static int opendir_nofollow(int at, const char *path, const char *display, char *err,
+			    size_t errlen)
+{
+	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		/* a link gives ELOOP or ENOTDIR: say which it was */
+		int e = errno;
+		struct stat st;
+		int link = fstatat(at, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+		snprintf(err, errlen, "%s: %s", display,
+			 link ? "is a symbolic link, not a directory" : strerror(e));
+	}
+	return fd;
+}
+
+int jm_dir_open(const char *dir, char *err, size_t errlen)
+{
+	/* O_NOFOLLOW applies to the last component: "out/" would resolve it */
+	char buf[4096];
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	size_t len = strlen(buf);
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = 0;
+	return opendir_nofollow(AT_FDCWD, buf, dir, err, errlen);
+}
+
+int jm_subdir_open(int dirfd, const char *display, const char *name, char *err,
+		   size_t errlen)
+{
+	char shown[4200];
+	snprintf(shown, sizeof(shown), "%s/%s", display, name);
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", shown, strerror(errno));
+		return -1;
+	}
+	return opendir_nofollow(dirfd, name, shown, err, errlen);
+}
+
+/* 16 hex digits from getrandom, or from the clock and pid where it fails */
+static void random_hex(char *buf, size_t len)
+{
+	unsigned long long r;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = (unsigned long long)ts.tv_nsec * 6364136223846793005ull ^
+		    ((unsigned long long)getpid() << 32) ^ (unsigned long long)ts.tv_sec;
+	}
+	snprintf(buf, len, "%016llx", r);
+}
+
+int jm_stage_open(struct jm_stage *s, int parent, const char *display, char *err,
+		  size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->parent = parent;
+	snprintf(s->display, sizeof(s->display), "%s", display);
+	mode_t um = umask(0);
+	umask(um);
+	s->mode = 0644 & ~um;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		char hex[20];
+		random_hex(hex, sizeof(hex));
+		snprintf(s->name, sizeof(s->name), ".jitmm-stage-%s", hex);
+		if (mkdirat(parent, s->name, 0700) == 0) {
+			s->fd = opendir_nofollow(parent, s->name, display, err, errlen);
+			if (s->fd < 0) {
+				unlinkat(parent, s->name, AT_REMOVEDIR);
+				s->name[0] = 0;
+				return -1;
+			}
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	snprintf(err, errlen, "%s: cannot create a private directory: %s", display,
+		 strerror(errno));
+	s->name[0] = 0;
+	return -1;
+}
+
+int jm_stage_write(const struct jm_stage *s, const char *name, const void *data,
+		   size_t len, char *err, size_t errlen)
+{
+	int fd = openat(s->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s/%s: %s", s->display, name, strerror(errno));
+		return -1;
+	}
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s/%s: %s", s->display, name,
+				 n < 0 ? strerror(errno) : "write failed");
+			close(fd);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) < 0) {
+		snprintf(err, errlen, "%s/%s: %s", s->display, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int jm_stage_check_dest(int destfd, const char *display, const char *name, char *err,
+			size_t errlen)
+{
+	struct stat st;
+	if (fstatat(destfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s/%s: %s", display, name, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return 0;
+	snprintf(err, errlen, "%s/%s: %s", display, name,
+		 S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+	return -1;
+}
+
+int jm_stage_commit(const struct jm_stage *s, const char *name, int destfd,
+		    const char *display, char *err, size_t errlen)
+{
+	/* what a child left here must be a plain file it wrote, not a link
+	 * or a FIFO it made */
+	int fd = openat(s->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s/%s: %s", display, name,
+			 fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int bad = fchmod(fd, s->mode) < 0 || fsync(fd) < 0;
+	close(fd);
+	if (bad || renameat(s->fd, name, destfd, name) < 0) {
+		snprintf(err, errlen, "%s/%s: %s", display, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void jm_stage_remove(struct jm_stage *s)
+{
+	if (s->fd >= 0) {
+		int fd = dup(s->fd);
+		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (d) {
+			for (struct dirent *de; (de = readdir(d));)
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					unlinkat(s->fd, de->d_name, 0);
+			closedir(d);
+		} else if (fd >= 0) {
+			close(fd);
+		}
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->name[0])
+		unlinkat(s->parent, s->name, AT_REMOVEDIR);
+	s->name[0] = 0;
 }

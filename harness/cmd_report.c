@@ -6,6 +6,7 @@
 
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
+#include "../run/progress.h"
 #include "cli.h"
 
 static void report_usage(FILE *f)
@@ -21,8 +22,10 @@ static void report_usage(FILE *f)
 		"examples:\n"
 		"  jitmm report out/results.json\n"
 		"  jitmm report ci/results.json -o /tmp/review --baseline inprocess\n\n"
+		"The report is written whole or not at all; DIR must not be a symbolic link.\n\n"
 		"Exit codes: 0 ok, 2 usage error, unreadable or malformed results, or a\n"
-		"report that could not be written.\n");
+		"report that could not be written (nothing written), 130 interrupted\n"
+		"(nothing written).\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -74,8 +77,13 @@ int cmd_report(int argc, char **argv)
 	} else {
 		baseline = jm_json_str(root, "config.baseline", "single-pool");
 	}
-	int rc = JM_EXIT_OK;
-	if (jm_report_write_dir(root, out, baseline, NULL, err, sizeof(err)) < 0)
+	/* Ctrl-C stops the report; the files already made are removed */
+	progress_catch_signals();
+	int rc = jm_report_write_dir(root, out, baseline, progress_interrupted, err, sizeof(err));
+	if (rc == JM_REPORT_STOPPED) {
+		fprintf(stderr, "jitmm: report: %s\n", err);
+		rc = JM_EXIT_INTERRUPTED;
+	} else if (rc < 0)
 		rc = jm_usage_error("report: %s", err);
 	else
 		fprintf(stderr, "jitmm: wrote %s/report.md, %s/report.html and %s/plots/\n",

@@ -16,6 +16,7 @@
 #include "../reports/merge.h"
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
+#include "../reports/results_shape.h"
 #include "../workloads/workload.h"
 #include "../linker/arch.h"
 #include "cli.h"
@@ -90,7 +91,7 @@ static void run_usage(FILE *f)
 		"  jitmm run -b null -w trace:rec.jmt --replay literal --json lit.json\n"
 		"  sudo jitmm run --probe ebpf -b single-pool -w llvm-500 --events ev.txt\n\n"
 		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
-		"130 interrupted (finished runs are still written).\n");
+		"130 interrupted (finished runs and their report are still written).\n");
 }
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
@@ -314,6 +315,12 @@ int cmd_run(int argc, char **argv)
 		wl_graphs[i] = w.graphs;
 		jm_workload_close(&w);
 	}
+	/* every results file jitmm writes can be read back (results_shape.h) */
+	if ((uint64_t)nbackends * (uint64_t)nworkloads * repeat > JM_RESULTS_MAX_RUNS)
+		return jm_usage_error("run: %llu runs (backends x workloads x repeat): more than "
+				      "the %d a results file may hold",
+				      (unsigned long long)nbackends * (unsigned long long)nworkloads *
+					      (unsigned long long)repeat, JM_RESULTS_MAX_RUNS);
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --out: %s", err);
 	/* before the matrix runs, not after */
@@ -441,6 +448,9 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "jitmm: %s\n", err);
 			rc = JM_EXIT_USAGE;
 		}
+		/* an interrupt from here on does not stop the report (gnuplot
+		 * runs in its own process group): it is written whole, and
+		 * jitmm exits 130 */
 		if (rc == 0 && jm_report_write_dir(root, out_dir, baseline, NULL, err,
 						   sizeof(err)) < 0) {
 			fprintf(stderr, "jitmm: %s\n", err);
@@ -452,7 +462,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
 			out_dir);
 	json_object_put(root);
-	if (interrupted)
+	if (interrupted || progress_interrupted())
 		return JM_EXIT_INTERRUPTED;
 	if (rc)
 		return rc;

@@ -12,6 +12,7 @@
 #include "../reports/merge.h"
 #include "../reports/report_dir.h"
 #include "../reports/results.h"
+#include "../reports/results_shape.h"
 #include "../reports/sweep.h"
 #include "../workloads/workload.h"
 #include "cli.h"
@@ -50,7 +51,8 @@ static void sweep_usage(FILE *f)
 		"  jitmm sweep -b single-pool -P granularity=1M..1G*4 -w llvm-500 --out sweep\n"
 		"  jitmm sweep -b codemodel -P block_bits=16..26 -w llvm-500 -r 3\n"
 		"  jitmm sweep -b single-pool -P granularity=4M,16M,256M -w page-pairs -F 1.5\n\n"
-		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error.\n");
+		"Exit codes: 0 every run ok, 1 a run failed, 2 usage or input error,\n"
+		"130 interrupted (finished runs and their report are still written).\n");
 }
 
 enum { OPT_SHARD = 256, OPT_TIMEOUT };
@@ -180,6 +182,12 @@ int cmd_sweep(int argc, char **argv)
 		wl_graphs[i] = w.graphs;
 		jm_workload_close(&w);
 	}
+	/* every results file jitmm writes can be read back (results_shape.h) */
+	if ((uint64_t)nvalues * (uint64_t)nworkloads * repeat > JM_RESULTS_MAX_RUNS)
+		return jm_usage_error("sweep: %llu runs (values x workloads x repeat): more than "
+				      "the %d a results file may hold",
+				      (unsigned long long)nvalues * (unsigned long long)nworkloads *
+					      (unsigned long long)repeat, JM_RESULTS_MAX_RUNS);
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --out: %s", err);
 	/* before the matrix runs, not after */
@@ -256,7 +264,8 @@ int cmd_sweep(int argc, char **argv)
 	if (out_dir && !rc) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/results.json", out_dir);
-		/* the report adds the sweep section itself (config.sweep) */
+		/* the report adds the sweep section itself (config.sweep); an
+		 * interrupt does not stop it (as in run) */
 		if (jm_results_write(root, path, err, sizeof(err)) < 0 ||
 		    jm_report_write_dir(root, out_dir, bs[0].ops->name, NULL, err, sizeof(err)) < 0)
 			rc = jm_usage_error("sweep: %s", err);
@@ -266,7 +275,7 @@ int cmd_sweep(int argc, char **argv)
 	}
 	jm_sweep_report_free(&sr);
 	json_object_put(root);
-	if (interrupted)
+	if (interrupted || progress_interrupted())
 		return JM_EXIT_INTERRUPTED;
 	if (rc)
 		return rc;

@@ -77,35 +77,20 @@ static int threshold_of(const struct jm_cmp_opts *o, const char *m, double *pct)
 	return 0;
 }
 
-static void key_of(json_object *agg, char *buf, size_t len)
-{
-	json_object *o = jm_json_path(agg, "backend_options");
-	snprintf(buf, len, "%s|%s|%s", jm_json_str(agg, "backend", "?"),
-		 o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "{}",
-		 jm_json_str(agg, "workload_spec", "?"));
-}
-
-static json_object *aggregates(json_object *root)
+/* "aggregates", computed from the runs if the file has none */
+static void aggregates(json_object *root)
 {
 	json_object *a = jm_json_path(root, "aggregates");
-	if (!a || !json_object_is_type(a, json_type_array) || !json_object_array_length(a)) {
+	if (!a || !json_object_is_type(a, json_type_array) || !json_object_array_length(a))
 		jm_results_aggregate(root);
-		a = jm_json_path(root, "aggregates");
-	}
-	return a;
 }
 
-static json_object *find(json_object *aggs, const char *key)
+/* The first entry of aggs (indexed by ix) with this group key, or NULL. */
+static json_object *find(json_object *aggs, const struct jm_group_index *ix, const char *key)
 {
-	char k[2048];
-	size_t n = json_object_array_length(aggs);
-	for (size_t i = 0; i < n; i++) {
-		json_object *a = json_object_array_get_idx(aggs, i);
-		key_of(a, k, sizeof(k));
-		if (!strcmp(k, key))
-			return a;
-	}
-	return NULL;
+	size_t pos = jm_group_index_lower(ix, key);
+	return jm_group_index_match(ix, pos, key) ? json_object_array_get_idx(aggs, ix->order[pos])
+						   : NULL;
 }
 
 /* "granularity=16M" from {"granularity": "16M"} */
@@ -201,25 +186,30 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 	       FILE *out, struct jm_cmp_result *res, char *err, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
-	json_object *ba = aggregates(base), *na = aggregates(neu);
-	size_t nb = ba ? json_object_array_length(ba) : 0, nn = na ? json_object_array_length(na) : 0;
-	char key[2048];
-	for (size_t i = 0; i < nn; i++) {
-		key_of(json_object_array_get_idx(na, i), key, sizeof(key));
-		if (find(ba, key))
+	/* both computed before either is held: with base == neu the second
+	 * computation would replace the first array */
+	aggregates(base);
+	aggregates(neu);
+	json_object *ba = jm_json_path(base, "aggregates"), *na = jm_json_path(neu, "aggregates");
+	struct jm_group_index bx, nx;
+	jm_group_index_build(ba, &bx);
+	jm_group_index_build(na, &nx);
+	size_t nb = bx.n, nn = nx.n;
+	for (size_t i = 0; i < nn; i++)
+		if (find(ba, &bx, nx.key[i]))
 			res->matched++;
-	}
 	if (!res->matched) {
 		snprintf(err, errlen, "no (backend, options, workload) in common: the files "
 				      "ran different matrices");
+		jm_group_index_free(&bx);
+		jm_group_index_free(&nx);
 		return -1;
 	}
 	fprintf(out, "| workload | backend | options | metric | base | new | delta | ratio | verdict |\n"
 		     "|---|---|---|---|--:|--:|--:|--:|---|\n");
 	for (size_t i = 0; i < nn; i++) {
 		json_object *n = json_object_array_get_idx(na, i);
-		key_of(n, key, sizeof(key));
-		json_object *b = find(ba, key);
+		json_object *b = find(ba, &bx, nx.key[i]);
 		if (!b)
 			continue;
 		/* more failed runs is a regression whatever the metrics say */
@@ -250,8 +240,7 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 		res->not_judged, res->unchanged, res->unchanged == 1 ? "" : "s");
 	for (size_t i = 0; i < nb; i++) {
 		json_object *b = json_object_array_get_idx(ba, i);
-		key_of(b, key, sizeof(key));
-		if (!find(na, key)) {
+		if (!find(na, &nx, bx.key[i])) {
 			if (!res->only_base++)
 				fprintf(out, "\nOnly in BASE (not compared):\n");
 			char ot[256];
@@ -262,8 +251,7 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 	}
 	for (size_t i = 0; i < nn; i++) {
 		json_object *n = json_object_array_get_idx(na, i);
-		key_of(n, key, sizeof(key));
-		if (!find(ba, key)) {
+		if (!find(ba, &bx, nx.key[i])) {
 			if (!res->only_new++)
 				fprintf(out, "\nOnly in NEW (not compared):\n");
 			char ot[256];
@@ -278,5 +266,7 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 	for (int t = 0; t < o->nth; t++)
 		fprintf(out, "%s%s=%g%%", t ? ", " : "; overridden: ", o->th[t].metric, o->th[t].pct);
 	fprintf(out, ".\n");
+	jm_group_index_free(&bx);
+	jm_group_index_free(&nx);
 	return 0;
 }

@@ -1,6 +1,7 @@
 #include "export.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "results.h"
@@ -143,36 +144,34 @@ static json_object *export_lnt(json_object *root)
 	json_object_object_add(out, "run", run);
 
 	json_object *aggs = aggs_of(root), *runs = jm_json_path(root, "runs");
-	size_t n = json_object_array_length(aggs), nr = runs ? json_object_array_length(runs) : 0;
+	struct jm_group_index rx;
+	jm_group_index_build(runs, &rx);
+	size_t n = json_object_array_length(aggs);
 	for (size_t i = 0; i < n; i++) {
 		json_object *a = json_object_array_get_idx(aggs, i), *test = json_object_new_object();
-		char name[512], full[600], ka[1024], kr[1024];
+		char name[512], full[600];
 		bench_name(a, name, sizeof(name));
 		snprintf(full, sizeof(full), "jitmm/%s", name);
 		json_object_object_add(test, "name", json_object_new_string(full));
-		json_object *ao = jm_json_path(a, "backend_options");
-		snprintf(ka, sizeof(ka), "%s", ao ? json_object_to_json_string_ext(ao, JSON_C_TO_STRING_PLAIN) : "{}");
+		/* the aggregate's runs, in results order */
+		char *key = jm_group_key(a);
+		size_t from = jm_group_index_lower(&rx, key);
 		for (size_t m = 0; m < NMETRICS; m++) {
 			json_object *samples = json_object_new_array();
 			char mp[96];
 			snprintf(mp, sizeof(mp), "metrics.%s", metrics[m].metric);
-			for (size_t r = 0; r < nr; r++) {
-				json_object *x = json_object_array_get_idx(runs, r);
-				json_object *ro = jm_json_path(x, "backend_options");
-				snprintf(kr, sizeof(kr), "%s", ro ? json_object_to_json_string_ext(ro, JSON_C_TO_STRING_PLAIN) : "{}");
+			for (size_t r = from; jm_group_index_match(&rx, r, key); r++) {
+				json_object *x = json_object_array_get_idx(runs, rx.order[r]);
 				double v;
-				if (strcmp(jm_json_str(x, "status", ""), "ok") ||
-				    strcmp(jm_json_str(x, "backend", ""), jm_json_str(a, "backend", "")) ||
-				    strcmp(jm_json_str(x, "workload_spec", ""), jm_json_str(a, "workload_spec", "")) ||
-				    strcmp(kr, ka) || jm_json_num(x, mp, &v) < 0)
+				if (strcmp(jm_json_str(x, "status", ""), "ok") || jm_json_num(x, mp, &v) < 0)
 					continue;
 				json_object_array_add(samples, !strcmp(metrics[m].metric, "wall_ns")
 								       ? json_object_new_double(v / 1e9) : num(v));
 			}
-			const char *key = !strcmp(metrics[m].metric, "wall_ns") ? "execution_time"
-										  : metrics[m].slug;
+			const char *lkey = !strcmp(metrics[m].metric, "wall_ns") ? "execution_time"
+										   : metrics[m].slug;
 			char lk[64];
-			snprintf(lk, sizeof(lk), "%s", key);
+			snprintf(lk, sizeof(lk), "%s", lkey);
 			for (char *p = lk; *p; p++)
 				if (*p == '-')
 					*p = '_';
@@ -181,8 +180,10 @@ static json_object *export_lnt(json_object *root)
 			else
 				json_object_put(samples);
 		}
+		free(key);
 		json_object_array_add(tests, test);
 	}
+	jm_group_index_free(&rx);
 	json_object_object_add(out, "tests", tests);
 	return out;
 }

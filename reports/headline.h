@@ -14,6 +14,7 @@ struct jm_hl_table {
 	double graphs;
 	int nrows;
 	char (*cell)[JM_HL_COLS][JM_HL_CELL];
+	json_object **agg;       /* the aggregate of each row */
 };
 
 struct jm_headline {

@@ -1,10 +1,13 @@
 #include "html.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/atomic_write.h"
 #include "headline.h"
 #include "markdown.h"
 #include "results.h"
@@ -22,11 +25,18 @@ void jm_html_escape(FILE *out, const char *s)
 	}
 }
 
-static char *slurp(const char *path, char *err, size_t errlen)
+/* An SVG gnuplot drew in the stage, at most 64 MiB. */
+static char *slurp_svg(const struct jm_plot_dir *pd, const char *name, char *err,
+		       size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	char file[160];
+	snprintf(file, sizeof(file), "%s.svg", name);
+	int fd = openat(pd->stage->fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s/%s: %s", pd->display, file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	char *buf = NULL;
@@ -35,7 +45,14 @@ static char *slurp(const char *path, char *err, size_t errlen)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (len + n + 1 > cap) {
 			cap = (len + n + 1) * 2;
-			buf = realloc(buf, cap);
+			char *nb = cap <= (64u << 20) ? realloc(buf, cap) : NULL;
+			if (!nb) {
+				snprintf(err, errlen, "%s/%s: larger than 64 MiB", pd->display, file);
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
 		}
 		memcpy(buf + len, chunk, n);
 		len += n;
@@ -43,7 +60,8 @@ static char *slurp(const char *path, char *err, size_t errlen)
 	fclose(f);
 	if (!buf)
 		buf = calloc(1, 1);
-	buf[len] = 0;
+	if (buf)
+		buf[len] = 0;
 	return buf;
 }
 
@@ -140,7 +158,7 @@ static const char css[] =
 	".rec{border-left:4px solid #0072B2;padding:0.3em 1em;background:#f4f8fc}";
 
 int jm_report_html(json_object *root, const char *baseline,
-		   const struct jm_plot_list *plots, const char *plotdir,
+		   const struct jm_plot_list *plots, const struct jm_plot_dir *pd,
 		   const char *extra_html, FILE *out, char *err, size_t errlen)
 {
 	json_object *c = jm_json_path(root, "context");
@@ -227,9 +245,7 @@ int jm_report_html(json_object *root, const char *baseline,
 		fputs("<h2>Plots</h2>\n", out);
 		for (int i = 0; i < plots->n; i++) {
 			const struct jm_plot *p = &plots->p[i];
-			char path[4096];
-			snprintf(path, sizeof(path), "%s/%s.svg", plotdir, p->name);
-			char *svg = slurp(path, err, errlen);
+			char *svg = slurp_svg(pd, p->name, err, errlen);
 			if (!svg)
 				return -1;
 			fprintf(out, "<figure id=\"%s\">\n", p->name);

@@ -25,16 +25,13 @@ static double med(json_object *agg, const char *metric)
 	return m;
 }
 
-static void executor_notes(json_object *aggs, const char *ws, FILE *out)
+static void executor_notes(const struct jm_hl_table *t, FILE *out)
 {
-	if (!aggs)
-		return;
-	size_t n = json_object_array_length(aggs);
 	int any = 0;
-	for (size_t j = 0; j < n; j++) {
-		json_object *b = json_object_array_get_idx(aggs, j);
+	for (int j = 0; j < t->nrows; j++) {
+		json_object *b = t->agg[j];
 		double v = med(b, "vmas_added_other_processes");
-		if (strcmp(jm_json_str(b, "workload_spec", ""), ws) || isnan(v) || v <= 0)
+		if (isnan(v) || v <= 0)
 			continue;
 		fprintf(out, "- %s runs code in a separate executor process: the row counts the "
 			     "controller; the executor added %.0f VMAs and made %.0f mmap, %.0f "
@@ -73,7 +70,7 @@ void jm_report_tables(json_object *root, const char *baseline, FILE *out)
 			fputc('\n', out);
 		}
 		fprintf(out, "\n");
-		executor_notes(jm_json_path(root, "aggregates"), t->workload_spec, out);
+		executor_notes(t, out);
 	}
 	fprintf(out, "%s\n", h.context);
 	jm_headline_free(&h);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "results.h"
+#include "results_shape.h"
 
 int jm_shard_parse(const char *text, unsigned *i, unsigned *n)
 {
@@ -55,13 +56,22 @@ static int cmp_runs(const void *pa, const void *pb)
 	return x < y ? -1 : x > y;
 }
 
-static void cell_key(json_object *r, char *buf, size_t len)
+/* A run's cell: its group and repetition (malloc'd). */
+static char *cell_key(json_object *r)
 {
-	char o[1024];
-	plain(jm_json_path(r, "backend_options"), o, sizeof(o));
+	char *group = jm_group_key(r), *key = NULL;
 	json_object *rep = jm_json_path(r, "repetition");
-	snprintf(buf, len, "%s|%s|%s|%s", jm_json_str(r, "backend", "?"), o,
-		 jm_json_str(r, "workload_spec", "?"), rep ? json_object_get_string(rep) : "?");
+	if (asprintf(&key, "%s|%s", group, rep ? json_object_get_string(rep) : "?") < 0)
+		abort();
+	free(group);
+	return key;
+}
+
+static int cmp_cells(const void *a, const void *b, void *keys)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(((char **)keys)[x], ((char **)keys)[y]);
+	return c ? c : (x > y) - (x < y);
 }
 
 json_object *jm_merge(json_object *const *in, const char *const *names, int n,
@@ -120,32 +130,54 @@ json_object *jm_merge(json_object *const *in, const char *const *names, int n,
 	free(seen_shard);
 	seen_shard = NULL;
 
-	/* every run once, no cell twice */
+	/* every run once, no cell twice: sorted by cell, a cell given twice
+	 * is two neighbours; the message names the first run, in input
+	 * order, whose cell came before */
 	size_t total = 0;
 	for (int f = 0; f < n; f++)
 		total += json_object_array_length(jm_json_path(in[f], "runs"));
+	if (total > JM_RESULTS_MAX_RUNS) {
+		snprintf(err, errlen, "the inputs hold %zu runs, more than the %d a results file may "
+			 "have", total, JM_RESULTS_MAX_RUNS);
+		return NULL;
+	}
 	json_object **runs = calloc(total ? total : 1, sizeof(*runs));
-	char (*keys)[1400] = calloc(total ? total : 1, sizeof(*keys));
+	char **keys = calloc(total ? total : 1, sizeof(*keys));
+	int *file = calloc(total ? total : 1, sizeof(*file));
+	size_t *order = calloc(total ? total : 1, sizeof(*order));
+	if (!runs || !keys || !file || !order)
+		abort();
 	size_t m = 0;
 	for (int f = 0; f < n; f++) {
 		json_object *rs = jm_json_path(in[f], "runs");
 		for (size_t i = 0; i < json_object_array_length(rs); i++) {
-			json_object *r = json_object_array_get_idx(rs, i);
-			cell_key(r, keys[m], sizeof(keys[0]));
-			for (size_t j = 0; j < m; j++)
-				if (!strcmp(keys[j], keys[m])) {
-					snprintf(err, errlen, "%s: run %s of %s repetition %s is in another "
-							      "input too (overlapping shards?)", names[f],
-						 jm_json_str(r, "backend", "?"), jm_json_str(r, "workload_spec", "?"),
-						 json_object_get_string(jm_json_path(r, "repetition")));
-					free(runs);
-					free(keys);
-					return NULL;
-				}
-			runs[m++] = r;
+			runs[m] = json_object_array_get_idx(rs, i);
+			keys[m] = cell_key(runs[m]);
+			file[m] = f;
+			order[m] = m;
+			m++;
 		}
 	}
+	qsort_r(order, m, sizeof(*order), cmp_cells, keys);
+	size_t dup = m;
+	for (size_t i = 1; i < m; i++)
+		if (!strcmp(keys[order[i]], keys[order[i - 1]]) && order[i] < dup)
+			dup = order[i];
+	for (size_t i = 0; i < m; i++)
+		free(keys[i]);
 	free(keys);
+	free(order);
+	if (dup < m) {
+		json_object *r = runs[dup];
+		snprintf(err, errlen, "%s: run %s of %s repetition %s is in another "
+				      "input too (overlapping shards?)", names[file[dup]],
+			 jm_json_str(r, "backend", "?"), jm_json_str(r, "workload_spec", "?"),
+			 json_object_get_string(jm_json_path(r, "repetition")));
+		free(runs);
+		free(file);
+		return NULL;
+	}
+	free(file);
 	qsort(runs, m, sizeof(*runs), cmp_runs);
 
 	json_object *config = NULL;
@@ -162,6 +194,8 @@ json_object *jm_merge(json_object *const *in, const char *const *names, int n,
 	json_object_object_add(config, "interrupted", json_object_new_boolean(interrupted));
 	json_object *context = NULL;
 	json_object_deep_copy(jm_json_path(in[0], "context"), &context, NULL);
+	if (!context) /* an input without one: an empty object, not null */
+		context = json_object_new_object();
 	json_object *root = jm_results_new(context, config);
 	for (size_t i = 0; i < m; i++)
 		jm_results_add_run(root, json_object_get(runs[i]));

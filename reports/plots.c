@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,18 +32,40 @@ static const char styles[] =
 	"set grid lc rgb '#d8d8d8' lw 1\n"
 	"set border lw 1.2\n";
 
+/* A string from data (host, backend, workload, option values, ...) as a
+ * gnuplot string expression that is text and nothing else. gnuplot runs
+ * `command` inside double quotes, so data goes only into single-quoted
+ * strings, where nothing is special but the quote itself: no backquote
+ * substitution, no @macro, no backslash escapes (gnuplot's "Substitution"
+ * help). The quote and the newline are joined in as fixed double-quoted
+ * pieces, ."'". and ."\n". ('' inside a string would be a quote, but
+ * gnuplot reads a string that starts with it as an empty string); other
+ * control characters become '?'. Every place the plots put a string (set
+ * title, labels, plot ... title, xtics) takes an expression. Checked by
+ * tests/test_report_injection.c and the results fuzz target. */
 void jm_gp_string(FILE *f, const char *s)
 {
-	fputc('"', f);
+	fputc('\'', f);
 	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else if ((unsigned char)*s >= 0x20)
-			fputc(*s, f);
+		unsigned char c = (unsigned char)*s;
+		if (c == '\'')
+			fputs("'.\"'\".'", f);
+		else if (c == '\n')
+			fputs("'.\"\\n\".'", f);
+		else if (c < 0x20 || c == 0x7f)
+			fputc('?', f);
+		else
+			fputc(c, f);
 	}
-	fputc('"', f);
+	fputc('\'', f);
+}
+
+void jm_dat_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+	}
 }
 
 void jm_plot_title_string(FILE *f, json_object *root, const char *what)
@@ -84,26 +108,52 @@ void jm_plot_add(struct jm_plot_list *l, const char *name, const char *title,
 	snprintf(p->caption, sizeof(p->caption), "%s", caption);
 }
 
-static void add_note(struct jm_plot_list *l, const char *text)
+void jm_plot_add_note(struct jm_plot_list *l, const char *text)
 {
 	if (l->nnotes < 8)
 		snprintf(l->notes[l->nnotes++], sizeof(l->notes[0]), "%s", text);
 }
 
-/* Run gnuplot in dir on script; outbase redirects the images to temporary
- * names, renamed into place only when gnuplot succeeded. */
-static int run_gnuplot(const char *dir, const char *script, const char *outbase,
-		       char *err, size_t errlen)
+/* gnuplot's error: the last non-empty line of its stderr (the message
+ * after the echoed command and the caret line), read from the end of the
+ * file however much it wrote before. */
+static void last_line(int fd, char *out, size_t outlen)
 {
-	char errfile[] = "/tmp/jitmm-gnuplot-XXXXXX";
+	char tail[4096];
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)sizeof(tail) - 1 ? size - (off_t)sizeof(tail) + 1 : 0;
+	ssize_t n = pread(fd, tail, sizeof(tail) - 1, from);
+	tail[n > 0 ? n : 0] = 0;
+	char *end = tail + strlen(tail);
+	while (end > tail && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		*--end = 0;
+	char *line = strrchr(tail, '\n');
+	line = line ? line + 1 : tail;
+	while (*line == ' ')
+		line++;
+	snprintf(out, outlen, "%s", line);
+}
+
+/* gnuplot NAME.gp in the stage: it writes NAME.png and NAME.svg there. It
+ * runs in its own process group, so the terminal's Ctrl-C (sent to
+ * jitmm's group) does not kill it halfway; jitmm decides (d->stop) and
+ * kills it. PR_SET_PDEATHSIG: it does not outlive a killed jitmm. */
+static int gnuplot_render(const struct jm_plot_dir *d, const char *name, char *err,
+			  size_t errlen)
+{
+	if (d->stop && d->stop()) {
+		snprintf(err, errlen, "interrupted");
+		return -1;
+	}
+	char errfile[] = "/tmp/jitmm-gnuplot-XXXXXX", script[128];
 	int efd = mkstemp(errfile);
 	if (efd < 0) {
 		snprintf(err, errlen, "mkstemp: %s", strerror(errno));
 		return -1;
 	}
 	unlink(errfile);
-	char setvar[256];
-	snprintf(setvar, sizeof(setvar), "outbase='%s'", outbase);
+	snprintf(script, sizeof(script), "%s.gp", name);
+	pid_t parent = getpid();
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -112,36 +162,45 @@ static int run_gnuplot(const char *dir, const char *script, const char *outbase,
 		return -1;
 	}
 	if (pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(126);
 		int nul = open("/dev/null", O_RDWR);
 		if (nul >= 0) {
 			dup2(nul, 0);
 			dup2(nul, 1);
 		}
 		dup2(efd, 2);
-		if (chdir(dir) < 0)
+		if (fchdir(d->stage->fd) < 0)
 			_exit(126);
-		execlp("gnuplot", "gnuplot", "-e", setvar, script, (char *)NULL);
+		execlp("gnuplot", "gnuplot", script, (char *)NULL);
 		_exit(127);
 	}
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	setpgid(pid, pid); /* also here: no window where it is in our group */
+	int st = 0, stopped = 0;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			break;
+		if (!stopped && d->stop && d->stop()) {
+			kill(-pid, SIGKILL);
+			stopped = 1;
+		}
+	}
 	int rc = 0;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		char msg[512] = "";
-		lseek(efd, 0, SEEK_SET);
-		ssize_t n = read(efd, msg, sizeof(msg) - 1);
-		msg[n > 0 ? n : 0] = 0;
-		/* gnuplot's last non-empty line names the error */
-		char *line = msg, *p;
-		while ((p = strchr(line, '\n')) && p[1])
-			line = p + 1;
-		if ((p = strchr(line, '\n')))
-			*p = 0;
+	if (stopped || (d->stop && d->stop())) {
+		snprintf(err, errlen, "interrupted");
+		rc = -1;
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char line[4096];
+		last_line(efd, line, sizeof(line));
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 			snprintf(err, errlen, "gnuplot not found (install gnuplot-nox: scripts/install-deps)");
+		else if (WIFSIGNALED(st))
+			snprintf(err, errlen, "gnuplot %s/%s: killed by signal %d", d->display, script,
+				 WTERMSIG(st));
 		else
-			snprintf(err, errlen, "gnuplot %s/%s: %s", dir, script,
+			snprintf(err, errlen, "gnuplot %s/%s: %s", d->display, script,
 				 *line ? line : "failed");
 		rc = -1;
 	}
@@ -149,13 +208,26 @@ static int run_gnuplot(const char *dir, const char *script, const char *outbase,
 	return rc;
 }
 
-int jm_plot_render(const char *dir, const char *name, const char *dat,
-		   const char *body, int width, int height, char *err,
-		   size_t errlen)
+static jm_plot_renderer renderer = gnuplot_render;
+
+void jm_plot_set_renderer(jm_plot_renderer r)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
-	if (jm_write_atomic(path, dat, strlen(dat), err, errlen) < 0)
+	renderer = r ? r : gnuplot_render;
+}
+
+int jm_plot_render(const struct jm_plot_dir *d, const char *name, const char *dat,
+		   const char *body, int width, int height, char *err, size_t errlen)
+{
+	/* the name becomes file names and a quoted string in the script: the
+	 * writers pass slugs (jm_plot_slug), anything else is a bug */
+	if (!*name || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name) || strlen(name) > 100) {
+		snprintf(err, errlen, "plot name '%.100s' is not a file name", name);
+		return -1;
+	}
+	char file[160];
+	snprintf(file, sizeof(file), "%s.dat", name);
+	if (jm_stage_write(d->stage, file, dat, strlen(dat), err, errlen) < 0)
 		return -1;
 	char *gp = NULL;
 	size_t gplen = 0;
@@ -176,56 +248,13 @@ int jm_plot_render(const char *dir, const char *name, const char *dat,
 		   "background rgb '#ffffff'\nset output outbase.'.svg'\n%s\nset output\n",
 		width, height, body);
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
-	int rc = jm_write_atomic(path, gp, gplen, err, errlen);
+	snprintf(file, sizeof(file), "%s.gp", name);
+	int rc = jm_stage_write(d->stage, file, gp, gplen, err, errlen);
 	free(gp);
-	if (rc < 0)
-		return -1;
-	char tmpbase[160], script[128];
-	snprintf(tmpbase, sizeof(tmpbase), ".tmp-%d-%s", (int)getpid(), name);
-	snprintf(script, sizeof(script), "%s.gp", name);
-	rc = run_gnuplot(dir, script, tmpbase, err, errlen);
-	const char *ext[] = {"png", "svg"};
-	for (int i = 0; i < 2; i++) {
-		char from[4096], to[4096];
-		snprintf(from, sizeof(from), "%s/%s.%s", dir, tmpbase, ext[i]);
-		snprintf(to, sizeof(to), "%s/%s.%s", dir, name, ext[i]);
-		if (rc == 0 && rename(from, to) < 0) {
-			snprintf(err, errlen, "rename %s: %s", to, strerror(errno));
-			rc = -1;
-		}
-		unlink(from);
-	}
-	return rc;
+	return rc < 0 ? -1 : renderer(d, name, err, errlen);
 }
 
 /* ---- the report's plots ---- */
-
-static int same_group(json_object *run, json_object *agg)
-{
-	if (strcmp(jm_json_str(run, "backend", "a"), jm_json_str(agg, "backend", "b")) ||
-	    strcmp(jm_json_str(run, "workload_spec", "a"), jm_json_str(agg, "workload_spec", "b")))
-		return 0;
-	json_object *x = jm_json_path(run, "backend_options"), *y = jm_json_path(agg, "backend_options");
-	const char *xs = x ? json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN) : "{}";
-	char buf[1024];
-	snprintf(buf, sizeof(buf), "%s", xs);
-	const char *ys = y ? json_object_to_json_string_ext(y, JSON_C_TO_STRING_PLAIN) : "{}";
-	return !strcmp(buf, ys);
-}
-
-/* The first ok run of an aggregate's group: its time series is drawn. */
-static json_object *first_ok_run(json_object *root, json_object *agg)
-{
-	json_object *runs = jm_json_path(root, "runs");
-	size_t n = runs ? json_object_array_length(runs) : 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(runs, i);
-		if (!strcmp(jm_json_str(r, "status", ""), "ok") && same_group(r, agg))
-			return r;
-	}
-	return NULL;
-}
 
 static int series_at(json_object *run, const char *name, size_t i, double *v)
 {
@@ -255,11 +284,28 @@ static void label_of(json_object *agg, char *buf, size_t len)
 
 #define MAX_GROUPS 16 /* workloads plotted */
 
-/* A workload's aggregates with their legend labels. */
+/* A workload's aggregates with their legend labels and, for each, the
+ * first ok run of its group: its time series is drawn. */
 struct wl_group {
 	struct jm_wl_aggs w;
 	char label[JM_WL_MAX_AGGS][128];
+	json_object *first_ok[JM_WL_MAX_AGGS];
 };
+
+/* The first run with status ok among the runs of agg's group. */
+static json_object *first_ok_run(json_object *runs, const struct jm_group_index *rx,
+				 json_object *agg)
+{
+	char *key = jm_group_key(agg);
+	json_object *found = NULL;
+	for (size_t r = jm_group_index_lower(rx, key); !found && jm_group_index_match(rx, r, key); r++) {
+		json_object *run = json_object_array_get_idx(runs, rx->order[r]);
+		if (!strcmp(jm_json_str(run, "status", ""), "ok"))
+			found = run;
+	}
+	free(key);
+	return found;
+}
 
 /* Aggregates per workload; labels carry options only where two entries of
  * one backend would otherwise look the same. */
@@ -267,8 +313,15 @@ static int group_workloads(json_object *root, struct wl_group *g)
 {
 	static struct jm_wl_aggs w[MAX_GROUPS];
 	int ng = jm_aggregates_by_workload(root, w, MAX_GROUPS);
-	for (int k = 0; k < ng; k++)
+	json_object *runs = jm_json_path(root, "runs");
+	struct jm_group_index rx;
+	jm_group_index_build(runs, &rx);
+	for (int k = 0; k < ng; k++) {
 		g[k].w = w[k];
+		for (int i = 0; i < w[k].n; i++)
+			g[k].first_ok[i] = first_ok_run(runs, &rx, w[k].agg[i]);
+	}
+	jm_group_index_free(&rx);
 	for (int k = 0; k < ng; k++)
 		for (int i = 0; i < g[k].w.n; i++) {
 			const char *b = jm_json_str(g[k].w.agg[i], "backend", "?");
@@ -314,7 +367,7 @@ static void plot_boxes_with_errors(FILE *b, const struct wl_group *g)
 	}
 }
 
-static int plot_vmas(json_object *root, struct wl_group *g, int wi, const char *dir,
+static int plot_vmas(json_object *root, struct wl_group *g, int wi, const struct jm_plot_dir *dir,
 		     struct jm_plot_list *out, char *err, size_t errlen)
 {
 	char *dat = NULL, *body = NULL, name[96], slug[64];
@@ -326,9 +379,11 @@ static int plot_vmas(json_object *root, struct wl_group *g, int wi, const char *
 	fprintf(d, "# VMAs of the process against graphs processed, one block per backend\n"
 		   "# (its first successful repetition); columns: graphs vmas\n");
 	for (int i = 0; i < g->w.n; i++) {
-		json_object *run = first_ok_run(root, g->w.agg[i]);
+		json_object *run = g->first_ok[i];
 		size_t n = run ? series_len(run, "graphs") : 0;
-		fprintf(d, "%s# %s\n", blocks ? "\n\n" : "", g->label[i]);
+		fprintf(d, "%s# ", blocks ? "\n\n" : "");
+		jm_dat_text(d, g->label[i]);
+		fputc('\n', d);
 		int pts = 0;
 		for (size_t k = 0; k < n; k++) {
 			double x, y;
@@ -395,7 +450,7 @@ static const struct {
 #define NBAR (sizeof(bar_metrics) / sizeof(bar_metrics[0]))
 
 static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *baseline,
-		     const char *dir, struct jm_plot_list *out, char *err, size_t errlen)
+		     const struct jm_plot_dir *dir, struct jm_plot_list *out, char *err, size_t errlen)
 {
 	json_object *base = NULL;
 	for (int i = 0; i < g->w.n && !base; i++)
@@ -405,7 +460,7 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 	if (!base) {
 		snprintf(note, sizeof(note), "Normalised bars for %s: baseline backend %s was not run.",
 			 g->w.name, baseline);
-		add_note(out, note);
+		jm_plot_add_note(out, note);
 		return 0;
 	}
 	char *dat = NULL, *body = NULL, name[96], slug[64];
@@ -413,11 +468,14 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 	FILE *d = open_memstream(&dat, &dl), *b = open_memstream(&body, &bl);
 	double lo_all = 1, hi_all = 1, w = 0.8 / g->w.n;
 	int any = 0;
-	fprintf(d, "# median/min/max of each metric divided by the %s median;\n"
-		   "# '?' where the value or the baseline is 0 (no bar on a log scale)\n"
-		   "# columns: x ratio_median ratio_min ratio_max metric\n", baseline);
+	fputs("# median/min/max of each metric divided by the ", d);
+	jm_dat_text(d, baseline);
+	fputs(" median;\n# '?' where the value or the baseline is 0 (no bar on a log scale)\n"
+	      "# columns: x ratio_median ratio_min ratio_max metric\n", d);
 	for (int i = 0; i < g->w.n; i++) {
-		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
+		fprintf(d, "%s# ", i ? "\n\n" : "");
+		jm_dat_text(d, g->label[i]);
+		fputc('\n', d);
 		for (size_t m = 0; m < NBAR; m++) {
 			double x = (double)m + (i - (g->w.n - 1) / 2.0) * w, v, lo, hi, bv;
 			if (jm_agg_metric(g->w.agg[i], bar_metrics[m].metric, &v, &lo, &hi) < 0 ||
@@ -438,15 +496,20 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 	snprintf(what, sizeof(what), "%s: each metric relative to %s (median, min-max bars)",
 		 g->w.name, baseline);
 	jm_plot_title(b, root, what);
-	fprintf(b, "set logscale y\nset yrange [%g:%g]\nset xrange [-0.6:%g]\n"
-		   "set ylabel 'median / %s median (log scale)'\n"
-		   "set style fill solid 0.85 border rgb '#333333'\nset boxwidth %g absolute\n"
+	char ylabel[160];
+	snprintf(ylabel, sizeof(ylabel), "median / %s median (log scale)", baseline);
+	fprintf(b, "set logscale y\nset yrange [%g:%g]\nset xrange [-0.6:%g]\nset ylabel ",
+		lo_all / 3, hi_all * 3, NBAR - 0.4);
+	jm_gp_string(b, ylabel);
+	fprintf(b, "\nset style fill solid 0.85 border rgb '#333333'\nset boxwidth %g absolute\n"
 		   "set grid noxtics ytics\nset key outside right top box\n"
 		   "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb '#444444'\n"
-		   "set xtics nomirror font ',11' (",
-		lo_all / 3, hi_all * 3, NBAR - 0.4, baseline, w * 0.95);
-	for (size_t m = 0; m < NBAR; m++)
-		fprintf(b, "%s'%s' %zu", m ? ", " : "", bar_metrics[m].label, m);
+		   "set xtics nomirror font ',11' (", w * 0.95);
+	for (size_t m = 0; m < NBAR; m++) {
+		fputs(m ? ", " : "", b);
+		jm_gp_string(b, bar_metrics[m].label);
+		fprintf(b, " %zu", m);
+	}
 	fputs(")\nplot", b);
 	plot_boxes_with_errors(b, g);
 	fputc('\n', b);
@@ -471,7 +534,7 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 	return rc;
 }
 
-static int plot_memory(json_object *root, struct wl_group *g, int wi, const char *dir,
+static int plot_memory(json_object *root, struct wl_group *g, int wi, const struct jm_plot_dir *dir,
 		       struct jm_plot_list *out, char *err, size_t errlen)
 {
 	char *dat = NULL, *body = NULL, name[96], slug[64];
@@ -481,9 +544,11 @@ static int plot_memory(json_object *root, struct wl_group *g, int wi, const char
 	fprintf(d, "# RSS and VA reserved over the run, one block per backend (first\n"
 		   "# successful repetition); columns: graphs rss_MiB va_reserved_MiB\n");
 	for (int i = 0; i < g->w.n; i++) {
-		json_object *run = first_ok_run(root, g->w.agg[i]);
+		json_object *run = g->first_ok[i];
 		size_t n = run ? series_len(run, "graphs") : 0;
-		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
+		fprintf(d, "%s# ", i ? "\n\n" : "");
+		jm_dat_text(d, g->label[i]);
+		fputc('\n', d);
 		int pts = 0;
 		for (size_t k = 0; k < n; k++) {
 			double x, r, v;
@@ -529,7 +594,7 @@ static int plot_memory(json_object *root, struct wl_group *g, int wi, const char
 
 #define FBC "probe.faults_by_class."
 
-static int plot_faults(json_object *root, struct wl_group *g, int wi, const char *dir,
+static int plot_faults(json_object *root, struct wl_group *g, int wi, const struct jm_plot_dir *dir,
 		       struct jm_plot_list *out, char *err, size_t errlen)
 {
 	char classes[16][64];
@@ -557,7 +622,7 @@ static int plot_faults(json_object *root, struct wl_group *g, int wi, const char
 				 "Faults by protection class: not measured (probe %s has no "
 				 "metrics.probe.faults_by_class; the eBPF probe provides it).",
 				 jm_json_str(root, "config.probe_used", "?"));
-			add_note(out, note);
+			jm_plot_add_note(out, note);
 		}
 		return 0;
 	}
@@ -568,15 +633,19 @@ static int plot_faults(json_object *root, struct wl_group *g, int wi, const char
 	fprintf(d, "# page faults by protection class of the faulting VMA (median, min, max)\n"
 		   "# columns: x median min max class\n");
 	for (int i = 0; i < g->w.n; i++) {
-		fprintf(d, "%s# %s\n", i ? "\n\n" : "", g->label[i]);
+		fprintf(d, "%s# ", i ? "\n\n" : "");
+		jm_dat_text(d, g->label[i]);
+		fputc('\n', d);
 		for (int c = 0; c < nc; c++) {
 			char key[128];
 			double v, lo, hi, x = c + (i - (g->w.n - 1) / 2.0) * w;
 			snprintf(key, sizeof(key), FBC "%.63s", classes[c]);
 			if (jm_agg_metric(g->w.agg[i], key, &v, &lo, &hi) < 0)
-				fprintf(d, "%.4f ? ? ? %s\n", x, classes[c]);
+				fprintf(d, "%.4f ? ? ? ", x);
 			else
-				fprintf(d, "%.4f %g %g %g %s\n", x, v, lo, hi, classes[c]);
+				fprintf(d, "%.4f %g %g %g ", x, v, lo, hi);
+			jm_dat_text(d, classes[c]);
+			fputc('\n', d);
 		}
 	}
 	fclose(d);
@@ -610,6 +679,8 @@ static int plot_faults(json_object *root, struct wl_group *g, int wi, const char
 
 int jm_gnuplot_available(void)
 {
+	if (renderer != gnuplot_render)
+		return 1;
 	const char *path = getenv("PATH");
 	char dir[4096];
 	while (path && *path) {
@@ -622,24 +693,22 @@ int jm_gnuplot_available(void)
 	return 0;
 }
 
-int jm_plots_report(json_object *root, const char *baseline, const char *plotdir,
+int jm_plots_report(json_object *root, const char *baseline, const struct jm_plot_dir *dir,
 		    struct jm_plot_list *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	/* without gnuplot the tables are still worth writing */
 	if (!jm_gnuplot_available()) {
-		add_note(out, "No plots: gnuplot is not installed (scripts/install-deps installs gnuplot-nox).");
+		jm_plot_add_note(out, "No plots: gnuplot is not installed (scripts/install-deps installs gnuplot-nox).");
 		return 0;
 	}
-	if (jm_mkdirs(plotdir, err, errlen) < 0)
-		return -1;
 	static struct wl_group g[MAX_GROUPS];
 	int ng = group_workloads(root, g);
 	for (int i = 0; i < ng; i++) {
-		if (plot_vmas(root, &g[i], i, plotdir, out, err, errlen) < 0 ||
-		    plot_bars(root, &g[i], i, baseline, plotdir, out, err, errlen) < 0 ||
-		    plot_memory(root, &g[i], i, plotdir, out, err, errlen) < 0 ||
-		    plot_faults(root, &g[i], i, plotdir, out, err, errlen) < 0)
+		if (plot_vmas(root, &g[i], i, dir, out, err, errlen) < 0 ||
+		    plot_bars(root, &g[i], i, baseline, dir, out, err, errlen) < 0 ||
+		    plot_memory(root, &g[i], i, dir, out, err, errlen) < 0 ||
+		    plot_faults(root, &g[i], i, dir, out, err, errlen) < 0)
 			return -1;
 	}
 	return 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/atomic_write.h"
 #include "html.h"
@@ -10,60 +11,127 @@
 #include "results.h"
 #include "sweep.h"
 
-static int write_dir(json_object *root, const char *dir, const char *baseline,
-		     const struct jm_report_extra *extra, char *err, size_t errlen);
+/* What a sweep adds to the standard report. */
+struct extra {
+	const char *markdown; /* section appended to report.md */
+	const char *html;     /* trusted fragment for report.html */
+};
+
+static int stage_stream(const struct jm_stage *st, const char *name, char *text, size_t len,
+			char *err, size_t errlen)
+{
+	int rc = text ? jm_stage_write(st, name, text, len, err, errlen) : -1;
+	if (!text)
+		snprintf(err, errlen, "out of memory");
+	free(text);
+	return rc;
+}
+
+/* Every file of the report, made in the stage. */
+static int make(json_object *root, const char *baseline, const struct extra *x,
+		const struct jm_plot_dir *pd, struct jm_plot_list *plots, char *err,
+		size_t errlen)
+{
+	if (jm_plots_report(root, baseline, pd, plots, err, errlen) < 0)
+		return -1;
+	if (x && jm_sweep_plots(root, pd, plots, err, errlen) < 0)
+		return -1;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	jm_report_markdown_ex(root, baseline, NULL, f);
+	if (x && x->markdown)
+		fprintf(f, "\n%s", x->markdown);
+	if (plots->n || plots->nnotes) {
+		fprintf(f, "\n## Plots\n\n");
+		jm_plots_markdown(plots, f);
+	}
+	fclose(f);
+	if (stage_stream(pd->stage, "report.md", text, len, err, errlen) < 0)
+		return -1;
+	text = NULL;
+	len = 0;
+	f = open_memstream(&text, &len);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = jm_report_html(root, baseline, plots, pd, x ? x->html : NULL, f, err, errlen);
+	fclose(f);
+	if (rc < 0) {
+		free(text);
+		return -1;
+	}
+	return stage_stream(pd->stage, "report.html", text, len, err, errlen);
+}
+
+/* Move the stage's files into DIR/plots and DIR: every destination is
+ * checked first (a directory in the way fails before anything moved),
+ * report.md last. */
+static int commit(const struct jm_stage *st, int dfd, const char *dir,
+		  const struct jm_plot_list *plots, char *err, size_t errlen)
+{
+	static const char *const ext[] = {"png", "svg", "dat", "gp"};
+	static const char *const top[] = {"report.html", "report.md"};
+	char pdisplay[4200];
+	snprintf(pdisplay, sizeof(pdisplay), "%s/plots", dir);
+	int pfd = -1;
+	if (plots->n && (pfd = jm_subdir_open(dfd, dir, "plots", err, errlen)) < 0)
+		return -1;
+	int rc = 0;
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		for (int i = 0; i < plots->n && rc == 0; i++)
+			for (size_t e = 0; e < sizeof(ext) / sizeof(ext[0]) && rc == 0; e++) {
+				char name[160];
+				snprintf(name, sizeof(name), "%s.%s", plots->p[i].name, ext[e]);
+				rc = pass ? jm_stage_commit(st, name, pfd, pdisplay, err, errlen)
+					  : jm_stage_check_dest(pfd, pdisplay, name, err, errlen);
+			}
+		for (size_t t = 0; t < sizeof(top) / sizeof(top[0]) && rc == 0; t++)
+			rc = pass ? jm_stage_commit(st, top[t], dfd, dir, err, errlen)
+				  : jm_stage_check_dest(dfd, dir, top[t], err, errlen);
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return rc;
+}
 
 int jm_report_write_dir(json_object *root, const char *dir, const char *baseline,
-			const struct jm_report_extra *extra, char *err, size_t errlen)
+			int (*stop)(void), char *err, size_t errlen)
 {
 	/* a sweep's results carry their own section and plot, also when the
 	 * report is regenerated (`jitmm report`) or the file was merged */
-	if (!extra && jm_json_path(root, "config.sweep")) {
-		struct jm_sweep_report sr = {0};
+	struct jm_sweep_report sr = {0};
+	struct extra sx, *x = NULL;
+	if (jm_json_path(root, "config.sweep")) {
 		jm_sweep_sections(root, &sr);
-		struct jm_report_extra sx = {sr.markdown, sr.html, jm_sweep_plots, NULL};
-		int rc = write_dir(root, dir, baseline, &sx, err, errlen);
-		jm_sweep_report_free(&sr);
-		return rc;
+		sx = (struct extra){sr.markdown, sr.html};
+		x = &sx;
 	}
-	return write_dir(root, dir, baseline, extra, err, errlen);
-}
-
-static int write_dir(json_object *root, const char *dir, const char *baseline,
-		     const struct jm_report_extra *extra, char *err, size_t errlen)
-{
-	char plotdir[4096], path[4096];
-	if (jm_mkdirs(dir, err, errlen) < 0)
-		return -1;
-	snprintf(plotdir, sizeof(plotdir), "%s/plots", dir);
+	int rc = -1, dfd = -1;
+	struct jm_stage st = {.fd = -1};
 	static struct jm_plot_list plots;
-	if (jm_plots_report(root, baseline, plotdir, &plots, err, errlen) < 0)
-		return -1;
-	if (extra && extra->add_plots &&
-	    extra->add_plots(extra->ctx, root, plotdir, &plots, err, errlen) < 0)
-		return -1;
-
-	struct jm_atomic_file af;
-	snprintf(path, sizeof(path), "%s/report.md", dir);
-	if (jm_atomic_open(&af, path, err, errlen) < 0)
-		return -1;
-	jm_report_markdown_ex(root, baseline, NULL, af.f);
-	if (extra && extra->markdown)
-		fprintf(af.f, "\n%s", extra->markdown);
-	if (plots.n || plots.nnotes) {
-		fprintf(af.f, "\n## Plots\n\n");
-		jm_plots_markdown(&plots, af.f);
+	char pdisplay[4200];
+	snprintf(pdisplay, sizeof(pdisplay), "%s/plots", dir);
+	struct jm_plot_dir pd = {&st, pdisplay, stop};
+	if (jm_mkdirs(dir, err, errlen) < 0 || (dfd = jm_dir_open(dir, err, errlen)) < 0 ||
+	    jm_stage_open(&st, dfd, dir, err, errlen) < 0)
+		goto out;
+	rc = make(root, baseline, x, &pd, &plots, err, errlen);
+	if (stop && stop()) {
+		snprintf(err, errlen, "interrupted: %s/report.md not written", dir);
+		rc = JM_REPORT_STOPPED;
+	} else if (rc == 0) {
+		rc = commit(&st, dfd, dir, &plots, err, errlen);
 	}
-	if (jm_atomic_commit(&af, err, errlen) < 0)
-		return -1;
-
-	snprintf(path, sizeof(path), "%s/report.html", dir);
-	if (jm_atomic_open(&af, path, err, errlen) < 0)
-		return -1;
-	if (jm_report_html(root, baseline, &plots, plotdir, extra ? extra->html : NULL,
-			   af.f, err, errlen) < 0) {
-		jm_atomic_abort(&af);
-		return -1;
-	}
-	return jm_atomic_commit(&af, err, errlen);
+out:
+	jm_stage_remove(&st);
+	if (dfd >= 0)
+		close(dfd);
+	jm_sweep_report_free(&sr);
+	return rc;
 }

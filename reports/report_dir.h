@@ -7,19 +7,17 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
-#include "plots.h"
+/* jm_report_write_dir's result when stop() asked it to stop */
+#define JM_REPORT_STOPPED 1
 
-struct jm_report_extra {
-	const char *markdown; /* section appended to report.md (may be NULL) */
-	const char *html;     /* trusted fragment for report.html (may be NULL) */
-	/* called after the standard plots to add more (the sweep's) */
-	int (*add_plots)(void *ctx, json_object *root, const char *plotdir,
-			 struct jm_plot_list *plots, char *err, size_t errlen);
-	void *ctx;
-};
-
-/* 0, or -1 with a one-line message; files are replaced atomically. */
+/* Writes the report into DIR, whole or not at all: every file is made in
+ * a private directory inside DIR (gnuplot draws there) and moved into
+ * place only when all of them were made; on an error or a stop nothing in
+ * DIR changes. DIR itself must not be a symbolic link. A sweep's results
+ * (config.sweep) add the sweep's section and plot. stop (may be NULL) is
+ * polled between plots and while gnuplot runs. 0, -1 with a one-line
+ * message, or JM_REPORT_STOPPED. */
 int jm_report_write_dir(json_object *root, const char *dir, const char *baseline,
-			const struct jm_report_extra *extra, char *err, size_t errlen);
+			int (*stop)(void), char *err, size_t errlen);
 
 #endif

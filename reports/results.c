@@ -1,6 +1,5 @@
 #include "results.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,10 +45,12 @@ void jm_options_append(json_object *o, const char *lead, char *buf, size_t len)
 	}
 }
 
-/* Flatten numeric leaves of metrics into (path, value) pairs. */
+/* Numeric leaves of metrics as (path, value) pairs, in the object's
+ * order, and sorted by path (ties in that order) for lookups. */
 struct flat {
 	char (*key)[128];
 	double *val;
+	size_t *sorted;
 	size_t n, cap;
 };
 
@@ -59,6 +60,8 @@ static void flat_add(struct flat *f, const char *key, double v)
 		f->cap = f->cap ? f->cap * 2 : 128;
 		f->key = realloc(f->key, f->cap * sizeof(*f->key));
 		f->val = realloc(f->val, f->cap * sizeof(*f->val));
+		if (!f->key || !f->val)
+			abort();
 	}
 	snprintf(f->key[f->n], sizeof(f->key[0]), "%s", key);
 	f->val[f->n++] = v;
@@ -77,6 +80,40 @@ static void flatten(json_object *o, const char *prefix, struct flat *f)
 	}
 }
 
+static int cmp_flat(const void *a, const void *b, void *f)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(((const struct flat *)f)->key[x], ((const struct flat *)f)->key[y]);
+	return c ? c : (x > y) - (x < y);
+}
+
+static void flat_sort(struct flat *f)
+{
+	f->sorted = malloc((f->n ? f->n : 1) * sizeof(size_t));
+	if (!f->sorted)
+		abort();
+	for (size_t i = 0; i < f->n; i++)
+		f->sorted[i] = i;
+	qsort_r(f->sorted, f->n, sizeof(size_t), cmp_flat, f);
+}
+
+/* the value of the first pair with this path, or -1 */
+static int flat_find(const struct flat *f, const char *key, double *v)
+{
+	size_t lo = 0, hi = f->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(f->key[f->sorted[mid]], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == f->n || strcmp(f->key[f->sorted[lo]], key))
+		return -1;
+	*v = f->val[f->sorted[lo]];
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -90,86 +127,169 @@ static json_object *num(double v)
 	return json_object_new_double(v);
 }
 
-static const char *group_key(json_object *run, char *buf, size_t len)
+char *jm_group_key(json_object *o)
 {
-	json_object *opts = jm_json_path(run, "backend_options");
-	snprintf(buf, len, "%s|%s|%s", jm_json_str(run, "backend", "?"),
-		 opts ? json_object_to_json_string_ext(opts, JSON_C_TO_STRING_PLAIN) : "{}",
-		 jm_json_str(run, "workload_spec", "?"));
-	return buf;
+	json_object *opts = jm_json_path(o, "backend_options");
+	char *key = NULL;
+	if (asprintf(&key, "%s|%s|%s", jm_json_str(o, "backend", "?"),
+		     opts ? json_object_to_json_string_ext(opts, JSON_C_TO_STRING_PLAIN) : "{}",
+		     jm_json_str(o, "workload_spec", "?")) < 0)
+		abort();
+	return key;
+}
+
+static int cmp_index(const void *a, const void *b, void *ix)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	char **key = ((const struct jm_group_index *)ix)->key;
+	int c = strcmp(key[x], key[y]);
+	return c ? c : (x > y) - (x < y);
+}
+
+void jm_group_index_build(json_object *arr, struct jm_group_index *ix)
+{
+	ix->n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	ix->key = calloc(ix->n ? ix->n : 1, sizeof(*ix->key));
+	ix->order = malloc((ix->n ? ix->n : 1) * sizeof(*ix->order));
+	if (!ix->key || !ix->order)
+		abort();
+	for (size_t i = 0; i < ix->n; i++) {
+		ix->key[i] = jm_group_key(json_object_array_get_idx(arr, i));
+		ix->order[i] = i;
+	}
+	qsort_r(ix->order, ix->n, sizeof(*ix->order), cmp_index, ix);
+}
+
+size_t jm_group_index_lower(const struct jm_group_index *ix, const char *key)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ix->key[ix->order[mid]], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int jm_group_index_match(const struct jm_group_index *ix, size_t pos, const char *key)
+{
+	return pos < ix->n && !strcmp(ix->key[ix->order[pos]], key);
+}
+
+void jm_group_index_free(struct jm_group_index *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->key[i]);
+	free(ix->key);
+	free(ix->order);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* One aggregate from the runs at order[from..to) of the index (one group,
+ * in array order). */
+static json_object *aggregate_group(json_object *runs, const struct jm_group_index *ix,
+				    size_t from, size_t to)
+{
+	json_object *first = json_object_array_get_idx(runs, ix->order[from]);
+	struct flat *per = calloc(to - from, sizeof(*per));
+	if (!per)
+		abort();
+	size_t nper = 0, failed = 0;
+	for (size_t j = from; j < to; j++) {
+		json_object *r = json_object_array_get_idx(runs, ix->order[j]), *mt;
+		if (strcmp(jm_json_str(r, "status", ""), "ok") ||
+		    !json_object_object_get_ex(r, "metrics", &mt) ||
+		    !json_object_is_type(mt, json_type_object)) {
+			failed++;
+			continue;
+		}
+		flatten(mt, "", &per[nper]);
+		flat_sort(&per[nper]);
+		nper++;
+	}
+	json_object *agg = json_object_new_object();
+	json_object_object_add(agg, "backend", json_object_new_string(jm_json_str(first, "backend", "?")));
+	json_object *opts = jm_json_path(first, "backend_options");
+	json_object_object_add(agg, "backend_options", opts ? json_object_get(opts) : json_object_new_object());
+	json_object_object_add(agg, "workload", json_object_new_string(jm_json_str(first, "workload", "?")));
+	json_object_object_add(agg, "workload_spec", json_object_new_string(jm_json_str(first, "workload_spec", "?")));
+	json_object_object_add(agg, "runs", json_object_new_int64((int64_t)(to - from)));
+	json_object_object_add(agg, "failed", json_object_new_int64((int64_t)failed));
+	json_object *ms = json_object_new_object();
+	if (nper) {
+		double *vals = malloc(nper * sizeof(double));
+		if (!vals)
+			abort();
+		for (size_t k = 0; k < per[0].n; k++) {
+			const char *key = per[0].key[k];
+			/* a path twice (a key "a.b" beside an object a with
+			 * b): once, with the first values */
+			if (json_object_object_get_ex(ms, key, NULL))
+				continue;
+			size_t m = 0;
+			for (size_t r = 0; r < nper; r++)
+				if (flat_find(&per[r], key, &vals[m]) == 0)
+					m++;
+			qsort(vals, m, sizeof(double), cmp_double);
+			double med = m % 2 ? vals[m / 2] : (vals[m / 2 - 1] + vals[m / 2]) / 2;
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "median", num(med));
+			json_object_object_add(e, "min", num(vals[0]));
+			json_object_object_add(e, "max", num(vals[m - 1]));
+			json_object_object_add(ms, key, e);
+		}
+		free(vals);
+	}
+	json_object_object_add(agg, "metrics", ms);
+	for (size_t r = 0; r < nper; r++) {
+		free(per[r].key);
+		free(per[r].val);
+		free(per[r].sorted);
+	}
+	free(per);
+	return agg;
+}
+
+struct group {
+	size_t from, to; /* in the index's order */
+};
+
+static int cmp_group(const void *a, const void *b, void *ix)
+{
+	const size_t *order = ((const struct jm_group_index *)ix)->order;
+	size_t x = order[((const struct group *)a)->from], y = order[((const struct group *)b)->from];
+	return (x > y) - (x < y);
 }
 
 void jm_results_aggregate(json_object *root)
 {
 	json_object *runs;
-	if (!json_object_object_get_ex(root, "runs", &runs))
+	if (!json_object_object_get_ex(root, "runs", &runs) ||
+	    !json_object_is_type(runs, json_type_array))
 		return;
-	json_object *aggs = json_object_new_array();
-	size_t n = json_object_array_length(runs);
-	char *done = calloc(n ? n : 1, 1);
-	for (size_t i = 0; i < n; i++) {
-		if (done[i])
-			continue;
-		json_object *first = json_object_array_get_idx(runs, i);
-		char ka[1024], kb[1024];
-		group_key(first, ka, sizeof(ka));
-		struct flat *per = NULL;
-		size_t nper = 0, total = 0, failed = 0;
-		for (size_t j = i; j < n; j++) {
-			json_object *r = json_object_array_get_idx(runs, j);
-			if (done[j] || strcmp(group_key(r, kb, sizeof(kb)), ka))
-				continue;
-			done[j] = 1;
-			total++;
-			json_object *mt;
-			if (strcmp(jm_json_str(r, "status", ""), "ok") ||
-			    !json_object_object_get_ex(r, "metrics", &mt)) {
-				failed++;
-				continue;
-			}
-			per = realloc(per, (nper + 1) * sizeof(*per));
-			memset(&per[nper], 0, sizeof(per[0]));
-			flatten(mt, "", &per[nper]);
-			nper++;
-		}
-		json_object *agg = json_object_new_object();
-		json_object_object_add(agg, "backend", json_object_new_string(jm_json_str(first, "backend", "?")));
-		json_object *opts = jm_json_path(first, "backend_options");
-		json_object_object_add(agg, "backend_options", opts ? json_object_get(opts) : json_object_new_object());
-		json_object_object_add(agg, "workload", json_object_new_string(jm_json_str(first, "workload", "?")));
-		json_object_object_add(agg, "workload_spec", json_object_new_string(jm_json_str(first, "workload_spec", "?")));
-		json_object_object_add(agg, "runs", json_object_new_int((int)total));
-		json_object_object_add(agg, "failed", json_object_new_int((int)failed));
-		json_object *ms = json_object_new_object();
-		if (nper) {
-			double *vals = malloc(nper * sizeof(double));
-			for (size_t k = 0; k < per[0].n; k++) {
-				size_t m = 0;
-				for (size_t r = 0; r < nper; r++)
-					for (size_t q = 0; q < per[r].n; q++)
-						if (!strcmp(per[r].key[q], per[0].key[k])) {
-							vals[m++] = per[r].val[q];
-							break;
-						}
-				qsort(vals, m, sizeof(double), cmp_double);
-				double med = m % 2 ? vals[m / 2] : (vals[m / 2 - 1] + vals[m / 2]) / 2;
-				json_object *e = json_object_new_object();
-				json_object_object_add(e, "median", num(med));
-				json_object_object_add(e, "min", num(vals[0]));
-				json_object_object_add(e, "max", num(vals[m - 1]));
-				json_object_object_add(ms, per[0].key[k], e);
-			}
-			free(vals);
-		}
-		json_object_object_add(agg, "metrics", ms);
-		json_object_array_add(aggs, agg);
-		for (size_t r = 0; r < nper; r++) {
-			free(per[r].key);
-			free(per[r].val);
-		}
-		free(per);
+	/* groups by sorting on the key, then in order of their first run:
+	 * n log n, where comparing every pair took minutes on 20,000 runs */
+	struct jm_group_index ix;
+	jm_group_index_build(runs, &ix);
+	struct group *g = malloc((ix.n ? ix.n : 1) * sizeof(*g));
+	if (!g)
+		abort();
+	size_t ng = 0;
+	for (size_t i = 0; i < ix.n;) {
+		size_t j = i + 1;
+		while (j < ix.n && !strcmp(ix.key[ix.order[j]], ix.key[ix.order[i]]))
+			j++;
+		g[ng++] = (struct group){i, j};
+		i = j;
 	}
-	free(done);
+	qsort_r(g, ng, sizeof(*g), cmp_group, &ix);
+	json_object *aggs = json_object_new_array_ext((int)ng);
+	for (size_t k = 0; k < ng; k++)
+		json_object_array_add(aggs, aggregate_group(runs, &ix, g[k].from, g[k].to));
+	free(g);
+	jm_group_index_free(&ix);
 	json_object_object_add(root, "aggregates", aggs);
 }
 
@@ -207,152 +327,4 @@ int jm_results_write(json_object *root, const char *path, char *err,
 	int rc = jm_write_atomic(path, buf, len + 1, err, errlen);
 	free(buf);
 	return rc;
-}
-
-json_object *jm_results_parse(const char *buf, size_t len, const char *name,
-				char *err, size_t errlen)
-{
-	if (len > JM_RESULTS_MAX_BYTES || len > INT32_MAX) {
-		snprintf(err, errlen, "%s: %zu bytes is larger than the %u MiB a results "
-			 "file may have", name, len, JM_RESULTS_MAX_BYTES >> 20);
-		return NULL;
-	}
-	json_tokener *tok = json_tokener_new_ex(JM_RESULTS_MAX_DEPTH);
-	if (!tok) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return NULL;
-	}
-	json_object *o = json_tokener_parse_ex(tok, buf, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue) {
-		/* the whole buffer was consumed: make the tokener finish a
-		 * top-level number and see the end of input */
-		o = json_tokener_parse_ex(tok, "", 1);
-		jerr = json_tokener_get_error(tok);
-		end = len;
-	}
-	json_tokener_free(tok);
-	if (jerr == json_tokener_continue) {
-		snprintf(err, errlen, "%s: truncated JSON", name);
-		return NULL;
-	}
-	if (!o || jerr != json_tokener_success) {
-		long line = 1;
-		for (size_t i = 0; i < end && i < len; i++)
-			line += buf[i] == '\n';
-		snprintf(err, errlen, "%s:%ld: malformed JSON (%s)", name, line,
-			 json_tokener_error_desc(jerr));
-		if (o)
-			json_object_put(o);
-		return NULL;
-	}
-	/* only whitespace may follow the document */
-	for (size_t i = end; i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r' &&
-		    buf[i] != 0) {
-			long line = 1;
-			for (size_t k = 0; k < i; k++)
-				line += buf[k] == '\n';
-			snprintf(err, errlen, "%s:%ld: trailing data after the JSON document",
-				 name, line);
-			json_object_put(o);
-			return NULL;
-		}
-	double v;
-	json_object *runs;
-	if (!json_object_is_type(o, json_type_object) ||
-	    jm_json_num(o, "schema_version", &v) < 0) {
-		snprintf(err, errlen, "%s: not a jitmm results file (no schema_version)", name);
-		json_object_put(o);
-		return NULL;
-	}
-	if (v != JM_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema_version %g is not supported (this jitmm reads %d)",
-			 name, v, JM_SCHEMA_VERSION);
-		json_object_put(o);
-		return NULL;
-	}
-	if (!json_object_object_get_ex(o, "runs", &runs) ||
-	    !json_object_is_type(runs, json_type_array)) {
-		snprintf(err, errlen, "%s: \"runs\" is missing or not an array", name);
-		json_object_put(o);
-		return NULL;
-	}
-	/* what readers walk as objects must be objects (aggregation and
-	 * merge iterate them) */
-	static const char *const top[] = {"context", "config"};
-	for (size_t k = 0; k < sizeof(top) / sizeof(top[0]); k++) {
-		json_object *x;
-		if (json_object_object_get_ex(o, top[k], &x) &&
-		    !json_object_is_type(x, json_type_object)) {
-			snprintf(err, errlen, "%s: \"%s\" is not an object", name, top[k]);
-			json_object_put(o);
-			return NULL;
-		}
-	}
-	static const char *const in_run[] = {"metrics", "backend_options", "series"};
-	size_t n = json_object_array_length(runs);
-	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(runs, i), *x;
-		const char *bad = NULL;
-		if (!json_object_is_type(r, json_type_object))
-			bad = "";
-		for (size_t k = 0; !bad && k < sizeof(in_run) / sizeof(in_run[0]); k++)
-			if (json_object_object_get_ex(r, in_run[k], &x) &&
-			    !json_object_is_type(x, json_type_object))
-				bad = in_run[k];
-		if (bad) {
-			snprintf(err, errlen, "%s: runs[%zu]%s%s is not an object", name, i,
-				 *bad ? "." : "", bad);
-			json_object_put(o);
-			return NULL;
-		}
-	}
-	return o;
-}
-
-json_object *jm_results_load(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (cap - len < 65536) {
-			if (cap > JM_RESULTS_MAX_BYTES) {
-				fclose(f);
-				free(buf);
-				snprintf(err, errlen, "%s: larger than the %u MiB a results "
-					 "file may have", path, JM_RESULTS_MAX_BYTES >> 20);
-				return NULL;
-			}
-			cap = cap ? cap * 2 : 1 << 20;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				fclose(f);
-				free(buf);
-				snprintf(err, errlen, "%s: out of memory", path);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		snprintf(err, errlen, "%s: read error", path);
-		return NULL;
-	}
-	json_object *o = jm_results_parse(buf, len, path, err, errlen);
-	free(buf);
-	return o;
 }

@@ -14,13 +14,37 @@ void jm_results_add_run(json_object *root, json_object *run);
 /* (Re)compute "aggregates" from "runs": per (backend, options, workload),
  * median/min/max of every numeric metric over the runs that are ok. */
 void jm_results_aggregate(json_object *root);
+
+/* The group of a run or aggregate, "backend|options|workload_spec"
+ * (malloc'd): runs with one key make one aggregate. */
+char *jm_group_key(json_object *o);
+/* An array's entries sorted by group key (ties in array order), so that
+ * readers find a group in O(log n) instead of comparing every pair (which
+ * took minutes on 20,000 runs): the entries with key K are
+ * order[jm_group_index_lower(K)] on while jm_group_index_match. */
+struct jm_group_index {
+	size_t n;
+	char **key;    /* key of entry i */
+	size_t *order; /* entry indexes, by key */
+};
+void jm_group_index_build(json_object *arr, struct jm_group_index *ix);
+size_t jm_group_index_lower(const struct jm_group_index *ix, const char *key);
+int jm_group_index_match(const struct jm_group_index *ix, size_t pos, const char *key);
+void jm_group_index_free(struct jm_group_index *ix);
 int jm_results_write(json_object *root, const char *path, char *err,
 		     size_t errlen);
-/* Inputs are bounded: size and nesting depth. */
-#define JM_RESULTS_MAX_BYTES (1024u << 20)
+/* Inputs are bounded: size and nesting depth (counts: results_shape.h).
+ * Loaded, a file takes about 8 times its size in memory as jitmm writes
+ * it (indented) and 18 times compact (json-c's objects), so at most about
+ * 4.5 GiB; one run of 20,000 graphs is ~35 KB of results (measured in
+ * docs/json-format.md). */
+#define JM_RESULTS_MAX_BYTES (256u << 20)
 #define JM_RESULTS_MAX_DEPTH 64
 
-/* Load and check the top-level shape; NULL with a message on error. */
+/* The one loader every reader uses (results_load.c): a regular file of at
+ * most JM_RESULTS_MAX_BYTES, strict JSON, every field of the documented
+ * shape checked (results_shape.h). NULL with a one-line message naming the
+ * file and the line or JSON path. */
 json_object *jm_results_load(const char *path, char *err, size_t errlen);
 /* The same from memory (name is used in messages): what the fuzz target
  * tests/fuzz/fuzz_results.c drives. */

@@ -303,10 +303,9 @@ static const struct {
 };
 #define NPANELS (sizeof(panels) / sizeof(panels[0]))
 
-int jm_sweep_plots(void *ctx, json_object *root, const char *plotdir,
+int jm_sweep_plots(json_object *root, const struct jm_plot_dir *dir,
 		   struct jm_plot_list *plots, char *err, size_t errlen)
 {
-	(void)ctx;
 	if (!jm_gnuplot_available())
 		return 0; /* jm_plots_report has noted it */
 	const char *param = jm_json_str(root, "config.sweep.param", "?");
@@ -317,22 +316,42 @@ int jm_sweep_plots(void *ctx, json_object *root, const char *plotdir,
 		jm_sweep_recommend(w[k].agg, w[k].n, param, factor_of(root), &pick);
 		char *dat = NULL, *body = NULL, name[96], slug[64], v[64];
 		size_t dl = 0, bl = 0;
+		int points[NPANELS] = {0}, any = 0;
 		FILE *d = open_memstream(&dat, &dl), *b = open_memstream(&body, &bl);
-		fprintf(d, "# sweep of %s on %s: one block per metric; columns:\n"
-			   "# value_index median min max value\n", param, w[k].spec);
+		fputs("# sweep of ", d);
+		jm_dat_text(d, param);
+		fputs(" on ", d);
+		jm_dat_text(d, w[k].spec);
+		fputs(": one block per metric; columns:\n# value_index median min max value\n", d);
 		for (size_t p = 0; p < NPANELS; p++) {
 			fprintf(d, "%s# %s\n", p ? "\n\n" : "", panels[p].metric);
 			for (int i = 0; i < w[k].n; i++) {
 				double x, lo, hi;
 				value_of(w[k].agg[i], param, v, sizeof(v));
-				if (jm_agg_metric(w[k].agg[i], panels[p].metric, &x, &lo, &hi) < 0)
-					fprintf(d, "%d ? ? ? %s\n", i, v);
-				else
-					fprintf(d, "%d %.6g %.6g %.6g %s\n", i, x / panels[p].scale,
-						lo / panels[p].scale, hi / panels[p].scale, v);
+				if (jm_agg_metric(w[k].agg[i], panels[p].metric, &x, &lo, &hi) < 0) {
+					fprintf(d, "%d ? ? ? ", i);
+				} else {
+					fprintf(d, "%d %.6g %.6g %.6g ", i, x / panels[p].scale,
+						lo / panels[p].scale, hi / panels[p].scale);
+					points[p]++;
+				}
+				jm_dat_text(d, v);
+				fputc('\n', d);
 			}
+			any |= points[p] > 0;
 		}
 		fclose(d);
+		if (!any) {
+			/* no value has a measured run: gnuplot has nothing to draw */
+			char note[320];
+			snprintf(note, sizeof(note), "Sweep plot for %s: no run of any value "
+				 "succeeded, nothing to draw.", w[k].name);
+			jm_plot_add_note(plots, note);
+			fclose(b);
+			free(dat);
+			free(body);
+			continue;
+		}
 		char what[192];
 		snprintf(what, sizeof(what), "Sweep of %s %s on %s", jm_json_str(root, "config.sweep.backend", "?"),
 			 param, w[k].name);
@@ -358,14 +377,18 @@ int jm_sweep_plots(void *ctx, json_object *root, const char *plotdir,
 			fputs("set title ", b);
 			jm_gp_string(b, panels[p].label);
 			fputs(" font ',11' offset 0,-0.6\n", b);
-			fprintf(b, "plot datafile index %zu using 1:2 with linespoints lt 1, "
-				   "datafile index %zu using 1:2:3:4 with yerrorbars lt 1 ps 0\n", p, p);
+			if (points[p])
+				fprintf(b, "plot datafile index %zu using 1:2 with linespoints lt 1, "
+					   "datafile index %zu using 1:2:3:4 with yerrorbars lt 1 ps 0\n", p, p);
+			else /* a panel without points would fail the whole figure */
+				fputs("set label 1 'not measured' at graph 0.5, graph 0.5 center\n"
+				      "plot [][0:1] NaN notitle\nunset label 1\n", b);
 		}
 		fputs("unset multiplot\n", b);
 		fclose(b);
 		jm_plot_slug(w[k].name, slug, sizeof(slug));
 		snprintf(name, sizeof(name), "sweep-%d-%s", k + 1, slug);
-		int rc = jm_plot_render(plotdir, name, dat, body, 1300, 1000, err, errlen);
+		int rc = jm_plot_render(dir, name, dat, body, 1300, 1000, err, errlen);
 		free(dat);
 		free(body);
 		if (rc < 0)

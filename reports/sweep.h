@@ -36,7 +36,7 @@ struct jm_sweep_report {
 };
 void jm_sweep_sections(json_object *root, struct jm_sweep_report *out);
 void jm_sweep_report_free(struct jm_sweep_report *r);
-int jm_sweep_plots(void *ctx, json_object *root, const char *plotdir,
+int jm_sweep_plots(json_object *root, const struct jm_plot_dir *dir,
 		   struct jm_plot_list *plots, char *err, size_t errlen);
 
 #endif

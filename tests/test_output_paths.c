@@ -1,10 +1,15 @@
 /* Output paths: results are written atomically (temp + rename) and never
  * through a symlink planted in the output directory, neither at the final
- * name nor at the temporary name; a failed write leaves no partial file. */
+ * name nor at the temporary name; a failed write leaves no partial file.
+ * The report's images, which gnuplot writes, are made in a private
+ * directory and moved into place: links planted at every name jitmm or
+ * gnuplot ever used are not followed; an output directory that is a link
+ * is refused; files are not world-writable under umask 000. */
 #include "testutil.h"
 
 #include <json-c/json.h>
 #include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
 
 #include "../common/atomic_write.h"
@@ -172,6 +177,202 @@ static void test_non_regular_destination_refused(void **state)
 	assert_int_equal(tu_rmtree(dir), 0);
 }
 
+#define FIXTURE "tests/fixtures/results.json"
+
+static int have_gnuplot(void)
+{
+	return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+/* The plots the fixture's report draws. */
+static const char *const fixture_plots[] = {
+	"vmas-1-llvm-500", "bars-1-llvm-500", "memory-1-llvm-500",
+	"vmas-2-page-pairs", "bars-2-page-pairs", "memory-2-page-pairs",
+};
+#define NFIXTURE_PLOTS (sizeof(fixture_plots) / sizeof(fixture_plots[0]))
+
+static void plant(const char *victim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void plant(const char *victim, const char *fmt, ...)
+{
+	char path[4200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (symlink(victim, path) < 0 && errno != EEXIST)
+		fail_msg("symlink %s: %s", path, strerror(errno));
+}
+
+static long last_pid(void)
+{
+	long pid = 0;
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid ? pid : (long)getpid();
+}
+
+/* Links to files outside the output directory at every name a report
+ * writes or wrote: the final names, gnuplot's old temporary images
+ * (plots/.tmp-PID-NAME.png/.svg) and the atomic writer's temporaries
+ * (NAME.tmp.PID.N) for the next 400 PIDs. jitmm report runs, the victims
+ * are unchanged, the final names are regular files. */
+static void test_report_with_planted_links(void **state)
+{
+	(void)state;
+	if (!have_gnuplot())
+		SKIP_BECAUSE("gnuplot is not installed");
+	char dir[] = "/tmp/jitmm-out-XXXXXX", victim[64], victim2[64], p[4300];
+	assert_non_null(mkdtemp(dir));
+	make_victim(victim, sizeof(victim));
+	make_victim(victim2, sizeof(victim2));
+	snprintf(p, sizeof(p), "%s/plots", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	static const char *const ext[] = {"png", "svg", "dat", "gp"};
+	plant(victim, "%s/report.md", dir);
+	plant(victim2, "%s/report.html", dir);
+	for (size_t i = 0; i < NFIXTURE_PLOTS; i++)
+		for (size_t e = 0; e < 4; e++)
+			plant(i % 2 ? victim : victim2, "%s/plots/%s.%s", dir, fixture_plots[i], ext[e]);
+	long base = last_pid();
+	int planted = 0;
+	for (long pid = base + 1; pid <= base + 400; pid++) {
+		for (size_t i = 0; i < NFIXTURE_PLOTS; i++) {
+			for (size_t e = 0; e < 4; e++) {
+				if (e < 2)
+					plant(victim, "%s/plots/.tmp-%ld-%s.%s", dir, pid,
+					      fixture_plots[i], ext[e]);
+				plant(victim2, "%s/plots/%s.%s.tmp.%ld.0", dir, fixture_plots[i],
+				      ext[e], pid);
+				planted += 1 + (e < 2);
+			}
+		}
+		plant(victim, "%s/report.md.tmp.%ld.0", dir, pid);
+		plant(victim2, "%s/report.html.tmp.%ld.0", dir, pid);
+		planted += 2;
+	}
+	char *e = NULL;
+	int rc = tu_run_jitmm((char *[]){"report", FIXTURE, "-o", dir, NULL}, NULL, &e);
+	if (rc != 0)
+		fail_msg("jitmm report: exit %d: %s", rc, e);
+	free(e);
+	assert_victim_untouched(victim);
+	assert_victim_untouched(victim2);
+	snprintf(p, sizeof(p), "%s/report.md", dir);
+	assert_regular(p);
+	snprintf(p, sizeof(p), "%s/report.html", dir);
+	assert_regular(p);
+	for (size_t i = 0; i < NFIXTURE_PLOTS; i++)
+		for (size_t x = 0; x < 4; x++) {
+			snprintf(p, sizeof(p), "%s/plots/%s.%s", dir, fixture_plots[i], ext[x]);
+			assert_regular(p);
+		}
+	printf("# %d links planted at temporary names of PIDs %ld..%ld: none followed\n",
+	       planted + 2 + (int)NFIXTURE_PLOTS * 4, base + 1, base + 400);
+	unlink(victim);
+	unlink(victim2);
+	assert_int_equal(tu_rmtree(dir), 0);
+}
+
+static int world_writable_in(const char *dir, int *files)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int bad = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char p[4300];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		assert_int_equal(lstat(p, &st), 0);
+		if (st.st_mode & 0002) {
+			printf("# world-writable: %s (%o)\n", p, (unsigned)(st.st_mode & 07777));
+			bad++;
+		}
+		if (S_ISREG(st.st_mode) && (st.st_mode & 0777) != 0644) {
+			printf("# mode %o, want 644: %s\n", (unsigned)(st.st_mode & 0777), p);
+			bad++;
+		}
+		(*files)++;
+	}
+	closedir(d);
+	return bad;
+}
+
+/* Under umask 000 the report's files are 0644 (gnuplot's images were
+ * 0666), and no stage directory is left. */
+static void test_report_modes_under_umask_000(void **state)
+{
+	(void)state;
+	if (!have_gnuplot())
+		SKIP_BECAUSE("gnuplot is not installed");
+	char dir[] = "/tmp/jitmm-out-XXXXXX", p[4300];
+	assert_non_null(mkdtemp(dir));
+	mode_t old = umask(0);
+	int rc = tu_run_jitmm((char *[]){"report", FIXTURE, "-o", dir, NULL}, NULL, NULL);
+	umask(old);
+	assert_int_equal(rc, 0);
+	int files = 0;
+	snprintf(p, sizeof(p), "%s/plots", dir);
+	assert_int_equal(world_writable_in(dir, &files), 0);
+	assert_int_equal(world_writable_in(p, &files), 0);
+	assert_int_equal(files, 3 + 4 * (int)NFIXTURE_PLOTS); /* report.md, .html, plots/ */
+	assert_int_equal(tu_rmtree(dir), 0);
+}
+
+/* --out (run, sweep, report -o) that is a symbolic link to another
+ * directory is refused before anything is written, and so is a plots/
+ * that is a link. */
+static void test_out_link_refused(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/jitmm-out-XXXXXX", elsewhere[] = "/tmp/jitmm-elsewhere-XXXXXX";
+	char link[4200], slash[4300];
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(elsewhere));
+	snprintf(link, sizeof(link), "%s/out", dir);
+	snprintf(slash, sizeof(slash), "%s/", link);
+	assert_int_equal(symlink(elsewhere, link), 0);
+	char *const cmds[][12] = {
+		{"run", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", link, NULL},
+		{"run", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", slash, NULL},
+		{"sweep", "-q", "-b", "single-pool", "-P", "granularity=1M,4M", "-w",
+		 "llvm-500:graphs=10", "--out", link, NULL},
+		{"report", FIXTURE, "-o", link, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *o = NULL, *e = NULL;
+		int rc = tu_run_jitmm((char **)cmds[i], &o, &e);
+		if (rc != 2 || !strstr(e, "symbolic link"))
+			fail_msg("jitmm %s ... %s: exit %d: %s", cmds[i][0], link, rc, e);
+		assert_string_equal(o, "");
+		free(o);
+		free(e);
+		assert_int_equal(entries(elsewhere), 0);
+	}
+	/* the output directory is real, its plots/ a link */
+	unlink(link);
+	assert_int_equal(mkdir(link, 0755), 0);
+	char plots[4300];
+	snprintf(plots, sizeof(plots), "%s/plots", link);
+	assert_int_equal(symlink(elsewhere, plots), 0);
+	if (have_gnuplot()) {
+		char *e = NULL;
+		int rc = tu_run_jitmm((char *[]){"report", FIXTURE, "-o", link, NULL}, NULL, &e);
+		if (rc != 2 || !strstr(e, "plots: is a symbolic link"))
+			fail_msg("report with plots/ a link: exit %d: %s", rc, e);
+		free(e);
+		assert_int_equal(entries(elsewhere), 0);
+		assert_int_equal(entries(link), 1); /* the link only: no report.md */
+	}
+	assert_int_equal(tu_rmtree(dir), 0);
+	assert_int_equal(tu_rmtree(elsewhere), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +380,9 @@ int main(void)
 		cmocka_unit_test(test_planted_temp_symlink_not_followed),
 		cmocka_unit_test(test_failed_write_leaves_nothing),
 		cmocka_unit_test(test_non_regular_destination_refused),
+		cmocka_unit_test(test_report_with_planted_links),
+		cmocka_unit_test(test_report_modes_under_umask_000),
+		cmocka_unit_test(test_out_link_refused),
 	};
 	return cmocka_run_group_tests_name("output paths", tests, NULL, NULL);
 }

@@ -648,8 +648,8 @@ static void test_shard_merge_equals_unsharded(void **state)
 	 * segfault and a json-c assertion); no config at all is merged */
 	static const char *const bad[][2] = {
 		{"{\"schema_version\":1,\"runs\":[{\"status\":\"ok\",\"metrics\":5}]}",
-		 "runs[0].metrics is not an object"},
-		{"{\"schema_version\":1,\"config\":[],\"runs\":[]}", "\"config\" is not an object"},
+		 ": runs[0].metrics: expected an object, got a number"},
+		{"{\"schema_version\":1,\"config\":[],\"runs\":[]}", ": config: expected an object, got an array"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(jm_write_atomic(other, bad[i][0], strlen(bad[i][0]), e, sizeof(e)), 0);
@@ -803,6 +803,251 @@ static void test_sweep_end_to_end(void **state)
 	free(d);
 }
 
+/* 20,000 runs in 20,000 groups, with their aggregates in 20,000
+ * workloads: every reader finds groups by sorting, not by comparing every
+ * pair (compare took more than 5 minutes on such a 2 MB file; the report's
+ * tables allocated a row for every aggregate in every table). No time is
+ * asserted: a return of the quadratic code would stall this test. */
+static void test_many_groups(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), in[4200], out[4200], merged[4200];
+	snprintf(in, sizeof(in), "%s/many.json", d);
+	snprintf(out, sizeof(out), "%s/out", d);
+	snprintf(merged, sizeof(merged), "%s/merged.json", d);
+	FILE *f = fopen(in, "w");
+	assert_non_null(f);
+	fputs("{\"schema_version\": 1, \"runs\": [", f);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "%s{\"status\": \"ok\", \"backend\": \"b%d\", \"workload\": \"w%d\", "
+			   "\"workload_spec\": \"w%d\", \"repetition\": 0, \"metrics\": "
+			   "{\"vmas_added\": %d}}", i ? "," : "", i, i, i, i);
+	fputs("], \"aggregates\": [", f);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "%s{\"backend\": \"b%d\", \"workload\": \"w%d\", \"workload_spec\": "
+			   "\"w%d\", \"runs\": 1, \"failed\": 0, \"metrics\": {\"vmas_added\": "
+			   "{\"median\": %d, \"min\": %d, \"max\": %d}}}", i ? "," : "", i, i, i, i, i, i);
+	fputs("]}\n", f);
+	fclose(f);
+	char *o = NULL, *e = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"compare", in, in, NULL}, &o, &e), 0);
+	assert_non_null(strstr(o, "20000 matched"));
+	free(o);
+	free(e);
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "lnt", in, "-o", merged, NULL},
+				      NULL, NULL), 0);
+	assert_int_equal(tu_run_jitmm((char *[]){"merge", in, "-o", merged, NULL}, NULL, NULL), 0);
+	char err[512];
+	json_object *m = jm_results_load(merged, err, sizeof(err));
+	assert_non_null(m);
+	assert_int_equal(json_object_array_length(jm_json_path(m, "aggregates")), 20000);
+	json_object_put(m);
+	assert_int_equal(tu_run_jitmm((char *[]){"report", in, "-o", out, NULL}, NULL, NULL), 0);
+	rmrf(d);
+	free(d);
+}
+
+/* ---- interrupts, failed sweeps, gnuplot's errors ---- */
+
+/* DIR/bin/gnuplot: a shell script (body) that stands in for gnuplot;
+ * JM_REAL_GNUPLOT is the real one. Returns DIR. */
+static char *fake_gnuplot(const char *body)
+{
+	char *d = tmpdir(), bin[4200], path[4300], real[4096] = "";
+	FILE *w = popen("command -v gnuplot", "r");
+	if (w) {
+		if (!fgets(real, sizeof(real), w))
+			real[0] = 0;
+		pclose(w);
+	}
+	real[strcspn(real, "\n")] = 0;
+	setenv("JM_REAL_GNUPLOT", real, 1);
+	snprintf(bin, sizeof(bin), "%s/bin", d);
+	assert_int_equal(mkdir(bin, 0755), 0);
+	snprintf(path, sizeof(path), "%s/gnuplot", bin);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	return d;
+}
+
+/* jitmm with fake's bin first on PATH, as the leader of its own process
+ * group (as a shell runs a command in the foreground: Ctrl-C goes to that
+ * group); stderr into *err; the exit code (128+signal if killed). */
+static int run_with_fake(const char *fake, char *const args[], char **err)
+{
+	char path[8192], efile[4300];
+	snprintf(path, sizeof(path), "%s/bin:%s", fake, getenv("PATH"));
+	snprintf(efile, sizeof(efile), "%s/stderr", fake);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		setenv("PATH", path, 1);
+		int fd = open(efile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int nul = open("/dev/null", O_WRONLY);
+		dup2(fd, 2);
+		dup2(nul, 1);
+		int n = 0;
+		while (args[n])
+			n++;
+		char **argv = calloc((size_t)n + 2, sizeof(char *));
+		argv[0] = (char *)tu_jitmm_bin();
+		for (int i = 0; i < n; i++)
+			argv[i + 1] = args[i];
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	*err = slurp(efile);
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* The first gnuplot sends SIGINT to jitmm's process group -- what Ctrl-C
+ * in a terminal does -- then draws. */
+static const char ctrl_c_gnuplot[] =
+	"if mkdir \"$JM_SENT\" 2>/dev/null; then\n"
+	"  read -r _ _ _ _ pgrp _ < /proc/$PPID/stat\n"
+	"  kill -s INT -- -\"$pgrp\"\n"
+	"fi\n"
+	"exec \"$JM_REAL_GNUPLOT\" \"$@\"";
+
+static int stage_left(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += !strncmp(e->d_name, ".jitmm-stage-", 13);
+	closedir(d);
+	return n;
+}
+
+/* Ctrl-C while `run --out` writes the report: the runs are done, so the
+ * results are kept and the report is finished (gnuplot is in its own
+ * process group, the signal does not kill it); exit 130. Before: exit 2
+ * and no report.md. */
+static void test_ctrl_c_during_run_report(void **state)
+{
+	(void)state;
+	if (!have("gnuplot"))
+		SKIP_BECAUSE("gnuplot is not installed");
+	char *fake = fake_gnuplot(ctrl_c_gnuplot), out[4200], sent[4200], p[4300];
+	snprintf(out, sizeof(out), "%s/out", fake);
+	snprintf(sent, sizeof(sent), "%s/sent", fake);
+	setenv("JM_SENT", sent, 1);
+	char *err = NULL;
+	int rc = run_with_fake(fake, (char *[]){"run", "-q", "-b", "single-pool,inprocess", "-w",
+						"llvm-500:graphs=30", "--out", out, NULL}, &err);
+	if (rc != 130)
+		fail_msg("run: exit %d, want 130: %s", rc, err);
+	free(err);
+	assert_int_equal(access(sent, F_OK), 0); /* the signal was sent */
+	char e[512];
+	snprintf(p, sizeof(p), "%s/results.json", out);
+	json_object *root = jm_results_load(p, e, sizeof(e));
+	assert_non_null(root);
+	json_object_put(root);
+	/* complete: report.md and every file it links to */
+	snprintf(p, sizeof(p), "%s/report.md", out);
+	char *md = slurp(p);
+	assert_non_null(md);
+	int images = 0;
+	for (const char *q = md; (q = strstr(q, "](plots/")); q += 8) {
+		char file[4400];
+		snprintf(file, sizeof(file), "%s/%.*s", out, (int)strcspn(q + 2, ")"), q + 2);
+		struct stat st;
+		if (stat(file, &st) < 0 || st.st_size == 0)
+			fail_msg("report.md links to %s, missing", file);
+		images++;
+	}
+	assert_true(images >= 4);
+	free(md);
+	assert_int_equal(stage_left(out), 0);
+	unsetenv("JM_SENT");
+	rmrf(fake);
+	free(fake);
+}
+
+/* Ctrl-C while `jitmm report` writes: it stops, gnuplot is killed, nothing
+ * is written; exit 130. */
+static void test_ctrl_c_during_report(void **state)
+{
+	(void)state;
+	if (!have("gnuplot"))
+		SKIP_BECAUSE("gnuplot is not installed");
+	char *fake = fake_gnuplot(ctrl_c_gnuplot), out[4200], sent[4200], p[4300];
+	snprintf(out, sizeof(out), "%s/out", fake);
+	snprintf(sent, sizeof(sent), "%s/sent", fake);
+	setenv("JM_SENT", sent, 1);
+	char *err = NULL;
+	int rc = run_with_fake(fake, (char *[]){"report", FIXTURE, "-o", out, NULL}, &err);
+	if (rc != 130 || !strstr(err, "interrupted"))
+		fail_msg("report: exit %d, want 130: %s", rc, err);
+	free(err);
+	snprintf(p, sizeof(p), "%s/report.md", out);
+	assert_int_not_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/plots", out);
+	assert_int_not_equal(access(p, F_OK), 0);
+	assert_int_equal(stage_left(out), 0);
+	unsetenv("JM_SENT");
+	rmrf(fake);
+	free(fake);
+}
+
+/* A sweep where no run succeeds: exit 1 (runs failed) and a report that
+ * says so, instead of gnuplot failing on a plot with no points (exit 2,
+ * no report). */
+static void test_sweep_without_success(void **state)
+{
+	(void)state;
+	if (!have("gnuplot"))
+		SKIP_BECAUSE("gnuplot is not installed");
+	char *d = tmpdir(), p[4300];
+	char *out = NULL, *err = NULL;
+	int rc = tu_run_jitmm((char *[]){"sweep", "-q", "-b", "null", "-P", "crash_after=1,2", "-w",
+					 "llvm-500:graphs=20", "--out", d, NULL}, &out, &err);
+	if (rc != 1)
+		fail_msg("sweep: exit %d, want 1: %s", rc, err);
+	snprintf(p, sizeof(p), "%s/report.md", d);
+	char *md = slurp(p);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "no run of any value succeeded"));
+	assert_non_null(strstr(md, "no recommendation"));
+	free(md);
+	free(out);
+	free(err);
+	rmrf(d);
+	free(d);
+}
+
+/* gnuplot's error is its last line, however much it printed before (it
+ * was cut at 511 bytes); the report is not written. */
+static void test_gnuplot_error_after_long_output(void **state)
+{
+	(void)state;
+	char *fake = fake_gnuplot(
+		"i=0; while [ $i -lt 60 ]; do echo \"warning: filler line $i of a long "
+		"stream of warnings before the error\" >&2; i=$((i+1)); done\n"
+		"echo '\"x.gp\" line 3: the real error, after 4 KiB of warnings' >&2\nexit 1");
+	char out[4200], p[4300], *err = NULL;
+	snprintf(out, sizeof(out), "%s/out", fake);
+	int rc = run_with_fake(fake, (char *[]){"report", FIXTURE, "-o", out, NULL}, &err);
+	assert_int_equal(rc, 2);
+	if (!strstr(err, "line 3: the real error, after 4 KiB of warnings\n"))
+		fail_msg("message: %s", err);
+	free(err);
+	snprintf(p, sizeof(p), "%s/report.md", out);
+	assert_int_not_equal(access(p, F_OK), 0);
+	assert_int_equal(stage_left(out), 0);
+	rmrf(fake);
+	free(fake);
+}
+
 /* ---- a real browser, when there is one ---- */
 
 static void test_report_in_headless_chromium(void **state)
@@ -857,6 +1102,11 @@ int main(void)
 		cmocka_unit_test(test_sweep_values),
 		cmocka_unit_test(test_sweep_rule),
 		cmocka_unit_test(test_sweep_end_to_end),
+		cmocka_unit_test(test_many_groups),
+		cmocka_unit_test(test_ctrl_c_during_run_report),
+		cmocka_unit_test(test_ctrl_c_during_report),
+		cmocka_unit_test(test_sweep_without_success),
+		cmocka_unit_test(test_gnuplot_error_after_long_output),
 	};
 	return cmocka_run_group_tests_name("reports", tests, make_report, drop_report);
 }
