@@ -90,6 +90,7 @@ int cmd_list(int argc, char **argv)
 		printf("%-20s a trace file (docs/trace-format.md; .xz and .zst read directly),\n"
 		       "%-20s e.g. trace:workloads/traces/zlib.jmt (real zlib objects)\n",
 		       "trace:FILE", "");
+		printf("\n%s", jm_jitlink_help);
 		printf("\nsynthetic:key=value,... (or PRESET:key=value,... to override) options:\n");
 		print_options(jm_synthetic_options, "  ");
 		return JM_EXIT_OK;

@@ -41,10 +41,13 @@ static void usage(FILE *f)
 		"  -p, --pid PID      attach to a running process until it exits\n"
 		"  -d, --duration S   stop recording after S seconds (the process keeps running)\n\n"
 		"Exit status: 0 if the command exited 0 (or --pid), 1 if it failed or was\n"
-		"killed, or if events were lost (the trace is still written), 2 on usage\n"
-		"errors, a command that cannot be run, or when recording is impossible here\n"
-		"(not root, no BTF), 130 if interrupted by SIGINT or SIGTERM (the trace of\n"
-		"what was recorded until then is written).\n\n"
+		"killed, if events were lost, if nothing was recorded, or if no JIT graph\n"
+		"was recorded while other processes made calls (the trace is still\n"
+		"written; an out-of-process executor's memory is not followed: record it\n"
+		"with --pid), 2 on usage errors, a command that cannot be run,\n"
+		"or when recording is impossible here (not root, no BTF), 130 if\n"
+		"interrupted by SIGINT or SIGTERM (the trace of what was recorded until\n"
+		"then is written).\n\n"
 		"examples:\n"
 		"  jitmm record -o jit.jmt -- llvm-jitlink-14 main.o lib/*.o\n"
 		"  jitmm record -o jit.jmt --pid 1234 --duration 10\n"
@@ -153,6 +156,34 @@ static void fill_header(struct jm_trace_header *h, int argc, char **argv, char *
 		snprintf(h->made_by + sizeof(h->made_by) - 5, 5, " ...");
 	if (strlen(h->source) >= sizeof(h->source) - 1)
 		snprintf(h->source + sizeof(h->source) - 5, 5, " ...");
+}
+
+/* What a recording says about itself: threads interleaving in a pool, or
+ * no graph (notes); nothing recorded at all, or no graph because another
+ * process holds the JIT's memory (JM_EXIT_FAIL, with why). */
+static int record_verdict(const struct jm_rec_summary *s)
+{
+	if (s->pools_threaded)
+		fprintf(stderr, "jitmm: record: warning: %llu pool(s) were protected by more "
+			"than one thread: graphs carved from them by contiguity may be split or "
+			"merged (llvm-jitlink: -num-threads=0)\n",
+			(unsigned long long)s->pools_threaded);
+	if (!s->calls) {
+		fprintf(stderr, "jitmm: record: the recording is empty: no memory syscall was "
+			"seen\n");
+		return JM_EXIT_FAIL;
+	}
+	if (!s->graphs && s->other_procs) {
+		fprintf(stderr, "jitmm: record: no JIT graph in the recorded process, and %llu "
+			"calls of other processes (not followed): an out-of-process executor "
+			"(llvm-jitlink -oop-executor, shared memory) holds the JIT's memory; record "
+			"the executor with --pid\n", (unsigned long long)s->other_procs);
+		return JM_EXIT_FAIL;
+	}
+	if (!s->graphs)
+		fprintf(stderr, "jitmm: record: note: no JIT graph was recognised (no anonymous "
+			"mapping was mprotected to r--, rw- or r-x only: docs/recording.md)\n");
+	return JM_EXIT_OK;
 }
 
 int cmd_record(int argc, char **argv)
@@ -330,6 +361,8 @@ int cmd_record(int argc, char **argv)
 			"VMAs in the JIT's mappings)\n", out, (unsigned long long)sum.calls,
 			(unsigned long long)sum.graphs, (unsigned long long)sum.jit_mprotects,
 			(long long)sum.jit_vmas);
+	if (record_verdict(&sum) != JM_EXIT_OK && rc != JM_EXIT_INTERRUPTED)
+		rc = JM_EXIT_FAIL;
 	goto out_probe;
 
 out_detach:

@@ -40,6 +40,8 @@ static void run_usage(FILE *f)
 		"                         'all' = every backend that can run here (default: all;\n"
 		"                         'jitmm list backends' says why one cannot)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
+		"                         trace:FILE; jitlink:FILE[:FILE...][,key=value...] (LLVM's\n"
+		"                         JIT linker on real objects: docs/jitlink.md);\n"
 		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
 		"  -r, --repeat N         repetitions of each run (default 1)\n"
 		"  -p, --probe NAME       auto|ebpf|procfs (default auto: ebpf if it loads)\n"

@@ -1,4 +1,5 @@
-/* jitmm trace stats|validate|from-elf: look at, check and make traces
+/* jitmm trace stats|validate|from-elf|from-jitlink|from-workload: look at,
+ * check and make traces
  * (docs/trace-format.md). */
 #include <getopt.h>
 #include <stdio.h>
@@ -7,7 +8,9 @@
 #include <unistd.h>
 
 #include "../allocators/os.h"
+#include "../workloads/elf_dedup.h"
 #include "../workloads/elf_ingest.h"
+#include "../workloads/jitlink_trace.h"
 #include "../workloads/trace.h"
 #include "cli.h"
 #include "../run/latency.h"
@@ -18,7 +21,9 @@ static void trace_usage(FILE *f)
 		"usage: jitmm trace stats FILE\n"
 		"       jitmm trace validate FILE...\n"
 		"       jitmm trace from-elf [--csv] [--sections llvm14] [--dylibs one|file|directory]\n"
+		"                            [--dedup] [--debugger-support llvm-jitlink|lli]\n"
 		"                            FILE... -o OUT\n"
+		"       jitmm trace from-jitlink [--backend B] FILE... [key=value...] -o OUT\n"
 		"       jitmm trace from-workload SPEC -o OUT\n\n"
 		"  stats      graph count, per-class size distributions, lifetimes, events\n"
 		"  validate   parse every line and check the graph protocol; exit 0 if the\n"
@@ -34,16 +39,31 @@ static void trace_usage(FILE *f)
 		"             --dylibs: which graphs share a JITDylib (colocate, reach):\n"
 		"             one (default: all), file (each input), directory (inputs\n"
 		"             of one directory)\n"
+		"             --dedup: leave out COMDAT groups and weak-only sections an\n"
+		"             earlier object already provides (as JITLink does)\n"
+		"             --debugger-support: LLVM 22's debug-object allocation per\n"
+		"             object (its size, r--, before the graph): llvm-jitlink never\n"
+		"             finalizes it (objects without DWARF), lli does\n"
+		"  from-jitlink  LLVM's JIT linker (the LLVM plugin, in a child process)\n"
+		"             links the objects and archives, and the graphs it requests\n"
+		"             are the trace: debug objects, GOT and stubs, pruning and\n"
+		"             COMDAT dedup included; key=value: the jitlink: workload's\n"
+		"             options (session, debugger_support, main, ...: `jitmm list\n"
+		"             workloads`, docs/jitlink.md); --backend: who allocates\n"
+		"             (default inprocess; the graphs do not depend on it)\n"
 		"  from-workload  write any workload's events (preset, synthetic:..., trace:...)\n"
 		"             as a trace, e.g. to generate large traces for benchmarks\n\n"
 		"Traces may be compressed (.xz, .zst): they are read directly.\n\n"
 		"examples:\n"
 		"  jitmm trace from-elf /usr/lib/x86_64-linux-gnu/libz.a -o z.jmt\n"
+		"  jitmm trace from-jitlink /usr/lib/x86_64-linux-gnu/libz.a -o zj.jmt\n"
+		"  jitmm trace from-jitlink main.o libz.a session=lli -o zl.jmt\n"
 		"  jitmm trace stats z.jmt\n"
 		"  jitmm trace validate workloads/traces/*.jmt\n"
 		"  jitmm run --workload trace:z.jmt --backend all\n\n"
-		"Exit codes: 0 ok, 2 usage error, unreadable or malformed input, or an\n"
-		"output that could not be written.\n");
+		"Exit codes: 0 ok, 1 the link failed (a missing symbol, a crash), 2 usage\n"
+		"error, unreadable or malformed input, or an output that could not be\n"
+		"written.\n");
 }
 
 /* ---- stats ---- */
@@ -242,15 +262,37 @@ static int trace_stats(const char *path, int quiet_ok)
 
 /* ---- from-elf ---- */
 
+enum { DEBUG_NONE, DEBUG_LLVM_JITLINK, DEBUG_LLI };
+
 struct from_elf {
 	struct jm_trace_writer *w;
 	FILE *csv;
 	const char *prefix; /* archive name without .a, for --csv rows */
 	int llvm14;         /* --sections llvm14 */
+	int debug;          /* --debugger-support: DEBUG_* */
 	uint32_t dylib;     /* JITDylib of the input being read (--dylibs) */
 	uint64_t next_id;
+	uint64_t graphs;    /* counting pass: graphs it would write */
 	int failed;
 };
+
+/* LLVM 22's ELFDebugObjectPlugin (Orc/Debugging/ELFDebugObjectPlugin.cpp)
+ * copies each object it links into an allocation of its own, made through
+ * the same memory manager just before the object's graph (one r--
+ * segment of the object's size, page aligned, as `jitmm trace
+ * from-jitlink` shows): llvm-jitlink (RequireDebugSections) finalizes it
+ * only for objects with DWARF, so it stays in the manager's rw- memory;
+ * lli finalizes every one (an r-- graph). Returns whether it is finalized. */
+static int debug_object(const struct from_elf *fe, const struct jm_elf_object *o,
+			struct jm_event *ev)
+{
+	*ev = (struct jm_event){.type = JM_EV_ALLOC, .id = fe->next_id};
+	ev->req.id = fe->next_id;
+	ev->req.dylib = fe->dylib;
+	ev->req.nseg = 1;
+	ev->req.seg[0] = (struct jm_segment_req){JM_RO, JM_STANDARD, o->size ? o->size : 1, 0, 4096};
+	return fe->debug == DEBUG_LLI || o->has_dwarf;
+}
 
 static int visit_object(void *ctx, const struct jm_elf_object *o)
 {
@@ -271,9 +313,25 @@ static int visit_object(void *ctx, const struct jm_elf_object *o)
 		jm_elf_graph(o, fe->next_id, &ev.req);
 	if (ev.req.nseg == 0) {
 		char c[200];
-		snprintf(c, sizeof(c), "%.120s: no allocatable sections, skipped", o->name);
-		jm_trace_write_comment(fe->w, c);
+		snprintf(c, sizeof(c), "%.120s: no allocatable sections%s, skipped", o->name,
+			 o->dropped ? " left after dedup" : "");
+		if (fe->w)
+			jm_trace_write_comment(fe->w, c);
 		return 0;
+	}
+	if (!fe->w) { /* the counting pass */
+		fe->graphs += fe->debug ? 2 : 1;
+		return 0;
+	}
+	/* the debug object first, its finalize before the object's */
+	struct jm_event dbg, dbg_fin = {.type = JM_EV_FINALIZE};
+	int dbg_finalized = 0;
+	if (fe->debug) {
+		dbg_finalized = debug_object(fe, o, &dbg);
+		dbg_fin.id = dbg.id;
+		if (jm_trace_write(fe->w, &dbg) < 0)
+			fe->failed = 1;
+		ev.id = ev.req.id = ++fe->next_id;
 	}
 	ev.req.dylib = fe->dylib;
 	snprintf(ev.mark, sizeof(ev.mark), "%.*s", JM_TRACE_MAX_NAME, o->name);
@@ -282,19 +340,14 @@ static int visit_object(void *ctx, const struct jm_elf_object *o)
 		if (*p == ' ' || *p == '\t')
 			*p = '_';
 	struct jm_event fin = {.type = JM_EV_FINALIZE, .id = fe->next_id};
-	if (jm_trace_write(fe->w, &ev) < 0 || jm_trace_write(fe->w, &fin) < 0)
+	if (jm_trace_write(fe->w, &ev) < 0 ||
+	    (dbg_finalized && jm_trace_write(fe->w, &dbg_fin) < 0) ||
+	    jm_trace_write(fe->w, &fin) < 0)
 		fe->failed = 1;
 	fe->next_id++;
 	return fe->failed ? -1 : 0;
 }
 
-static int count_graphs(void *ctx, const struct jm_elf_object *o)
-{
-	struct jm_graph_req req;
-	jm_elf_graph(o, 0, &req); /* both layouts skip the same objects */
-	*(uint64_t *)ctx += req.nseg > 0;
-	return 0;
-}
 
 /* path's directory part is the first dl bytes of other (dl = its length) */
 static int same_dir(const char *path, const char *other, size_t dl)
@@ -321,12 +374,14 @@ static int trace_from_elf(int argc, char **argv)
 		{"output", required_argument, 0, 'o'},
 		{"csv", no_argument, 0, 'c'},
 		{"sections", required_argument, 0, 's'},
+		{"dedup", no_argument, 0, 'D'},
+		{"debugger-support", required_argument, 0, 'g'},
 		{"dylibs", required_argument, 0, 'd'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *out = NULL;
-	int csv = 0, llvm14 = 0, c;
+	int csv = 0, llvm14 = 0, dedup = 0, debug = DEBUG_NONE, c;
 	enum { DYLIB_ONE, DYLIB_FILE, DYLIB_DIRECTORY } dylibs = DYLIB_ONE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -339,6 +394,16 @@ static int trace_from_elf(int argc, char **argv)
 			else if (strcmp(optarg, "default"))
 				return jm_usage_error("trace from-elf: --sections: '%s' is not "
 						      "default or llvm14", optarg);
+			break;
+		case 'D': dedup = 1; break;
+		case 'g':
+			if (!strcmp(optarg, "llvm-jitlink"))
+				debug = DEBUG_LLVM_JITLINK;
+			else if (!strcmp(optarg, "lli"))
+				debug = DEBUG_LLI;
+			else if (strcmp(optarg, "none"))
+				return jm_usage_error("trace from-elf: --debugger-support: '%s' is not "
+						      "none, llvm-jitlink or lli", optarg);
 			break;
 		case 'd':
 			if (!strcmp(optarg, "one"))
@@ -364,8 +429,11 @@ static int trace_from_elf(int argc, char **argv)
 	snprintf(h.arch, sizeof(h.arch), "x86_64");
 	h.page_size = jm_page_size();
 	snprintf(h.sizes, sizeof(h.sizes), "exact");
-	size_t len = (size_t)snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-elf%s",
-				      llvm14 ? " --sections llvm14" : "");
+	static const char *const debug_name[] = {"", " --debugger-support llvm-jitlink",
+						 " --debugger-support lli"};
+	size_t len = (size_t)snprintf(h.made_by, sizeof(h.made_by), "jitmm trace from-elf%s%s%s",
+				      llvm14 ? " --sections llvm14" : "", dedup ? " --dedup" : "",
+				      debug_name[debug]);
 	size_t slen = (size_t)snprintf(h.source, sizeof(h.source), "elf:");
 	for (int i = optind; i < argc; i++) {
 		const char *base = strrchr(argv[i], '/');
@@ -382,18 +450,24 @@ static int trace_from_elf(int argc, char **argv)
 		snprintf(h.source + sizeof(h.source) - 5, 5, ",...");
 	}
 	char err[600];
-	struct from_elf fe = {.llvm14 = llvm14};
+	struct from_elf fe = {.llvm14 = llvm14, .debug = debug};
+	struct jm_elf_dedup *dd = NULL;
 	/* first pass: check every input and count the graphs for the header
 	 * (graphs and max_live: nothing is freed) */
 	if (!csv) {
-		uint64_t graphs = 0;
+		struct from_elf count = fe;
+		dd = dedup ? jm_elf_dedup_new() : NULL;
 		for (int i = optind; i < argc; i++)
-			if (jm_elf_ingest(argv[i], count_graphs, &graphs, err, sizeof(err)) < 0) {
+			if (jm_elf_ingest_dedup(argv[i], dd, visit_object, &count, err,
+						sizeof(err)) < 0) {
 				fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
+				jm_elf_dedup_free(dd);
 				return JM_EXIT_USAGE;
 			}
-		h.graphs = h.max_live = graphs;
+		jm_elf_dedup_free(dd);
+		h.graphs = h.max_live = count.graphs;
 	}
+	dd = dedup && !csv ? jm_elf_dedup_new() : NULL;
 	if (csv) {
 		fe.csv = stdout;
 	} else if (!(fe.w = jm_trace_writer_open(out, &h, err, sizeof(err)))) {
@@ -426,14 +500,16 @@ static int trace_from_elf(int argc, char **argv)
 			}
 			fe.dylib = id;
 		}
-		if (jm_elf_ingest(argv[i], visit_object, &fe, err, sizeof(err)) < 0) {
+		if (jm_elf_ingest_dedup(argv[i], dd, visit_object, &fe, err, sizeof(err)) < 0) {
 			if (fe.failed)
 				snprintf(err, sizeof(err), "%s: write error", out);
 			fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
 			jm_trace_writer_abort(fe.w);
+			jm_elf_dedup_free(dd);
 			return JM_EXIT_USAGE;
 		}
 	}
+	jm_elf_dedup_free(dd);
 	if (fe.w && jm_trace_writer_close(fe.w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "jitmm: trace from-elf: %s\n", err);
 		return JM_EXIT_FAIL;
@@ -442,6 +518,65 @@ static int trace_from_elf(int argc, char **argv)
 		fprintf(stderr, "jitmm: wrote %s: %llu graphs\n", out,
 			(unsigned long long)fe.next_id);
 	return JM_EXIT_OK;
+}
+
+/* FILE... key=value... -> "FILE:FILE,key=value,..." (the jitlink: spec) */
+static int trace_from_jitlink(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, 0, 'o'},
+		{"backend", required_argument, 0, 'b'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *out = NULL, *backend = "inprocess";
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:b:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'b': backend = optarg; break;
+		case 'h': trace_usage(stdout); return JM_EXIT_OK;
+		default: return jm_bad_option("trace from-jitlink", argv);
+		}
+	}
+	if (!out)
+		return jm_usage_error("trace from-jitlink: missing -o OUT");
+	struct jm_backend_spec b;
+	char err[300];
+	int nb = jm_backend_spec_parse(backend, &b, 1, err, sizeof(err));
+	if (nb != 1)
+		return jm_usage_error("trace from-jitlink: --backend: %s", nb < 0 ? err :
+				      "give exactly one backend");
+	static char files[8192], opts[2048], made_by[512];
+	size_t fl = 0, ol = 0, ml = (size_t)snprintf(made_by, sizeof(made_by),
+						     "jitmm trace from-jitlink");
+	if (strcmp(backend, "inprocess"))
+		ml += (size_t)snprintf(made_by + ml, sizeof(made_by) - ml, " --backend %s", backend);
+	files[0] = opts[0] = 0;
+	for (int i = optind; i < argc; i++) {
+		const char *a = argv[i];
+		int kv = strchr(a, '=') != NULL;
+		if (!kv && strpbrk(a, ":,"))
+			return jm_usage_error("trace from-jitlink: '%s': input names with ':' or ',' "
+					      "are not supported", a);
+		size_t *len = kv ? &ol : &fl;
+		char *dst = kv ? opts : files;
+		size_t cap = kv ? sizeof(opts) : sizeof(files);
+		*len += (size_t)snprintf(dst + *len, cap - *len, "%s%s",
+					 kv ? "," : (fl ? ":" : ""), a);
+		if (*len >= cap)
+			return jm_usage_error("trace from-jitlink: too many or too long arguments");
+		if (ml < sizeof(made_by))
+			ml += (size_t)snprintf(made_by + ml, sizeof(made_by) - ml, " %s", a);
+	}
+	if (!fl)
+		return jm_usage_error("trace from-jitlink: no input objects or archives");
+	if (ml >= sizeof(made_by))
+		snprintf(made_by + sizeof(made_by) - 5, 5, " ...");
+	static char args[sizeof(files) + sizeof(opts)];
+	snprintf(args, sizeof(args), "%s%s", files, opts);
+	return jm_jitlink_trace(args, &b, out, made_by);
 }
 
 static int trace_from_workload(int argc, char **argv)
@@ -464,6 +599,11 @@ static int trace_from_workload(int argc, char **argv)
 	struct jm_workload w;
 	if (jm_workload_open(spec, 0, &w, err, sizeof(err)) < 0)
 		return jm_usage_error("trace from-workload: %s", err);
+	if (jm_workload_drives(&w)) {
+		jm_workload_close(&w);
+		return jm_usage_error("trace from-workload: %s links with LLVM: use `jitmm trace "
+				      "from-jitlink`", spec);
+	}
 	struct jm_trace_header h = {0};
 	snprintf(h.source, sizeof(h.source), "workload:%.240s", w.spec);
 	snprintf(h.arch, sizeof(h.arch), "any");
@@ -517,6 +657,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (!strcmp(sub, "from-elf"))
 		return trace_from_elf(argc - 1, argv + 1);
+	if (!strcmp(sub, "from-jitlink"))
+		return trace_from_jitlink(argc - 1, argv + 1);
 	if (!strcmp(sub, "from-workload"))
 		return trace_from_workload(argc - 1, argv + 1);
 	if (!strcmp(sub, "stats") || !strcmp(sub, "validate")) {
@@ -533,5 +675,6 @@ int cmd_trace(int argc, char **argv)
 		}
 		return rc;
 	}
-	return jm_usage_error("trace: unknown subcommand '%s' (stats, validate, from-elf, from-workload)", sub);
+	return jm_usage_error("trace: unknown subcommand '%s' (stats, validate, from-elf, "
+			      "from-jitlink, from-workload)", sub);
 }

@@ -123,37 +123,95 @@ struct jm_llvm_mm_host {
 };
 
 /* ---- the JIT linker front end ------------------------------------------
- * jitmm's side of a link: the memory manager the linker uses when it is a
- * jitmm backend. The plugin's JITLinkMemoryManager adapter turns each real
- * graph into a jm_llvm_graph, calls allocate (which fills write/exec per
- * segment), lets JITLink write and fix up the contents through write, then
- * calls finalize; deallocate frees a finalized graph, abandon one that was
- * never finalized. handle: whatever the host returned from allocate. */
+ * LLVM's ORC session (llvm-jitlink's or lli's) linking real objects and
+ * archives: the jitlink: workload and `jitmm trace from-jitlink`
+ * (docs/jitlink.md). Its memory manager is a jitmm backend behind host
+ * callbacks, or one of this plugin's real managers (mm).
+ *
+ * Host callbacks: the plugin's JITLinkMemoryManager adapter turns each
+ * real graph (its BasicLayout segments) into a jm_llvm_graph and calls
+ * allocate, which fills write/exec of every segment; JITLink copies the
+ * contents to write and applies its fixups against exec; finalize applies
+ * the protections (the plugin then runs the graph's allocation actions,
+ * when run_alloc_actions); deallocate frees a finalized graph, abandon one
+ * that was never finalized. handle: whatever allocate stored. The plugin
+ * serializes the calls (one at a time, whatever the link's threads).
+ * When the link uses a real manager (link_run's mm), the plugin allocates
+ * with it and calls the same callbacks after each operation: allocate
+ * then gets write/exec filled (non-zero; 0 in host mode) and the host only
+ * counts. Each callback returns 0, or -1 with a one-line message in err. */
 struct jm_llvm_host_mm {
 	void *ctx;
+	/* 1: run allocation actions (eh-frame and debugger registration) in
+	 * this process after finalize; 0: the memory lives in another process
+	 * (an executor), which would run them: they are counted, not run */
+	uint32_t run_alloc_actions;
+	uint32_t pad;
 	int (*allocate)(void *ctx, struct jm_llvm_graph *g, uint64_t *handle,
 			char *err, size_t errlen);
 	int (*finalize)(void *ctx, uint64_t handle, char *err, size_t errlen);
 	int (*deallocate)(void *ctx, uint64_t handle, char *err, size_t errlen);
 	int (*abandon)(void *ctx, uint64_t handle, char *err, size_t errlen);
+	/* a load was dropped (opts->cycles): give free memory back; may be
+	 * NULL */
+	int (*trim)(void *ctx, char *err, size_t errlen);
+};
+
+/* Which real tool's ORC session the link reproduces. */
+enum {
+	/* llvm-jitlink: ExecutionSession + ObjectLinkingLayer, a Process
+	 * JITDylib, EHFrameRegistrationPlugin, ELFDebugObjectPlugin with
+	 * RequireDebugSections (objects without DWARF get a debug-object
+	 * allocation that is never finalized) */
+	JM_LLVM_SESSION_LLVM_JITLINK = 0,
+	/* lli -jit-kind=orc: LLJIT with its generic IR platform (initialize /
+	 * deinitialize link graphs of their own) and enableDebuggerSupport
+	 * (every object's debug object finalized r--) */
+	JM_LLVM_SESSION_LLI = 1,
+};
+enum {
+	JM_LLVM_PLATFORM_NONE = 0,   /* as llvm-jitlink without -orc-runtime */
+	JM_LLVM_PLATFORM_ELFNIX = 1, /* ELFNixPlatform over opts->orc_runtime */
+};
+enum {
+	JM_LLVM_MAIN_AUTO = 0, /* an object input's main if one defines it, else the stub */
+	JM_LLVM_MAIN_STUB = 1, /* a main graph of the plugin's own referencing one
+				* global symbol of every object and archive member */
+	JM_LLVM_MAIN_SYMBOL = 2, /* look up opts->main_symbol */
+	JM_LLVM_MAIN_NONE = 3, /* no entry: every member is loaded and every
+				* defined symbol looked up */
 };
 
 /* What to link and how, mirroring llvm-jitlink's and lli's options. */
 struct jm_llvm_link_opts {
-	const char *const *inputs; /* object files and archives */
+	const char *const *inputs; /* object files and archives, in order */
 	uint32_t ninputs;
-	uint32_t debugger_support; /* 1: ELF debugger support plugin (default) */
-	uint32_t threads;          /* 0: link on the session's thread */
-	uint32_t lazy;             /* 1: link=lazy */
-	uint32_t define_missing;   /* 1: undefined externals get dummies */
-	uint32_t pad;
-	const char *platform;      /* "none" or "elfnix" */
-	const char *main_symbol;   /* a stub main referencing every object; NULL: none */
+	uint32_t session;          /* JM_LLVM_SESSION_* */
+	uint32_t platform;         /* JM_LLVM_PLATFORM_* */
+	uint32_t main_kind;        /* JM_LLVM_MAIN_* */
+	uint32_t debugger_support; /* 1: the tool's ELF debugger support (default) */
+	uint32_t lazy;             /* 1: inputs linked lazily (needs elfnix) */
+	uint32_t threads;          /* materialization threads; 0: the calling one */
+	uint32_t define_missing;   /* 1: unresolved externals get dummies */
+	uint32_t run;              /* 1: run the entry point (and lli's
+				    * initialize/deinitialize), as the tools do */
+	/* >1: load the inputs this many times into fresh JITDylibs of one
+	 * session, each dropped (removeJITDylib) and followed by the host's
+	 * trim, as tvm-ffi loads and unloads modules; 0 or 1: one link */
+	uint32_t cycles;
+	const char *main_symbol;   /* JM_LLVM_MAIN_SYMBOL */
+	const char *orc_runtime;   /* JM_LLVM_PLATFORM_ELFNIX: liborc_rt path */
 };
 
+/* One link session (opaque). */
+struct jm_llvm_link;
+
 struct jm_llvm_link_result {
-	uint64_t graphs;           /* graphs allocated */
-	uint64_t objects;          /* objects linked (archive members pulled in) */
+	uint64_t graphs;           /* graphs allocated (debug objects included) */
+	uint64_t finalized;        /* of which finalized */
+	uint64_t alloc_actions;    /* allocation actions run (or skipped) */
+	uint64_t dummies;          /* symbols define_missing defined */
+	int64_t exit_code;         /* what the entry point returned (run) */
 	char message[256];         /* a note for the run's results, may be "" */
 };
 
@@ -187,16 +245,23 @@ struct jm_llvm_plugin {
 	int (*mm_execute)(struct jm_llvm_mm *mm, uint64_t exec, int32_t *ret,
 			  char *err, size_t errlen);
 
-	/* Link opts->inputs with the real JITLink. Exactly one of host (a
-	 * jitmm backend) and mm (a real manager of this plugin) is non-NULL.
-	 * Every allocation happens inside this call; when it returns, what was
-	 * linked is still allocated (the caller then calls link_release). */
+	/* The linker front end, in three steps so that the measured window
+	 * holds the link only:
+	 * link_open: build the session and read the inputs (no graph is
+	 * allocated); host is copied. NULL with a one-line message in err. */
 	struct jm_llvm_link *(*link_open)(const struct jm_llvm_link_opts *opts,
 					  const struct jm_llvm_host_mm *host,
-					  struct jm_llvm_mm *mm,
-					  struct jm_llvm_link_result *res,
 					  char *err, size_t errlen);
-	/* Free everything the link allocated (ORC session teardown). */
+	/* link_run: the link (and the run, opts->run). mm: a real manager of
+	 * this plugin to link with directly (the host then only counts), or
+	 * NULL (or one without a JITLinkMemoryManager: RuntimeDyld's): the
+	 * host's backend. 0, or -1 with err (a missing symbol is named). What
+	 * was linked stays allocated until link_close. */
+	int (*link_run)(struct jm_llvm_link *link, struct jm_llvm_mm *mm,
+			struct jm_llvm_link_result *res, char *err, size_t errlen);
+	/* link_close: end the session: every graph is deallocated (abandoned
+	 * if never finalized) through the same manager, then the link freed.
+	 * 0, or -1 with err (the link is freed either way). */
 	int (*link_close)(struct jm_llvm_link *link, char *err, size_t errlen);
 };
 

@@ -65,6 +65,9 @@ struct stream {
 	uint64_t live_pages_bytes; /* live graphs, page-rounded (the memory guard) */
 	uint64_t trim_units, trim_bytes;
 	struct jm_linker linker; /* links this stream's graphs to each other */
+	/* a driving workload's graphs were allocated by the backend's own
+	 * real manager (jm_drive_host.observed): counted, not the backend's */
+	int observed;
 	char msg[512];
 };
 
@@ -99,6 +102,7 @@ struct measure {
 	struct jm_literal lit;
 	long lit_vmas_first; /* our VMA count after the first replayed sys event */
 	long max_map_count;
+	int torn_down; /* the window has closed: frees are teardown, not events */
 	/* a stream's share of MemAvailable at the start: its live graphs may
 	 * not grow past it (UINT64_MAX: unknown, no limit) */
 	uint64_t live_budget;
@@ -358,7 +362,9 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		jm_latency_record(&x->lat_alloc, op_elapsed(t));
 		a->id = ev->id;
 		a->link.flags = ev->req.flags;
-		jm_contents_write_linked(&x->linker, a);
+		/* a driving workload's own linker writes its contents */
+		if (!jm_workload_drives(&x->wl))
+			jm_contents_write_linked(&x->linker, a);
 		uint64_t bytes = jm_graph_bytes(&ev->req);
 		x->bytes_requested += bytes;
 		x->bytes_live_requested += bytes;
@@ -389,6 +395,8 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		if (a->link.callee && !jm_live_find(&x->live, a->link.callee_id))
 			a->link.flags |= JM_LINK_CALLEE_GONE;
 		/* null's heap memory is not executable: read it back only */
+		if (jm_workload_drives(&x->wl))
+			return 0; /* not the harness's code: nothing of its own to check */
 		int exec = m->spec->execute && !(b->ops->caps & JM_CAP_NO_PROTECT);
 		if ((m->spec->verify || m->spec->execute) &&
 		    jm_contents_check_full(&x->linker, b, a, exec, x->msg,
@@ -626,10 +634,91 @@ static uint64_t stream_seed(const struct jm_run_spec *spec, const struct jm_work
 	return (base ? base : 1) + i;
 }
 
+/* jm_drive_host.event: a driving workload's event, as a pulled one */
+static int drive_event(void *ctx, const struct jm_event *ev, struct jm_alloc **out)
+{
+	struct stream *x = ctx;
+	struct measure *m = x->m;
+	if (m->torn_down) {
+		/* the workload's teardown, after the window: freed, not counted
+		 * (as the leftovers of a pulled workload) */
+		struct jm_alloc *a = ev->type == JM_EV_FREE ? jm_live_find(&x->live, ev->id) : NULL;
+		if (a) {
+			if (m->backend.ops->deallocate(&m->backend, a) < 0)
+				fail_after(m, "deallocate");
+			jm_live_remove(&x->live, ev->id);
+		}
+		return ev->type == JM_EV_FREE ? 0 : -1;
+	}
+	if (!m->backend_open) {
+		snprintf(x->msg, sizeof(x->msg), "the workload made a graph event before the "
+			 "window (its prepare step must not allocate)");
+		return -1;
+	}
+	if (do_event(m, x, ev) < 0)
+		return -1;
+	x->events++;
+	if (out)
+		*out = ev->type == JM_EV_ALLOC ? jm_live_find(&x->live, ev->id) : NULL;
+	return 0;
+}
+
+/* jm_drive_host.observed: the backend's own manager did it; count it */
+static int drive_observed(void *ctx, const struct jm_event *ev)
+{
+	struct stream *x = ctx;
+	x->observed = 1;
+	struct jm_alloc *a = jm_live_find(&x->live, ev->id);
+	if (x->m->torn_down) {
+		if (a && ev->type == JM_EV_FREE)
+			jm_live_remove(&x->live, ev->id);
+		return 0;
+	}
+	switch (ev->type) {
+	case JM_EV_ALLOC:
+		if (!(a = jm_live_insert(&x->live, ev->id))) {
+			snprintf(x->msg, sizeof(x->msg), "graph %llu allocated twice (or out of "
+				 "memory)", (unsigned long long)ev->id);
+			x->m->backend.err[0] = 0;
+			fail(x->m, x, "allocate", ev);
+			return -1;
+		}
+		jm_alloc_init(a, &ev->req);
+		x->bytes_requested += jm_graph_bytes(&ev->req);
+		x->bytes_live_requested += jm_graph_bytes(&ev->req);
+		x->graphs++;
+		maybe_sample(x->m, x);
+		break;
+	case JM_EV_FINALIZE:
+		x->finalizes++;
+		break;
+	case JM_EV_FREE:
+		if (a) {
+			for (uint32_t i = 0; i < a->nseg; i++)
+				x->bytes_live_requested -= a->seg[i].size;
+			jm_live_remove(&x->live, ev->id);
+		}
+		x->frees++;
+		break;
+	default:
+		break;
+	}
+	x->events++;
+	return 0;
+}
+
 static void run_stream(struct measure *m, struct stream *x)
 {
 	const struct jm_event *ev;
 	int r = 0;
+	if (jm_workload_drives(&x->wl)) {
+		if (x->wl.ops->drive(&x->wl) < 0 && !failed(m)) {
+			snprintf(x->msg, sizeof(x->msg), "%s", x->wl.err);
+			m->backend.err[0] = 0;
+			fail(m, x, "workload", NULL);
+		}
+		return;
+	}
 	while (!failed(m) && (r = jm_workload_next_ref(&x->wl, &ev)) > 0) {
 		if (do_event(m, x, ev) < 0)
 			return;
@@ -807,6 +896,25 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	}
 	/* touched now: their first writes are not the backend's page faults */
 	memset(m->samples, 0, m->max_samples * sizeof(*m->samples));
+	/* a driving workload prepares before the window (the LLVM plugin, the
+	 * inputs, the session); its events come back through drive_event */
+	if (jm_workload_drives(&m->st[0].wl)) {
+		struct jm_drive_host host = {
+			.ctx = &m->st[0], .event = drive_event, .observed = drive_observed,
+			.backend = &m->backend,
+			.out_of_process = !!(spec->backend.ops->caps & JM_CAP_OUT_OF_PROCESS),
+			.can_execute = !(spec->backend.ops->caps &
+					 (JM_CAP_OUT_OF_PROCESS | JM_CAP_NO_PROTECT)),
+		};
+		if (nst > 1)
+			snprintf(err, sizeof(err), "workload %s drives the backend itself: no "
+				 "--threads (its threads=N option sets the linker's)", spec->workload);
+		if (nst > 1 || m->st[0].wl.ops->prepare(&m->st[0].wl, &host) < 0) {
+			if (nst == 1)
+				snprintf(err, sizeof(err), "%s", m->st[0].wl.err);
+			return abandon(m, err);
+		}
+	}
 	memset(m->marks, 0, JM_MARKS_LISTED * sizeof(*m->marks));
 	unsigned started = 0;
 	if (nst > 1) {
@@ -920,13 +1028,23 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 		ADD(trim, "rss_released_bytes", (int64_t)rss_after - (int64_t)rss2);
 		ADD(trim, "va_released_bytes", (int64_t)st.va_reserved - (int64_t)st2.va_reserved);
 	}
+	m->torn_down = 1;
 	/* teardown: a failure here is the run's too (a failed munmap is a
 	 * leaked mapping, never an ok run) */
 	if (m->backend_open) {
 		for (unsigned i = 0; i < nst; i++) {
+			struct stream *x = &m->st[i];
+			/* a driving workload frees what it holds first (JITLink's
+			 * session teardown), through drive_event */
+			if (jm_workload_drives(&x->wl) && x->wl.ops->release(&x->wl) < 0 &&
+			    !m->failure.failed) {
+				snprintf(x->msg, sizeof(x->msg), "%s", x->wl.err);
+				m->backend.err[0] = 0;
+				fail(m, x, "teardown", NULL);
+			}
 			size_t pos = 0;
 			struct jm_alloc *a;
-			while ((a = jm_live_next(&m->st[i].live, &pos)))
+			while (!x->observed && (a = jm_live_next(&x->live, &pos)))
 				if (m->backend.ops->deallocate(&m->backend, a) < 0)
 					fail_after(m, "deallocate");
 		}

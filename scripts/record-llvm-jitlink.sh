@@ -1,95 +1,227 @@
 #!/bin/sh
-# Record Debian's real LLVM JIT linkers linking every object of a static
-# library, and write the ELF-derived trace of the same objects, so that
-# jitmm's model can be compared with the real thing (docs/fidelity.md).
+# Record Debian's real LLVM JIT linkers linking a static library, and write
+# the traces jitmm predicts the same link with, so that they can be compared
+# (docs/fidelity.md).
 #
 #   scripts/record-llvm-jitlink.sh LIBRARY.a NAME [OUTDIR]
 #
-# writes OUTDIR/NAME-elf.jmt          jitmm trace from-elf --sections S main.o MEMBERS
-#                                     (S = llvm14 for llvm-jitlink-14, else default)
-#        OUTDIR/NAME-llvm-jitlink.jmt jitmm record -- llvm-jitlink-14 ... main.o MEMBERS
-#        OUTDIR/NAME-lli.jmt          jitmm record -- lli-14 -jit-kind=orc -jit-linker=jitlink
-#                                     (only if lli links the set; else a note on stderr)
-# Needs root (eBPF), llvm-14 (llvm-jitlink-14, lli-14) and clang.
-# JITLINK=llvm-jitlink-19 LLI=lli-19 records Debian's llvm-19 instead
-# (apt-get install llvm-19; not in scripts/install-deps: tests do not need it).
+# writes, in OUTDIR (default workloads/traces):
+#   NAME-llvm-jitlink.jmt   jitmm record -- $JITLINK [-num-threads=0] [-debugger-support=false]
+#                           main.o [dummies.o] LIBRARY.a
+#   NAME-lli.jmt            jitmm record -- $LLI -extra-archive=LIBRARY.a [-extra-object=dummies-lli.o]
+#                           main.bc (when lli links it; lli has no debugger-support switch:
+#                           only with DEBUGGER_SUPPORT=on)
+#   NAME-elf.jmt            jitmm trace from-elf [--sections llvm14] --dedup [--debugger-support
+#                           llvm-jitlink] main.o [dummies.o] LIBRARY.a
+#   NAME-elf-lli.jmt        the same with lli's inputs and --debugger-support lli
+#   NAME-jitlink.jmt        jitmm trace from-jitlink main.o [dummies.o] LIBRARY.a [debugger_support=off]
+#   NAME-jitlink-lli.jmt    jitmm trace from-jitlink main.o [dummies-lli.o] LIBRARY.a session=lli
+#                           (the last two when the LLVM plugin is built: build/llvm/jitmm-llvm.so)
+# Needs root (eBPF), LLVM ($JITLINK, $LLI: default llvm-jitlink-22, lli-22) and clang.
+# Knobs (environment):
+#   JITLINK, LLI          the tools (JITLINK=llvm-jitlink-14 LLI=lli-14 for LLVM 14)
+#   DEBUGGER_SUPPORT=on   the tools' default; off passes -debugger-support=false
+#   THREADS=0             -num-threads=0 where the tool has it (llvm-jitlink 22: its
+#                         graphs are then linked, and recorded, one at a time);
+#                         THREADS=default leaves the tool's thread pool on
+#   KEEP=DIR              keep main.o, main.bc, dummies.o, dummies-lli.o there (for
+#                         jitmm run -w jitlink:...)
 #
-# Why it is done this way (measured with llvm-14 here, docs/fidelity.md):
-# - exec mode, not -noexec: with -noexec llvm-jitlink never applies the
-#   protections. ORC links lazily from the entry point, so a generated
-#   main.o references one defined symbol of every member: every member
-#   with a global symbol is linked exactly once.
-# - -debugger-support=false: otherwise every object gets one more
-#   allocation (its debug object) through the same memory manager.
-# - no -phony-externals (exec mode would call null); llvm-14's llvm-jitlink
-#   resolves the library's externals (libc, libm) from its own process.
-# - llvm-14's llvm-jitlink has no -num-threads option: its session runs
-#   materialization on the calling thread.
+# Why it is done this way (docs/fidelity.md):
+# - exec mode, not -noexec: with -noexec llvm-jitlink links nothing (ORC
+#   materializes on lookup) and applies no protections. The generated main.o
+#   references one defined global symbol of every member (the alphabetically
+#   first strong one, else the first weak one: a weak one may be another
+#   member's, C++ COMDAT), so every member with a global symbol is linked.
+# - externals resolve from the tool's own process (libc, libstdc++, libm,
+#   libLLVM). What the process lacks (glibc's atexit is in libc_nonshared.a)
+#   gets a real dummy definition in dummies.o, found by linking once and
+#   reading llvm-jitlink's "Symbols not found: [ ... ]".
+# - one nm call over the whole archive (not one per member).
 set -eu
 
-lib=${1:?usage: record-llvm-jitlink.sh LIBRARY.a NAME [OUTDIR]}
-name=${2:?usage: record-llvm-jitlink.sh LIBRARY.a NAME [OUTDIR]}
+usage='usage: record-llvm-jitlink.sh LIBRARY.a NAME [OUTDIR]'
+lib=${1:?$usage}
+name=${2:?$usage}
 outdir=${3:-workloads/traces}
 here=$(cd "$(dirname "$0")/.." && pwd)
 jitmm=${JITMM:-$here/jitmm}
-JITLINK=${JITLINK:-llvm-jitlink-14}
-LLI=${LLI:-lli-14}
+plugin=${JITMM_LLVM_PLUGIN:-$here/build/llvm/jitmm-llvm.so}
+JITLINK=${JITLINK:-llvm-jitlink-22}
+LLI=${LLI:-lli-22}
 CC=${CC:-clang}
+DEBUGGER_SUPPORT=${DEBUGGER_SUPPORT:-on}
+THREADS=${THREADS:-0}
 # LLVM 14's ELF graph builder makes every non-exec section read-write
 case "$JITLINK" in
-*-14) SECTIONS=${SECTIONS:-llvm14} ;;
-*) SECTIONS=${SECTIONS:-default} ;;
+*-14) SECTIONS=llvm14 ;;
+*) SECTIONS=default ;;
 esac
 
-for t in "$JITLINK" "$LLI" "$CC" ar nm; do
+for t in "$JITLINK" "$LLI" "$CC" nm awk; do
 	command -v "$t" >/dev/null || { echo "record-llvm-jitlink: $t not found (scripts/install-deps)" >&2; exit 2; }
 done
 [ -r "$lib" ] || { echo "record-llvm-jitlink: $lib: cannot read" >&2; exit 2; }
+case "$DEBUGGER_SUPPORT" in on|off) ;; *) echo "record-llvm-jitlink: DEBUGGER_SUPPORT=on|off" >&2; exit 2 ;; esac
+lib=$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-mkdir obj
-(cd obj && ar x "$lib")
 
-# archive order; members without a defined global symbol (no allocatable
-# sections either, in libz and libsqlite3) are left out
-: > members
-: > syms
-for m in $(ar t "$lib"); do
-	s=$(nm --defined-only -g "obj/$m" | awk '$2 ~ /^[TDBRVWC]$/ {print $3; exit}')
-	[ -n "$s" ] || { echo "record-llvm-jitlink: $m: no global symbol, not linked" >&2; continue; }
-	echo "obj/$m" >> members
-	echo "$s" >> syms
-done
+# one reference per member: LC_ALL=C for byte order, as the stub main of
+# jitlink: (main=stub) picks them; refs: "member symbol" lines
+LC_ALL=C nm -A --defined-only -g "$lib" 2>/dev/null > nm.out || true
+LC_ALL=C awk '
+	{ n = split($1, p, ":"); m = p[n - 1]; t = $(NF - 1); s = $NF }
+	s ~ /["\\]/ { next }
+	!(m in seen) { seen[m] = 1; order[++k] = m }
+	t ~ /^[TDBRCGS]$/ { if (!(m in strong) || s < strong[m]) strong[m] = s }
+	t ~ /^[WV]$/ { if (!(m in weak) || s < weak[m]) weak[m] = s }
+	END {
+		for (i = 1; i <= k; i++) {
+			m = order[i]
+			r = (m in strong) ? strong[m] : ((m in weak) ? weak[m] : "")
+			if (r != "" && !(r in used)) { used[r] = 1; print m, r }
+		}
+	}' nm.out > refs
+[ -s refs ] || { echo "record-llvm-jitlink: $lib: no member defines a global symbol" >&2; exit 2; }
+: > excluded
 
-{
-	echo '/* generated by scripts/record-llvm-jitlink.sh: one reference per member */'
-	while read -r s; do echo "extern char $s[];"; done < syms
-	echo 'void *volatile jitmm_refs[] = {'
-	while read -r s; do echo "	$s,"; done < syms
-	echo '};'
-	echo 'int main(void) { return jitmm_refs[0] ? 0 : 1; }'
-} > main.c
-"$CC" -O1 -fPIC -c main.c -o main.o
-"$CC" -O1 -fPIC -emit-llvm -c main.c -o main.bc
+# main.c from refs, without the excluded members; dummies.c from missing
+make_main() {
+	awk 'FILENAME == ARGV[1] { x[$1] = 1; next } !($1 in x) { print $2 }' excluded refs > syms
+	{
+		echo '/* generated by scripts/record-llvm-jitlink.sh: one reference per member */'
+		awk '{ printf "extern char r%d[] __asm__(\"%s\");\n", NR, $0 }' syms
+		echo 'void *volatile jitmm_refs[] = {'
+		awk '{ printf "\tr%d,\n", NR }' syms
+		echo '};'
+		echo 'int main(void) { return jitmm_refs[0] ? 0 : 1; }'
+	} > main.c
+	"$CC" -O1 -fPIC -c main.c -o main.o
+	"$CC" -O1 -fPIC -emit-llvm -c main.c -o main.bc
+}
+# make_dummies LIST NAME: NAME.o defines every symbol of LIST (a dummy)
+make_dummies() {
+	sort -u -o "$1" "$1"
+	awk '{ printf "int d%d(void) __asm__(\"%s\");\nint d%d(void) { return 0; }\n", NR, $0, NR }' \
+		"$1" > "$2.c"
+	"$CC" -O1 -fPIC -fno-builtin -c "$2.c" -o "$2.o"
+}
+keep() { if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$@" "$KEEP/"; fi; }
+make_main
 
-# shellcheck disable=SC2046
-"$jitmm" trace from-elf --sections "$SECTIONS" main.o $(cat members) -o "$name-elf.jmt"
-# shellcheck disable=SC2046
-"$jitmm" record -o "$name-llvm-jitlink.jmt" -- \
-	"$JITLINK" -debugger-support=false main.o $(cat members)
-# lli: the IR main is compiled in process, the members are extra objects
-extra=$(sed 's/^/-extra-object=/' members)
-# shellcheck disable=SC2086
-if "$LLI" -jit-kind=orc -jit-linker=jitlink $extra main.bc >/dev/null 2>lli.err; then
+jitlink_opts=
+[ "$DEBUGGER_SUPPORT" = off ] && jitlink_opts="-debugger-support=false"
+# the rounds below link on one thread: with a pool, the first failure can
+# hide the others (libLLVMSupport.a: a "duplicate definition" instead of the
+# thread-local storage errors)
+probe_opts=$jitlink_opts
+if "$JITLINK" --help-hidden 2>/dev/null | grep -q -- '-num-threads'; then
+	probe_opts="$jitlink_opts -num-threads=0"
+	[ "$THREADS" = default ] || jitlink_opts="$jitlink_opts -num-threads=$THREADS"
+fi
+
+# Link once, and again until it links (at most 6 rounds): what the process
+# does not define (atexit, __dso_handle) gets a dummy; a member JITLink
+# cannot link without the ORC runtime (thread-local storage relocations)
+# is left out: main.o stops referencing it and its definitions become
+# dummies, so that nothing pulls it in.
+inputs="main.o"
+: > missing
+round=0
+retries=0
+while :; do
 	# shellcheck disable=SC2086
-	"$jitmm" record -o "$name-lli.jmt" -- \
-		"$LLI" -jit-kind=orc -jit-linker=jitlink $extra main.bc
-else
-	echo "record-llvm-jitlink: $LLI does not link $name: $(head -1 lli.err)" >&2
+	if "$JITLINK" $probe_opts $inputs "$lib" > /dev/null 2> link.err; then
+		break
+	fi
+	grep -o 'Symbols not found: \[[^]]*\]' link.err | sed 's/.*\[//; s/\]//' | tr ',' '\n' |
+		tr -d ' ' | grep . > new || true
+	grep -o '(\([^()]*\)): Unsupported x86-64 relocation type R_X86_64_\(TLS\|DTP\|TPOFF\|GOTTPOFF\)' link.err |
+		sed 's/^(//; s/):.*//' | sort -u > tls || true
+	if [ ! -s new ] && [ ! -s tls ]; then
+		# LLVM 22 sometimes reports a failed link as a "duplicate
+		# definition" of an archive member's symbol instead of its cause
+		# (which differs from run to run): link again
+		retries=$((retries + 1))
+		[ "$retries" -le 5 ] || { echo "record-llvm-jitlink: $JITLINK does not link $lib: $(head -3 link.err)" >&2; exit 1; }
+		continue
+	fi
+	round=$((round + 1))
+	[ "$round" -le 6 ] || { echo "record-llvm-jitlink: still failing: $(head -3 link.err)" >&2; exit 1; }
+	cat new >> missing
+	if [ -s tls ]; then
+		cat tls >> excluded
+		LC_ALL=C awk 'FILENAME == ARGV[1] { x[$1] = 1; next }
+			{ n = split($1, p, ":"); if ((p[n - 1] in x) && $(NF - 1) ~ /^[TDBRCGSWV]$/) print $NF }' tls nm.out >> missing
+		make_main
+		echo "record-llvm-jitlink: round $round: left out (thread-local storage): $(tr '\n' ' ' < tls)" >&2
+	fi
+	make_dummies missing dummies
+	inputs="main.o dummies.o"
+	echo "record-llvm-jitlink: round $round: $(wc -l < missing) dummies: $(head -c 200 missing | tr '\n' ' ')" >&2
+done
+keep main.o main.bc
+[ ! -f dummies.o ] || keep dummies.o
+
+elf_dbg=
+[ "$DEBUGGER_SUPPORT" = on ] && elf_dbg="--debugger-support llvm-jitlink"
+# shellcheck disable=SC2086
+"$jitmm" trace from-elf --sections "$SECTIONS" --dedup $elf_dbg $inputs "$lib" -o "$name-elf.jmt"
+# shellcheck disable=SC2086
+"$jitmm" record -o "$name-llvm-jitlink.jmt" -- "$JITLINK" $jitlink_opts $inputs "$lib"
+if [ -f "$plugin" ]; then
+	# shellcheck disable=SC2086
+	"$jitmm" trace from-jitlink $inputs "$lib" "debugger_support=$DEBUGGER_SUPPORT" -o "$name-jitlink.jmt"
+fi
+
+# lli: the same main (as bitcode) and archive; its own dummies, since LLJIT
+# defines some of llvm-jitlink's missing symbols itself (atexit,
+# __dso_handle: "duplicate definition")
+if [ "$DEBUGGER_SUPPORT" = on ]; then
+	cp missing missing-lli
+	lli_inputs=main.o
+	lli_opts="-extra-archive=$lib"
+	for round in 1 2 3 4 5 6; do
+		lli_inputs=main.o
+		lli_opts="-extra-archive=$lib"
+		rm -f dummies-lli.o
+		if [ -s missing-lli ]; then
+			make_dummies missing-lli dummies-lli
+			lli_inputs="main.o dummies-lli.o"
+			lli_opts="$lli_opts -extra-object=dummies-lli.o"
+		fi
+		# shellcheck disable=SC2086
+		if "$LLI" $lli_opts main.bc > /dev/null 2> lli.err; then
+			lli_ok=1
+			break
+		fi
+		lli_ok=
+		grep -o "In dummies-lli.o, duplicate definition of symbol '[^']*'" lli.err |
+			sed "s/.*symbol '//; s/'\$//" > dup || true
+		grep -o 'Symbols not found: \[[^]]*\]' lli.err | sed 's/.*\[//; s/\]//' | tr ',' '\n' |
+			tr -d ' ' | grep . > new || true
+		[ -s dup ] || [ -s new ] || break
+		grep -v -x -F -f dup missing-lli > m2 || true
+		cat m2 new > missing-lli
+	done
+	if [ -n "${lli_ok:-}" ]; then
+		[ ! -f dummies-lli.o ] || keep dummies-lli.o
+		# shellcheck disable=SC2086
+		"$jitmm" record -o "$name-lli.jmt" -- "$LLI" $lli_opts main.bc
+		# shellcheck disable=SC2086
+		"$jitmm" trace from-elf --sections "$SECTIONS" --dedup --debugger-support lli $lli_inputs "$lib" -o "$name-elf-lli.jmt"
+		if [ -f "$plugin" ]; then
+			# shellcheck disable=SC2086
+			"$jitmm" trace from-jitlink $lli_inputs "$lib" session=lli -o "$name-jitlink-lli.jmt"
+		fi
+	else
+		echo "record-llvm-jitlink: $LLI does not link $name: $(head -1 lli.err)" >&2
+	fi
 fi
 # written here (relative names in made_by), then moved into place
 mv "$name"-*.jmt "$outdir/"

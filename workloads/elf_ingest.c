@@ -5,6 +5,7 @@
  * counted from the relocations. Every libelf call is checked: a malformed
  * object is an error message, never a crash. */
 #include "elf_ingest.h"
+#include "elf_dedup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,9 +55,11 @@ static void place(uint64_t *off, uint32_t *maxa, uint64_t size, uint64_t align)
 		*maxa = (uint32_t)align;
 }
 
-/* Measure one ELF object (e) named where; 0 or -1 with err. */
-static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object *o,
-		   char *err, size_t errlen)
+/* Measure one ELF object (e) named where; 0 or -1 with err. With d, the
+ * sections an earlier object of the link already provides are left out
+ * (elf_dedup.h); drop: one byte per section, for them. */
+static int measure_object(Elf *e, size_t fsize, const char *where, struct jm_elf_dedup *dd,
+			  uint8_t **drop_out, struct jm_elf_object *o, char *err, size_t errlen)
 {
 	GElf_Ehdr eh;
 	if (elf_kind(e) != ELF_K_ELF)
@@ -85,8 +88,10 @@ static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object
 		return oerr(err, errlen, where, eh.e_shoff ? "truncated: section headers past the end"
 							  : "no section headers");
 
-	/* pass 1: the allocatable sections */
-	uint32_t maxa = 1; /* empty allocatable sections count here too */
+	o->size = fsize;
+	size_t shstrndx = 0;
+	if (elf_getshdrstrndx(e, &shstrndx) < 0)
+		return oerr(err, errlen, where, elf_errmsg(-1));
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh))
@@ -94,8 +99,29 @@ static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object
 		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
 		    (sh.sh_offset > fsize || sh.sh_size > fsize - sh.sh_offset))
 			return oerr(err, errlen, where, "truncated: a section lies past the end");
+		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (name && !strncmp(name, ".debug_", 7))
+			o->has_dwarf = 1;
+	}
+	uint8_t *drop = dd ? *drop_out = calloc(nsec, 1) : NULL;
+	if (dd && (!drop || jm_elf_dedup_mark(dd, e, nsec, drop, err, errlen) < 0)) {
+		char why[200];
+		snprintf(why, sizeof(why), "%s", drop ? err : "out of memory");
+		return oerr(err, errlen, where, why);
+	}
+
+	/* pass 1: the allocatable sections */
+	uint32_t maxa = 1; /* empty allocatable sections count here too */
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			return oerr(err, errlen, where, elf_errmsg(-1));
 		if (!(sh.sh_flags & SHF_ALLOC))
 			continue;
+		if (drop && drop[elf_ndxscn(scn)]) {
+			o->dropped += sh.sh_size;
+			continue;
+		}
 		if (sh.sh_addralign > (1ull << 30) ||
 		    (sh.sh_addralign && !jm_is_pow2(sh.sh_addralign)))
 			return oerr(err, errlen, where, "section alignment is not a power of two <= 2^30");
@@ -158,6 +184,9 @@ static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object
 		}
 		if (sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL)
 			continue;
+		/* a dropped section's relocations need no GOT entry or stub */
+		if (drop && sh.sh_info < nsec && drop[sh.sh_info])
+			continue;
 		if (sh.sh_link != symsec || !symdata) {
 			rc = oerr(err, errlen, where, "relocations without the symbol table");
 			break;
@@ -217,6 +246,15 @@ static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_object
 	return rc;
 }
 
+static int measure(Elf *e, size_t fsize, const char *where, struct jm_elf_dedup *d,
+		   struct jm_elf_object *o, char *err, size_t errlen)
+{
+	uint8_t *drop = NULL;
+	int rc = measure_object(e, fsize, where, d, &drop, o, err, errlen);
+	free(drop);
+	return rc;
+}
+
 /* NULL if name can name a member in messages and traces */
 static const char *member_name_problem(const char *name)
 {
@@ -262,9 +300,11 @@ static int raw_member_size(int fd, const unsigned char *image, uint64_t fsize,
 
 /* Walk top (an object or an archive of fsize bytes) named path; cmd is the
  * one top was opened with (libelf opens members only with the same); fd or
- * image: the raw bytes, for the member headers. */
+ * image: the raw bytes, for the member headers; d: the link's dedup (or
+ * NULL). */
 static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, int fd, const unsigned char *image,
-		 const char *path, jm_elf_visit visit, void *ctx, char *err, size_t errlen)
+		 const char *path, struct jm_elf_dedup *d, jm_elf_visit visit, void *ctx,
+		 char *err, size_t errlen)
 {
 	long count = 0;
 	int rc = 0;
@@ -328,7 +368,7 @@ static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, int fd, const unsigned c
 					snprintf(err, errlen, "%s: more than %u archive members",
 						 path, JM_ELF_MAX_MEMBERS);
 					rc = -1;
-				} else if (measure(e, ah->ar_size, where, &o, err, errlen) < 0 ||
+				} else if (measure(e, ah->ar_size, where, d, &o, err, errlen) < 0 ||
 					   visit(ctx, &o) < 0) {
 					rc = -1;
 				}
@@ -355,7 +395,7 @@ static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, int fd, const unsigned c
 			snprintf(err, errlen, "%s: larger than %llu MiB", path,
 				 JM_ELF_MAX_OBJECT >> 20);
 			rc = -1;
-		} else if (measure(top, (size_t)fsize, path, &o, err, errlen) < 0 ||
+		} else if (measure(top, (size_t)fsize, path, d, &o, err, errlen) < 0 ||
 			   visit(ctx, &o) < 0) {
 			rc = -1;
 		}
@@ -369,6 +409,12 @@ static long walk(Elf *top, Elf_Cmd cmd, uint64_t fsize, int fd, const unsigned c
 
 long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
 		   size_t errlen)
+{
+	return jm_elf_ingest_dedup(path, NULL, visit, ctx, err, errlen);
+}
+
+long jm_elf_ingest_dedup(const char *path, struct jm_elf_dedup *d, jm_elf_visit visit,
+			 void *ctx, char *err, size_t errlen)
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return oerr(err, errlen, path, "libelf is too old");
@@ -403,7 +449,7 @@ long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
 		close(fd);
 		return -1;
 	}
-	long n = walk(top, ELF_C_READ, (uint64_t)st.st_size, fd, NULL, path, visit, ctx, err,
+	long n = walk(top, ELF_C_READ, (uint64_t)st.st_size, fd, NULL, path, d, visit, ctx, err,
 		      errlen);
 	elf_end(top);
 	close(fd);
@@ -425,7 +471,7 @@ long jm_elf_ingest_mem(const void *buf, size_t len, const char *name, jm_elf_vis
 		return -1;
 	}
 	/* elf_memory opens as ELF_C_READ_MMAP: the image is only read */
-	long n = walk(top, ELF_C_READ_MMAP, len, -1, buf, name, visit, ctx, err, errlen);
+	long n = walk(top, ELF_C_READ_MMAP, len, -1, buf, name, NULL, visit, ctx, err, errlen);
 	elf_end(top);
 	return n;
 }

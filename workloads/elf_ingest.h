@@ -17,6 +17,10 @@ struct jm_elf_object {
 	uint32_t got;       /* unique GOT-relative targets (+ stub targets) */
 	uint32_t stubs;     /* unique undefined PLT32 targets */
 	uint64_t nrel, nundef;
+	uint64_t size;      /* bytes of the object (its file or archive member) */
+	uint32_t has_dwarf; /* has .debug_* sections */
+	uint32_t pad;
+	uint64_t dropped;   /* allocatable bytes left out by dedup */
 };
 
 /* Input limits (docs/trace-format.md, "ELF input"): anything beyond them is
@@ -34,6 +38,13 @@ typedef int (*jm_elf_visit)(void *ctx, const struct jm_elf_object *o);
  * Returns the number of objects, or -1 with "path[(member)]: message". */
 long jm_elf_ingest(const char *path, jm_elf_visit visit, void *ctx, char *err,
 		   size_t errlen);
+
+/* The same, leaving out what earlier objects of the link (the same d,
+ * over all its inputs in order) already provide: COMDAT groups and
+ * weak-only sections (elf_dedup.h). */
+struct jm_elf_dedup;
+long jm_elf_ingest_dedup(const char *path, struct jm_elf_dedup *d, jm_elf_visit visit,
+			 void *ctx, char *err, size_t errlen);
 
 /* The same on an image in memory (an object or an archive; libelf's
  * elf_memory), named name in messages. buf is only read. */

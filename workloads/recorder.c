@@ -48,6 +48,8 @@ struct mapping {
 	uint64_t pending_fin[6];/* pages unmapped after it while the rest lived */
 	uint64_t mprotects, mmaps, munmaps, madvises;
 	uint64_t deinits;       /* rw- mprotects that ended a carved graph */
+	uint32_t tid;           /* the thread of its mmap */
+	int threads;            /* its mmap and mprotects came from 2+ threads */
 	int64_t vmas;
 	uint64_t id;
 	/* graphs carved out of the mapping: runs of address-contiguous
@@ -180,6 +182,7 @@ static void do_unmap(struct mapping *m, uint64_t p0, uint64_t p1, void *ctx)
 
 struct prot_ctx {
 	int state;
+	int reopens; /* an rw- mprotect over r-- or r-x pages */
 	uint64_t idx;
 	uint64_t addr, len, ps; /* the call's range, page-rounded */
 	int oom;
@@ -188,8 +191,9 @@ struct prot_ctx {
 /* Carving graphs out of one mapping (pools, e.g. LLVM's
  * MapperJITLinkMemoryManager): an mprotect that starts where the previous
  * one into this mapping ended extends the current graph; any other starts
- * a new one, except an rw- mprotect that covers exactly a graph's span,
- * which is its deallocation (the mapper makes freed memory rw- again). */
+ * a new one, except an rw- mprotect that covers exactly a graph's span, or
+ * makes r-- or r-x pages writable, which is a deallocation (the mapper
+ * makes freed memory rw- again). */
 static void carve(struct mapping *m, struct prot_ctx *pc)
 {
 	uint64_t a = pc->addr, e = pc->addr + pc->len;
@@ -205,6 +209,19 @@ static void carve(struct mapping *m, struct prot_ctx *pc)
 				m->cur = -1;
 				return;
 			}
+		}
+		/* making finalized pages writable again frees what lies there
+		 * (runs of two graphs merged by contiguity included): a JIT
+		 * never makes its finalized code or data writable otherwise */
+		if (pc->reopens) {
+			for (size_t i = 0; i < m->nruns; i++) {
+				struct run *r = &m->runs[i];
+				if (r->start >= a && r->end <= e && r->free_idx == UINT64_MAX)
+					r->free_idx = pc->idx;
+			}
+			m->deinits++;
+			m->cur = -1;
+			return;
 		}
 	}
 	if (m->cur >= 0 && m->runs[m->cur].end == a) {
@@ -239,6 +256,10 @@ static void do_prot(struct mapping *m, uint64_t p0, uint64_t p1, void *ctx)
 	struct prot_ctx *pc = ctx;
 	pc->addr = m->start + p0 * pc->ps;
 	pc->len = (p1 - p0) * pc->ps;
+	pc->reopens = 0;
+	for (uint64_t p = p0; p < p1; p++)
+		if (pc->state == PG_RW && (m->page[p] == PG_RO || m->page[p] == PG_RX))
+			pc->reopens = 1;
 	for (uint64_t p = p0; p < p1; p++)
 		if (m->page[p] != PG_GONE) {
 			m->cnt[m->page[p]]--;
@@ -345,6 +366,7 @@ static int analyse(struct jm_recorder *r, struct table *t, struct jm_rec_summary
 			m->last_prot_idx = m->free_idx = UINT64_MAX;
 			m->open = 1;
 			m->mmaps = 1;
+			m->tid = c.tid;
 			m->vmas = dv;
 			m->cur = -1;
 			hit = m;
@@ -361,7 +383,7 @@ static int analyse(struct jm_recorder *r, struct table *t, struct jm_rec_summary
 			if (pc.oom)
 				goto oom;
 			if (hit)
-				hit->mprotects++, hit->vmas += dv;
+				hit->mprotects++, hit->vmas += dv, hit->threads |= hit->tid != c.tid;
 			break;
 		}
 		case JM_PSYS_MADVISE:
@@ -500,6 +522,8 @@ static struct mark *plan(struct table *t, struct jm_rec_summary *sum, size_t *nm
 		sum->jit_munmaps += m->munmaps;
 		sum->jit_madvises += m->madvises;
 		sum->jit_vmas += m->vmas;
+		if (is_pool(m) && m->threads)
+			sum->pools_threaded++;
 		if (!is_pool(m)) {
 			m->id = sum->graphs++;
 			marks[nm++] = (struct mark){m->mmap_idx, MK_ALLOC, i, -1};
@@ -635,6 +659,12 @@ int jm_recorder_write(struct jm_recorder *r, const char *path, struct jm_trace_h
 		 (unsigned long long)sum->pools, (unsigned long long)sum->jit_fin_mprotects,
 		 (long long)sum->jit_vmas_peak);
 	jm_trace_write_comment(w, line);
+	if (sum->pools_threaded) {
+		snprintf(line, sizeof(line),
+			 "warning: %llu pool(s) protected by more than one thread: graphs carved "
+			 "by contiguity may be split or merged", (unsigned long long)sum->pools_threaded);
+		jm_trace_write_comment(w, line);
+	}
 
 	/* pass 2 */
 	rewind(r->spool);

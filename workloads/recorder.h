@@ -38,6 +38,9 @@ struct jm_rec_summary {
 				     * (jit_mprotects minus the rw- ones that
 				     * gave carved graphs back) */
 	uint64_t pools;        /* PROT_NONE reservations (not split into graphs) */
+	/* pools whose mprotects came from more than one thread: their graphs,
+	 * carved by contiguity, may be split or merged (docs/recording.md) */
+	uint64_t pools_threaded;
 };
 
 struct jm_recorder;

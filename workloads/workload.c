@@ -105,6 +105,14 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 		}
 		return jm_trace_workload_open(colon + 1, w, err, errlen);
 	}
+	if (!strcmp(name, "jitlink")) {
+		if (!colon || !colon[1]) {
+			snprintf(err, errlen, "workload 'jitlink': missing files "
+				 "(jitlink:FILE[:FILE...][,key=value...])");
+			return -1;
+		}
+		return jm_jitlink_workload_open(colon + 1, w, err, errlen);
+	}
 
 	const char *base = NULL;
 	if (strcmp(name, "synthetic") != 0) {
@@ -117,7 +125,8 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 				strncat(known, q->name, sizeof(known) - strlen(known) - 1);
 			}
 			snprintf(err, errlen,
-				 "unknown workload '%s' (presets: %s; or synthetic:k=v,...)",
+				 "unknown workload '%s' (presets: %s; or synthetic:k=v,..., "
+				 "trace:FILE, jitlink:FILE...)",
 				 name, known);
 			return -1;
 		}
@@ -177,8 +186,25 @@ int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 	return 0;
 }
 
+int jm_workload_drives(const struct jm_workload *w)
+{
+	return w->ops && w->ops->drive;
+}
+
+/* a driving workload has no events to pull */
+static int not_pulled(struct jm_workload *w)
+{
+	if (!jm_workload_drives(w))
+		return 0;
+	snprintf(w->err, sizeof(w->err), "workload %s is not pulled: it drives the backend "
+		 "itself", w->name);
+	return 1;
+}
+
 int jm_workload_next(struct jm_workload *w, struct jm_event *ev)
 {
+	if (not_pulled(w))
+		return -1;
 	if (w->ops->next)
 		return w->ops->next(w, ev);
 	const struct jm_event *e;
@@ -190,6 +216,8 @@ int jm_workload_next(struct jm_workload *w, struct jm_event *ev)
 
 int jm_workload_next_ref(struct jm_workload *w, const struct jm_event **ev)
 {
+	if (not_pulled(w))
+		return -1;
 	if (w->ops->next_ref)
 		return w->ops->next_ref(w, ev);
 	*ev = &w->event; /* a trace is parsed straight into it */

@@ -1,6 +1,8 @@
 /* Workload sources: anything that yields a stream of events (synthetic
  * generators, trace files, ELF objects). The runner pulls events one at a
- * time, so memory stays proportional to live allocations. */
+ * time, so memory stays proportional to live allocations. A driving
+ * workload (jitlink:, whose real JIT linker calls its memory manager)
+ * instead calls the run back with each event (struct jm_drive_host). */
 #ifndef JITMM_WORKLOAD_H
 #define JITMM_WORKLOAD_H
 
@@ -42,6 +44,30 @@ struct jm_event {
 };
 
 struct jm_workload;
+struct jm_backend;
+
+/* What a driving workload calls for each graph event, instead of being
+ * pulled: the run does for it what it does for a pulled event (the same
+ * accounting), except writing contents, which the workload's own linker
+ * does. */
+struct jm_drive_host {
+	void *ctx;
+	/* Carry ev out on the backend. JM_EV_ALLOC: *out is the allocation
+	 * (write/exec per segment, in the request's normalized order) until
+	 * the graph's JM_EV_FREE. 0, or -1: the run failed (the host keeps
+	 * the reason). */
+	int (*event)(void *ctx, const struct jm_event *ev, struct jm_alloc **out);
+	/* ev was carried out by the backend's own real manager (an llvm-*
+	 * backend the linker uses directly): count it only. */
+	int (*observed)(void *ctx, const struct jm_event *ev);
+	/* the run's backend (jm_llvm_backend_mm); opened before drive */
+	struct jm_backend *backend;
+	/* the backend's exec addresses are in another process (its caps) */
+	int out_of_process;
+	/* code placed by the backend can be called here (not out of process,
+	 * protections applied) */
+	int can_execute;
+};
 
 struct jm_workload_ops {
 	const char *kind; /* "synthetic", "trace", ... */
@@ -51,6 +77,14 @@ struct jm_workload_ops {
 	int (*next)(struct jm_workload *w, struct jm_event *ev);
 	int (*next_ref)(struct jm_workload *w, const struct jm_event **ev);
 	void (*close)(struct jm_workload *w);
+	/* Driving workloads (next and next_ref NULL): prepare in the measured child
+	 * before the window (load what the work needs; no graph yet), drive
+	 * inside it (every graph event through host), release after it and
+	 * before the backend is destroyed (free what is still allocated,
+	 * through host). 0, or -1 with w->err. */
+	int (*prepare)(struct jm_workload *w, const struct jm_drive_host *host);
+	int (*drive)(struct jm_workload *w);
+	int (*release)(struct jm_workload *w);
 };
 
 struct jm_workload {
@@ -73,6 +107,7 @@ struct jm_workload {
  * message and returns -1. */
 int jm_workload_open(const char *spec, uint64_t seed, struct jm_workload *w,
 		     char *err, size_t errlen);
+/* Pulled workloads only (jm_workload_drives(w) == 0). */
 int jm_workload_next(struct jm_workload *w, struct jm_event *ev);
 /* The next event without copying it: *ev is valid until the next call. The
  * replay loop's way (an event is ~350 bytes). */
@@ -104,5 +139,16 @@ int jm_default_workloads(char out[][320], int max);
 /* trace files (workloads/trace_workload.c): spec "trace:FILE" */
 int jm_trace_workload_open(const char *path, struct jm_workload *w, char *err,
 			   size_t errlen);
+
+/* LLVM's JIT linker on real objects (workloads/jitlink.c, docs/jitlink.md):
+ * spec "jitlink:FILE[:FILE...][,key=value...]"; a driving workload. Opening
+ * checks the spec and the files only: the LLVM plugin is loaded by prepare,
+ * in the measured child. */
+int jm_jitlink_workload_open(const char *args, struct jm_workload *w, char *err,
+			     size_t errlen);
+/* The options of jitlink:, for `jitmm list workloads` and --help. */
+extern const char jm_jitlink_help[];
+/* A driving workload (its events come through jm_drive_host)? */
+int jm_workload_drives(const struct jm_workload *w);
 
 #endif
