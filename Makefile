@@ -86,9 +86,10 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libjitmm.a | $(DEPS_OK)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libjitmm.a \
 		$(LDFLAGS) $(PKG_LIBS) $(EXTRA_LIBS) -lcmocka $(LDLIBS)
 
-# the archives the shipped data were measured from (a failed download makes
+# the archives the shipped data were measured from, one copy for every build
+# (SAN, TSAN); a failed download makes
 # the tests that need them skip, with the reason)
-$(BUILD)/reference/libz.a: scripts/fetch-reference-archives
+build/reference/libz.a: scripts/fetch-reference-archives
 	-@scripts/fetch-reference-archives $(@D)
 
 # Under ThreadSanitizer: the tests that run backends from several threads
@@ -101,7 +102,7 @@ ifeq ($(TSAN),1)
 test: all $(TSAN_TESTS)
 	@JITMM=./$(JITMM_BIN) TSAN_OPTIONS="$(TSAN_OPTIONS)" tests/run-tests $(TSAN_TESTS)
 else
-test: all $(TEST_BIN) $(BUILD)/reference/libz.a
+test: all $(TEST_BIN) build/reference/libz.a
 	@JITMM=./$(JITMM_BIN) tests/run-tests $(TEST_SCRIPTS) $(TEST_BIN)
 endif
 
