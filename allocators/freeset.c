@@ -116,16 +116,12 @@ static void len_put(struct jm_freeset *fs, uint32_t x)
 	*lo = *hi = NIL;
 }
 
-/* Take x out of the length tree (x still has the key it went in with):
- * its children, joined, take its place. */
-static void len_erase(struct jm_freeset *fs, uint32_t x)
+/* Take the node at *link out of the length tree: its children, joined,
+ * take its place. */
+static void len_unlink(struct jm_freeset *fs, uint32_t *link)
 {
 	struct jm_freeset_node *nd = fs->node;
-	uint64_t len = nd[x].end - nd[x].start, start = nd[x].start;
-	uint32_t *link = &fs->len_root;
-	while (*link != x)
-		link = len_before(&nd[*link], len, start) ? &nd[*link].len_l : &nd[*link].len_r;
-	uint32_t a = nd[x].len_l, b = nd[x].len_r;
+	uint32_t a = nd[*link].len_l, b = nd[*link].len_r;
 	while (a != NIL && b != NIL) {
 		if (nd[a].pri > nd[b].pri) {
 			*link = a;
@@ -138,6 +134,17 @@ static void len_erase(struct jm_freeset *fs, uint32_t x)
 		}
 	}
 	*link = a != NIL ? a : b;
+}
+
+/* Take x out of the length tree (x still has the key it went in with). */
+static void len_erase(struct jm_freeset *fs, uint32_t x)
+{
+	struct jm_freeset_node *nd = fs->node;
+	uint64_t len = nd[x].end - nd[x].start, start = nd[x].start;
+	uint32_t *link = &fs->len_root;
+	while (*link != x)
+		link = len_before(&nd[*link], len, start) ? &nd[*link].len_l : &nd[*link].len_r;
+	len_unlink(fs, link);
 }
 
 /* ---- the tree by address ---- */
@@ -236,10 +243,10 @@ static void put(struct jm_freeset *fs, uint32_t x)
 	*link = x;
 }
 
-/* Take node t out of both trees and free it. Its children, joined, take
- * its place; the maxima above that may have been its are recomputed (as
- * in relen: from the first on the way down equal to its length). */
-static void drop(struct jm_freeset *fs, uint32_t t)
+/* Take node t out of the address tree and free it. Its children, joined,
+ * take its place; the maxima above that may have been its are recomputed
+ * (as in relen: from the first on the way down equal to its length). */
+static void drop_addr(struct jm_freeset *fs, uint32_t t)
 {
 	uint64_t key = N(fs, t).start, len = len_of(fs, t);
 	uint32_t *link = &fs->root, fix = NIL;
@@ -250,9 +257,15 @@ static void drop(struct jm_freeset *fs, uint32_t t)
 	}
 	*link = join(fs, N(fs, t).l, N(fs, t).r);
 	repair(fs, fix, key);
+	free_node(fs, t);
+}
+
+/* Take node t out of both trees and free it. */
+static void drop(struct jm_freeset *fs, uint32_t t)
+{
 	if (fs->by_len)
 		len_erase(fs, t);
-	free_node(fs, t);
+	drop_addr(fs, t);
 }
 
 /* the node with the largest start <= key, NIL if none */
@@ -296,17 +309,22 @@ static int add_range(struct jm_freeset *fs, uint64_t s, uint64_t e)
 	return 0;
 }
 
-/* Make node t [s, e), which keeps its place in address order (its place
- * by length is found anew). */
-static void reshape(struct jm_freeset *fs, uint32_t t, uint64_t s, uint64_t e)
+/* Make node t [s, e) in the address tree, where it keeps its place. */
+static void reshape_addr(struct jm_freeset *fs, uint32_t t, uint64_t s, uint64_t e)
 {
-	if (fs->by_len)
-		len_erase(fs, t);
 	uint64_t old = len_of(fs, t);
 	fs->bytes += (e - s) - old; /* modular: it may shrink */
 	N(fs, t).start = s;
 	N(fs, t).end = e;
 	relen(fs, s, old, e - s);
+}
+
+/* Make node t [s, e); its place by length is found anew. */
+static void reshape(struct jm_freeset *fs, uint32_t t, uint64_t s, uint64_t e)
+{
+	if (fs->by_len)
+		len_erase(fs, t);
+	reshape_addr(fs, t, s, e);
 	if (fs->by_len)
 		len_put(fs, t);
 }
@@ -342,16 +360,6 @@ int jm_freeset_insert(struct jm_freeset *fs, uint64_t start, uint64_t end)
 		return add_range(fs, start, end);
 	}
 	return 0;
-}
-
-/* Take size bytes from the low end of node t. */
-static void take_low(struct jm_freeset *fs, uint32_t t, uint64_t size, uint64_t *start)
-{
-	*start = N(fs, t).start;
-	if (len_of(fs, t) == size)
-		drop(fs, t);
-	else
-		reshape(fs, t, *start + size, N(fs, t).end);
 }
 
 /* First fit in t (whose maximum is at least want) in one pass: down to
@@ -409,19 +417,28 @@ int jm_freeset_best_fit(struct jm_freeset *fs, uint64_t size, uint64_t *start)
 		index_by_len(fs, fs->root);
 		fs->by_len = 1;
 	}
-	/* the first node by (length, start) of at least size bytes */
-	uint32_t best = NIL;
-	for (uint32_t t = fs->len_root; t != NIL;) {
-		if (len_of(fs, t) >= size) {
-			best = t;
-			t = N(fs, t).len_l;
+	/* the first node by (length, start) of at least size bytes, and the
+	 * link to it, by which it leaves the length tree */
+	uint32_t *best = NULL;
+	for (uint32_t *link = &fs->len_root; *link != NIL;) {
+		if (len_of(fs, *link) >= size) {
+			best = link;
+			link = &N(fs, *link).len_l;
 		} else {
-			t = N(fs, t).len_r;
+			link = &N(fs, *link).len_r;
 		}
 	}
-	if (best == NIL)
+	if (!best)
 		return -1;
-	take_low(fs, best, size, start);
+	uint32_t t = *best;
+	len_unlink(fs, best);
+	*start = N(fs, t).start; /* taken from its low end */
+	if (len_of(fs, t) == size) {
+		drop_addr(fs, t);
+	} else {
+		reshape_addr(fs, t, *start + size, N(fs, t).end);
+		len_put(fs, t);
+	}
 	return 0;
 }
 
