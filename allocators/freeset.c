@@ -1,17 +1,15 @@
 /* The free-range set: see freeset.h. A treap (a binary search tree by
  * start address that is a heap by a random priority: expected depth
  * O(log n) whatever the insertion order) over an array of nodes, so that
- * nodes are indices and a freed node is reused before the array grows. */
+ * nodes are indices and a freed node is reused before the array grows.
+ * Once best fit has been asked for, every node is also in a second treap
+ * by (length, start), through a second pair of child links (same
+ * priority: each tree is a treap on its own key). That one holds no
+ * subtree summary, so its operations are plain loops. */
 #include "freeset.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct jm_freeset_node {
-	uint64_t start, end;
-	uint64_t max; /* the longest range in this subtree */
-	uint32_t l, r, pri;
-};
 
 #define NIL 0u
 #define N(fs, i) ((fs)->node[i])
@@ -70,7 +68,7 @@ static uint32_t new_node(struct jm_freeset *fs, uint64_t s, uint64_t e)
 	fs->seed ^= fs->seed << 13; /* xorshift32 */
 	fs->seed ^= fs->seed >> 17;
 	fs->seed ^= fs->seed << 5;
-	N(fs, i) = (struct jm_freeset_node){s, e, e - s, NIL, NIL, fs->seed};
+	N(fs, i) = (struct jm_freeset_node){s, e, e - s, NIL, NIL, fs->seed, NIL, NIL};
 	fs->n++;
 	fs->bytes += e - s;
 	return i;
@@ -83,6 +81,73 @@ static void free_node(struct jm_freeset *fs, uint32_t i)
 	N(fs, i).l = fs->free_list;
 	fs->free_list = i;
 }
+
+/* ---- the tree by (length, start), for best fit ---- */
+
+/* (len, start) comes before node b in the length tree */
+static int len_before(const struct jm_freeset_node *b, uint64_t len, uint64_t start)
+{
+	uint64_t lb = b->end - b->start;
+	return len < lb || (len == lb && start < b->start);
+}
+
+/* Put x into the length tree: down to where its priority puts it, then
+ * split the subtree there around x into x's children. */
+static void len_put(struct jm_freeset *fs, uint32_t x)
+{
+	struct jm_freeset_node *nd = fs->node;
+	uint64_t len = nd[x].end - nd[x].start, start = nd[x].start;
+	uint32_t pri = nd[x].pri, *link = &fs->len_root;
+	while (*link != NIL && nd[*link].pri >= pri)
+		link = len_before(&nd[*link], len, start) ? &nd[*link].len_l : &nd[*link].len_r;
+	uint32_t t = *link, *lo = &nd[x].len_l, *hi = &nd[x].len_r;
+	*link = x;
+	while (t != NIL) {
+		if (!len_before(&nd[t], len, start)) { /* t before x */
+			*lo = t;
+			lo = &nd[t].len_r;
+			t = *lo;
+		} else {
+			*hi = t;
+			hi = &nd[t].len_l;
+			t = *hi;
+		}
+	}
+	*lo = *hi = NIL;
+}
+
+/* Take the node at *link out of the length tree: its children, joined,
+ * take its place. */
+static void len_unlink(struct jm_freeset *fs, uint32_t *link)
+{
+	struct jm_freeset_node *nd = fs->node;
+	uint32_t a = nd[*link].len_l, b = nd[*link].len_r;
+	while (a != NIL && b != NIL) {
+		if (nd[a].pri > nd[b].pri) {
+			*link = a;
+			link = &nd[a].len_r;
+			a = *link;
+		} else {
+			*link = b;
+			link = &nd[b].len_l;
+			b = *link;
+		}
+	}
+	*link = a != NIL ? a : b;
+}
+
+/* Take x out of the length tree (x still has the key it went in with). */
+static void len_erase(struct jm_freeset *fs, uint32_t x)
+{
+	struct jm_freeset_node *nd = fs->node;
+	uint64_t len = nd[x].end - nd[x].start, start = nd[x].start;
+	uint32_t *link = &fs->len_root;
+	while (*link != x)
+		link = len_before(&nd[*link], len, start) ? &nd[*link].len_l : &nd[*link].len_r;
+	len_unlink(fs, link);
+}
+
+/* ---- the tree by address ---- */
 
 /* Join two treaps, every start in a below every start in b. */
 static uint32_t join(struct jm_freeset *fs, uint32_t a, uint32_t b)
@@ -124,58 +189,83 @@ static void split(struct jm_freeset *fs, uint32_t t, uint64_t key, uint32_t *lo,
 	pull(fs, t);
 }
 
-/* Put node x (its start in no node of t) into t; returns the root. Down
- * to where x's priority puts it, then t's subtree there is split around
- * x's start into x's children. */
-static uint32_t put(struct jm_freeset *fs, uint32_t t, uint32_t x)
-{
-	if (t == NIL)
-		return x;
-	if (N(fs, x).pri > N(fs, t).pri) {
-		uint32_t lo, hi;
-		split(fs, t, N(fs, x).start, &lo, &hi);
-		N(fs, x).l = lo;
-		N(fs, x).r = hi;
-		pull(fs, x);
-		return x;
-	}
-	if (N(fs, x).start < N(fs, t).start) {
-		uint32_t l = put(fs, N(fs, t).l, x);
-		N(fs, t).l = l;
-	} else {
-		uint32_t r = put(fs, N(fs, t).r, x);
-		N(fs, t).r = r;
-	}
-	pull(fs, t);
-	return t;
-}
-
-/* Remove the node whose start is key from t; returns the root. */
-static uint32_t erase(struct jm_freeset *fs, uint32_t t, uint64_t key)
-{
-	if (N(fs, t).start == key) {
-		uint32_t j = join(fs, N(fs, t).l, N(fs, t).r);
-		free_node(fs, t);
-		return j;
-	}
-	if (key < N(fs, t).start) {
-		uint32_t l = erase(fs, N(fs, t).l, key);
-		N(fs, t).l = l;
-	} else {
-		uint32_t r = erase(fs, N(fs, t).r, key);
-		N(fs, t).r = r;
-	}
-	pull(fs, t);
-	return t;
-}
-
-/* A node's start or end changed without changing its place in address
- * order: recompute the maxima on the path from the root to it (start key). */
+/* Recompute the maxima on the path from t down to the node that starts
+ * at key (or to where it would be), bottom-up. */
 static void repair(struct jm_freeset *fs, uint32_t t, uint64_t key)
 {
+	if (t == NIL)
+		return;
 	if (N(fs, t).start != key)
 		repair(fs, key < N(fs, t).start ? N(fs, t).l : N(fs, t).r, key);
 	pull(fs, t);
+}
+
+/* The length of the node that starts at key (in its place) went from old
+ * to len. Longer: every maximum on its path is at least len. Shorter:
+ * only the maxima equal to old may have been its, and they are the lower
+ * end of the path (maxima do not grow downwards), so the path is
+ * recomputed from the first of them. */
+static void relen(struct jm_freeset *fs, uint64_t key, uint64_t old, uint64_t len)
+{
+	uint32_t t = fs->root;
+	if (len >= old) {
+		for (;; t = key < N(fs, t).start ? N(fs, t).l : N(fs, t).r) {
+			if (N(fs, t).max < len)
+				N(fs, t).max = len;
+			if (N(fs, t).start == key)
+				return;
+		}
+	}
+	while (N(fs, t).max != old && N(fs, t).start != key)
+		t = key < N(fs, t).start ? N(fs, t).l : N(fs, t).r;
+	repair(fs, t, key);
+}
+
+/* Put node x (its start in no node of the tree) into the tree: down to
+ * where x's priority puts it, every maximum on the way at least x's
+ * length, then the subtree there is split around x's start into x's
+ * children. */
+static void put(struct jm_freeset *fs, uint32_t x)
+{
+	uint64_t len = len_of(fs, x);
+	uint32_t *link = &fs->root;
+	while (*link != NIL && N(fs, *link).pri >= N(fs, x).pri) {
+		uint32_t t = *link;
+		if (N(fs, t).max < len)
+			N(fs, t).max = len;
+		link = N(fs, x).start < N(fs, t).start ? &N(fs, t).l : &N(fs, t).r;
+	}
+	uint32_t lo, hi;
+	split(fs, *link, N(fs, x).start, &lo, &hi);
+	N(fs, x).l = lo;
+	N(fs, x).r = hi;
+	pull(fs, x);
+	*link = x;
+}
+
+/* Take node t out of the address tree and free it. Its children, joined,
+ * take its place; the maxima above that may have been its are recomputed
+ * (as in relen: from the first on the way down equal to its length). */
+static void drop_addr(struct jm_freeset *fs, uint32_t t)
+{
+	uint64_t key = N(fs, t).start, len = len_of(fs, t);
+	uint32_t *link = &fs->root, fix = NIL;
+	while (*link != t) {
+		if (fix == NIL && N(fs, *link).max == len)
+			fix = *link;
+		link = key < N(fs, *link).start ? &N(fs, *link).l : &N(fs, *link).r;
+	}
+	*link = join(fs, N(fs, t).l, N(fs, t).r);
+	repair(fs, fix, key);
+	free_node(fs, t);
+}
+
+/* Take node t out of both trees and free it. */
+static void drop(struct jm_freeset *fs, uint32_t t)
+{
+	if (fs->by_len)
+		len_erase(fs, t);
+	drop_addr(fs, t);
 }
 
 /* the node with the largest start <= key, NIL if none */
@@ -213,22 +303,30 @@ static int add_range(struct jm_freeset *fs, uint64_t s, uint64_t e)
 	uint32_t x = new_node(fs, s, e);
 	if (x == NIL)
 		return -1;
-	fs->root = put(fs, fs->root, x);
+	put(fs, x);
+	if (fs->by_len)
+		len_put(fs, x);
 	return 0;
 }
 
-static void set_start(struct jm_freeset *fs, uint32_t t, uint64_t s)
+/* Make node t [s, e) in the address tree, where it keeps its place. */
+static void reshape_addr(struct jm_freeset *fs, uint32_t t, uint64_t s, uint64_t e)
 {
-	fs->bytes -= s - N(fs, t).start;
+	uint64_t old = len_of(fs, t);
+	fs->bytes += (e - s) - old; /* modular: it may shrink */
 	N(fs, t).start = s;
-	repair(fs, fs->root, s);
+	N(fs, t).end = e;
+	relen(fs, s, old, e - s);
 }
 
-static void set_end(struct jm_freeset *fs, uint32_t t, uint64_t e)
+/* Make node t [s, e); its place by length is found anew. */
+static void reshape(struct jm_freeset *fs, uint32_t t, uint64_t s, uint64_t e)
 {
-	fs->bytes += e - N(fs, t).end; /* modular: e may be below end */
-	N(fs, t).end = e;
-	repair(fs, fs->root, N(fs, t).start);
+	if (fs->by_len)
+		len_erase(fs, t);
+	reshape_addr(fs, t, s, e);
+	if (fs->by_len)
+		len_put(fs, t);
 }
 
 int jm_freeset_insert(struct jm_freeset *fs, uint64_t start, uint64_t end)
@@ -252,26 +350,16 @@ int jm_freeset_insert(struct jm_freeset *fs, uint64_t start, uint64_t end)
 	int merge_next = q != NIL && N(fs, q).start == end;
 	if (merge_prev && merge_next) {
 		uint64_t e = N(fs, q).end;
-		fs->root = erase(fs, fs->root, N(fs, q).start);
-		set_end(fs, p, e);
+		drop(fs, q);
+		reshape(fs, p, N(fs, p).start, e);
 	} else if (merge_prev) {
-		set_end(fs, p, end);
+		reshape(fs, p, N(fs, p).start, end);
 	} else if (merge_next) {
-		set_start(fs, q, start);
+		reshape(fs, q, start, N(fs, q).end);
 	} else {
 		return add_range(fs, start, end);
 	}
 	return 0;
-}
-
-/* Take size bytes from the low end of node t. */
-static void take_low(struct jm_freeset *fs, uint32_t t, uint64_t size, uint64_t *start)
-{
-	*start = N(fs, t).start;
-	if (len_of(fs, t) == size)
-		fs->root = erase(fs, fs->root, *start);
-	else
-		set_start(fs, t, *start + size);
 }
 
 /* First fit in t (whose maximum is at least want) in one pass: down to
@@ -285,6 +373,8 @@ static uint32_t take_first(struct jm_freeset *fs, uint32_t t, uint64_t want,
 		N(fs, t).l = l;
 	} else if (len_of(fs, t) >= want) {
 		*start = N(fs, t).start;
+		if (fs->by_len) /* out under its old length, back under the new */
+			len_erase(fs, t);
 		if (len_of(fs, t) == size) {
 			uint32_t j = join(fs, N(fs, t).l, N(fs, t).r);
 			free_node(fs, t);
@@ -292,6 +382,8 @@ static uint32_t take_first(struct jm_freeset *fs, uint32_t t, uint64_t want,
 		}
 		N(fs, t).start += size;
 		fs->bytes -= size;
+		if (fs->by_len)
+			len_put(fs, t);
 	} else {
 		uint32_t r = take_first(fs, N(fs, t).r, want, size, start);
 		N(fs, t).r = r;
@@ -309,31 +401,44 @@ int jm_freeset_first_fit(struct jm_freeset *fs, uint64_t size, uint64_t *start)
 	return 0;
 }
 
-/* In address order over the subtrees that hold a fit: the shortest range
- * of at least size, the first of equals; an exact fit ends the walk. */
-static int best_walk(const struct jm_freeset *fs, uint32_t t, uint64_t size,
-		     uint32_t *best)
+/* Every node of address subtree t into the length tree. */
+static void index_by_len(struct jm_freeset *fs, uint32_t t)
 {
-	if (t == NIL || N(fs, t).max < size)
-		return 0;
-	if (best_walk(fs, N(fs, t).l, size, best))
-		return 1;
-	uint64_t len = len_of(fs, t);
-	if (len >= size && (*best == NIL || len < len_of(fs, *best))) {
-		*best = t;
-		if (len == size)
-			return 1;
-	}
-	return best_walk(fs, N(fs, t).r, size, best);
+	if (t == NIL)
+		return;
+	index_by_len(fs, N(fs, t).l);
+	len_put(fs, t);
+	index_by_len(fs, N(fs, t).r);
 }
 
 int jm_freeset_best_fit(struct jm_freeset *fs, uint64_t size, uint64_t *start)
 {
-	uint32_t best = NIL;
-	best_walk(fs, fs->root, size, &best);
-	if (best == NIL)
+	if (!fs->by_len) {
+		index_by_len(fs, fs->root);
+		fs->by_len = 1;
+	}
+	/* the first node by (length, start) of at least size bytes, and the
+	 * link to it, by which it leaves the length tree */
+	uint32_t *best = NULL;
+	for (uint32_t *link = &fs->len_root; *link != NIL;) {
+		if (len_of(fs, *link) >= size) {
+			best = link;
+			link = &N(fs, *link).len_l;
+		} else {
+			link = &N(fs, *link).len_r;
+		}
+	}
+	if (!best)
 		return -1;
-	take_low(fs, best, size, start);
+	uint32_t t = *best;
+	len_unlink(fs, best);
+	*start = N(fs, t).start; /* taken from its low end */
+	if (len_of(fs, t) == size) {
+		drop_addr(fs, t);
+	} else {
+		reshape_addr(fs, t, *start + size, N(fs, t).end);
+		len_put(fs, t);
+	}
 	return 0;
 }
 
@@ -372,13 +477,13 @@ int jm_freeset_remove(struct jm_freeset *fs, uint64_t start, uint64_t end)
 		return -1;
 	struct jm_range r = {N(fs, t).start, N(fs, t).end};
 	if (r.start == start && r.end == end) {
-		fs->root = erase(fs, fs->root, start);
+		drop(fs, t);
 	} else if (r.start == start) {
-		set_start(fs, t, end);
+		reshape(fs, t, end, r.end);
 	} else if (r.end == end) {
-		set_end(fs, t, start);
+		reshape(fs, t, r.start, start);
 	} else {
-		set_end(fs, t, start);
+		reshape(fs, t, r.start, start);
 		return add_range(fs, end, r.end);
 	}
 	return 0;
@@ -395,17 +500,17 @@ void jm_freeset_remove_all_in(struct jm_freeset *fs, uint64_t start,
 			return;
 		struct jm_range r = {N(fs, t).start, N(fs, t).end};
 		if (r.start < start && r.end > end) {
-			set_end(fs, t, start);
+			reshape(fs, t, r.start, start);
 			add_range(fs, end, r.end);
 			return;
 		}
 		if (r.start < start) {
-			set_end(fs, t, start);
+			reshape(fs, t, r.start, start);
 		} else if (r.end > end) {
-			set_start(fs, t, end);
+			reshape(fs, t, end, r.end);
 			return;
 		} else {
-			fs->root = erase(fs, fs->root, r.start);
+			drop(fs, t);
 		}
 	}
 }

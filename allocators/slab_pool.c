@@ -14,8 +14,11 @@
  *             page-aligned in AllocGroup order. A region comes from the
  *             pool's free list by best fit (smallest waste, lowest offset
  *             among equals, an exact fit stops the scan; taken from the
- *             block's low end), else from the bump cursor, else the slab is
- *             exhausted (retriable: the pool tries the next slab). Then:
+ *             block's low end: the block upstream's scan of its
+ *             offset-sorted list picks, looked up here in freeset.c's
+ *             index by (length, offset) in O(log n)), else from the bump
+ *             cursor, else the slab is exhausted (retriable: the pool
+ *             tries the next slab). Then:
  *             mprotect(chunk, RW) once for every commit chunk the region
  *             touches that was never committed, ALWAYS mprotect(region, RW)
  *             (resets a recycled region's old protections), memset(region,
@@ -80,18 +83,10 @@
 #include <sys/mman.h>
 
 #include "backend.h"
+#include "freeset.h"
 #include "os.h"
 
 #define MIN_SLAB_SIZE (8ull << 20) /* kMinSlabSize */
-
-struct free_block {
-	uint64_t off, size;
-};
-
-struct free_list {
-	struct free_block *b;
-	size_t n, cap;
-};
 
 enum { POOL_NONEXEC = 0, POOL_EXEC = 1 };
 
@@ -100,7 +95,7 @@ struct slab {
 	uint64_t cap, midpoint, exec_limit;
 	pthread_mutex_t mu; /* bump cursors and free lists */
 	uint64_t bump[2];
-	struct free_list fl[2];
+	struct jm_freeset free_blocks[2]; /* per pool: offsets in the slab */
 	uint8_t *committed; /* per commit chunk, atomic */
 	size_t nchunks;
 	uint64_t live;    /* atomic: finalized allocations not yet freed */
@@ -137,53 +132,18 @@ static void stat_add(uint64_t *v, uint64_t *peak, int64_t d)
 		;
 }
 
-/* ---- free list: sorted by offset, coalescing (Slab::freeRegion) ---- */
-
-static int fl_insert(struct free_list *fl, uint64_t off, uint64_t size)
-{
-	size_t lo = 0, hi = fl->n; /* lower_bound on offset */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (fl->b[mid].off < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (fl->n == fl->cap) {
-		size_t cap = fl->cap ? fl->cap * 2 : 16;
-		struct free_block *nb = realloc(fl->b, cap * sizeof(*nb));
-		if (!nb)
-			return -1;
-		fl->b = nb;
-		fl->cap = cap;
-	}
-	size_t it = lo;
-	memmove(&fl->b[it + 1], &fl->b[it], (fl->n - it) * sizeof(*fl->b));
-	fl->b[it] = (struct free_block){off, size};
-	fl->n++;
-	if (it + 1 < fl->n && fl->b[it].off + fl->b[it].size == fl->b[it + 1].off) {
-		fl->b[it].size += fl->b[it + 1].size; /* coalesce with next */
-		memmove(&fl->b[it + 1], &fl->b[it + 2], (fl->n - it - 2) * sizeof(*fl->b));
-		fl->n--;
-	}
-	if (it > 0 && fl->b[it - 1].off + fl->b[it - 1].size == fl->b[it].off) {
-		fl->b[it - 1].size += fl->b[it].size; /* coalesce with previous */
-		memmove(&fl->b[it], &fl->b[it + 1], (fl->n - it - 1) * sizeof(*fl->b));
-		fl->n--;
-	}
-	return 0;
-}
-
 static void free_region(struct slab *s, uint64_t off, uint64_t size)
 {
 	if (!size)
 		return;
 	pthread_mutex_lock(&s->mu);
-	/* the pool is found from the offset, as upstream */
-	struct free_list *fl = &s->fl[off >= s->midpoint ? POOL_EXEC : POOL_NONEXEC];
-	if (fl_insert(fl, off, size) < 0)
-		fprintf(stderr, "slab-pool: out of memory growing a free list; "
-				"%llu bytes leaked\n", (unsigned long long)size);
+	/* the pool is found from the offset, as upstream; sorted insert,
+	 * coalescing with both neighbours */
+	struct jm_freeset *fs = &s->free_blocks[off >= s->midpoint ? POOL_EXEC : POOL_NONEXEC];
+	if (jm_freeset_insert(fs, off, off + size) < 0)
+		fprintf(stderr, "slab-pool: out of memory growing a free list (or a "
+				"double free); %llu bytes at offset %#llx leaked\n",
+			(unsigned long long)size, (unsigned long long)off);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -193,26 +153,7 @@ static int bump_allocate(struct slab *s, uint64_t size, int pool, uint64_t *off,
 			 uint64_t *used, uint64_t *limit)
 {
 	pthread_mutex_lock(&s->mu);
-	struct free_list *fl = &s->fl[pool];
-	size_t best = fl->n;
-	uint64_t best_waste = UINT64_MAX;
-	for (size_t i = 0; i < fl->n; i++)
-		if (fl->b[i].size >= size && fl->b[i].size - size < best_waste) {
-			best = i;
-			best_waste = fl->b[i].size - size;
-			if (best_waste == 0)
-				break;
-		}
-	if (best < fl->n) {
-		*off = fl->b[best].off;
-		if (fl->b[best].size == size) {
-			memmove(&fl->b[best], &fl->b[best + 1],
-				(fl->n - best - 1) * sizeof(*fl->b));
-			fl->n--;
-		} else {
-			fl->b[best].off += size;
-			fl->b[best].size -= size;
-		}
+	if (jm_freeset_best_fit(&s->free_blocks[pool], size, off) == 0) {
 		pthread_mutex_unlock(&s->mu);
 		return 0;
 	}
@@ -284,6 +225,8 @@ static struct slab *slab_create(struct slab_pool *p, uint64_t cap)
 	s->bump[POOL_EXEC] = s->midpoint;
 	s->committed = committed;
 	s->nchunks = nchunks;
+	for (int k = 0; k < 2; k++)
+		jm_freeset_init(&s->free_blocks[k]);
 	pthread_mutex_init(&s->mu, NULL);
 	if (p->thp) /* advisory; upstream ignores the result */
 		(void)jm_os_madvise(base, cap, MADV_HUGEPAGE);
@@ -307,7 +250,7 @@ static int slab_release(struct slab_pool *p, struct slab *s)
 	stat_add(&p->va, NULL, -(int64_t)s->cap);
 	stat_add(&p->committed_bytes, NULL, -(int64_t)committed);
 	for (int k = 0; k < 2; k++)
-		free(s->fl[k].b);
+		jm_freeset_release(&s->free_blocks[k]);
 	free(s->committed);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -391,15 +334,13 @@ static int alloc_pool(struct jm_backend *b, struct slab_pool *p, struct slab *s,
 	return 0;
 }
 
-/* Slab::allocate. 0 ok, 1 exhausted, -1 error. */
+/* Slab::allocate of out (jm_alloc_init'ed; its regions' sizes f): 0 ok,
+ * 1 exhausted (out as it was: the next slab tries it), -1 error. */
 static int slab_allocate(struct jm_backend *b, struct slab_pool *p, struct slab *s,
-			 const struct jm_graph_req *req, struct jm_alloc *out,
+			 const struct footprint *f, struct jm_alloc *out,
 			 struct exhausted *ex)
 {
-	jm_alloc_init(out, req);
-	struct footprint f;
-	footprint_of(out, p->page, &f);
-	uint64_t tot[2] = {f.std[0] + f.fin[0], f.std[1] + f.fin[1]};
+	uint64_t tot[2] = {f->std[0] + f->fin[0], f->std[1] + f->fin[1]};
 	uint64_t off[2] = {0, s->midpoint}; /* upstream's "unused" offsets */
 	for (int pool = POOL_NONEXEC; pool <= POOL_EXEC; pool++) {
 		if (!tot[pool])
@@ -412,7 +353,7 @@ static int slab_allocate(struct jm_backend *b, struct slab_pool *p, struct slab 
 		}
 	}
 	/* four cursors: standard first in each pool, then finalize */
-	uint64_t cur[2][2] = {{off[0], off[0] + f.std[0]}, {off[1], off[1] + f.std[1]}};
+	uint64_t cur[2][2] = {{off[0], off[0] + f->std[0]}, {off[1], off[1] + f->std[1]}};
 	for (uint32_t i = 0; i < out->nseg; i++) {
 		int pool = is_exec(out->seg[i].cls) ? POOL_EXEC : POOL_NONEXEC;
 		uint64_t *c = &cur[pool][out->seg[i].life == JM_FINALIZE];
@@ -512,6 +453,10 @@ static int grow_or_fit(struct jm_backend *b, struct slab_pool *p,
 		       const struct jm_graph_req *req, uint64_t ne, uint64_t e,
 		       struct jm_alloc *out)
 {
+	/* the graph's segments and regions, the same in every slab tried */
+	jm_alloc_init(out, req);
+	struct footprint f;
+	footprint_of(out, p->page, &f);
 	/* step 1: snapshot the slab list, then try each slab unlocked */
 	struct slab *small[32], **snap = small;
 	pthread_mutex_lock(&p->pool_mu);
@@ -525,7 +470,7 @@ static int grow_or_fit(struct jm_backend *b, struct slab_pool *p,
 	int r = 1;
 	struct exhausted ex;
 	for (size_t i = 0; i < n && r == 1; i++) {
-		r = slab_allocate(b, p, snap[i], req, out, &ex);
+		r = slab_allocate(b, p, snap[i], &f, out, &ex);
 		if (r == 1)
 			stat_add(&p->exhausted_retries, NULL, 1);
 	}
@@ -544,7 +489,7 @@ static int grow_or_fit(struct jm_backend *b, struct slab_pool *p,
 		(void)slab_release(p, s); /* a failed munmap shows in the os counters */
 		return jm_backend_error(b, NULL, ENOMEM, "realloc");
 	}
-	r = slab_allocate(b, p, s, req, out, &ex);
+	r = slab_allocate(b, p, s, &f, out, &ex);
 	if (r == 1) /* exhausted even when fresh: not retried */
 		return jm_backend_error(b, NULL, 0,
 			"Slab: %s pool exhausted (used %#llx + requested %#llx > limit %#llx)",
@@ -711,7 +656,7 @@ static void spool_stats(struct jm_backend *b, struct jm_backend_stats *out)
 	for (size_t i = 0; i < p->nslabs; i++) {
 		struct slab *s = p->slabs[i];
 		pthread_mutex_lock(&s->mu);
-		ranges += s->fl[0].n + s->fl[1].n;
+		ranges += s->free_blocks[0].n + s->free_blocks[1].n;
 		pthread_mutex_unlock(&s->mu);
 		live += __atomic_load_n(&s->live, __ATOMIC_RELAXED);
 	}

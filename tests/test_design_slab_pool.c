@@ -1,8 +1,8 @@
-/* Design tests for slab-pool (tvm-ffi SlabPoolMemoryManager): best fit and
- * coalescing of the free lists, the pool split, exact syscalls per
- * operation, oversize doubling, first-slab halving on mmap failure, and
- * clear_free_slabs reclaiming only drained, used slabs (in-process and
- * through `jitmm run`). */
+/* Design tests for slab-pool (tvm-ffi SlabPoolMemoryManager): best fit
+ * (and its ties) and coalescing of the free lists, the pool split, exact
+ * syscalls per operation, oversize doubling, first-slab halving on mmap
+ * failure, and clear_free_slabs reclaiming only drained, used slabs
+ * (in-process and through `jitmm run`). */
 #include "design_util.h"
 
 #include <errno.h>
@@ -105,6 +105,41 @@ static void test_best_fit_and_coalescing(void **state)
 	char why[256] = "";
 	if (jm_contents_check(&y, 1, why, sizeof(why)) < 0)
 		fail_msg("%s", why);
+	jm_backend_close(&b);
+}
+
+/* Ties: among free blocks of the same size the lowest offset wins, as in
+ * upstream's scan of its offset-sorted list with a strict '<' (the blocks
+ * are freed highest first, so the order they went in does not decide). */
+static void test_best_fit_ties(void **state)
+{
+	(void)state;
+	struct jm_backend b;
+	open_slab(&b, "thp=off");
+	/* |D 2p|t1|E 2p|t2|F 3p|t3| */
+	struct jm_alloc D, t1, E, t2, F, t3, x;
+	struct jm_graph_req r;
+	r = graph(1, 2 * PAGE, 0, 0); alloc_fin(&b, &r, &D);
+	r = graph(2, PAGE, 0, 0); alloc_fin(&b, &r, &t1);
+	r = graph(3, 2 * PAGE, 0, 0); alloc_fin(&b, &r, &E);
+	r = graph(4, PAGE, 0, 0); alloc_fin(&b, &r, &t2);
+	r = graph(5, 3 * PAGE, 0, 0); alloc_fin(&b, &r, &F);
+	r = graph(6, PAGE, 0, 0); alloc_fin(&b, &r, &t3);
+	uintptr_t d = addr(&D), e = addr(&E), f = addr(&F);
+	assert_int_equal(b.ops->deallocate(&b, &F), 0);
+	assert_int_equal(b.ops->deallocate(&b, &E), 0);
+	assert_int_equal(b.ops->deallocate(&b, &D), 0);
+	/* 2 pages: D and E fit exactly, D is lower */
+	r = graph(7, 2 * PAGE, 0, 0); alloc_fin(&b, &r, &x);
+	assert_int_equal(addr(&x), d);
+	/* 1 page: E (2 pages) is the shortest fit, not F; then the rest of E,
+	 * an exact fit; then the low end of F */
+	uintptr_t want[3] = {e, e + PAGE, f};
+	for (int i = 0; i < 3; i++) {
+		r = graph(8 + i, PAGE, 0, 0); alloc_fin(&b, &r, &x);
+		assert_int_equal(addr(&x), want[i]);
+	}
+	assert_int_equal(extra(&b, "free_ranges"), 1); /* 2 pages of F */
 	jm_backend_close(&b);
 }
 
@@ -580,6 +615,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_best_fit_and_coalescing),
+		cmocka_unit_test(test_best_fit_ties),
 		cmocka_unit_test(test_pool_split),
 		cmocka_unit_test(test_syscalls_per_operation),
 		cmocka_unit_test(test_finalize_lifetime_tail_returns),

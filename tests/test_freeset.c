@@ -1,13 +1,17 @@
-/* The free-range set (allocators/freeset.c) against the sorted array with a
- * first-fit scan it replaced: the same random operations on both must give
- * the same addresses, the same ranges and the same failures, so that every
- * model built on it (single-pool, per-prot, colocate, striped, shm-mapper,
- * the Julia models' accounting) places memory exactly as before. */
+/* The free-range set (allocators/freeset.c) against the sorted arrays with
+ * scans it replaced: first fit (the old freeset.c) and best fit (the old
+ * free list of slab-pool, tvm-ffi's Slab::bumpAllocate: the shortest fit,
+ * the lowest address among equals, an exact fit ends the scan). The same
+ * random operations on both must give the same addresses, the same ranges
+ * and the same failures, so that every model built on it (single-pool,
+ * per-prot, colocate, striped, shm-mapper, slab-pool, the Julia models'
+ * accounting) places memory exactly as before. */
 #include "testutil.h"
 
 #include "../allocators/freeset.h"
 
-/* ---- the reference: sorted array, first fit by scan (the old freeset.c) ---- */
+/* ---- the reference: sorted array, fits by scan (the old freeset.c and
+ * slab-pool free list) ---- */
 
 struct ref {
 	struct jm_range r[16384];
@@ -142,6 +146,76 @@ static int ref_contains(const struct ref *f, uint64_t s, uint64_t e)
 	return i > 0 && f->r[i - 1].start <= s && f->r[i - 1].end >= e;
 }
 
+/* ---- the trees' invariants (struct jm_freeset_node) ---- */
+
+struct walk {
+	unsigned char *in_addr; /* per node index: seen in the address tree */
+	size_t n;
+	uint64_t bytes, prev_end;
+	uint64_t prev_len, prev_start;
+};
+
+/* Address subtree t under a node of priority pri: in address order,
+ * ranges neither overlapping nor touching (touching ones coalesce), a heap
+ * by priority, every max the longest range of its subtree (first fit
+ * trusts it). Returns that longest range. */
+static uint64_t check_addr(const struct jm_freeset *fs, uint32_t t, uint32_t pri,
+			   struct walk *w)
+{
+	if (t == 0)
+		return 0;
+	const struct jm_freeset_node *x = &fs->node[t];
+	assert_true(x->pri <= pri);
+	uint64_t m = check_addr(fs, x->l, x->pri, w);
+	assert_true(x->start < x->end);
+	assert_true(w->n == 0 || x->start > w->prev_end);
+	w->prev_end = x->end;
+	w->n++;
+	w->bytes += x->end - x->start;
+	w->in_addr[t] = 1;
+	if (x->end - x->start > m)
+		m = x->end - x->start;
+	uint64_t mr = check_addr(fs, x->r, x->pri, w);
+	if (mr > m)
+		m = mr;
+	assert_int_equal(x->max, m);
+	return m;
+}
+
+/* Length subtree t: in (length, start) order, a heap by priority, and
+ * every node one of the address tree's. */
+static void check_len(const struct jm_freeset *fs, uint32_t t, uint32_t pri, struct walk *w)
+{
+	if (t == 0)
+		return;
+	const struct jm_freeset_node *x = &fs->node[t];
+	assert_true(x->pri <= pri);
+	check_len(fs, x->len_l, x->pri, w);
+	uint64_t len = x->end - x->start;
+	assert_true(w->n == 0 || len > w->prev_len ||
+		    (len == w->prev_len && x->start > w->prev_start));
+	assert_true(w->in_addr[t]);
+	w->prev_len = len;
+	w->prev_start = x->start;
+	w->n++;
+	check_len(fs, x->len_r, x->pri, w);
+}
+
+static void check_trees(const struct jm_freeset *fs)
+{
+	struct walk w = {.in_addr = calloc(fs->used + 1, 1)};
+	assert_non_null(w.in_addr);
+	check_addr(fs, fs->root, UINT32_MAX, &w);
+	assert_int_equal(w.n, fs->n);
+	assert_int_equal(w.bytes, jm_freeset_bytes(fs));
+	if (fs->by_len) {
+		w.n = 0;
+		check_len(fs, fs->len_root, UINT32_MAX, &w);
+		assert_int_equal(w.n, fs->n);
+	}
+	free(w.in_addr);
+}
+
 /* ---- the comparison ---- */
 
 static uint64_t rng_state = 88172645463325252ull;
@@ -167,6 +241,7 @@ static void same_ranges(const struct jm_freeset *fs, const struct ref *f)
 	}
 	assert_int_equal(jm_freeset_fit_from(fs, at, 1, &r), -1);
 	assert_int_equal(jm_freeset_bytes(fs), bytes);
+	check_trees(fs);
 }
 
 /* Live allocations the random driver may give back. */
@@ -174,9 +249,11 @@ struct held {
 	uint64_t start, len;
 };
 
-static void test_same_as_scan(void **state)
+/* 200k random operations on both. Allocations (58 in 100) are by first
+ * fit below first_fit_below, by best fit from there: best fit then keeps
+ * the set's length index through every other operation. */
+static void same_as_scan(unsigned first_fit_below)
 {
-	(void)state;
 	static struct ref f;
 	static struct held held[16384];
 	size_t nheld = 0;
@@ -198,10 +275,10 @@ static void test_same_as_scan(void **state)
 		}
 		unsigned op = (unsigned)rnd(100);
 		uint64_t any = lo + rnd((next - lo) / 4096) * 4096; /* a page anywhere */
-		if (op < 58) { /* allocate: first fit (most), best fit (some) */
+		if (op < 58) { /* allocate: first fit or best fit */
 			uint64_t size = (1 + rnd(op < 5 ? 64 : 6)) * 4096;
 			int r1, r2;
-			if (op < 53) {
+			if (op < first_fit_below) {
 				r1 = jm_freeset_first_fit(&fs, size, &a);
 				r2 = ref_first_fit(&f, size, &b);
 			} else {
@@ -250,8 +327,23 @@ static void test_same_as_scan(void **state)
 	/* the driver reached a fragmented state, not a trivial one */
 	assert_true(max_ranges > 100);
 	same_ranges(&fs, &f);
-	/* give everything back: all of it coalesces into the first state */
 	jm_freeset_release(&fs);
+}
+
+/* first fit for most allocations, best fit for some (from an early one on,
+ * the length index follows first fits, removals and coalescing too) */
+static void test_same_as_scan(void **state)
+{
+	(void)state;
+	same_as_scan(53);
+}
+
+/* best fit only, as slab-pool: many holes of equal length, so the lowest
+ * address among equals decides most fits */
+static void test_best_fit_same_as_scan(void **state)
+{
+	(void)state;
+	same_as_scan(0);
 }
 
 /* A set of 2^16 ranges made in address order (the order that degenerates
@@ -279,6 +371,41 @@ static void test_balanced(void **state)
 	}
 	assert_int_equal(fs.n, 32768);
 	assert_true(jm_freeset_contains(&fs, 32768 * 8192, 32768 * 8192 + 4096));
+	check_trees(&fs);
+	jm_freeset_release(&fs);
+}
+
+/* Best fit over 2^16 ranges made in address order, the length index
+ * built by the first call over all of them: the one short range at the
+ * far end is the exact fit, equal ranges go lowest address first, and a
+ * longer request takes the shortest range long enough. */
+static void test_best_fit_balanced(void **state)
+{
+	(void)state;
+	struct jm_freeset fs;
+	jm_freeset_init(&fs);
+	for (uint64_t i = 0; i < 65536; i++)
+		assert_int_equal(jm_freeset_insert(&fs, i * 16384, i * 16384 + 8192), 0);
+	assert_int_equal(jm_freeset_insert(&fs, 1ull << 40, (1ull << 40) + 4096), 0);
+	assert_int_equal(jm_freeset_insert(&fs, 1ull << 41, (1ull << 41) + 65536), 0);
+	uint64_t a;
+	assert_int_equal(jm_freeset_best_fit(&fs, 4096, &a), 0);
+	assert_int_equal(a, 1ull << 40);
+	for (uint64_t i = 0; i < 1024; i++) {
+		/* the low half of the lowest 8 KiB range, then its high half,
+		 * now an exact fit */
+		assert_int_equal(jm_freeset_best_fit(&fs, 4096, &a), 0);
+		assert_int_equal(a, i * 16384);
+		assert_int_equal(jm_freeset_best_fit(&fs, 4096, &a), 0);
+		assert_int_equal(a, i * 16384 + 4096);
+	}
+	assert_int_equal(jm_freeset_best_fit(&fs, 8192, &a), 0);
+	assert_int_equal(a, 1024 * 16384);
+	assert_int_equal(jm_freeset_best_fit(&fs, 12288, &a), 0);
+	assert_int_equal(a, 1ull << 41);
+	assert_int_equal(jm_freeset_best_fit(&fs, 65536, &a), -1);
+	assert_int_equal(fs.n, 65536 + 2 - 1 - 1024 - 1); /* the exact fits are gone */
+	check_trees(&fs);
 	jm_freeset_release(&fs);
 }
 
@@ -286,7 +413,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_as_scan),
+		cmocka_unit_test(test_best_fit_same_as_scan),
 		cmocka_unit_test(test_balanced),
+		cmocka_unit_test(test_best_fit_balanced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
