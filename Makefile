@@ -81,9 +81,11 @@ $(BUILD)/libjitmm.a: $(LIB_OBJ)
 jitmm jitmm-san jitmm-tsan: $(BUILD)/harness/main.o $(BUILD)/libjitmm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS) $(LDLIBS)
 
+# -MMD: a test is rebuilt when a header it includes changes (testutil.h,
+# gp_check.h, design_util.h, the library's own headers)
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libjitmm.a | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libjitmm.a \
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libjitmm.a \
 		$(LDFLAGS) $(PKG_LIBS) $(EXTRA_LIBS) -lcmocka $(LDLIBS)
 
 # the archives the shipped data were measured from (a failed download makes
@@ -140,4 +142,7 @@ uninstall:
 clean:
 	rm -rf build build-san build-tsan jitmm jitmm-san jitmm-tsan out
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/harness/main.d
+# the results fuzz target's replay build checks scripts with gp_check.h
+$(filter $(BUILD)/tests/fuzz-replay-%,$(TEST_BIN)): tests/gp_check.h
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/harness/main.d $(TEST_BIN:=.d)

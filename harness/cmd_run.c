@@ -252,6 +252,9 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return jm_usage_error("run: unexpected argument '%s'", argv[optind]);
+	/* it is kept in results.json, which must pass its own loader */
+	if (events_path && jm_text_check(events_path, "--events", err, sizeof(err)) < 0)
+		return jm_usage_error("run: %s", err);
 	int nbackends = jm_backend_spec_parse(backend_text[0] ? backend_text : "all",
 					      backends, MAX_BACKENDS, err, sizeof(err));
 	if (nbackends < 0)

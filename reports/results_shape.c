@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/numparse.h"
 #include "results.h"
 
 enum kind {
@@ -235,8 +236,6 @@ static int fail(struct walk *w, const char *fmt, ...)
 	return -1;
 }
 
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len);
-
 /* Appends ".key" (or "key" at the top) to the path, at most 64 bytes of
  * the key with control characters (and every byte of a key that is not
  * UTF-8) shown as '?', so the message stays one line of text; returns the
@@ -249,7 +248,7 @@ static size_t push_key(struct walk *w, const char *key)
 	if (w->len)
 		w->path[w->len++] = '.';
 	size_t klen = strlen(key), i = 0;
-	int utf8 = utf8_valid_prefix((const unsigned char *)key, klen) == klen;
+	int utf8 = jm_utf8_valid_prefix((const unsigned char *)key, klen) == klen;
 	for (; key[i] && i < 64; i++) {
 		unsigned char c = (unsigned char)key[i];
 		w->path[w->len++] = c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8) ? '?' : (char)c;
@@ -279,52 +278,11 @@ static void pop(struct walk *w, size_t len)
 	w->path[len] = 0;
 }
 
-/* Length of the valid UTF-8 prefix of s[0..len) (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned lo = 0x80, hi = 0xbf;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else {
-			return i;
-		}
-		if (i + n >= len)
-			return i;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return i;
-		for (size_t k = 2; k <= n; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-				return i;
-		i += n + 1;
-	}
-	return i;
-}
-
 static int check_text(struct walk *w, const char *s, size_t len, const char *what)
 {
 	if (strlen(s) != len)
 		return fail(w, "%s holds a NUL character (\\u0000) at byte %zu", what, strlen(s));
-	size_t ok = utf8_valid_prefix((const unsigned char *)s, len);
+	size_t ok = jm_utf8_valid_prefix((const unsigned char *)s, len);
 	if (ok != len)
 		return fail(w, "%s is not valid UTF-8 (byte %zu)", what, ok);
 	return 0;

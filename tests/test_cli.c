@@ -66,6 +66,14 @@ static void test_usage_errors(void **state)
 	expect_usage_error((char *[]){"export", "x.json", NULL}, "--format");
 	expect_usage_error((char *[]){"merge", "x.json", NULL}, "-o ALL.json");
 	expect_usage_error((char *[]){"sweep", "-b", "null", NULL}, "--param");
+	/* names and specs are UTF-8 (jm_text_check), so that results.json
+	 * holding them passes its own loader: a trace path, an option value */
+	expect_usage_error((char *[]){"run", "-q", "-w", "trace:caf\xe9.jmt", NULL},
+			   "byte 9 is not valid UTF-8");
+	expect_usage_error((char *[]){"run", "-q", "-b", "llvm-mapper:plugin=/x/\xff.so", NULL},
+			   "not valid UTF-8");
+	expect_usage_error((char *[]){"run", "-q", "-w", "trace:a\xed\xa0\x80.jmt", NULL},
+			   "not valid UTF-8"); /* a UTF-16 surrogate */
 	/* a --baseline that is not run: no ratio could be shown */
 	expect_usage_error((char *[]){"run", "-q", "-b", "null", "--baseline", "inprocss", NULL},
 			   "'inprocss' is not one of the backends run");
