@@ -61,17 +61,12 @@ int cmd_export(int argc, char **argv)
 	const char *s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 		JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	int rc = JM_EXIT_OK;
-	if (out) {
-		size_t len = strlen(s);
-		char *buf = malloc(len + 2);
-		memcpy(buf, s, len);
-		buf[len] = '\n';
-		if (jm_write_atomic(out, buf, len + 1, err, sizeof(err)) < 0)
-			rc = jm_usage_error("export: %s", err);
-		free(buf);
-	} else {
-		printf("%s\n", s);
-	}
+	size_t len = strlen(s);
+	char *buf = malloc(len + 2);
+	if (!buf || (memcpy(buf, s, len), buf[len] = '\n',
+		     jm_out_write(out, buf, len + 1, err, sizeof(err)) < 0))
+		rc = jm_usage_error("export: %s", buf ? err : "out of memory");
+	free(buf);
 	json_object_put(doc);
 	json_object_put(root);
 	return rc;

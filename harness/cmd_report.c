@@ -16,7 +16,9 @@ static void report_usage(FILE *f)
 		"Writes DIR/report.md, DIR/report.html (self-contained: inline SVG, no\n"
 		"scripts) and DIR/plots/ (PNG + SVG made by gnuplot, each with its .dat\n"
 		"and .gp) from a results file written by 'jitmm run'.\n\n"
-		"  -o, --out DIR        output directory (default: the directory of RESULTS.json)\n"
+		"  -o, --out DIR        output directory (default: the directory of a run's\n"
+		"                       DIR/results.json; NAME-report/ beside any other\n"
+		"                       NAME.json; required when RESULTS.json is '-', stdin)\n"
 		"  -b, --baseline NAME  backend the ratios are relative to (default: the\n"
 		"                       run's --baseline, else single-pool)\n\n"
 		"examples:\n"
@@ -26,6 +28,26 @@ static void report_usage(FILE *f)
 		"Exit codes: 0 ok, 2 usage error, unreadable or malformed results, or a\n"
 		"report that could not be written (nothing written), 130 interrupted\n"
 		"(nothing written).\n");
+}
+
+/* A run's DIR/results.json: DIR (regenerating a run's report); any other
+ * NAME.json: NAME-report beside it, so that `merge ... -o all.json &&
+ * jitmm report all.json` does not fill the current directory. */
+static void default_dir(const char *in, char *dir, size_t len)
+{
+	const char *base = strrchr(in, '/');
+	base = base ? base + 1 : in;
+	if (!strcmp(base, "results.json")) {
+		if (base == in)
+			snprintf(dir, len, ".");
+		else
+			snprintf(dir, len, "%.*s", (int)(base - in - 1 > 0 ? base - in - 1 : 1), in);
+		return;
+	}
+	size_t l = strlen(in);
+	if (l > 5 && !strcmp(in + l - 5, ".json"))
+		l -= 5;
+	snprintf(dir, len, "%.*s-report", (int)l, in);
 }
 
 int cmd_report(int argc, char **argv)
@@ -54,13 +76,12 @@ int cmd_report(int argc, char **argv)
 	json_object *root = jm_results_load(in, err, sizeof(err));
 	if (!root)
 		return jm_usage_error("report: %s", err);
+	if (!out && !strcmp(in, "-")) {
+		json_object_put(root);
+		return jm_usage_error("report: results from stdin: say where the report goes (-o DIR)");
+	}
 	if (!out) {
-		snprintf(dir, sizeof(dir), "%s", in);
-		char *slash = strrchr(dir, '/');
-		if (slash)
-			*slash = 0;
-		else
-			snprintf(dir, sizeof(dir), ".");
+		default_dir(in, dir, sizeof(dir));
 		out = dir;
 	}
 	if (baseline) { /* a mistyped one would silently leave every ratio empty */

@@ -35,7 +35,7 @@ static void run_usage(FILE *f)
 		"Runs every (backend, workload, repetition) in its own child process and\n"
 		"prints the comparison table on stdout (Markdown). With --out, writes\n"
 		"DIR/results.json, DIR/report.md, DIR/report.html and DIR/plots/ (gnuplot);\n"
-		"with --json, writes the results there.\n\n"
+		"with --json, writes the results there ('-': on stdout, instead of the table).\n\n"
 		"  -b, --backend LIST     backends, comma separated, each NAME[:key=value,...];\n"
 		"                         'all' = every backend that can run here (default: all;\n"
 		"                         'jitmm list backends' says why one cannot)\n"
@@ -48,7 +48,8 @@ static void run_usage(FILE *f)
 		"      --fault-classes    ebpf: also split page faults by the protection of\n"
 		"                         the faulting VMA (rx/ro/rw/other; ~5 us per fault)\n"
 		"  -o, --out DIR          write DIR/results.json, report.md, report.html, plots/\n"
-		"  -j, --json FILE        write the results JSON to FILE\n"
+		"  -j, --json FILE        write the results JSON to FILE ('-': stdout)\n"
+		"      --pretty           indent the JSON (default: compact)\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"      --baseline NAME    backend the ratios are relative to, one of those run\n"
 		"                         (default single-pool)\n"
@@ -94,7 +95,7 @@ static void run_usage(FILE *f)
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
        OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_CODE_MODEL, OPT_EVENTS,
-       OPT_FAULT_CLASSES, OPT_HOST };
+       OPT_FAULT_CLASSES, OPT_HOST, OPT_PRETTY };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -143,6 +144,7 @@ int cmd_run(int argc, char **argv)
 		{"events", required_argument, 0, OPT_EVENTS},
 		{"fault-classes", no_argument, 0, OPT_FAULT_CLASSES},
 		{"host", required_argument, 0, OPT_HOST},
+		{"pretty", no_argument, 0, OPT_PRETTY},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
@@ -155,7 +157,7 @@ int cmd_run(int argc, char **argv)
 	const char *shard_text = NULL;
 	unsigned shard_i = 0, shard_n = 0;
 	const char *events_path = NULL;
-	int fault_classes = 0;
+	int fault_classes = 0, pretty = 0;
 	const char *host_opt = "auto";
 	struct jm_run_spec base = {0};
 	char err[512];
@@ -222,6 +224,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_EVENTS: events_path = optarg; break;
 		case OPT_FAULT_CLASSES: fault_classes = 1; break;
+		case OPT_PRETTY: pretty = 1; break;
 		case OPT_HOST:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "normal") &&
 			    strcmp(optarg, "hardened"))
@@ -325,7 +328,7 @@ int cmd_run(int argc, char **argv)
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --out: %s", err);
 	/* before the matrix runs, not after */
-	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+	if (json_path && jm_out_check(json_path, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --json: %s", err);
 
 	/* the os layer's host mode, inherited by every measured child */
@@ -438,17 +441,11 @@ int cmd_run(int argc, char **argv)
 	jm_results_aggregate(root);
 
 	int rc = 0;
-	if (json_path && jm_results_write(root, json_path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "jitmm: run: --json: %s\n", err);
+	if (jm_out_results(root, json_path, out_dir, pretty, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jitmm: run: %s\n", err);
 		rc = JM_EXIT_USAGE;
 	}
 	if (out_dir) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/results.json", out_dir);
-		if (jm_results_write(root, path, err, sizeof(err)) < 0) {
-			fprintf(stderr, "jitmm: %s\n", err);
-			rc = JM_EXIT_USAGE;
-		}
 		/* an interrupt from here on does not stop the report (gnuplot
 		 * runs in its own process group): it is written whole, and
 		 * jitmm exits 130 */
@@ -458,7 +455,9 @@ int cmd_run(int argc, char **argv)
 			rc = JM_EXIT_USAGE;
 		}
 	}
-	jm_report_tables(root, baseline, stdout);
+	/* stdout is data: the table, unless the results JSON went there */
+	if (!json_path || !jm_out_is_stdout(json_path))
+		jm_report_tables(root, baseline, stdout);
 	if (out_dir && !quiet && rc == 0)
 		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
 			out_dir);

@@ -41,7 +41,9 @@ static void sweep_usage(FILE *f)
 		"  -r, --repeat N         repetitions of each value (default 1)\n"
 		"  -F, --factor F         VMA tolerance of the rule (default 2)\n"
 		"  -o, --out DIR          write results.json and the report there\n"
-		"  -j, --json FILE        write the results JSON to FILE\n"
+		"  -j, --json FILE        write the results JSON to FILE ('-': stdout, instead\n"
+		"                         of the tables)\n"
+		"      --pretty           indent the JSON (default: compact)\n"
 		"  -p, --probe NAME       auto|procfs|... (default auto)\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"      --shard I/N        only matrix cells k with k %% N == I-1 ('jitmm merge')\n"
@@ -55,7 +57,7 @@ static void sweep_usage(FILE *f)
 		"130 interrupted (finished runs and their report are still written).\n");
 }
 
-enum { OPT_SHARD = 256, OPT_TIMEOUT };
+enum { OPT_SHARD = 256, OPT_TIMEOUT, OPT_PRETTY };
 
 int cmd_sweep(int argc, char **argv)
 {
@@ -73,12 +75,13 @@ int cmd_sweep(int argc, char **argv)
 		{"help", no_argument, 0, 'h'},
 		{"shard", required_argument, 0, OPT_SHARD},
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
+		{"pretty", no_argument, 0, OPT_PRETTY},
 		{0, 0, 0, 0},
 	};
 	const char *backend_text = NULL, *param_text = NULL, *out_dir = NULL, *json_path = NULL;
 	const char *probe_name = "auto", *shard_text = NULL;
 	static char workloads[MAX_WORKLOADS][320];
-	int nworkloads = 0, quiet = 0;
+	int nworkloads = 0, quiet = 0, pretty = 0;
 	uint64_t repeat = 1, seed = 0, timeout = 600;
 	double factor = 2;
 	unsigned shard_i = 0, shard_n = 0;
@@ -115,6 +118,7 @@ int cmd_sweep(int argc, char **argv)
 				return jm_usage_error("sweep: --seed: '%s' is not a positive integer", optarg);
 			break;
 		case 'q': quiet = 1; break;
+		case OPT_PRETTY: pretty = 1; break;
 		case 'h': sweep_usage(stdout); return JM_EXIT_OK;
 		case OPT_SHARD:
 			if (jm_shard_parse(optarg, &shard_i, &shard_n) < 0)
@@ -191,7 +195,7 @@ int cmd_sweep(int argc, char **argv)
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --out: %s", err);
 	/* before the matrix runs, not after */
-	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+	if (json_path && jm_out_check(json_path, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --json: %s", err);
 	struct jm_probe probe;
 	char why_not[256];
@@ -257,17 +261,16 @@ int cmd_sweep(int argc, char **argv)
 
 	struct jm_sweep_report sr = {0};
 	jm_sweep_sections(root, &sr);
-	fputs(sr.markdown, stdout);
+	/* stdout is data: the tables, unless the results JSON went there */
+	if (!json_path || !jm_out_is_stdout(json_path))
+		fputs(sr.markdown, stdout);
 	int rc = 0;
-	if (json_path && jm_results_write(root, json_path, err, sizeof(err)) < 0)
+	if (jm_out_results(root, json_path, out_dir, pretty, err, sizeof(err)) < 0)
 		rc = jm_usage_error("sweep: %s", err);
 	if (out_dir && !rc) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/results.json", out_dir);
 		/* the report adds the sweep section itself (config.sweep); an
 		 * interrupt does not stop it (as in run) */
-		if (jm_results_write(root, path, err, sizeof(err)) < 0 ||
-		    jm_report_write_dir(root, out_dir, bs[0].ops->name, NULL, err, sizeof(err)) < 0)
+		if (jm_report_write_dir(root, out_dir, bs[0].ops->name, NULL, err, sizeof(err)) < 0)
 			rc = jm_usage_error("sweep: %s", err);
 		else if (!quiet)
 			fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",

@@ -311,20 +311,31 @@ int jm_agg_metric(json_object *agg, const char *metric, double *median,
 	return 0;
 }
 
+char *jm_results_text(json_object *root, int pretty, size_t *len)
+{
+	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_NOSLASHESCAPE |
+		(pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN));
+	size_t n = strlen(s);
+	char *buf = malloc(n + 2);
+	if (!buf)
+		return NULL;
+	memcpy(buf, s, n);
+	buf[n] = '\n';
+	buf[n + 1] = 0;
+	*len = n + 1;
+	return buf;
+}
+
 int jm_results_write(json_object *root, const char *path, char *err,
 		     size_t errlen)
 {
-	const char *s = json_object_to_json_string_ext(root,
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(s);
-	char *buf = malloc(len + 2);
+	size_t len;
+	char *buf = jm_results_text(root, 0, &len);
 	if (!buf) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	memcpy(buf, s, len);
-	buf[len] = '\n';
-	int rc = jm_write_atomic(path, buf, len + 1, err, errlen);
+	int rc = jm_write_atomic(path, buf, len, err, errlen);
 	free(buf);
 	return rc;
 }

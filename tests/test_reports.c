@@ -292,7 +292,7 @@ static void test_faults_by_class_plot(void **state)
 	snprintf(in, sizeof(in), "%s/in.json", d);
 	assert_int_equal(jm_results_write(root, in, err, sizeof(err)), 0);
 	json_object_put(root);
-	char *args[] = {"report", in, NULL};
+	char *args[] = {"report", in, "-o", d, NULL};
 	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
 	char png[4300];
 	snprintf(png, sizeof(png), "%s/plots/faults-1-llvm-500.png", d);
