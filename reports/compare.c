@@ -6,6 +6,7 @@
 
 #include "headline.h"
 #include "results.h"
+#include "run_total.h"
 
 /* The metrics compared by default, in table order. */
 static const char *const default_metrics[] = {
@@ -144,7 +145,7 @@ static void judge(FILE *out, json_object *ba, json_object *na, const char *m,
 		  const struct jm_cmp_opts *o, struct jm_cmp_result *res)
 {
 	double b, n, bmin, bmax, nmin, nmax;
-	if (jm_agg_metric(ba, m, &b, &bmin, &bmax) < 0 || jm_agg_metric(na, m, &n, &nmin, &nmax) < 0)
+	if (jm_total_agg(ba, m, &b, &bmin, &bmax) < 0 || jm_total_agg(na, m, &n, &nmin, &nmax) < 0)
 		return;
 	double pct;
 	int explicit_th = threshold_of(o, m, &pct);

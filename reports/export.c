@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "results.h"
+#include "run_total.h"
 
 /* The exported metrics: aggregate name, short slug, unit. */
 static const struct {
@@ -65,7 +66,7 @@ static json_object *export_bmf(json_object *root)
 		bench_name(a, name, sizeof(name));
 		for (size_t m = 0; m < NMETRICS; m++) {
 			double v, lo, hi;
-			if (jm_agg_metric(a, metrics[m].metric, &v, &lo, &hi) < 0)
+			if (jm_total_agg(a, metrics[m].metric, &v, &lo, &hi) < 0)
 				continue;
 			json_object *e = json_object_new_object();
 			json_object_object_add(e, "value", num(v));
@@ -91,7 +92,7 @@ static json_object *export_gab(json_object *root)
 		jm_json_num(a, "failed", &failed);
 		for (size_t m = 0; m < NMETRICS; m++) {
 			double v, lo, hi;
-			if (jm_agg_metric(a, metrics[m].metric, &v, &lo, &hi) < 0)
+			if (jm_total_agg(a, metrics[m].metric, &v, &lo, &hi) < 0)
 				continue;
 			json_object *e = json_object_new_object();
 			snprintf(full, sizeof(full), "%s - %s", name, metrics[m].label);
@@ -158,12 +159,11 @@ static json_object *export_lnt(json_object *root)
 		size_t from = jm_group_index_lower(&rx, key);
 		for (size_t m = 0; m < NMETRICS; m++) {
 			json_object *samples = json_object_new_array();
-			char mp[96];
-			snprintf(mp, sizeof(mp), "metrics.%s", metrics[m].metric);
 			for (size_t r = from; jm_group_index_match(&rx, r, key); r++) {
 				json_object *x = json_object_array_get_idx(runs, rx.order[r]);
 				double v;
-				if (strcmp(jm_json_str(x, "status", ""), "ok") || jm_json_num(x, mp, &v) < 0)
+				if (strcmp(jm_json_str(x, "status", ""), "ok") ||
+				    jm_total_run(x, metrics[m].metric, &v) < 0)
 					continue;
 				json_object_array_add(samples, !strcmp(metrics[m].metric, "wall_ns")
 								       ? json_object_new_double(v / 1e9) : num(v));

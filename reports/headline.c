@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "results.h"
+#include "run_total.h"
 
 void jm_ratio_text(double base, double cand, char *buf, size_t len)
 {
@@ -64,6 +65,24 @@ static void bytes_cell(char *buf, size_t len, double v)
 		jm_bytes_text(v, buf, len);
 }
 
+/* metric over both processes (run_total.h): the measured process's count,
+ * an executor's part beside it, the range when the repetitions differ */
+static void total_cell(json_object *b, const char *metric, char *buf, size_t len)
+{
+	double v, lo, hi;
+	if (jm_total_agg(b, metric, &v, &lo, &hi) < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	double ex = jm_total_executor(b, metric);
+	if (ex > 0)
+		snprintf(buf, len, "%.0f (+%.0f executor)", v - ex, ex);
+	else if (lo == hi)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.0f [%.0f-%.0f]", v, lo, hi);
+}
+
 static void context_sentence(json_object *root, char *buf, size_t len)
 {
 	json_object *c = jm_json_path(root, "context");
@@ -114,18 +133,13 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 		snprintf(cell[1], JM_HL_CELL, "ok");
 	else
 		snprintf(cell[1], JM_HL_CELL, "%.0f/%.0f failed", failed, runs);
-	double base_vmas = base ? med(base, "vmas_added") : NAN;
-	if (jm_agg_metric(b, "vmas_added", &v, &lo, &hi) == 0) {
-		/* an out-of-process backend's mappings live in its executor:
-		 * count them too, or the ratio would flatter it */
-		double ex = med(b, "vmas_added_other_processes");
-		if (!isnan(ex) && ex > 0) {
-			snprintf(cell[2], JM_HL_CELL, "%.0f (+%.0f executor)", v, ex);
-			v += ex;
-		} else if (lo == hi)
-			snprintf(cell[2], JM_HL_CELL, "%.0f", v);
-		else
-			snprintf(cell[2], JM_HL_CELL, "%.0f [%.0f-%.0f]", v, lo, hi);
+	double base_vmas = NAN;
+	if (base)
+		jm_total_agg(base, "vmas_added", &base_vmas, NULL, NULL);
+	/* an out-of-process backend's mappings live in its executor: count
+	 * them too, or the ratio would flatter it */
+	if (jm_total_agg(b, "vmas_added", &v, &lo, &hi) == 0) {
+		total_cell(b, "vmas_added", cell[2], JM_HL_CELL);
 		if (base == b)
 			snprintf(cell[3], JM_HL_CELL, "baseline");
 		else if (!isnan(base_vmas))
@@ -138,9 +152,9 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 	}
 	(void)baseline;
 	count_cell(cell[4], JM_HL_CELL, med(b, "vmas_peak"));
-	count_cell(cell[5], JM_HL_CELL, med(b, "syscalls.mmap.calls"));
-	count_cell(cell[6], JM_HL_CELL, med(b, "syscalls.mprotect.calls"));
-	count_cell(cell[7], JM_HL_CELL, med(b, "syscalls.munmap.calls"));
+	total_cell(b, "syscalls.mmap.calls", cell[5], JM_HL_CELL);
+	total_cell(b, "syscalls.mprotect.calls", cell[6], JM_HL_CELL);
+	total_cell(b, "syscalls.munmap.calls", cell[7], JM_HL_CELL);
 	count_cell(cell[8], JM_HL_CELL, med(b, "page_faults_minor"));
 	bytes_cell(cell[9], JM_HL_CELL, med(b, "rss_added_bytes"));
 	bytes_cell(cell[10], JM_HL_CELL, med(b, "va_reserved_peak_bytes"));

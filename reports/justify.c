@@ -5,16 +5,18 @@
 #include <string.h>
 
 #include "results.h"
+#include "run_total.h"
 
 static const struct {
-	const char *title, *path, *unit;
+	const char *title, *metric, *unit;
 } metrics[JM_JUSTIFY_NMETRIC] = {
-	[JM_JUSTIFY_VMAS] = {"VMAs added", "metrics.vmas_added", "count"},
-	[JM_JUSTIFY_MPROTECT] = {"mprotect calls", "metrics.syscalls.mprotect.calls", "calls"},
-	[JM_JUSTIFY_RSS] = {"RSS added", "metrics.rss_added_bytes", "MiB"},
+	/* the run's totals: an executor process's part included (run_total.h) */
+	[JM_JUSTIFY_VMAS] = {"VMAs added", "vmas_added", "count"},
+	[JM_JUSTIFY_MPROTECT] = {"mprotect calls", "syscalls.mprotect.calls", "calls"},
+	[JM_JUSTIFY_RSS] = {"RSS added", "rss_added_bytes", "MiB"},
 	/* the harness's own linking (linker/reloc.h): graphs whose code could
 	 * not reach its data or callee with 32-bit PC-relative relocations */
-	[JM_JUSTIFY_REACH] = {"reach failures", "metrics.reloc_reach_failures",
+	[JM_JUSTIFY_REACH] = {"reach failures", "reloc_reach_failures",
 			      "graphs with a relocation out of +-2 GiB"},
 };
 
@@ -33,12 +35,12 @@ void jm_justify_add_run(struct jm_justify *j, struct jm_justify_row *r, int s,
 		return;
 	for (int m = 0; m < JM_JUSTIFY_NMETRIC; m++) {
 		double v = 0;
-		jm_json_num(run, metrics[m].path, &v);
+		jm_total_run(run, metrics[m].metric, &v);
 		sd->v[m][sd->ok] = v;
 	}
 	/* results from before the harness linked code have no reach count */
 	double t;
-	if (jm_json_num(run, metrics[JM_JUSTIFY_REACH].path, &t) < 0)
+	if (jm_total_run(run, metrics[JM_JUSTIFY_REACH].metric, &t) < 0)
 		sd->untracked = 1;
 	sd->ok++;
 }

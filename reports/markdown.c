@@ -33,9 +33,9 @@ static void executor_notes(const struct jm_hl_table *t, FILE *out)
 		double v = med(b, "vmas_added_other_processes");
 		if (isnan(v) || v <= 0)
 			continue;
-		fprintf(out, "- %s runs code in a separate executor process: the row counts the "
-			     "controller; the executor added %.0f VMAs and made %.0f mmap, %.0f "
-			     "mprotect, %.0f munmap calls.\n",
+		fprintf(out, "- %s runs code in a separate executor process: the row counts both "
+			     "processes, the executor's part after the +: it added %.0f VMAs and made "
+			     "%.0f mmap, %.0f mprotect, %.0f munmap calls.\n",
 			jm_json_str(b, "backend", "?"), v, med(b, "backend.executor_mmap_calls"),
 			med(b, "backend.executor_mprotect_calls"),
 			med(b, "backend.executor_munmap_calls"));

@@ -14,6 +14,7 @@
 #include "by_workload.h"
 #include "headline.h"
 #include "results.h"
+#include "run_total.h"
 
 /* Okabe-Ito colours (distinguishable with the common colour-vision
  * deficiencies), each with its own dash pattern and point type so that the
@@ -478,8 +479,8 @@ static int plot_bars(json_object *root, struct wl_group *g, int wi, const char *
 		fputc('\n', d);
 		for (size_t m = 0; m < NBAR; m++) {
 			double x = (double)m + (i - (g->w.n - 1) / 2.0) * w, v, lo, hi, bv;
-			if (jm_agg_metric(g->w.agg[i], bar_metrics[m].metric, &v, &lo, &hi) < 0 ||
-			    jm_agg_metric(base, bar_metrics[m].metric, &bv, NULL, NULL) < 0 ||
+			if (jm_total_agg(g->w.agg[i], bar_metrics[m].metric, &v, &lo, &hi) < 0 ||
+			    jm_total_agg(base, bar_metrics[m].metric, &bv, NULL, NULL) < 0 ||
 			    bv <= 0 || v <= 0) {
 				fprintf(d, "%.4f ? ? ? %s\n", x, bar_metrics[m].metric);
 				continue;

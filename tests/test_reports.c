@@ -11,6 +11,7 @@
 #include "../reports/headline.h"
 #include "../reports/merge.h"
 #include "../reports/results.h"
+#include "../reports/run_total.h"
 #include "../reports/sweep.h"
 
 #define FIXTURE "tests/fixtures/results.json"
@@ -547,6 +548,77 @@ static void test_compare_unusable_input(void **state)
 	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 2);
 	char *missing[] = {"compare", FIXTURE, "/nonexistent/x.json", NULL};
 	assert_int_equal(tu_run_jitmm(missing, NULL, NULL), 2);
+	rmrf(d);
+	free(d);
+}
+
+
+/* ---- one total per run: the executor process's work counts ---- */
+
+/* shm-mapper runs its code in an executor process: every reader that
+ * compares backends (the table, export, compare, justify) counts both
+ * processes' VMAs and syscalls (reports/run_total.h). */
+static void test_run_total_counts_the_executor(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), in[4200], p2[4200], e[512];
+	snprintf(in, sizeof(in), "%s/shm.json", d);
+	snprintf(p2, sizeof(p2), "%s/shm2.json", d);
+	char *o = NULL, *er = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-q", "-r", "1", "-b", "single-pool,shm-mapper", "-w",
+					 "page-pairs:graphs=40", "--json", in, NULL}, &o, &er);
+	if (rc != 0)
+		fail_msg("run: %s", er);
+	/* the table: the executor's part beside the controller's */
+	assert_non_null(strstr(o, "| 0 (+80 executor) |")); /* mprotect */
+	free(o);
+	free(er);
+	json_object *root = jm_results_load(in, e, sizeof(e));
+	assert_non_null(root);
+	json_object *shm = NULL, *aggs = jm_json_path(root, "aggregates");
+	for (size_t i = 0; i < json_object_array_length(aggs); i++)
+		if (!strcmp(jm_json_str(json_object_array_get_idx(aggs, i), "backend", ""), "shm-mapper"))
+			shm = json_object_array_get_idx(aggs, i);
+	assert_non_null(shm);
+	double own, ex, total;
+	assert_int_equal(jm_agg_metric(shm, "syscalls.mprotect.calls", &own, NULL, NULL), 0);
+	assert_int_equal(jm_agg_metric(shm, "backend.executor_mprotect_calls", &ex, NULL, NULL), 0);
+	assert_int_equal(jm_total_agg(shm, "syscalls.mprotect.calls", &total, NULL, NULL), 0);
+	assert_true(own == 0 && ex == 80 && total == 80);
+	assert_int_equal(jm_total_agg(shm, "vmas_added", &total, NULL, NULL), 0);
+	assert_true(total > 80); /* the executor's 81, the controller's 1 */
+	/* export: the totals */
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "bmf", in, NULL}, &o, NULL), 0);
+	json_object *bmf = json_tokener_parse(o);
+	assert_non_null(bmf);
+	int seen = 0;
+	json_object_object_foreach(bmf, name, v) {
+		if (!strstr(name, "shm-mapper"))
+			continue;
+		double x;
+		assert_int_equal(jm_json_num(v, "mprotect-calls.value", &x), 0);
+		assert_true(x == 80);
+		assert_int_equal(jm_json_num(v, "vmas-added.value", &x), 0);
+		assert_true(x == total);
+		seen = 1;
+	}
+	assert_true(seen);
+	json_object_put(bmf);
+	free(o);
+	/* compare: one more executor mprotect is a regression */
+	json_object *m = jm_json_path(shm, "metrics");
+	json_object *em = NULL;
+	json_object_object_get_ex(m, "backend.executor_mprotect_calls", &em);
+	assert_non_null(em);
+	const char *k[] = {"median", "min", "max"};
+	for (int j = 0; j < 3; j++)
+		json_object_object_add(em, k[j], json_object_new_int(81));
+	assert_int_equal(jm_results_write(root, p2, e, sizeof(e)), 0);
+	json_object_put(root);
+	assert_int_equal(compare(in, p2, NULL, NULL, &o), 1);
+	assert_non_null(strstr(o, "syscalls.mprotect.calls"));
+	assert_non_null(strstr(o, "**REGRESSION**"));
+	free(o);
 	rmrf(d);
 	free(d);
 }
@@ -1097,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(test_export_bad_format),
 		cmocka_unit_test(test_compare_exit_codes),
 		cmocka_unit_test(test_compare_unusable_input),
+		cmocka_unit_test(test_run_total_counts_the_executor),
 		cmocka_unit_test(test_shard_parse),
 		cmocka_unit_test(test_shard_merge_equals_unsharded),
 		cmocka_unit_test(test_sweep_values),
