@@ -43,6 +43,14 @@ int jm_out_write(const char *path, const char *text, size_t len, char *err, size
  * (out_dir may be NULL): compact, or indented with pretty. */
 int jm_out_results(json_object *root, const char *json_path, const char *out_dir, int pretty,
 		   char *err, size_t errlen);
+/* What run and sweep record in results.json's config beside what they
+ * ran, so that reports name a configuration by what differs from the
+ * defaults (reports/names.h) without knowing backends or workloads:
+ * {name, options, defaults, test_options} of a backend spec, and each
+ * preset's (or synthetic's) own spec by name (traces have none). */
+struct jm_backend_spec;
+json_object *jm_config_backend(const struct jm_backend_spec *b);
+json_object *jm_config_workload_defaults(const char (*workloads)[320], int n);
 /* Split "a,b:k=v,c" into items, keeping k=v tokens with the item before. */
 int jm_split_specs(const char *text, char out[][320], int max);
 

@@ -369,9 +369,7 @@ int cmd_run(int argc, char **argv)
 	json_object *config = json_object_new_object();
 	json_object *bl = json_object_new_array();
 	for (int i = 0; i < nbackends; i++) {
-		json_object *b = json_object_new_object();
-		json_object_object_add(b, "name", json_object_new_string(backends[i].ops->name));
-		json_object_object_add(b, "options", jm_backend_options_json(&backends[i]));
+		json_object *b = jm_config_backend(&backends[i]);
 		if (backends[i].ops->available) { /* the LLVM plugin, as read here */
 			char note[600];
 			int ok = jm_backend_available(backends[i].ops, backends[i].optspec, note,
@@ -383,6 +381,8 @@ int cmd_run(int argc, char **argv)
 	}
 	json_object_object_add(config, "backends", bl);
 	json_object_object_add(config, "workloads", str_array(workloads, nworkloads));
+	json_object_object_add(config, "workload_defaults",
+			       jm_config_workload_defaults((const char (*)[320])workloads, nworkloads));
 	json_object_object_add(config, "repeat", json_object_new_int64((int64_t)repeat));
 	json_object_object_add(config, "seed", json_object_new_int64((int64_t)seed));
 	json_object_object_add(config, "probe_requested", json_object_new_string(probe_name));

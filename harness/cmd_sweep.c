@@ -208,10 +208,7 @@ int cmd_sweep(int argc, char **argv)
 		    *wl = json_object_new_array(), *sw = json_object_new_object(),
 		    *vl = json_object_new_array();
 	for (int i = 0; i < nvalues; i++) {
-		json_object *b = json_object_new_object();
-		json_object_object_add(b, "name", json_object_new_string(specs[i].ops->name));
-		json_object_object_add(b, "options", jm_backend_options_json(&specs[i]));
-		json_object_array_add(bl, b);
+		json_object_array_add(bl, jm_config_backend(&specs[i]));
 		json_object_array_add(vl, json_object_new_string(values[i]));
 	}
 	for (int i = 0; i < nworkloads; i++)
@@ -222,6 +219,8 @@ int cmd_sweep(int argc, char **argv)
 	json_object_object_add(sw, "factor", json_object_new_double(factor));
 	json_object_object_add(config, "backends", bl);
 	json_object_object_add(config, "workloads", wl);
+	json_object_object_add(config, "workload_defaults",
+			       jm_config_workload_defaults((const char (*)[320])workloads, nworkloads));
 	json_object_object_add(config, "repeat", json_object_new_int64((int64_t)repeat));
 	json_object_object_add(config, "seed", json_object_new_int64((int64_t)seed));
 	json_object_object_add(config, "probe_requested", json_object_new_string(probe_name));

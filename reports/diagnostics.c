@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "markdown.h"
+#include "names.h"
 #include "results.h"
 
 static const char *rep(json_object *r)
@@ -12,7 +13,16 @@ static const char *rep(json_object *r)
 	return json_object_get_string(jm_json_path(r, "repetition"));
 }
 
-static void failure_details(json_object *runs, FILE *out)
+/* "BACKEND on WORKLOAD" by their names (names.h) */
+static void who(json_object *root, json_object *r, char *buf, size_t len)
+{
+	char b[JM_NAME_MAX], w[JM_NAME_MAX];
+	jm_name_backend(root, r, b, sizeof(b));
+	jm_name_workload(root, r, w, sizeof(w));
+	snprintf(buf, len, "%s on %s", b, w);
+}
+
+static void failure_details(json_object *root, json_object *runs, FILE *out)
 {
 	size_t n = json_object_array_length(runs);
 	int any = 0;
@@ -25,9 +35,10 @@ static void failure_details(json_object *runs, FILE *out)
 		if (!any)
 			fprintf(out, "\n## Why runs failed\n\n");
 		any = 1;
-		fprintf(out, "- %s on %s (repetition %s): `%s` failed with %s",
-			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
-			rep(r), sys, jm_json_str(r, "error.errno_name", "?"));
+		char w[2 * JM_NAME_MAX + 8];
+		who(root, r, w, sizeof(w));
+		fprintf(out, "- %s (repetition %s): `%s` failed with %s", w, rep(r), sys,
+			jm_json_str(r, "error.errno_name", "?"));
 		if (jm_json_num(r, "error.graph_id", &g) == 0)
 			fprintf(out, " at graph %.0f", g);
 		if (jm_json_num(r, "error.vmas_at_failure", &v) == 0) {
@@ -40,7 +51,7 @@ static void failure_details(json_object *runs, FILE *out)
 	}
 }
 
-static void leaks(json_object *runs, FILE *out)
+static void leaks(json_object *root, json_object *runs, FILE *out)
 {
 	size_t n = json_object_array_length(runs);
 	int any = 0;
@@ -56,14 +67,14 @@ static void leaks(json_object *runs, FILE *out)
 		any = 1;
 		jm_json_num(r, "metrics.vmas_before", &before);
 		jm_json_num(r, "metrics.vmas_after_teardown", &after);
-		fprintf(out, "- **%s** on %s (repetition %s): %.0f VMAs leaked "
-			     "(%.0f before, %.0f after teardown)\n",
-			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
-			rep(r), leaked, before, after);
+		char w[2 * JM_NAME_MAX + 8];
+		who(root, r, w, sizeof(w));
+		fprintf(out, "- %s (repetition %s): %.0f VMAs leaked (%.0f before, %.0f after "
+			     "teardown)\n", w, rep(r), leaked, before, after);
 	}
 }
 
-static void reach(json_object *runs, FILE *out)
+static void reach(json_object *root, json_object *runs, FILE *out)
 {
 	size_t n = json_object_array_length(runs);
 	int any = 0;
@@ -77,10 +88,11 @@ static void reach(json_object *runs, FILE *out)
 		if (!any)
 			fprintf(out, "\n## Relocation reach\n\n");
 		any = 1;
-		fprintf(out, "- %s on %s (repetition %s, %s code model): %.0f relocations "
+		char w[2 * JM_NAME_MAX + 8];
+		who(root, r, w, sizeof(w));
+		fprintf(out, "- %s (repetition %s, %s code model): %.0f relocations "
 			     "out of range on %s, %.0f would fail on %s\n",
-			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
-			rep(r), jm_json_str(r, "metrics.relocations.code_model", "?"), host,
+			w, rep(r), jm_json_str(r, "metrics.relocations.code_model", "?"), host,
 			jm_json_str(r, "metrics.relocations.arch", "?"), other,
 			jm_json_str(r, "metrics.relocations.other_arch", "?"));
 		const char *lists[] = {"metrics.relocations.first_failures",
@@ -102,7 +114,7 @@ void jm_report_diagnostics(json_object *root, FILE *out)
 	json_object *runs = jm_json_path(root, "runs");
 	if (!runs || !json_object_is_type(runs, json_type_array))
 		return;
-	failure_details(runs, out);
-	leaks(runs, out);
-	reach(runs, out);
+	failure_details(root, runs, out);
+	leaks(root, runs, out);
+	reach(root, runs, out);
 }

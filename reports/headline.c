@@ -121,14 +121,11 @@ static void context_sentence(json_object *root, char *buf, size_t len)
 	}
 }
 
-static void fill_row(json_object *b, json_object *base, const char *baseline,
-		     char (*cell)[JM_HL_CELL])
+static void fill_row(json_object *b, json_object *base, char (*cell)[JM_HL_CELL])
 {
 	double runs = 0, failed = 0, v, lo, hi;
 	jm_json_num(b, "runs", &runs);
 	jm_json_num(b, "failed", &failed);
-	const char *name = jm_json_str(b, "backend", "?");
-	snprintf(cell[0], JM_HL_CELL, "%s", name);
 	if (failed == 0)
 		snprintf(cell[1], JM_HL_CELL, "ok");
 	else
@@ -150,7 +147,6 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 		snprintf(cell[2], JM_HL_CELL, "-");
 		snprintf(cell[3], JM_HL_CELL, "-");
 	}
-	(void)baseline;
 	count_cell(cell[4], JM_HL_CELL, med(b, "vmas_peak"));
 	total_cell(b, "syscalls.mmap.calls", cell[5], JM_HL_CELL);
 	total_cell(b, "syscalls.mprotect.calls", cell[6], JM_HL_CELL);
@@ -181,20 +177,12 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 struct entry {
 	const char *ws, *backend; /* backend NULL: none given */
 	size_t i;                 /* in "aggregates" */
-	size_t row;               /* in its table */
 };
 
 static int by_workload(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 	int c = strcmp(x->ws, y->ws);
-	return c ? c : (x->i > y->i) - (x->i < y->i);
-}
-
-static int by_backend(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-	int c = strcmp(x->backend ? x->backend : "", y->backend ? y->backend : "");
 	return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
@@ -210,29 +198,18 @@ static int by_first(const void *a, const void *b)
 }
 
 /* One table: the entries e[0..m) of one workload, in results order. */
-static void fill_table(json_object *aggs, const struct entry *e, size_t m,
+static void fill_table(json_object *root, json_object *aggs, const struct entry *e, size_t m,
 		       const char *baseline, struct jm_hl_table *t)
 {
 	json_object *a = json_object_array_get_idx(aggs, e[0].i);
-	snprintf(t->workload, sizeof(t->workload), "%s", jm_json_str(a, "workload", "?"));
+	jm_name_workload(root, a, t->workload, sizeof(t->workload));
 	snprintf(t->workload_spec, sizeof(t->workload_spec), "%s", e[0].ws);
 	t->graphs = med(a, "graphs");
 	t->cell = calloc(m, sizeof(*t->cell));
+	t->name = calloc(m, sizeof(*t->name));
 	t->agg = calloc(m, sizeof(*t->agg));
-	struct entry *byb = malloc(m * sizeof(*byb));
-	char *dup = calloc(m, 1);
-	if (!t->cell || !t->agg || !byb || !dup)
+	if (!t->cell || !t->name || !t->agg)
 		abort();
-	/* two entries of one backend (a sweep, variants): their options are
-	 * named; neighbours once sorted by backend */
-	for (size_t k = 0; k < m; k++) {
-		byb[k] = e[k];
-		byb[k].row = k;
-	}
-	qsort(byb, m, sizeof(*byb), by_backend);
-	for (size_t k = 1; k < m; k++)
-		if (byb[k].backend && byb[k - 1].backend && !strcmp(byb[k].backend, byb[k - 1].backend))
-			dup[byb[k].row] = dup[byb[k - 1].row] = 1;
 	json_object *base = NULL;
 	for (size_t k = 0; k < m && !base; k++)
 		if (e[k].backend && !strcmp(e[k].backend, baseline))
@@ -240,22 +217,13 @@ static void fill_table(json_object *aggs, const struct entry *e, size_t m,
 	for (size_t k = 0; k < m; k++) {
 		json_object *b = json_object_array_get_idx(aggs, e[k].i);
 		t->agg[t->nrows] = b;
-		fill_row(b, base, baseline, t->cell[t->nrows]);
+		fill_row(b, base, t->cell[t->nrows]);
+		jm_name_backend(root, b, t->name[t->nrows], sizeof(t->name[0]));
 		/* the first backend's runs may all have failed */
 		if (isnan(t->graphs))
 			t->graphs = med(b, "graphs");
-		/* a label names it better than options (two LLVM plugins) */
-		const char *label = jm_json_str(b, "backend_options.label", "");
-		if (dup[k] && *label)
-			snprintf(t->cell[t->nrows][0], JM_HL_CELL, "%s[%s]",
-				 jm_json_str(b, "backend", "?"), label);
-		else if (dup[k])
-			jm_options_append(jm_json_path(b, "backend_options"), " ",
-					  t->cell[t->nrows][0], JM_HL_CELL);
 		t->nrows++;
 	}
-	free(byb);
-	free(dup);
 }
 
 void jm_headline_build(json_object *root, const char *baseline,
@@ -283,7 +251,7 @@ void jm_headline_build(json_object *root, const char *baseline,
 	for (size_t i = 0; i < n; i++) {
 		json_object *a = json_object_array_get_idx(aggs, i);
 		e[i] = (struct entry){jm_json_str(a, "workload_spec", ""),
-				      jm_json_str(a, "backend", NULL), i, 0};
+				      jm_json_str(a, "backend", NULL), i};
 	}
 	qsort(e, n, sizeof(*e), by_workload);
 	for (size_t i = 0; i < n;) {
@@ -299,7 +267,8 @@ void jm_headline_build(json_object *root, const char *baseline,
 	if (!h->t)
 		abort();
 	for (size_t k = 0; k < nspans; k++)
-		fill_table(aggs, e + sp[k].from, sp[k].to - sp[k].from, baseline, &h->t[h->ntables++]);
+		fill_table(root, aggs, e + sp[k].from, sp[k].to - sp[k].from, baseline,
+			   &h->t[h->ntables++]);
 	free(e);
 	free(sp);
 }
@@ -308,6 +277,7 @@ void jm_headline_free(struct jm_headline *h)
 {
 	for (int i = 0; i < h->ntables; i++) {
 		free(h->t[i].cell);
+		free(h->t[i].name);
 		free(h->t[i].agg);
 	}
 	free(h->t);

@@ -5,16 +5,19 @@
 
 #include <json-c/json.h>
 
+#include "names.h"
+
 #define JM_HL_COLS 14
-#define JM_HL_CELL 48
+#define JM_HL_CELL 64
 
 struct jm_hl_table {
-	char workload[128];      /* preset or display name */
-	char workload_spec[320]; /* exact spec */
+	char workload[JM_NAME_MAX]; /* names.h: preset and what differs */
+	char workload_spec[320];    /* exact spec */
 	double graphs;
 	int nrows;
-	char (*cell)[JM_HL_COLS][JM_HL_CELL];
-	json_object **agg;       /* the aggregate of each row */
+	char (*cell)[JM_HL_COLS][JM_HL_CELL]; /* cell[r][0] unused: name[r] */
+	char (*name)[JM_NAME_MAX];  /* each row's backend, names.h */
+	json_object **agg;          /* the aggregate of each row */
 };
 
 struct jm_headline {

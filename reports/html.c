@@ -197,7 +197,7 @@ int jm_report_html(json_object *root, const char *baseline,
 			fputs("<tr>", out);
 			for (int k = 0; k < JM_HL_COLS; k++) {
 				fputs(k >= 2 ? "<td class=\"n\">" : "<td>", out);
-				jm_html_escape(out, t->cell[r][k]);
+				jm_html_escape(out, k ? t->cell[r][k] : t->name[r]);
 				fputs("</td>", out);
 			}
 			fputs("</tr>\n", out);

@@ -36,7 +36,7 @@ static void executor_notes(const struct jm_hl_table *t, FILE *out)
 		fprintf(out, "- %s runs code in a separate executor process: the row counts both "
 			     "processes, the executor's part after the +: it added %.0f VMAs and made "
 			     "%.0f mmap, %.0f mprotect, %.0f munmap calls.\n",
-			jm_json_str(b, "backend", "?"), v, med(b, "backend.executor_mmap_calls"),
+			t->name[j], v, med(b, "backend.executor_mmap_calls"),
 			med(b, "backend.executor_mprotect_calls"),
 			med(b, "backend.executor_munmap_calls"));
 		any = 1;
@@ -64,8 +64,8 @@ void jm_report_tables(json_object *root, const char *baseline, FILE *out)
 			fputs("--:|", out);
 		fputc('\n', out);
 		for (int r = 0; r < t->nrows; r++) {
-			fputc('|', out);
-			for (int c = 0; c < JM_HL_COLS; c++)
+			fprintf(out, "| %s |", t->name[r]);
+			for (int c = 1; c < JM_HL_COLS; c++)
 				fprintf(out, " %s |", t->cell[r][c]);
 			fputc('\n', out);
 		}
@@ -89,8 +89,10 @@ void jm_report_failures(json_object *root, FILE *out)
 			fprintf(out, "\n## Failed runs\n\n");
 		any = 1;
 		json_object *rep = jm_json_path(r, "repetition");
-		fprintf(out, "- %s on %s (repetition %s): %s during %s: %s\n",
-			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
+		char b[JM_NAME_MAX], w[JM_NAME_MAX];
+		jm_name_backend(root, r, b, sizeof(b));
+		jm_name_workload(root, r, w, sizeof(w));
+		fprintf(out, "- %s on %s (repetition %s): %s during %s: %s\n", b, w,
 			rep ? json_object_get_string(rep) : "?",
 			jm_json_str(r, "status", "?"), jm_json_str(r, "error.op", "?"),
 			jm_json_str(r, "error.message", "?"));
@@ -117,8 +119,11 @@ void jm_report_trim(json_object *root, FILE *out)
 		char rss[32], va[32];
 		jm_bytes_text(med(a, "trim_at_end.rss_released_bytes"), rss, sizeof(rss));
 		jm_bytes_text(med(a, "trim_at_end.va_released_bytes"), va, sizeof(va));
-		fprintf(out, "| %s | %s | %.0f | %.0f | %s | %s |\n", jm_json_str(a, "workload", "?"),
-			jm_json_str(a, "backend", "?"), med(a, "trim_at_end.units_released"), vm, rss, va);
+		char b[JM_NAME_MAX], w[JM_NAME_MAX];
+		jm_name_backend(root, a, b, sizeof(b));
+		jm_name_workload(root, a, w, sizeof(w));
+		fprintf(out, "| %s | %s | %.0f | %.0f | %s | %s |\n", w, b,
+			med(a, "trim_at_end.units_released"), vm, rss, va);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "../common/atomic_write.h"
 #include "by_workload.h"
 #include "headline.h"
+#include "names.h"
 #include "results.h"
 #include "run_total.h"
 
@@ -276,20 +277,13 @@ static size_t series_len(json_object *run, const char *name)
 	return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 }
 
-/* A legend label: backend plus its options when they differ between the
- * aggregates of one workload (a sweep, or two variants of one backend). */
-static void label_of(json_object *agg, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s", jm_json_str(agg, "backend", "?"));
-}
-
 #define MAX_GROUPS 16 /* workloads plotted */
 
 /* A workload's aggregates with their legend labels and, for each, the
  * first ok run of its group: its time series is drawn. */
 struct wl_group {
 	struct jm_wl_aggs w;
-	char label[JM_WL_MAX_AGGS][128];
+	char label[JM_WL_MAX_AGGS][JM_NAME_MAX]; /* names.h */
 	json_object *first_ok[JM_WL_MAX_AGGS];
 };
 
@@ -308,8 +302,7 @@ static json_object *first_ok_run(json_object *runs, const struct jm_group_index 
 	return found;
 }
 
-/* Aggregates per workload; labels carry options only where two entries of
- * one backend would otherwise look the same. */
+/* Aggregates per workload, each labelled by its name (names.h). */
 static int group_workloads(json_object *root, struct wl_group *g)
 {
 	static struct jm_wl_aggs w[MAX_GROUPS];
@@ -324,19 +317,8 @@ static int group_workloads(json_object *root, struct wl_group *g)
 	}
 	jm_group_index_free(&rx);
 	for (int k = 0; k < ng; k++)
-		for (int i = 0; i < g[k].w.n; i++) {
-			const char *b = jm_json_str(g[k].w.agg[i], "backend", "?");
-			int dup = 0;
-			for (int j = 0; j < g[k].w.n; j++)
-				dup |= j != i && !strcmp(b, jm_json_str(g[k].w.agg[j], "backend", ""));
-			label_of(g[k].w.agg[i], g[k].label[i], sizeof(g[k].label[i]));
-			if (dup) {
-				json_object *o = jm_json_path(g[k].w.agg[i], "backend_options");
-				size_t l = strlen(g[k].label[i]);
-				snprintf(g[k].label[i] + l, sizeof(g[k].label[i]) - l, " %s",
-					 o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "");
-			}
-		}
+		for (int i = 0; i < g[k].w.n; i++)
+			jm_name_backend(root, g[k].w.agg[i], g[k].label[i], sizeof(g[k].label[i]));
 	return ng;
 }
 

@@ -302,7 +302,7 @@ static void test_trim_report(void **state)
 	assert_non_null(strstr(buf, "## What a final trim gave back"));
 	/* slab-pool's clear_free_slabs unmaps its drained slab; single-pool
 	 * keeps its reservation */
-	const char *sp = strstr(buf, "| tvm-load-drop | slab-pool | 1 |");
+	const char *sp = strstr(buf, "| tvm-load-drop:trim=off | slab-pool | 1 |");
 	assert_non_null(sp);
 	const char *eol = strchr(sp, '\n');
 	assert_non_null(eol);
@@ -312,7 +312,7 @@ static void test_trim_report(void **state)
 	snprintf(row, sizeof(row), "%.*s", (int)(eol - sp), sp);
 	if (!strstr(row, "| 64.0 MiB |"))
 		fail_msg("slab-pool row: %s", row);
-	const char *single = strstr(buf, "| tvm-load-drop | single-pool | 0 |");
+	const char *single = strstr(buf, "| tvm-load-drop:trim=off | single-pool | 0 |");
 	assert_non_null(single);
 	eol = strchr(single, '\n');
 	snprintf(row, sizeof(row), "%.*s", (int)(eol - single), single);

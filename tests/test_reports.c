@@ -10,6 +10,7 @@
 #include "../common/atomic_write.h"
 #include "../reports/headline.h"
 #include "../reports/merge.h"
+#include "../reports/names.h"
 #include "../reports/results.h"
 #include "../reports/run_total.h"
 #include "../reports/sweep.h"
@@ -552,6 +553,79 @@ static void test_compare_unusable_input(void **state)
 	free(d);
 }
 
+
+
+/* ---- names of configurations (reports/names.h) ---- */
+
+static json_object *jparse(const char *text)
+{
+	json_object *o = json_tokener_parse(text);
+	if (!o)
+		fail_msg("bad JSON in the test: %s", text);
+	return o;
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	json_object *root = jparse(
+		"{\"config\": {\"backends\": ["
+		"{\"name\": \"single-pool\", \"defaults\": {\"granularity\": \"16M\", \"llvm\": \"22\"}},"
+		"{\"name\": \"llvm-mapper\", \"defaults\": {\"plugin\": \"default\", \"label\": \"\","
+		" \"granularity\": \"1G\"}},"
+		"{\"name\": \"null\", \"defaults\": {\"crash_after\": \"0\"}, \"test_options\": [\"crash_after\"]}],"
+		"\"workload_defaults\": {\"llvm-500\": \"synthetic:graphs=500,seed=1\","
+		" \"synthetic\": \"synthetic:graphs=500,seed=1\"}, \"threads\": 8, \"code_model\": \"small\"}}");
+	static const struct {
+		const char *o, *backend, *workload;
+	} cases[] = {
+		{"{\"backend\": \"single-pool\", \"backend_options\": {\"granularity\": \"16M\", \"llvm\": \"22\"},"
+		 " \"workload\": \"llvm-500\", \"workload_spec\": \"synthetic:graphs=500,seed=1\"}",
+		 "single-pool", "llvm-500"},
+		{"{\"backend\": \"single-pool\", \"backend_options\": {\"granularity\": \"1G\", \"llvm\": \"22\"},"
+		 " \"workload\": \"llvm-500\", \"workload_spec\": \"synthetic:graphs=50,seed=7\"}",
+		 "single-pool:granularity=1G", "llvm-500:graphs=50,seed=7"},
+		/* a label names the plugin; the empty default label is not shown */
+		{"{\"backend\": \"llvm-mapper\", \"backend_options\": {\"plugin\": \"/x/p.so\", \"label\":"
+		 " \"patched\", \"granularity\": \"1G\"}, \"workload\": \"synthetic\", \"workload_spec\":"
+		 " \"synthetic:graphs=20,seed=1\"}",
+		 "llvm-mapper[patched]", "synthetic:graphs=20"},
+		{"{\"backend\": \"llvm-mapper\", \"backend_options\": {\"plugin\": \"default\", \"label\": \"\","
+		 " \"granularity\": \"16M\"}, \"workload\": \"trace:z.jmt\", \"workload_spec\":"
+		 " \"trace:workloads/traces/z.jmt\"}",
+		 "llvm-mapper:granularity=16M", "trace:workloads/traces/z.jmt"},
+		/* test-only options are not part of the name */
+		{"{\"backend\": \"null\", \"backend_options\": {\"crash_after\": \"3\"}, \"workload\": \"llvm-500\","
+		 " \"workload_spec\": \"synthetic:graphs=500,seed=1\"}", "null", "llvm-500"},
+		/* no defaults recorded (an older file): every option, the whole spec */
+		{"{\"backend\": \"striped\", \"backend_options\": {\"slab_size\": \"64M\"}, \"workload\":"
+		 " \"page-pairs\", \"workload_spec\": \"synthetic:graphs=500,sizes=fixed\"}",
+		 "striped:slab_size=64M", "synthetic:graphs=500,sizes=fixed"},
+	};
+	char b[JM_NAME_MAX], w[JM_NAME_MAX];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *o = jparse(cases[i].o);
+		jm_name_backend(root, o, b, sizeof(b));
+		jm_name_workload(root, o, w, sizeof(w));
+		if (strcmp(b, cases[i].backend) || strcmp(w, cases[i].workload))
+			fail_msg("case %zu: '%s' on '%s', want '%s' on '%s'", i, b, w, cases[i].backend,
+				 cases[i].workload);
+		json_object_put(o);
+	}
+	/* what differs from run's defaults, and the whole dashboard name */
+	jm_name_run_options(root, b, sizeof(b));
+	assert_string_equal(b, "threads=8");
+	json_object *o = jparse(cases[1].o);
+	jm_name_config(root, o, b, sizeof(b));
+	assert_string_equal(b, "llvm-500:graphs=50,seed=7/single-pool:granularity=1G/threads=8");
+	/* never cut inside a value: a short buffer ends after a whole pair */
+	json_object *many = jparse("{\"a\": \"1111\", \"b\": \"2222\", \"c\": \"3333\"}");
+	jm_name_backend_from("x", many, NULL, NULL, b, 14);
+	assert_string_equal(b, "x:a=1111,...");
+	json_object_put(many);
+	json_object_put(o);
+	json_object_put(root);
+}
 
 /* ---- one total per run: the executor process's work counts ---- */
 
@@ -1170,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(test_compare_exit_codes),
 		cmocka_unit_test(test_compare_unusable_input),
 		cmocka_unit_test(test_run_total_counts_the_executor),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_shard_parse),
 		cmocka_unit_test(test_shard_merge_equals_unsharded),
 		cmocka_unit_test(test_sweep_values),
