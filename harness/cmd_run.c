@@ -41,7 +41,10 @@ static void run_usage(FILE *f)
 		"                         'jitmm list backends' says why one cannot)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
 		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
-		"  -r, --repeat N         repetitions of each run (default 1)\n"
+		"  -r, --repeat N         repetitions of each run (default 3: a median, a range\n"
+		"                         and a spread to judge it by)\n"
+		"      --warmup N         runs of each (backend, workload) before its\n"
+		"                         repetitions, results dropped (default 1)\n"
 		"  -p, --probe NAME       auto|ebpf|procfs (default auto: ebpf if it loads)\n"
 		"      --events FILE      save the probe's per-syscall event stream (ebpf;\n"
 		"                         format in docs/events-format.md)\n"
@@ -95,7 +98,7 @@ static void run_usage(FILE *f)
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
        OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_CODE_MODEL, OPT_EVENTS,
-       OPT_FAULT_CLASSES, OPT_HOST, OPT_PRETTY };
+       OPT_FAULT_CLASSES, OPT_HOST, OPT_PRETTY, OPT_WARMUP };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -145,13 +148,14 @@ int cmd_run(int argc, char **argv)
 		{"fault-classes", no_argument, 0, OPT_FAULT_CLASSES},
 		{"host", required_argument, 0, OPT_HOST},
 		{"pretty", no_argument, 0, OPT_PRETTY},
+		{"warmup", required_argument, 0, OPT_WARMUP},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
 	static char workloads[MAX_WORKLOADS][320];
 	char backend_text[1024] = "";
 	int nworkloads = 0, quiet = 0, baseline_given = 0;
-	uint64_t repeat = 1, seed = 0, timeout = 600, max_samples = 0;
+	uint64_t repeat = 3, warmup = 1, seed = 0, timeout = 600, max_samples = 0;
 	const char *probe_name = "auto", *out_dir = NULL, *json_path = NULL;
 	const char *baseline = "single-pool";
 	const char *shard_text = NULL;
@@ -225,6 +229,10 @@ int cmd_run(int argc, char **argv)
 		case OPT_EVENTS: events_path = optarg; break;
 		case OPT_FAULT_CLASSES: fault_classes = 1; break;
 		case OPT_PRETTY: pretty = 1; break;
+		case OPT_WARMUP:
+			if (jm_parse_u64(optarg, &warmup) < 0 || warmup > 100)
+				return jm_usage_error("run: --warmup: '%s' is not a count in [0, 100]", optarg);
+			break;
 		case OPT_HOST:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "normal") &&
 			    strcmp(optarg, "hardened"))
@@ -384,6 +392,7 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(config, "workload_defaults",
 			       jm_config_workload_defaults((const char (*)[320])workloads, nworkloads));
 	json_object_object_add(config, "repeat", json_object_new_int64((int64_t)repeat));
+	json_object_object_add(config, "warmup", json_object_new_int64((int64_t)warmup));
 	json_object_object_add(config, "seed", json_object_new_int64((int64_t)seed));
 	json_object_object_add(config, "probe_requested", json_object_new_string(probe_name));
 	json_object_object_add(config, "probe_used", json_object_new_string(probe.ops->name));
@@ -426,7 +435,7 @@ int cmd_run(int argc, char **argv)
 		.base = &base, .backends = backends, .labels = labels,
 		.nbackends = nbackends, .workloads = (const char (*)[320])workloads,
 		.graphs = wl_graphs, .nworkloads = nworkloads, .repeat = repeat,
-		.shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
+		.warmup = (unsigned)warmup, .shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
 		.input_error_stops = "run",
 	};
 	int any_failed = jm_matrix_run(&mx, &probe, root);

@@ -38,7 +38,9 @@ static void sweep_usage(FILE *f)
 		"  -P, --param KEY=VALUES the option swept: a,b,c | START..END (step 1) |\n"
 		"                         START..END*FACTOR (geometric); sizes take K/M/G/T\n"
 		"  -w, --workload SPEC    workloads as for 'run' (default llvm-500)\n"
-		"  -r, --repeat N         repetitions of each value (default 1)\n"
+		"  -r, --repeat N         repetitions of each value (default 3)\n"
+		"      --warmup N         runs of each value and workload before its\n"
+		"                         repetitions, results dropped (default 1)\n"
 		"  -F, --factor F         VMA tolerance of the rule (default 2)\n"
 		"  -o, --out DIR          write results.json and the report there\n"
 		"  -j, --json FILE        write the results JSON to FILE ('-': stdout, instead\n"
@@ -57,7 +59,7 @@ static void sweep_usage(FILE *f)
 		"130 interrupted (finished runs and their report are still written).\n");
 }
 
-enum { OPT_SHARD = 256, OPT_TIMEOUT, OPT_PRETTY };
+enum { OPT_SHARD = 256, OPT_TIMEOUT, OPT_PRETTY, OPT_WARMUP };
 
 int cmd_sweep(int argc, char **argv)
 {
@@ -76,13 +78,14 @@ int cmd_sweep(int argc, char **argv)
 		{"shard", required_argument, 0, OPT_SHARD},
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
 		{"pretty", no_argument, 0, OPT_PRETTY},
+		{"warmup", required_argument, 0, OPT_WARMUP},
 		{0, 0, 0, 0},
 	};
 	const char *backend_text = NULL, *param_text = NULL, *out_dir = NULL, *json_path = NULL;
 	const char *probe_name = "auto", *shard_text = NULL;
 	static char workloads[MAX_WORKLOADS][320];
 	int nworkloads = 0, quiet = 0, pretty = 0;
-	uint64_t repeat = 1, seed = 0, timeout = 600;
+	uint64_t repeat = 3, warmup = 1, seed = 0, timeout = 600;
 	double factor = 2;
 	unsigned shard_i = 0, shard_n = 0;
 	char err[1024];
@@ -119,6 +122,10 @@ int cmd_sweep(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case OPT_PRETTY: pretty = 1; break;
+		case OPT_WARMUP:
+			if (jm_parse_u64(optarg, &warmup) < 0 || warmup > 100)
+				return jm_usage_error("sweep: --warmup: '%s' is not a count in [0, 100]", optarg);
+			break;
 		case 'h': sweep_usage(stdout); return JM_EXIT_OK;
 		case OPT_SHARD:
 			if (jm_shard_parse(optarg, &shard_i, &shard_n) < 0)
@@ -222,6 +229,7 @@ int cmd_sweep(int argc, char **argv)
 	json_object_object_add(config, "workload_defaults",
 			       jm_config_workload_defaults((const char (*)[320])workloads, nworkloads));
 	json_object_object_add(config, "repeat", json_object_new_int64((int64_t)repeat));
+	json_object_object_add(config, "warmup", json_object_new_int64((int64_t)warmup));
 	json_object_object_add(config, "seed", json_object_new_int64((int64_t)seed));
 	json_object_object_add(config, "probe_requested", json_object_new_string(probe_name));
 	json_object_object_add(config, "probe_used", json_object_new_string(probe.ops->name));
@@ -248,7 +256,7 @@ int cmd_sweep(int argc, char **argv)
 		.base = &base, .backends = specs, .labels = label_p,
 		.tag_key = "sweep_value", .tags = tag_p, .nbackends = nvalues,
 		.workloads = (const char (*)[320])workloads, .graphs = wl_graphs,
-		.nworkloads = nworkloads, .repeat = repeat,
+		.nworkloads = nworkloads, .repeat = repeat, .warmup = (unsigned)warmup,
 		.shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
 	};
 	int any_failed = jm_matrix_run(&mx, &probe, root);

@@ -86,8 +86,9 @@ static void total_cell(json_object *b, const char *metric, char *buf, size_t len
 static void context_sentence(json_object *root, char *buf, size_t len)
 {
 	json_object *c = jm_json_path(root, "context");
-	double reps = 0, ps = 0, mmc = 0;
+	double reps = 0, ps = 0, mmc = 0, warm = 0;
 	jm_json_num(root, "config.repeat", &reps);
+	jm_json_num(root, "config.warmup", &warm);
 	jm_json_num(c, "page_size", &ps);
 	jm_json_num(c, "vm_max_map_count", &mmc);
 	const char *probe = jm_json_str(root, "config.probe_used", "procfs");
@@ -96,12 +97,15 @@ static void context_sentence(json_object *root, char *buf, size_t len)
 	snprintf(buf, len,
 		 "Probe: %s%s%s%s. Kernel %s (%s), page size %.0f B, vm.max_map_count %.0f, "
 		 "THP %s, overcommit %s; jitmm %s (%s). Each cell is the "
-		 "median over %.0f repetition%s, range in brackets.",
+		 "median over %.0f repetition%s%s, range in brackets; ±: the coefficient of "
+		 "variation (standard deviation / mean).",
 		 probe, *why ? " (" : "", why, *why ? ")" : "",
 		 jm_json_str(c, "kernel", "?"), jm_json_str(c, "arch", "?"), ps, mmc,
 		 jm_json_str(c, "thp_enabled", "?"), oc ? json_object_get_string(oc) : "?",
 		 jm_json_str(c, "jitmm_version", "?"), jm_json_str(c, "jitmm_git_sha", "?"),
-		 reps, reps == 1 ? "" : "s");
+		 reps, reps == 1 ? "" : "s",
+		 warm == 1 ? " after a warm-up run (dropped)"
+			   : warm > 1 ? " after warm-up runs (dropped)" : "");
 	/* the real LLVM classes the llvm-* runs loaded (run.backend_info) */
 	json_object *runs = jm_json_path(root, "runs");
 	size_t n = runs && json_object_is_type(runs, json_type_array)
@@ -164,11 +168,22 @@ static void fill_row(json_object *b, json_object *base, char (*cell)[JM_HL_CELL]
 		snprintf(cell[12], JM_HL_CELL, "%.0f (+%.0f placement)", reloc, placed);
 	else
 		count_cell(cell[12], JM_HL_CELL, reloc);
-	double x = med(b, "wall_ns");
-	if (isnan(x))
-		snprintf(cell[13], JM_HL_CELL, "-");
-	else
-		snprintf(cell[13], JM_HL_CELL, "%.2f", x / 1e6);
+	jm_wall_text(b, cell[13], JM_HL_CELL);
+}
+
+void jm_wall_text(json_object *agg, char *buf, size_t len)
+{
+	double v, lo, hi, mean, sd;
+	if (jm_agg_metric(agg, "wall_ns", &v, &lo, &hi) < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	int n = snprintf(buf, len, "%.2f", v / 1e6);
+	if (lo != hi && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " [%.2f-%.2f]", lo / 1e6, hi / 1e6);
+	if (jm_agg_spread(agg, "wall_ns", &mean, &sd) == 0 && sd > 0 && mean > 0 && n > 0 &&
+	    (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " ±%.0f%%", 100 * sd / mean);
 }
 
 /* An aggregate's place in the tables: sorted by workload, then by
@@ -234,7 +249,8 @@ void jm_headline_build(json_object *root, const char *baseline,
 		"backend", "status", "VMAs added (count)", "vs baseline (VMAs added)",
 		"VMAs peak (count)", "mmap (calls)", "mprotect (calls)", "munmap (calls)",
 		"minor faults (count)", "RSS added (bytes)", "VA reserved peak (bytes)",
-		"wasted, mapped - live (bytes)", "reach failures (count)", "wall (ms)",
+		"wasted, mapped - live (bytes)", "reach failures (count)",
+		"wall (ms) [range] ±CV",
 	};
 	for (int i = 0; i < JM_HL_COLS; i++)
 		snprintf(h->head[i], sizeof(h->head[i]), "%s", heads[i]);

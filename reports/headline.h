@@ -34,6 +34,9 @@ void jm_headline_free(struct jm_headline *h);
 
 /* "57x fewer", "2.0x more", "same" for candidate vs baseline counts. */
 void jm_ratio_text(double baseline, double candidate, char *buf, size_t len);
+/* Wall time of an aggregate in ms: "6.97 [6.46-7.19] ±2%" (median, range
+ * when the repetitions differ, coefficient of variation). */
+void jm_wall_text(json_object *agg, char *buf, size_t len);
 /* Human units: 1536 -> "1.5 KiB". */
 void jm_bytes_text(double bytes, char *buf, size_t len);
 

@@ -34,8 +34,8 @@ static void executor_notes(const struct jm_hl_table *t, FILE *out)
 		if (isnan(v) || v <= 0)
 			continue;
 		fprintf(out, "- %s runs code in a separate executor process: the row counts both "
-			     "processes, the executor's part after the +: it added %.0f VMAs and made "
-			     "%.0f mmap, %.0f mprotect, %.0f munmap calls.\n",
+			     "processes (the executor's part after the +); the executor added %.0f "
+			     "VMAs and made %.0f mmap, %.0f mprotect, %.0f munmap calls.\n",
 			t->name[j], v, med(b, "backend.executor_mmap_calls"),
 			med(b, "backend.executor_mprotect_calls"),
 			med(b, "backend.executor_munmap_calls"));

@@ -12,7 +12,8 @@
 json_object *jm_results_new(json_object *context, json_object *config);
 void jm_results_add_run(json_object *root, json_object *run);
 /* (Re)compute "aggregates" from "runs": per (backend, options, workload),
- * median/min/max of every numeric metric over the runs that are ok. */
+ * median/min/max/mean/stddev of every numeric metric over the runs that
+ * are ok. */
 void jm_results_aggregate(json_object *root);
 
 /* The group of a run or aggregate, "backend|options|workload_spec"
@@ -62,8 +63,15 @@ json_object *jm_results_parse(const char *buf, size_t len, const char *name,
  * not fit (buf stays terminated); appends nothing unless o is an object. */
 void jm_options_append(json_object *o, const char *lead, char *buf, size_t len);
 
+/* A number for JSON: an integer as one, anything else in the fewest
+ * digits that read back as the same double. */
+json_object *jm_json_number(double v);
+
 /* Aggregate lookup: metric median/min/max of one aggregate entry. */
 int jm_agg_metric(json_object *agg, const char *metric, double *median,
 		  double *min, double *max);
+/* Its mean and sample standard deviation (aggregates from before they
+ * were recorded have none: -1). */
+int jm_agg_spread(json_object *agg, const char *metric, double *mean, double *stddev);
 
 #endif

@@ -21,7 +21,8 @@ enum kind {
 	K_BOOL,
 	K_NUMBER_OR_NULL,
 	K_STATUS,  /* "ok", "failed" or "interrupted" */
-	K_STAT,    /* {median, min, max}: numbers, min <= median <= max */
+	K_STAT,    /* {median, min, max[, mean, stddev]}: numbers, min <= median
+		    * <= max, min <= mean <= max, stddev >= 0 */
 };
 
 struct shape;
@@ -75,7 +76,7 @@ static const struct field config_fields[] = {
 	{"workloads", &str_list, 0}, {"inject", &str_list, 0},
 	{"workload_defaults", &(const struct shape){K_OBJECT, any_str, 0}, 0},
 	{"host", &str, 0}, {"host_reason", &str, 0},
-	{"repeat", &count, 0}, {"seed", &count, 0}, {"threads", &count, 0},
+	{"repeat", &count, 0}, {"warmup", &count, 0}, {"seed", &count, 0}, {"threads", &count, 0},
 	{"timeout_s", &count, 0}, {"max_samples", &count, 0}, {"merged_shards", &count, 0},
 	{"probe_requested", &str, 0}, {"probe_used", &str, 0},
 	{"probe_fallback_reason", &str, 0}, {"events_file", &str, 0}, {"baseline", &str, 0},
@@ -390,6 +391,15 @@ static int check_stat(struct walk *w, json_object *o)
 	}
 	if (!(v[0] <= v[1] && v[1] <= v[2]))
 		return fail(w, "min %g, median %g, max %g are not in order", v[0], v[1], v[2]);
+	/* the spread, where recorded: a mean within the range, stddev >= 0 */
+	json_object *x;
+	if (json_object_object_get_ex(o, "mean", &x) &&
+	    (!is_number(x) || !(json_object_get_double(x) >= v[0] &&
+				json_object_get_double(x) <= v[2])))
+		return fail(w, "mean is not a number within [min, max]");
+	if (json_object_object_get_ex(o, "stddev", &x) &&
+	    (!is_number(x) || !(json_object_get_double(x) >= 0)))
+		return fail(w, "stddev is not a number >= 0");
 	return 0;
 }
 

@@ -43,9 +43,18 @@ int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_objec
 	unsigned long cells = (unsigned long)mx->nbackends * (unsigned long)mx->nworkloads *
 			      mx->repeat, cell = 0;
 	unsigned total = jm_shard_count(cells, mx->shard_i, mx->shard_n), idx = 0;
+	/* a (workload, backend) is warmed up where this shard runs one of
+	 * its repetitions */
+	for (unsigned long wb = 0; mx->warmup && wb < cells / (mx->repeat ? mx->repeat : 1); wb++) {
+		int here = 0;
+		for (uint64_t r = 0; r < mx->repeat && !here; r++)
+			here = jm_shard_has(wb * mx->repeat + r, mx->shard_i, mx->shard_n);
+		total += here ? mx->warmup : 0;
+	}
 	int any_failed = 0;
 	for (int w = 0; w < mx->nworkloads && !progress_interrupted(); w++)
-		for (int b = 0; b < mx->nbackends && !progress_interrupted(); b++)
+		for (int b = 0; b < mx->nbackends && !progress_interrupted(); b++) {
+			int warmed = 0;
 			for (uint64_t r = 0; r < mx->repeat && !progress_interrupted(); r++) {
 				unsigned long k = cell++;
 				if (!jm_shard_has(k, mx->shard_i, mx->shard_n))
@@ -54,6 +63,17 @@ int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_objec
 				spec.backend = mx->backends[b];
 				snprintf(spec.workload, sizeof(spec.workload), "%.319s",
 					 mx->workloads[w]);
+				/* dropped, and so is its status: the runs kept say it */
+				for (unsigned u = 0; !warmed && u < mx->warmup && !progress_interrupted(); u++) {
+					int ignored = 0;
+					char label[200];
+					snprintf(label, sizeof(label), "%.180s (warm-up)", mx->labels[b]);
+					json_object_put(jm_cell_run(&spec, probe, ++idx, total, label,
+								    mx->graphs[w], 1, &ignored));
+				}
+				warmed = 1;
+				if (progress_interrupted())
+					break;
 				spec.repetition = (unsigned)r;
 				json_object *run = jm_cell_run(&spec, probe, ++idx, total,
 							       mx->labels[b], mx->graphs[w],
@@ -79,5 +99,6 @@ int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_objec
 						mx->labels[b], mx->workloads[w], leaked);
 				jm_results_add_run(root, run);
 			}
+		}
 	return any_failed;
 }

@@ -357,7 +357,7 @@ static void test_bad_plugins_fail_one_run(void **state)
 		 tu_jitmm_bin());
 	char *out = NULL, *err = NULL;
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-b", spec, "-w", "llvm-500:graphs=20",
+	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-b", spec, "-w", "llvm-500:graphs=20",
 					     NULL}, &rc, &out, &err);
 	assert_int_equal(rc, 1);
 	assert_non_null(o);
@@ -416,7 +416,7 @@ static void test_two_plugins_with_labels(void **state)
 		 "llvm-mapper:plugin=%s,label=patched", a, b);
 	char *out = NULL, *err = NULL, resfile[700];
 	snprintf(resfile, sizeof(resfile), "%s/r.json", dir);
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", spec, "-w", "llvm-500:graphs=50",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", spec, "-w", "llvm-500:graphs=50",
 					 "--json", resfile, NULL}, &out, &err);
 	if (rc != 0)
 		fail_msg("rc %d: %s", rc, err);

@@ -71,7 +71,7 @@ static void test_run_replaces_planted_symlinks(void **state)
 	snprintf(q, sizeof(q), "%s/report.md", dir);
 	assert_int_equal(symlink(victim, p), 0);
 	assert_int_equal(symlink(victim2, q), 0);
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w",
 					 "page-pairs:graphs=10", "--out", dir, NULL},
 			      NULL, NULL);
 	assert_int_equal(rc, 0);
@@ -127,7 +127,7 @@ static void test_failed_write_leaves_nothing(void **state)
 	snprintf(path, sizeof(path), "%s/results.json", dir);
 	assert_int_equal(mkdir(path, 0755), 0); /* a directory in the way */
 	char *e = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w",
 					 "page-pairs:graphs=10", "--json", path, NULL},
 			      NULL, &e);
 	assert_int_equal(rc, 2);
@@ -165,7 +165,7 @@ static void test_non_regular_destination_refused(void **state)
 	snprintf(good, sizeof(good), "%s/good.json", dir);
 	assert_int_equal(jm_atomic_check(good, err, sizeof(err)), 0);
 	char *e = NULL, *o = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w",
 					 "page-pairs:graphs=10", "--json", fifo, NULL},
 			      &o, &e);
 	assert_int_equal(rc, 2);
@@ -338,8 +338,8 @@ static void test_out_link_refused(void **state)
 	snprintf(slash, sizeof(slash), "%s/", link);
 	assert_int_equal(symlink(elsewhere, link), 0);
 	char *const cmds[][12] = {
-		{"run", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", link, NULL},
-		{"run", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", slash, NULL},
+		{"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", link, NULL},
+		{"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", slash, NULL},
 		{"sweep", "-q", "-b", "single-pool", "-P", "granularity=1M,4M", "-w",
 		 "llvm-500:graphs=10", "--out", link, NULL},
 		{"report", FIXTURE, "-o", link, NULL},

@@ -206,7 +206,7 @@ static void test_trace_name_and_out_path(void **state)
 	snprintf(spec, sizeof(spec), "trace:%s", trace);
 	snprintf(out, sizeof(out), "%s/o`touch ${JM_M}v`'.system('touch ${JM_M}w').'", tmp);
 	char *e = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "single-pool,inprocess", "-w", spec,
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool,inprocess", "-w", spec,
 					 "--out", out, NULL}, NULL, &e);
 	if (rc != 0)
 		fail_msg("run: exit %d: %s", rc, e);

@@ -684,8 +684,8 @@ static void test_run_total_counts_the_executor(void **state)
 	json_object *em = NULL;
 	json_object_object_get_ex(m, "backend.executor_mprotect_calls", &em);
 	assert_non_null(em);
-	const char *k[] = {"median", "min", "max"};
-	for (int j = 0; j < 3; j++)
+	const char *k[] = {"median", "min", "max", "mean"};
+	for (int j = 0; j < 4; j++)
 		json_object_object_add(em, k[j], json_object_new_int(81));
 	assert_int_equal(jm_results_write(root, p2, e, sizeof(e)), 0);
 	json_object_put(root);
@@ -830,7 +830,7 @@ static void test_shard_parse(void **state)
 			owners += jm_shard_has(k, s, 7);
 		assert_int_equal(owners, 1);
 	}
-	char *bad[] = {"run", "--shard", "3/2", NULL};
+	char *bad[] = {"run", "-r", "1", "--warmup", "0", "--shard", "3/2", NULL};
 	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
 }
 
@@ -1087,7 +1087,7 @@ static void test_ctrl_c_during_run_report(void **state)
 	snprintf(sent, sizeof(sent), "%s/sent", fake);
 	setenv("JM_SENT", sent, 1);
 	char *err = NULL;
-	int rc = run_with_fake(fake, (char *[]){"run", "-q", "-b", "single-pool,inprocess", "-w",
+	int rc = run_with_fake(fake, (char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool,inprocess", "-w",
 						"llvm-500:graphs=30", "--out", out, NULL}, &err);
 	if (rc != 130)
 		fail_msg("run: exit %d, want 130: %s", rc, err);
