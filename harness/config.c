@@ -1,6 +1,7 @@
 /* What run and sweep record about their configuration: see cli.h. */
 #include <string.h>
 
+#include "../allocators/backend.h"
 #include "../allocators/options.h"
 #include "../run/runner.h"
 #include "../workloads/workload.h"
@@ -22,6 +23,10 @@ json_object *jm_config_backend(const struct jm_backend_spec *b)
 				json_object_array_add(tests, json_object_new_string(v.defs[i].name));
 		}
 	json_object_object_add(o, "defaults", defaults);
+	/* no protections, heap memory: the harness's own cost, a control
+	 * that reports never count as a winner */
+	if (b->ops->caps & JM_CAP_NO_PROTECT)
+		json_object_object_add(o, "control", json_object_new_boolean(1));
 	if (json_object_array_length(tests))
 		json_object_object_add(o, "test_options", tests);
 	else

@@ -22,32 +22,43 @@ static void who(json_object *root, json_object *r, char *buf, size_t len)
 	snprintf(buf, len, "%s on %s", b, w);
 }
 
+void jm_failure_why(json_object *r, char *buf, size_t len)
+{
+	const char *sys = jm_json_str(r, "error.syscall", NULL);
+	double g, v, lim;
+	int n;
+	if (sys)
+		n = snprintf(buf, len, "%s failed with %s", sys, jm_json_str(r, "error.errno_name", "?"));
+	else
+		n = snprintf(buf, len, "%s", jm_json_str(r, "error.message", "no message"));
+	if (n >= 0 && (size_t)n < len && jm_json_num(r, "error.graph_id", &g) == 0)
+		n += snprintf(buf + n, len - (size_t)n, " at graph %.0f", g);
+	if (n >= 0 && (size_t)n < len && jm_json_num(r, "error.vmas_at_failure", &v) == 0) {
+		n += snprintf(buf + n, len - (size_t)n, " with %.0f VMAs", v);
+		if (n >= 0 && (size_t)n < len && jm_json_num(r, "error.vm_max_map_count", &lim) == 0)
+			n += snprintf(buf + n, len - (size_t)n, " (vm.max_map_count %.0f)", lim);
+	}
+	const char *cause = jm_json_str(r, "error.cause", NULL);
+	if (cause && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ": %s", cause);
+}
+
 static void failure_details(json_object *root, json_object *runs, FILE *out)
 {
 	size_t n = json_object_array_length(runs);
 	int any = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(runs, i);
-		double g, v, lim;
-		const char *sys = jm_json_str(r, "error.syscall", NULL);
-		if (!sys)
+		if (!strcmp(jm_json_str(r, "status", "ok"), "ok"))
 			continue;
 		if (!any)
 			fprintf(out, "\n## Why runs failed\n\n");
 		any = 1;
-		char w[2 * JM_NAME_MAX + 8];
+		char w[2 * JM_NAME_MAX + 8], why[1024];
 		who(root, r, w, sizeof(w));
-		fprintf(out, "- %s (repetition %s): `%s` failed with %s", w, rep(r), sys,
-			jm_json_str(r, "error.errno_name", "?"));
-		if (jm_json_num(r, "error.graph_id", &g) == 0)
-			fprintf(out, " at graph %.0f", g);
-		if (jm_json_num(r, "error.vmas_at_failure", &v) == 0) {
-			fprintf(out, " with %.0f VMAs", v);
-			if (jm_json_num(r, "error.vm_max_map_count", &lim) == 0)
-				fprintf(out, " (vm.max_map_count %.0f)", lim);
-		}
-		const char *cause = jm_json_str(r, "error.cause", NULL);
-		fprintf(out, "%s%s\n", cause ? ": " : "", cause ? cause : "");
+		jm_failure_why(r, why, sizeof(why));
+		fprintf(out, "- %s (repetition %s, %s during %s): %s\n", w, rep(r),
+			jm_json_str(r, "status", "?"), jm_json_str(r, "error.op", "?"), why);
 	}
 }
 

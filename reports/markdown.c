@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "results.h"
+#include "summary.h"
 
 const char jm_report_columns_text[] =
 	"Columns: VMAs added = VMAs after the workload minus before "
@@ -76,29 +77,6 @@ void jm_report_tables(json_object *root, const char *baseline, FILE *out)
 	jm_headline_free(&h);
 }
 
-void jm_report_failures(json_object *root, FILE *out)
-{
-	json_object *runs = jm_json_path(root, "runs");
-	size_t n = runs ? json_object_array_length(runs) : 0;
-	int any = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(runs, i);
-		if (!strcmp(jm_json_str(r, "status", "ok"), "ok"))
-			continue;
-		if (!any)
-			fprintf(out, "\n## Failed runs\n\n");
-		any = 1;
-		json_object *rep = jm_json_path(r, "repetition");
-		char b[JM_NAME_MAX], w[JM_NAME_MAX];
-		jm_name_backend(root, r, b, sizeof(b));
-		jm_name_workload(root, r, w, sizeof(w));
-		fprintf(out, "- %s on %s (repetition %s): %s during %s: %s\n", b, w,
-			rep ? json_object_get_string(rep) : "?",
-			jm_json_str(r, "status", "?"), jm_json_str(r, "error.op", "?"),
-			jm_json_str(r, "error.message", "?"));
-	}
-}
-
 /* What trim gave back, for runs made with --trim-at-end (medians). */
 void jm_report_trim(json_object *root, FILE *out)
 {
@@ -135,11 +113,11 @@ void jm_report_markdown_ex(json_object *root, const char *baseline,
 	fprintf(out, "Host %s, kernel %s, %s, generated %s.\n\n",
 		jm_json_str(c, "hostname", "?"), jm_json_str(c, "kernel", "?"),
 		jm_json_str(c, "cpu", "?"), jm_json_str(c, "date", "?"));
+	jm_report_summary(root, baseline, out);
 	fprintf(out, "## Results per workload\n\n");
 	jm_report_tables(root, baseline, out);
-	jm_report_failures(root, out);
-	jm_report_trim(root, out);
 	jm_report_diagnostics(root, out);
+	jm_report_trim(root, out);
 	fprintf(out, "\n%s\n", jm_report_columns_text);
 	if (plots_md && *plots_md)
 		fprintf(out, "\n## Plots\n\n%s", plots_md);

@@ -64,6 +64,7 @@ static const struct field context_fields[] = {
 static const struct field backend_fields[] = {
 	{"name", &str, 0}, {"options", &options, 0}, {"defaults", &options, 0},
 	{"test_options", &str_list, 0}, {"available", &boolean, 0}, {"note", &str, 0},
+	{"control", &boolean, 0},
 	{0, 0, 0},
 };
 static const struct shape backend = {K_OBJECT, backend_fields, 0};

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../reports/markdown.h"
 #include "../reports/merge.h"
 #include "../reports/results.h"
 #include "../common/exit_codes.h"
@@ -30,10 +31,16 @@ json_object *jm_cell_run(const struct jm_run_spec *spec, struct jm_probe *probe,
 	const char *st = jm_json_str(run, "status", "failed");
 	if (strcmp(st, "ok")) {
 		*any_failed = 1;
-		if (!quiet)
-			fprintf(stderr, "jitmm: %s on %s: %s: %s\n", label,
-				spec->workload, st,
-				jm_json_str(run, "error.message", "?"));
+		if (!quiet) {
+			/* why, as the report says it: the syscall, the graph,
+			 * the VMA count against vm.max_map_count */
+			char why[1024];
+			jm_failure_why(run, why, sizeof(why));
+			fprintf(stderr, "jitmm: %s on %s: %s: %s", label, spec->workload, st, why);
+			if (jm_json_path(run, "error.syscall"))
+				fprintf(stderr, " (%s)", jm_json_str(run, "error.message", "?"));
+			fputc('\n', stderr);
+		}
 	}
 	return run;
 }

@@ -627,6 +627,118 @@ static void test_names(void **state)
 	json_object_put(root);
 }
 
+
+/* ---- the summary, the PR-width report, why runs failed ---- */
+
+/* report.md opens on the summary: per workload who wins and what it
+ * costs; a control (null) never wins. */
+static void test_summary_on_top(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/report.md", report_dir);
+	char *md = slurp(path);
+	assert_non_null(md);
+	char *sum = strstr(md, "## Summary"), *tables = strstr(md, "## Results per workload");
+	assert_non_null(sum);
+	assert_non_null(tables);
+	assert_true(sum < tables);
+	assert_non_null(strstr(md, "- Fewest VMAs added: inprocess, 480 (single-pool: 481).\n"));
+	assert_non_null(strstr(md, "  - **inprocess**: same VMAs as single-pool, 1.4x more memory "
+				   "syscalls, same RSS, 4.5x less address space (3.6 MiB).\n"));
+	/* null adds 1 VMA but is a control: it is in no winner line */
+	for (const char *p = sum; p < tables; p = strchr(p, '\n') + 1)
+		if (!strncmp(p, "- ", 2) && strstr(p, "null") && strstr(p, "null") < strchr(p, '\n'))
+			fail_msg("the control won: %.120s", p);
+	free(md);
+	/* the HTML page opens on it too */
+	snprintf(path, sizeof(path), "%s/report.html", report_dir);
+	char *html = slurp(path);
+	char *s2 = strstr(html, "<div class=\"summary\" id=\"summary\">");
+	assert_non_null(s2);
+	assert_true(s2 < strstr(html, "<h2>Results per workload</h2>"));
+	assert_non_null(strstr(s2, "<strong>inprocess</strong>: same VMAs as single-pool"));
+	free(html);
+}
+
+/* --format pr: the summary and six-column tables, no plots, the context
+ * folded away: it fits a pull request comment. */
+static void test_report_format_pr(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"report", "--format", "pr", FIXTURE, NULL}, &out,
+				      &err), 0);
+	assert_non_null(strstr(out, "### llvm-500:graphs=200\n"));
+	assert_non_null(strstr(out, "| backend | VMAs | vs single-pool | syscalls | RSS | VA |\n"));
+	assert_non_null(strstr(out, "| inprocess | 480 | same | 680 | 3.6 MiB | 3.6 MiB |\n"));
+	assert_null(strstr(out, "plots/"));
+	assert_non_null(strstr(out, "<details><summary>Context</summary>"));
+	/* every table line has six columns, and none is wider than a
+	 * comment's ~780 px holds (100 characters, rendered) */
+	int rows = 0;
+	for (const char *p = out; *p; p = strchr(p, '\n') + 1) {
+		size_t len = strcspn(p, "\n");
+		if (*p == '|') {
+			int bars = 0;
+			for (size_t i = 0; i < len; i++)
+				bars += p[i] == '|';
+			assert_int_equal(bars, 7);
+			assert_true(len <= 100);
+			rows++;
+		}
+		if (!p[len])
+			break;
+	}
+	assert_int_equal(rows, 2 * (2 + 3));
+	free(out);
+	free(err);
+	/* -o FILE, and no report directory made */
+	char *d = tmpdir(), f[4200];
+	snprintf(f, sizeof(f), "%s/pr.md", d);
+	assert_int_equal(tu_run_jitmm((char *[]){"report", "-f", "pr", FIXTURE, "-o", f, NULL}, NULL,
+				      NULL), 0);
+	assert_int_equal(access(f, R_OK), 0);
+	assert_int_equal(tu_run_jitmm((char *[]){"report", "-f", "slides", FIXTURE, NULL}, NULL,
+				      NULL), 2);
+	rmrf(d);
+	free(d);
+}
+
+/* A failed run says why -- the syscall, errno, graph and VMA count -- on
+ * the console, in the summary, and in report.md and report.html. */
+static void test_why_runs_failed_everywhere(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), p[4300];
+	char *out = NULL, *err = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-b", "single-pool", "-w",
+					 "llvm-500:graphs=20", "--inject", "mprotect:ENOMEM@3", "--out", d,
+					 NULL}, &out, &err);
+	assert_int_equal(rc, 1);
+	const char *why = "mprotect failed with ENOMEM at graph 1 with ";
+	if (!strstr(err, "jitmm: single-pool on llvm-500:graphs=20: failed: ") || !strstr(err, why))
+		fail_msg("console: %s", err);
+	snprintf(p, sizeof(p), "%s/report.md", d);
+	char *md = slurp(p);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "- **single-pool failed** 1 of 1 runs: mprotect failed with ENOMEM"));
+	assert_non_null(strstr(strstr(md, "## Why runs failed"), why));
+	free(md);
+	snprintf(p, sizeof(p), "%s/report.html", d);
+	char *html = slurp(p);
+	assert_non_null(html);
+	check_html_balance(html);
+	assert_non_null(strstr(html, "<h2>Why runs failed</h2>"));
+	assert_non_null(strstr(strstr(html, "<h2>Why runs failed</h2>"), why));
+	free(html);
+	free(out);
+	free(err);
+	rmrf(d);
+	free(d);
+}
+
 /* ---- one total per run: the executor process's work counts ---- */
 
 /* shm-mapper runs its code in an executor process: every reader that
@@ -1245,6 +1357,9 @@ int main(void)
 		cmocka_unit_test(test_compare_unusable_input),
 		cmocka_unit_test(test_run_total_counts_the_executor),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_summary_on_top),
+		cmocka_unit_test(test_report_format_pr),
+		cmocka_unit_test(test_why_runs_failed_everywhere),
 		cmocka_unit_test(test_shard_parse),
 		cmocka_unit_test(test_shard_merge_equals_unsharded),
 		cmocka_unit_test(test_sweep_values),
