@@ -51,6 +51,9 @@ int jm_out_results(json_object *root, const char *json_path, const char *out_dir
 struct jm_backend_spec;
 json_object *jm_config_backend(const struct jm_backend_spec *b);
 json_object *jm_config_workload_defaults(const char (*workloads)[320], int n);
+/* Now as ISO 8601 UTC, as context.date: config.finished, when the matrix
+ * ended (LNT's end_time). */
+json_object *jm_config_now(void);
 /* Split "a,b:k=v,c" into items, keeping k=v tokens with the item before. */
 int jm_split_specs(const char *text, char out[][320], int max);
 

@@ -447,6 +447,7 @@ int cmd_run(int argc, char **argv)
 	}
 	int interrupted = progress_interrupted();
 	json_object_object_add(config, "interrupted", json_object_new_boolean(interrupted));
+	json_object_object_add(config, "finished", jm_config_now());
 	jm_results_aggregate(root);
 
 	int rc = 0;

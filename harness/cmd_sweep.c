@@ -264,6 +264,7 @@ int cmd_sweep(int argc, char **argv)
 		probe.ops->close(&probe);
 	int interrupted = progress_interrupted();
 	json_object_object_add(config, "interrupted", json_object_new_boolean(interrupted));
+	json_object_object_add(config, "finished", jm_config_now());
 	jm_results_aggregate(root);
 
 	struct jm_sweep_report sr = {0};

@@ -1,5 +1,6 @@
 /* What run and sweep record about their configuration: see cli.h. */
 #include <string.h>
+#include <time.h>
 
 #include "../allocators/backend.h"
 #include "../allocators/options.h"
@@ -53,4 +54,14 @@ json_object *jm_config_workload_defaults(const char (*workloads)[320], int n)
 		jm_workload_close(&w);
 	}
 	return o;
+}
+
+json_object *jm_config_now(void)
+{
+	char buf[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(buf);
 }

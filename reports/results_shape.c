@@ -76,7 +76,7 @@ static const struct field config_fields[] = {
 	{"backends", &(const struct shape){K_ARRAY, 0, &backend}, 0},
 	{"workloads", &str_list, 0}, {"inject", &str_list, 0},
 	{"workload_defaults", &(const struct shape){K_OBJECT, any_str, 0}, 0},
-	{"host", &str, 0}, {"host_reason", &str, 0},
+	{"host", &str, 0}, {"host_reason", &str, 0}, {"finished", &str, 0},
 	{"repeat", &count, 0}, {"warmup", &count, 0}, {"seed", &count, 0}, {"threads", &count, 0},
 	{"timeout_s", &count, 0}, {"max_samples", &count, 0}, {"merged_shards", &count, 0},
 	{"probe_requested", &str, 0}, {"probe_used", &str, 0},

@@ -370,50 +370,192 @@ static void test_ratio_text(void **state)
 	assert_string_equal(b, "same");
 }
 
+/* The export checked as its consumer reads it (tests/export_check.py:
+ * Bencher's BMF schema, github-action-benchmark's and Bencher's parsers,
+ * LNT's import against docs/lnt-jitmm.yaml); 1 if it passes. */
+static int consumer_accepts(const char *fmt, const char *file, char **why)
+{
+	char cmd[4600];
+	snprintf(cmd, sizeof(cmd), "python3 tests/export_check.py %s '%s' docs/lnt-jitmm.yaml 2>&1",
+		 fmt, file);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	static char out[8192];
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	if (why)
+		*why = out;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+#define NEED_PYTHON()                                                                    \
+	do {                                                                             \
+		if (!have("python3"))                                                    \
+			SKIP_BECAUSE("python3 is not installed (scripts/install-deps installs it)"); \
+	} while (0)
+
 static void export_golden(const char *fmt)
 {
-	char *args[] = {"export", "--format", (char *)fmt, FIXTURE, NULL};
-	char *out, *err;
-	assert_int_equal(tu_run_jitmm(args, &out, &err), 0);
+	NEED_PYTHON();
+	char *d = tmpdir(), file[4200];
+	snprintf(file, sizeof(file), "%s/export.json", d);
+	char *args[] = {"export", "--format", (char *)fmt, FIXTURE, "-o", file, NULL};
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
+	char *out = slurp(file);
 	json_object *o = json_tokener_parse(out);
 	assert_non_null(o);
 	if (!strcmp(fmt, "bmf")) {
-		json_object *v = jm_json_path(o, "llvm-500/single-pool:granularity=16M");
+		json_object *v = jm_json_path(o, "llvm-500:graphs=200/single-pool");
 		assert_non_null(v);
 		double x;
 		assert_int_equal(jm_json_num(v, "vmas-added.value", &x), 0);
 		assert_int_equal(jm_json_num(v, "latency.upper_value", &x), 0);
+		assert_int_equal(jm_json_num(v, "failed-runs.value", &x), 0);
+		assert_true(x == 0);
 	} else if (!strcmp(fmt, "gab")) {
 		assert_true(json_object_is_type(o, json_type_array));
 		json_object *e = json_object_array_get_idx(o, 0);
-		assert_non_null(jm_json_path(e, "name"));
-		assert_non_null(jm_json_path(e, "unit"));
-		assert_non_null(jm_json_path(e, "value"));
+		assert_string_equal(jm_json_str(e, "name", ""), "llvm-500:graphs=200/single-pool - VMAs added");
+	} else if (!strcmp(fmt, "gbench")) {
+		json_object *b = json_object_array_get_idx(jm_json_path(o, "benchmarks"), 0);
+		assert_string_equal(jm_json_str(b, "name", ""), "llvm-500:graphs=200/single-pool");
+		assert_string_equal(jm_json_str(b, "time_unit", ""), "ns");
+		assert_non_null(jm_json_path(b, "vmas_added"));
 	} else {
 		assert_string_equal(jm_json_str(o, "format_version", ""), "2");
-		assert_non_null(jm_json_path(o, "machine.name"));
-		assert_non_null(jm_json_path(o, "run.start_time"));
+		assert_string_equal(jm_json_str(o, "run.start_time", ""), "2026-11-21T23:31:56");
+		assert_string_equal(jm_json_str(o, "run.llvm_project_revision", ""), "20261121233156");
 		json_object *t = json_object_array_get_idx(jm_json_path(o, "tests"), 0);
-		/* one sample per repetition */
+		/* one sample per repetition, in seconds, in the fewest digits */
 		assert_int_equal(json_object_array_length(jm_json_path(t, "execution_time")), 3);
+		assert_null(strstr(out, "00000000"));
 	}
 	json_object_put(o);
+	char *why;
+	int ok = consumer_accepts(fmt, file, &why);
+	if (ok < 0)
+		SKIP_BECAUSE("%s", why);
+	if (!ok)
+		fail_msg("the %s consumer refuses it: %s", fmt, why);
 	char name[64];
 	snprintf(name, sizeof(name), "export-%s.json.golden", fmt);
 	check_golden(name, out);
 	free(out);
-	free(err);
+	rmrf(d);
+	free(d);
 }
 
 static void test_export_bmf(void **state) { (void)state; export_golden("bmf"); }
 static void test_export_gab(void **state) { (void)state; export_golden("gab"); }
 static void test_export_lnt(void **state) { (void)state; export_golden("lnt"); }
+static void test_export_gbench(void **state) { (void)state; export_golden("gbench"); }
 
 static void test_export_bad_format(void **state)
 {
 	(void)state;
 	char *args[] = {"export", "--format", "csv", FIXTURE, NULL};
 	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 2);
+	char *e = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "bmf", "-m", "vmas,wall_ns", FIXTURE,
+						 NULL}, NULL, &e), 2);
+	assert_non_null(strstr(e, "'vmas' is not an exported metric"));
+	free(e);
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "lnt", "--order", "abc123", FIXTURE,
+						 NULL}, NULL, NULL), 2);
+	/* the checker itself refuses what a consumer refuses */
+	NEED_PYTHON();
+	char *d = tmpdir(), f[4200];
+	snprintf(f, sizeof(f), "%s/bad.json", d);
+	spit(f, "[]\n");
+	assert_int_equal(consumer_accepts("gab", f, NULL), 0);
+	spit(f, "{\"b\": {\"m\": {\"lower_value\": 1}}}\n");
+	assert_int_equal(consumer_accepts("bmf", f, NULL), 0);
+	spit(f, "{\"format_version\": \"2\", \"machine\": {\"name\": \"m\"}, \"run\": {\"start_time\":"
+		" \"2026-01-01 00:00:00\", \"end_time\": \"2026-01-01T00:00:00\", "
+		"\"llvm_project_revision\": \"02ebc067\"}, \"tests\": [{\"name\": \"t\", \"vmas-added\": 1}]}\n");
+	assert_int_equal(consumer_accepts("lnt", f, NULL), 0);
+	rmrf(d);
+	free(d);
+}
+
+/* Every distinct configuration has its own, stable name in every format;
+ * failed runs are in every format, and export exits 1 for them. */
+static void test_export_names_and_failures(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), in[4200], f[4200];
+	snprintf(in, sizeof(in), "%s/r.json", d);
+	snprintf(f, sizeof(f), "%s/e.json", d);
+	char *e = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-q", "-r", "1", "--warmup", "0", "-b",
+					 "single-pool,single-pool:granularity=1G,null,null:crash_after=3",
+					 "-w", "llvm-500:graphs=20,llvm-500:graphs=20,seed=7,"
+					 "synthetic:graphs=30", "--json", in, NULL}, NULL, &e);
+	assert_int_equal(rc, 1); /* the crash */
+	free(e);
+	const char *want[] = {
+		"llvm-500:graphs=20/single-pool", "llvm-500:graphs=20/single-pool:granularity=1G",
+		"llvm-500:graphs=20,seed=7/single-pool", "synthetic:graphs=30/single-pool",
+		/* null and null:crash_after=3 differ in a test option only: all
+		 * their options name them apart */
+		"llvm-500:graphs=20/null crash_after=0,hang_after=0,leak=off",
+		"llvm-500:graphs=20/null crash_after=3,hang_after=0,leak=off", NULL,
+	};
+	const char *fmts[] = {"bmf", "gab", "lnt", "gbench"};
+	for (int k = 0; k < 4; k++) {
+		char *o = NULL;
+		rc = tu_run_jitmm((char *[]){"export", "-f", (char *)fmts[k], in, "-o", f, NULL}, NULL, &o);
+		if (rc != 1 || !strstr(o, "3 runs failed"))
+			fail_msg("%s: exit %d, want 1: %s", fmts[k], rc, o);
+		free(o);
+		char *text = slurp(f);
+		for (int w = 0; want[w]; w++) {
+			char q[300];
+			snprintf(q, sizeof(q), "\"%s%s", !strcmp(fmts[k], "lnt") ? "jitmm/" : "", want[w]);
+			if (!strstr(text, q))
+				fail_msg("%s: no %s in %s", fmts[k], q, text);
+		}
+		/* the crashed configuration is marked */
+		const char *mark = !strcmp(fmts[k], "bmf") ? "\"failed-runs\"" :
+				   !strcmp(fmts[k], "gab") ? "crash_after=3,hang_after=0,leak=off - failed runs" :
+				   !strcmp(fmts[k], "lnt") ? "\"execution_status\"" : "\"error_occurred\": true";
+		assert_non_null(strstr(text, mark));
+		free(text);
+		if (have("python3")) {
+			char *why;
+			int ok = consumer_accepts(fmts[k], f, &why);
+			if (ok == 0)
+				fail_msg("%s refused: %s", fmts[k], why);
+		}
+	}
+	/* --metrics, --order, --machine */
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "lnt", in, "-o", f, "--metrics",
+						 "vmas_added,execution_time", "--order", "523456",
+						 "--machine", "ci-x86", NULL}, NULL, NULL), 1);
+	char err[512];
+	json_object *o = jm_results_load(FIXTURE, err, sizeof(err));
+	json_object_put(o);
+	char *text = slurp(f);
+	o = json_tokener_parse(text);
+	assert_string_equal(jm_json_str(o, "run.llvm_project_revision", ""), "523456");
+	assert_string_equal(jm_json_str(o, "machine.name", ""), "ci-x86");
+	json_object *t0 = json_object_array_get_idx(jm_json_path(o, "tests"), 0);
+	int keys = 0;
+	json_object_object_foreach(t0, k, v) {
+		(void)v;
+		keys++;
+		if (strcmp(k, "name") && strcmp(k, "vmas_added") && strcmp(k, "execution_time") &&
+		    strcmp(k, "execution_status"))
+			fail_msg("--metrics let %s through", k);
+	}
+	assert_int_equal(keys, 3);
+	json_object_put(o);
+	free(text);
+	rmrf(d);
+	free(d);
 }
 
 /* ---- compare ---- */
@@ -1352,6 +1494,8 @@ int main(void)
 		cmocka_unit_test(test_export_bmf),
 		cmocka_unit_test(test_export_gab),
 		cmocka_unit_test(test_export_lnt),
+		cmocka_unit_test(test_export_gbench),
+		cmocka_unit_test(test_export_names_and_failures),
 		cmocka_unit_test(test_export_bad_format),
 		cmocka_unit_test(test_compare_exit_codes),
 		cmocka_unit_test(test_compare_unusable_input),
