@@ -112,7 +112,6 @@ static const struct field probe_fields[] = {
 	{"syscalls", &syscalls, 0}, {"syscalls_whole_process", &syscalls, 0},
 	{"syscalls_measured_process", &syscalls, 0},
 	{"page_faults_by_access", &num_map, 0}, {"page_faults_by_prot", &num_map, 0},
-	{"faults_by_class", &num_map, 0},
 	{"pid", &num, 0}, {"processes", &num, 0}, {"vmas_after", &num, 0},
 	{"vmas_peak", &num, 0}, {"page_faults", &num, 0},
 	{"page_faults_whole_process", &num, 0}, {"page_faults_minor", &num, 0},

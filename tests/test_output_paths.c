@@ -337,7 +337,7 @@ static void test_out_link_refused(void **state)
 	snprintf(link, sizeof(link), "%s/out", dir);
 	snprintf(slash, sizeof(slash), "%s/", link);
 	assert_int_equal(symlink(elsewhere, link), 0);
-	char *const cmds[][12] = {
+	char *const cmds[][16] = {
 		{"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", link, NULL},
 		{"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", slash, NULL},
 		{"sweep", "-q", "-b", "single-pool", "-P", "granularity=1M,4M", "-w",
