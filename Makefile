@@ -107,8 +107,10 @@ test: all $(TEST_BIN) $(BUILD)/reference/libz.a
 	@JITMM=./$(JITMM_BIN) tests/run-tests $(TEST_SCRIPTS) $(TEST_BIN)
 endif
 
+# every backend on llvm-500, page-pairs, churn and the sqlite3 trace, 3
+# repetitions after a warm-up run each (run's defaults)
 run: jitmm
-	./jitmm run --out out --repeat 3
+	./jitmm run --out out
 
 # make bench: the performance goals with verdicts, ~2 minutes; FULL=1 the
 # long form. Figures also in build/bench.json.

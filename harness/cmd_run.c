@@ -27,6 +27,11 @@
 
 #define MAX_BACKENDS 64
 #define MAX_WORKLOADS 32
+/* run's default workloads: the report a newcomer sees first has synthetic
+ * shapes, a long-running JIT that frees and reuses (churn) and real
+ * objects (the shipped sqlite3 trace; `make run`, well under a minute) */
+#define RUN_WORKLOADS "llvm-500,page-pairs,churn"
+#define RUN_TRACE "workloads/traces/sqlite3.jmt"
 
 static void run_usage(FILE *f)
 {
@@ -40,7 +45,10 @@ static void run_usage(FILE *f)
 		"                         'all' = every backend that can run here (default: all;\n"
 		"                         'jitmm list backends' says why one cannot)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
-		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
+		"                         comma separated or repeated (default: " RUN_WORKLOADS ",\n"
+		"                         and trace:" RUN_TRACE " when run from the\n"
+		"                         jitmm tree: synthetic shapes, churn that frees and\n"
+		"                         reuses, real sqlite3 objects)\n"
 		"  -r, --repeat N         repetitions of each run (default 3: a median, a range\n"
 		"                         and a spread to judge it by)\n"
 		"      --warmup N         runs of each (backend, workload) before its\n"
@@ -314,8 +322,11 @@ int cmd_run(int argc, char **argv)
 		baseline_run |= !strcmp(backends[i].ops->name, baseline);
 	if (baseline_given && !baseline_run)
 		return jm_usage_error("run: --baseline: '%s' is not one of the backends run", baseline);
-	if (!nworkloads)
-		nworkloads = jm_split_specs("llvm-500,page-pairs", workloads, MAX_WORKLOADS);
+	if (!nworkloads) {
+		nworkloads = jm_split_specs(RUN_WORKLOADS, workloads, MAX_WORKLOADS);
+		if (access(RUN_TRACE, R_OK) == 0)
+			snprintf(workloads[nworkloads++], sizeof(workloads[0]), "trace:%s", RUN_TRACE);
+	}
 	/* open each workload once here so that a bad spec (or a trace's bad
 	 * header) is a usage error before any run starts; a trace's events
 	 * are read by the runs only (the matrix stops at a malformed line) */
