@@ -89,11 +89,13 @@ int cmd_export(int argc, char **argv)
 				      "dots, as LNT orders them)", o.order);
 	if (o.machine && (jm_text_check(o.machine, "--machine", err, sizeof(err)) < 0 || !*o.machine))
 		return jm_usage_error("export: %s", *o.machine ? err : "--machine: empty");
-	if (out && jm_out_check(out, err, sizeof(err)) < 0)
-		return jm_usage_error("export: --out: %s", err);
 	json_object *root = jm_results_load(argv[optind], err, sizeof(err));
 	if (!root)
 		return jm_usage_error("export: %s", err);
+	if (out && jm_out_check(out, err, sizeof(err)) < 0) {
+		json_object_put(root);
+		return jm_usage_error("export: --out: %s", err);
+	}
 	int failed = 0;
 	json_object *doc = jm_export(root, &o, &failed, err, sizeof(err));
 	if (!doc) {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "markdown.h"
+#include "diagnostics.h"
 #include "names.h"
 #include "results.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "markdown.h"
+#include "diagnostics.h"
 #include "names.h"
 #include "results.h"
 #include "run_total.h"

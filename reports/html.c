@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/atomic_write.h"
+#include "diagnostics.h"
 #include "headline.h"
 #include "markdown.h"
 #include "results.h"

@@ -118,6 +118,18 @@ static int regressed(int m, double base, double cand)
 	return cand > base && cand > base * (1 + pct / 100);
 }
 
+/* " (2/3 runs ok)" after a cell whose side had failed runs */
+static void partial_note(const struct jm_justify_row *row, char *buf, size_t len)
+{
+	for (int s = 0; s < 2; s++) {
+		const struct jm_justify_side *sd = &row->side[s];
+		size_t used = strlen(buf);
+		if (sd->ok < sd->runs)
+			snprintf(buf + used, len - used, " (%s %d/%d runs ok)", s ? "candidate" : "baseline",
+				 sd->ok, sd->runs);
+	}
+}
+
 /* One cell: "1217 → 5 (243.4x fewer, -99.6%)", "1216, unchanged",
  * "**1246 → 2205 (1.8x more, +77.0%), worse**", "failed (1/3 runs)".
  * Returns 1 if it changed, 2 if it regressed, 0 if not, -1 if not
@@ -144,7 +156,8 @@ static int cell_text(const struct jm_justify_row *row, int m, char *buf, size_t 
 	value_text(m, v[1], c, sizeof(c));
 	if (v[0] == v[1]) {
 		snprintf(buf, len, "%s, unchanged", b);
-		return 0;
+		partial_note(row, buf, len);
+		return row->side[0].ok < row->side[0].runs || row->side[1].ok < row->side[1].runs;
 	}
 	jm_justify_reduction(v[0], v[1], red, sizeof(red));
 	/* "110.5x fewer (-99.1%)" inside parentheses reads "110.5x fewer, -99.1%" */
@@ -156,6 +169,7 @@ static int cell_text(const struct jm_justify_row *row, int m, char *buf, size_t 
 	}
 	int worse = regressed(m, v[0], v[1]);
 	snprintf(buf, len, "%s%s → %s (%s)%s", worse ? "**" : "", b, c, red, worse ? ", worse**" : "");
+	partial_note(row, buf, len);
 	return worse ? 2 : 1;
 }
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "diagnostics.h"
 #include "results.h"
 #include "summary.h"
 

@@ -20,13 +20,5 @@ void jm_report_markdown_ex(json_object *root, const char *baseline,
 void jm_report_trim(json_object *root, FILE *out);
 /* The paragraph that defines the columns. */
 extern const char jm_report_columns_text[];
-/* The diagnostic sections (reports/diagnostics.c): why runs failed (the
- * syscall, errno, VMA count), leaked mappings, relocation reach. */
-void jm_report_diagnostics(json_object *root, FILE *out);
-/* Why one failed run failed, one line: "mprotect failed with ENOMEM at
- * graph 21817 with 65530 VMAs (vm.max_map_count 65530): the process
- * reached vm.max_map_count VMAs", or its message where no syscall failed.
- * The report, the summary, the plots and the console all say it so. */
-void jm_failure_why(json_object *run, char *buf, size_t len);
 
 #endif

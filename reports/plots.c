@@ -13,7 +13,7 @@
 #include "../common/atomic_write.h"
 #include "by_workload.h"
 #include "headline.h"
-#include "markdown.h"
+#include "diagnostics.h"
 #include "names.h"
 #include "results.h"
 #include "run_total.h"

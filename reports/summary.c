@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "headline.h"
-#include "markdown.h"
+#include "diagnostics.h"
 #include "names.h"
 #include "results.h"
 #include "run_total.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../reports/markdown.h"
+#include "../reports/diagnostics.h"
 #include "../reports/merge.h"
 #include "../reports/results.h"
 #include "../common/exit_codes.h"
