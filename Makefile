@@ -81,9 +81,11 @@ $(BUILD)/libjitmm.a: $(LIB_OBJ)
 jitmm jitmm-san jitmm-tsan: $(BUILD)/harness/main.o $(BUILD)/libjitmm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS) $(LDLIBS)
 
+# -MMD: a test is rebuilt when a header it includes changes (testutil.h,
+# gp_check.h, design_util.h, the library's own headers)
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libjitmm.a | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libjitmm.a \
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libjitmm.a \
 		$(LDFLAGS) $(PKG_LIBS) $(EXTRA_LIBS) -lcmocka $(LDLIBS)
 
 # the archives the shipped data were measured from, one copy for every build
@@ -106,8 +108,10 @@ test: all $(TEST_BIN) build/reference/libz.a
 	@JITMM=./$(JITMM_BIN) tests/run-tests $(TEST_SCRIPTS) $(TEST_BIN)
 endif
 
+# every backend on llvm-500, page-pairs, churn and the sqlite3 trace, 3
+# repetitions after a warm-up run each (run's defaults)
 run: jitmm
-	./jitmm run --out out --repeat 3
+	./jitmm run --out out
 
 # make bench: the performance goals with verdicts, ~2 minutes; FULL=1 the
 # long form. Figures also in build/bench.json.
@@ -141,4 +145,7 @@ uninstall:
 clean:
 	rm -rf build build-san build-tsan jitmm jitmm-san jitmm-tsan out
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/harness/main.d
+# the results fuzz target's replay build checks scripts with gp_check.h
+$(filter $(BUILD)/tests/fuzz-replay-%,$(TEST_BIN)): tests/gp_check.h
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/harness/main.d $(TEST_BIN:=.d)

@@ -221,13 +221,13 @@ const struct jm_backend_ops jm_backend_null = {
 	.options = (const struct jm_option_def[]){
 		{"crash_after", JM_OPT_UINT, "0", NULL,
 		 "raise SIGSEGV on allocation N+1 (0 = never); for testing "
-		 "crash isolation", 0, 0},
+		 "crash isolation", 0, 0, 1},
 		{"hang_after", JM_OPT_UINT, "0", NULL,
 		 "never return from allocation N+1 (0 = never); for testing "
-		 "--timeout", 0, 0},
+		 "--timeout", 0, 0, 1},
 		{"leak", JM_OPT_BOOL, "off", NULL,
 		 "map one page at create and never unmap it; for testing the "
-		 "leak check", 0, 0},
+		 "leak check", 0, 0, 1},
 		{0},
 	},
 	.create = null_create,

@@ -21,6 +21,8 @@ struct jm_option_def {
 	const char *choices; /* JM_OPT_ENUM: "a|b|c" */
 	const char *help;
 	uint64_t min, max;   /* inclusive bounds for SIZE/UINT; 0,0 = none */
+	int test_only;       /* a knob for jitmm's own tests (crash, hang, leak):
+			      * not part of a configuration's name in reports */
 };
 
 #define JM_MAX_OPTS 24

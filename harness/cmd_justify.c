@@ -11,6 +11,7 @@
 #include "../probes/probe.h"
 #include "../common/atomic_write.h"
 #include "../reports/justify.h"
+#include "../reports/names.h"
 #include "../reports/results.h"
 #include "../workloads/workload.h"
 #include "cli.h"
@@ -26,10 +27,12 @@ static void justify_usage(FILE *f)
 	fprintf(f,
 		"usage: jitmm justify --baseline BACKEND --candidate BACKEND [options]\n\n"
 		"Runs the baseline and the candidate backend on each workload, every run in\n"
-		"its own child process, and prints a Markdown table ready to paste into a\n"
-		"pull request: workload | baseline | candidate | reduction, for VMAs added,\n"
-		"mprotect calls, RSS added and reach failures (medians over the\n"
-		"repetitions), then the machine context and the command that reproduces it.\n\n"
+		"its own child process, and prints one Markdown table ready to paste into a\n"
+		"pull request: a row per workload, a column per metric that changed (VMAs\n"
+		"added, mprotect calls, RSS added, reach failures; medians over the\n"
+		"repetitions, an executor process's work included), each cell baseline ->\n"
+		"candidate; regressions in bold and named below the table; then the machine\n"
+		"context and the command that reproduces it.\n\n"
 		"      --baseline SPEC    NAME[:key=value,...], e.g. inprocess\n"
 		"      --candidate SPEC   NAME[:key=value,...], e.g. striped:chunk_size=64K\n"
 		"  -w, --workload SPEC    preset, PRESET:k=v,..., synthetic:k=v,... or trace:FILE;\n"
@@ -38,9 +41,11 @@ static void justify_usage(FILE *f)
 		"                         and trace:" JM_DEFAULT_TRACES " when\n"
 		"                         run from the jitmm tree)\n"
 		"  -r, --repeat N         repetitions per (backend, workload) (default 3)\n"
+		"      --warmup N         runs of each (backend, workload) before its\n"
+		"                         repetitions, results dropped (default 1)\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"  -p, --probe NAME       auto|procfs|... (default auto)\n"
-		"  -o, --out FILE         write the table to FILE (atomically) instead of stdout\n"
+		"  -o, --out FILE         write the table to FILE (atomically; '-': stdout)\n"
 		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
 		"  -q, --quiet            no progress or failure notes on stderr\n\n"
 		"examples:\n"
@@ -51,7 +56,7 @@ static void justify_usage(FILE *f)
 		"input error, 130 interrupted (nothing written).\n");
 }
 
-enum { OPT_BASELINE = 256, OPT_CANDIDATE, OPT_TIMEOUT };
+enum { OPT_BASELINE = 256, OPT_CANDIDATE, OPT_TIMEOUT, OPT_WARMUP };
 
 static int parse_one(const char *what, const char *text, struct jm_backend_spec *out)
 {
@@ -87,6 +92,7 @@ int cmd_justify(int argc, char **argv)
 		{"probe", required_argument, 0, 'p'},
 		{"out", required_argument, 0, 'o'},
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
+		{"warmup", required_argument, 0, OPT_WARMUP},
 		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
@@ -94,7 +100,7 @@ int cmd_justify(int argc, char **argv)
 	static char workloads[MAX_WORKLOADS][320];
 	const char *btext[2] = {NULL, NULL};
 	const char *probe_name = "auto", *out_path = NULL;
-	uint64_t repeat = 3, seed = 0, timeout = 600;
+	uint64_t repeat = 3, warmup = 1, seed = 0, timeout = 600;
 	int nworkloads = 0, quiet = 0;
 	char err[512];
 
@@ -128,6 +134,11 @@ int cmd_justify(int argc, char **argv)
 			if (jm_parse_u64(optarg, &timeout) < 0 || timeout > 86400 * 7)
 				return jm_usage_error("justify: --timeout: '%s' is not seconds", optarg);
 			break;
+		case OPT_WARMUP:
+			if (jm_parse_u64(optarg, &warmup) < 0 || warmup > 100)
+				return jm_usage_error("justify: --warmup: '%s' is not a count in [0, 100]",
+						      optarg);
+			break;
 		case 'q': quiet = 1; break;
 		case 'h': justify_usage(stdout); return JM_EXIT_OK;
 		default: return jm_bad_option("justify", argv);
@@ -157,12 +168,9 @@ int cmd_justify(int argc, char **argv)
 		wl_graphs[i] = w.graphs;
 		jm_workload_close(&w);
 	}
-	if (out_path) { /* fail on an unwritable destination before running */
-		struct jm_atomic_file af;
-		if (jm_atomic_open(&af, out_path, err, sizeof(err)) < 0)
-			return jm_usage_error("justify: --out: %s", err);
-		jm_atomic_abort(&af);
-	}
+	/* fail on an unwritable destination before running */
+	if (out_path && jm_out_check(out_path, err, sizeof(err)) < 0)
+		return jm_usage_error("justify: --out: %s", err);
 
 	struct jm_probe probe;
 	char why_not[256];
@@ -190,6 +198,11 @@ int cmd_justify(int argc, char **argv)
 	cmd_add(command, sizeof(command), "--repeat");
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)repeat);
 	cmd_add(command, sizeof(command), num);
+	if (warmup != 1) {
+		cmd_add(command, sizeof(command), "--warmup");
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)warmup);
+		cmd_add(command, sizeof(command), num);
+	}
 	if (seed) {
 		cmd_add(command, sizeof(command), "--seed");
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)seed);
@@ -204,13 +217,16 @@ int cmd_justify(int argc, char **argv)
 	j.rows = calloc((size_t)nworkloads, sizeof(*j.rows));
 	if (!j.rows)
 		return jm_usage_error("justify: out of memory");
-	json_object *opts[2];
 	for (int s = 0; s < 2; s++) {
-		jm_backend_spec_name(&be[s], j.name[s], sizeof(j.name[s]));
-		opts[s] = jm_backend_options_json(&be[s]);
-		j.options[s] = opts[s];
+		/* named as the reports name it: what differs from the defaults */
+		json_object *b = jm_config_backend(&be[s]);
+		jm_name_backend_from(be[s].ops->name, jm_json_path(b, "options"),
+				     jm_json_path(b, "defaults"), jm_json_path(b, "test_options"),
+				     j.name[s], sizeof(j.name[s]));
+		json_object_put(b);
 	}
 	j.repeat = (int)repeat;
+	j.warmup = (int)warmup;
 	j.nrows = nworkloads;
 	j.probe = probe.ops->name;
 	j.command = command;
@@ -219,23 +235,28 @@ int cmd_justify(int argc, char **argv)
 
 	progress_init(quiet);
 	progress_catch_signals();
-	unsigned total = (unsigned)(2 * nworkloads * (int)repeat), idx = 0;
+	unsigned total = (unsigned)(2 * nworkloads * (int)(repeat + warmup)), idx = 0;
 	int any_failed = 0;
 	for (int w = 0; w < nworkloads && !progress_interrupted(); w++) {
 		snprintf(j.rows[w].workload, sizeof(j.rows[w].workload), "%.319s", workloads[w]);
-		/* interleave baseline and candidate so drift hits both alike */
-		for (uint64_t r = 0; r < repeat && !progress_interrupted(); r++)
+		/* warm-up runs first, dropped; then baseline and candidate
+		 * interleaved so drift hits both alike */
+		for (uint64_t r = 0; r < warmup + repeat && !progress_interrupted(); r++)
 			for (int s = 0; s < 2 && !progress_interrupted(); s++) {
 				struct jm_run_spec spec = {0};
+				int warm = r < warmup, ignored = 0;
+				char label[480];
+				snprintf(label, sizeof(label), "%s%s", j.name[s], warm ? " (warm-up)" : "");
 				spec.backend = be[s];
 				snprintf(spec.workload, sizeof(spec.workload), "%.319s", workloads[w]);
 				spec.seed = seed;
-				spec.repetition = (unsigned)r;
+				spec.repetition = (unsigned)(warm ? 0 : r - warmup);
 				spec.timeout_s = (unsigned)timeout;
-				json_object *run = jm_cell_run(&spec, &probe, ++idx, total,
-							       j.name[s], wl_graphs[w],
-							       quiet, &any_failed);
-				jm_justify_add_run(&j, &j.rows[w], s, run);
+				json_object *run = jm_cell_run(&spec, &probe, ++idx, total, label,
+							       wl_graphs[w], quiet || warm,
+							       warm ? &ignored : &any_failed);
+				if (!warm)
+					jm_justify_add_run(&j, &j.rows[w], s, run);
 				json_object_put(run);
 			}
 	}
@@ -245,26 +266,26 @@ int cmd_justify(int argc, char **argv)
 	int rc = any_failed ? JM_EXIT_FAIL : JM_EXIT_OK;
 	if (progress_interrupted()) {
 		rc = JM_EXIT_INTERRUPTED;
-	} else if (out_path) {
-		struct jm_atomic_file af;
-		if (jm_atomic_open(&af, out_path, err, sizeof(err)) < 0) {
-			fprintf(stderr, "jitmm: %s\n", err);
+	} else {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (!f) {
+			fprintf(stderr, "jitmm: justify: out of memory\n");
 			rc = JM_EXIT_USAGE;
 		} else {
-			jm_justify_markdown(&j, af.f);
-			if (jm_atomic_commit(&af, err, sizeof(err)) < 0) {
+			jm_justify_markdown(&j, f);
+			fclose(f);
+			if (jm_out_write(out_path, text, len, err, sizeof(err)) < 0) {
 				fprintf(stderr, "jitmm: %s\n", err);
 				rc = JM_EXIT_USAGE;
-			} else if (!quiet) {
+			} else if (out_path && !jm_out_is_stdout(out_path) && !quiet) {
 				fprintf(stderr, "jitmm: wrote %s\n", out_path);
 			}
 		}
-	} else {
-		jm_justify_markdown(&j, stdout);
+		free(text);
 	}
 	json_object_put(context);
-	for (int s = 0; s < 2; s++)
-		json_object_put(opts[s]);
 	free(j.rows);
 	return rc;
 }

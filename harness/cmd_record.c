@@ -37,7 +37,8 @@ static void usage(FILE *f)
 		"unmapped), or a pool when its mprotects form several contiguous runs,\n"
 		"one graph each (as LLVM's mapper carves its 1 GiB reservation). See\n"
 		"docs/recording.md.\n\n"
-		"  -o, --output OUT   the trace (.zst/.xz: compressed); written only if complete\n"
+		"  -o, --out OUT      the trace (.zst/.xz: compressed); written only if complete\n"
+		"                     (--output: the same)\n"
 		"  -p, --pid PID      attach to a running process until it exits\n"
 		"  -d, --duration S   stop recording after S seconds (the process keeps running)\n\n"
 		"Exit status: 0 if the command exited 0 (or --pid), 1 if it failed or was\n"
@@ -189,7 +190,8 @@ static int record_verdict(const struct jm_rec_summary *s)
 int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"output", required_argument, 0, 'o'},
+		{"out", required_argument, 0, 'o'},
+		{"output", required_argument, 0, 'o'}, /* its first spelling */
 		{"pid", required_argument, 0, 'p'},
 		{"duration", required_argument, 0, 'd'},
 		{"help", no_argument, 0, 'h'},

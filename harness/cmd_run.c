@@ -27,6 +27,11 @@
 
 #define MAX_BACKENDS 64
 #define MAX_WORKLOADS 32
+/* run's default workloads: the report a newcomer sees first has synthetic
+ * shapes, a long-running JIT that frees and reuses (churn) and real
+ * objects (the shipped sqlite3 trace; `make run`, well under a minute) */
+#define RUN_WORKLOADS "llvm-500,page-pairs,churn"
+#define RUN_TRACE "workloads/traces/sqlite3.jmt"
 
 static void run_usage(FILE *f)
 {
@@ -35,22 +40,29 @@ static void run_usage(FILE *f)
 		"Runs every (backend, workload, repetition) in its own child process and\n"
 		"prints the comparison table on stdout (Markdown). With --out, writes\n"
 		"DIR/results.json, DIR/report.md, DIR/report.html and DIR/plots/ (gnuplot);\n"
-		"with --json, writes the results there.\n\n"
+		"with --json, writes the results there ('-': on stdout, instead of the table).\n\n"
 		"  -b, --backend LIST     backends, comma separated, each NAME[:key=value,...];\n"
 		"                         'all' = every backend that can run here (default: all;\n"
 		"                         'jitmm list backends' says why one cannot)\n"
 		"  -w, --workload SPEC    preset name, PRESET:key=value,... or synthetic:key=value,...;\n"
 		"                         trace:FILE; jitlink:FILE[:FILE...][,key=value...] (LLVM's\n"
 		"                         JIT linker on real objects: docs/jitlink.md);\n"
-		"                         comma separated or repeated (default: llvm-500,page-pairs)\n"
-		"  -r, --repeat N         repetitions of each run (default 1)\n"
+		"                         comma separated or repeated (default: " RUN_WORKLOADS ",\n"
+		"                         and trace:" RUN_TRACE " when run from the\n"
+		"                         jitmm tree: synthetic shapes, churn that frees and\n"
+		"                         reuses, real sqlite3 objects)\n"
+		"  -r, --repeat N         repetitions of each run (default 3: a median, a range\n"
+		"                         and a spread to judge it by)\n"
+		"      --warmup N         runs of each (backend, workload) before its\n"
+		"                         repetitions, results dropped (default 1)\n"
 		"  -p, --probe NAME       auto|ebpf|procfs (default auto: ebpf if it loads)\n"
 		"      --events FILE      save the probe's per-syscall event stream (ebpf;\n"
 		"                         format in docs/events-format.md)\n"
 		"      --fault-classes    ebpf: also split page faults by the protection of\n"
 		"                         the faulting VMA (rx/ro/rw/other; ~5 us per fault)\n"
 		"  -o, --out DIR          write DIR/results.json, report.md, report.html, plots/\n"
-		"  -j, --json FILE        write the results JSON to FILE\n"
+		"  -j, --json FILE        write the results JSON to FILE ('-': stdout)\n"
+		"      --pretty           indent the JSON (default: compact)\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"      --baseline NAME    backend the ratios are relative to, one of those run\n"
 		"                         (default single-pool)\n"
@@ -96,7 +108,7 @@ static void run_usage(FILE *f)
 
 enum { OPT_BASELINE = 256, OPT_VERIFY, OPT_EXECUTE, OPT_TRIM, OPT_TIMEOUT,
        OPT_INJECT, OPT_MAX_SAMPLES, OPT_REPLAY, OPT_SHARD, OPT_CODE_MODEL, OPT_EVENTS,
-       OPT_FAULT_CLASSES, OPT_HOST };
+       OPT_FAULT_CLASSES, OPT_HOST, OPT_PRETTY, OPT_WARMUP };
 
 static json_object *str_array(char items[][320], int n)
 {
@@ -145,19 +157,21 @@ int cmd_run(int argc, char **argv)
 		{"events", required_argument, 0, OPT_EVENTS},
 		{"fault-classes", no_argument, 0, OPT_FAULT_CLASSES},
 		{"host", required_argument, 0, OPT_HOST},
+		{"pretty", no_argument, 0, OPT_PRETTY},
+		{"warmup", required_argument, 0, OPT_WARMUP},
 		{0, 0, 0, 0},
 	};
 	static struct jm_backend_spec backends[MAX_BACKENDS];
 	static char workloads[MAX_WORKLOADS][320];
 	char backend_text[1024] = "";
 	int nworkloads = 0, quiet = 0, baseline_given = 0;
-	uint64_t repeat = 1, seed = 0, timeout = 600, max_samples = 0;
+	uint64_t repeat = 3, warmup = 1, seed = 0, timeout = 600, max_samples = 0;
 	const char *probe_name = "auto", *out_dir = NULL, *json_path = NULL;
 	const char *baseline = "single-pool";
 	const char *shard_text = NULL;
 	unsigned shard_i = 0, shard_n = 0;
 	const char *events_path = NULL;
-	int fault_classes = 0;
+	int fault_classes = 0, pretty = 0;
 	const char *host_opt = "auto";
 	struct jm_run_spec base = {0};
 	char err[512];
@@ -224,6 +238,11 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_EVENTS: events_path = optarg; break;
 		case OPT_FAULT_CLASSES: fault_classes = 1; break;
+		case OPT_PRETTY: pretty = 1; break;
+		case OPT_WARMUP:
+			if (jm_parse_u64(optarg, &warmup) < 0 || warmup > 100)
+				return jm_usage_error("run: --warmup: '%s' is not a count in [0, 100]", optarg);
+			break;
 		case OPT_HOST:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "normal") &&
 			    strcmp(optarg, "hardened"))
@@ -254,6 +273,9 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return jm_usage_error("run: unexpected argument '%s'", argv[optind]);
+	/* it is kept in results.json, which must pass its own loader */
+	if (events_path && jm_text_check(events_path, "--events", err, sizeof(err)) < 0)
+		return jm_usage_error("run: %s", err);
 	int nbackends = jm_backend_spec_parse(backend_text[0] ? backend_text : "all",
 					      backends, MAX_BACKENDS, err, sizeof(err));
 	if (nbackends < 0)
@@ -302,8 +324,11 @@ int cmd_run(int argc, char **argv)
 		baseline_run |= !strcmp(backends[i].ops->name, baseline);
 	if (baseline_given && !baseline_run)
 		return jm_usage_error("run: --baseline: '%s' is not one of the backends run", baseline);
-	if (!nworkloads)
-		nworkloads = jm_split_specs("llvm-500,page-pairs", workloads, MAX_WORKLOADS);
+	if (!nworkloads) {
+		nworkloads = jm_split_specs(RUN_WORKLOADS, workloads, MAX_WORKLOADS);
+		if (access(RUN_TRACE, R_OK) == 0)
+			snprintf(workloads[nworkloads++], sizeof(workloads[0]), "trace:%s", RUN_TRACE);
+	}
 	/* open each workload once here so that a bad spec (or a trace's bad
 	 * header) is a usage error before any run starts; a trace's events
 	 * are read by the runs only (the matrix stops at a malformed line) */
@@ -324,7 +349,7 @@ int cmd_run(int argc, char **argv)
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --out: %s", err);
 	/* before the matrix runs, not after */
-	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+	if (json_path && jm_out_check(json_path, err, sizeof(err)) < 0)
 		return jm_usage_error("run: --json: %s", err);
 
 	/* the os layer's host mode, inherited by every measured child */
@@ -365,9 +390,7 @@ int cmd_run(int argc, char **argv)
 	json_object *config = json_object_new_object();
 	json_object *bl = json_object_new_array();
 	for (int i = 0; i < nbackends; i++) {
-		json_object *b = json_object_new_object();
-		json_object_object_add(b, "name", json_object_new_string(backends[i].ops->name));
-		json_object_object_add(b, "options", jm_backend_options_json(&backends[i]));
+		json_object *b = jm_config_backend(&backends[i]);
 		if (backends[i].ops->available) { /* the LLVM plugin, as read here */
 			char note[600];
 			int ok = jm_backend_available(backends[i].ops, backends[i].optspec, note,
@@ -379,7 +402,10 @@ int cmd_run(int argc, char **argv)
 	}
 	json_object_object_add(config, "backends", bl);
 	json_object_object_add(config, "workloads", str_array(workloads, nworkloads));
+	json_object_object_add(config, "workload_defaults",
+			       jm_config_workload_defaults((const char (*)[320])workloads, nworkloads));
 	json_object_object_add(config, "repeat", json_object_new_int64((int64_t)repeat));
+	json_object_object_add(config, "warmup", json_object_new_int64((int64_t)warmup));
 	json_object_object_add(config, "seed", json_object_new_int64((int64_t)seed));
 	json_object_object_add(config, "probe_requested", json_object_new_string(probe_name));
 	json_object_object_add(config, "probe_used", json_object_new_string(probe.ops->name));
@@ -422,7 +448,7 @@ int cmd_run(int argc, char **argv)
 		.base = &base, .backends = backends, .labels = labels,
 		.nbackends = nbackends, .workloads = (const char (*)[320])workloads,
 		.graphs = wl_graphs, .nworkloads = nworkloads, .repeat = repeat,
-		.shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
+		.warmup = (unsigned)warmup, .shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
 		.input_error_stops = "run",
 	};
 	int any_failed = jm_matrix_run(&mx, &probe, root);
@@ -434,20 +460,15 @@ int cmd_run(int argc, char **argv)
 	}
 	int interrupted = progress_interrupted();
 	json_object_object_add(config, "interrupted", json_object_new_boolean(interrupted));
+	json_object_object_add(config, "finished", jm_config_now());
 	jm_results_aggregate(root);
 
 	int rc = 0;
-	if (json_path && jm_results_write(root, json_path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "jitmm: run: --json: %s\n", err);
+	if (jm_out_results(root, json_path, out_dir, pretty, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jitmm: run: %s\n", err);
 		rc = JM_EXIT_USAGE;
 	}
 	if (out_dir) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/results.json", out_dir);
-		if (jm_results_write(root, path, err, sizeof(err)) < 0) {
-			fprintf(stderr, "jitmm: %s\n", err);
-			rc = JM_EXIT_USAGE;
-		}
 		/* an interrupt from here on does not stop the report (gnuplot
 		 * runs in its own process group): it is written whole, and
 		 * jitmm exits 130 */
@@ -457,7 +478,9 @@ int cmd_run(int argc, char **argv)
 			rc = JM_EXIT_USAGE;
 		}
 	}
-	jm_report_tables(root, baseline, stdout);
+	/* stdout is data: the table, unless the results JSON went there */
+	if (!json_path || !jm_out_is_stdout(json_path))
+		jm_report_tables(root, baseline, stdout);
 	if (out_dir && !quiet && rc == 0)
 		fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",
 			out_dir);

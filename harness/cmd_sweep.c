@@ -38,10 +38,14 @@ static void sweep_usage(FILE *f)
 		"  -P, --param KEY=VALUES the option swept: a,b,c | START..END (step 1) |\n"
 		"                         START..END*FACTOR (geometric); sizes take K/M/G/T\n"
 		"  -w, --workload SPEC    workloads as for 'run' (default llvm-500)\n"
-		"  -r, --repeat N         repetitions of each value (default 1)\n"
+		"  -r, --repeat N         repetitions of each value (default 3)\n"
+		"      --warmup N         runs of each value and workload before its\n"
+		"                         repetitions, results dropped (default 1)\n"
 		"  -F, --factor F         VMA tolerance of the rule (default 2)\n"
 		"  -o, --out DIR          write results.json and the report there\n"
-		"  -j, --json FILE        write the results JSON to FILE\n"
+		"  -j, --json FILE        write the results JSON to FILE ('-': stdout, instead\n"
+		"                         of the tables)\n"
+		"      --pretty           indent the JSON (default: compact)\n"
 		"  -p, --probe NAME       auto|procfs|... (default auto)\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"      --shard I/N        only matrix cells k with k %% N == I-1 ('jitmm merge')\n"
@@ -55,7 +59,7 @@ static void sweep_usage(FILE *f)
 		"130 interrupted (finished runs and their report are still written).\n");
 }
 
-enum { OPT_SHARD = 256, OPT_TIMEOUT };
+enum { OPT_SHARD = 256, OPT_TIMEOUT, OPT_PRETTY, OPT_WARMUP };
 
 int cmd_sweep(int argc, char **argv)
 {
@@ -73,13 +77,15 @@ int cmd_sweep(int argc, char **argv)
 		{"help", no_argument, 0, 'h'},
 		{"shard", required_argument, 0, OPT_SHARD},
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
+		{"pretty", no_argument, 0, OPT_PRETTY},
+		{"warmup", required_argument, 0, OPT_WARMUP},
 		{0, 0, 0, 0},
 	};
 	const char *backend_text = NULL, *param_text = NULL, *out_dir = NULL, *json_path = NULL;
 	const char *probe_name = "auto", *shard_text = NULL;
 	static char workloads[MAX_WORKLOADS][320];
-	int nworkloads = 0, quiet = 0;
-	uint64_t repeat = 1, seed = 0, timeout = 600;
+	int nworkloads = 0, quiet = 0, pretty = 0;
+	uint64_t repeat = 3, warmup = 1, seed = 0, timeout = 600;
 	double factor = 2;
 	unsigned shard_i = 0, shard_n = 0;
 	char err[1024];
@@ -115,6 +121,11 @@ int cmd_sweep(int argc, char **argv)
 				return jm_usage_error("sweep: --seed: '%s' is not a positive integer", optarg);
 			break;
 		case 'q': quiet = 1; break;
+		case OPT_PRETTY: pretty = 1; break;
+		case OPT_WARMUP:
+			if (jm_parse_u64(optarg, &warmup) < 0 || warmup > 100)
+				return jm_usage_error("sweep: --warmup: '%s' is not a count in [0, 100]", optarg);
+			break;
 		case 'h': sweep_usage(stdout); return JM_EXIT_OK;
 		case OPT_SHARD:
 			if (jm_shard_parse(optarg, &shard_i, &shard_n) < 0)
@@ -191,7 +202,7 @@ int cmd_sweep(int argc, char **argv)
 	if (out_dir && jm_mkdirs(out_dir, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --out: %s", err);
 	/* before the matrix runs, not after */
-	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+	if (json_path && jm_out_check(json_path, err, sizeof(err)) < 0)
 		return jm_usage_error("sweep: --json: %s", err);
 	struct jm_probe probe;
 	char why_not[256];
@@ -204,10 +215,7 @@ int cmd_sweep(int argc, char **argv)
 		    *wl = json_object_new_array(), *sw = json_object_new_object(),
 		    *vl = json_object_new_array();
 	for (int i = 0; i < nvalues; i++) {
-		json_object *b = json_object_new_object();
-		json_object_object_add(b, "name", json_object_new_string(specs[i].ops->name));
-		json_object_object_add(b, "options", jm_backend_options_json(&specs[i]));
-		json_object_array_add(bl, b);
+		json_object_array_add(bl, jm_config_backend(&specs[i]));
 		json_object_array_add(vl, json_object_new_string(values[i]));
 	}
 	for (int i = 0; i < nworkloads; i++)
@@ -218,7 +226,10 @@ int cmd_sweep(int argc, char **argv)
 	json_object_object_add(sw, "factor", json_object_new_double(factor));
 	json_object_object_add(config, "backends", bl);
 	json_object_object_add(config, "workloads", wl);
+	json_object_object_add(config, "workload_defaults",
+			       jm_config_workload_defaults((const char (*)[320])workloads, nworkloads));
 	json_object_object_add(config, "repeat", json_object_new_int64((int64_t)repeat));
+	json_object_object_add(config, "warmup", json_object_new_int64((int64_t)warmup));
 	json_object_object_add(config, "seed", json_object_new_int64((int64_t)seed));
 	json_object_object_add(config, "probe_requested", json_object_new_string(probe_name));
 	json_object_object_add(config, "probe_used", json_object_new_string(probe.ops->name));
@@ -245,7 +256,7 @@ int cmd_sweep(int argc, char **argv)
 		.base = &base, .backends = specs, .labels = label_p,
 		.tag_key = "sweep_value", .tags = tag_p, .nbackends = nvalues,
 		.workloads = (const char (*)[320])workloads, .graphs = wl_graphs,
-		.nworkloads = nworkloads, .repeat = repeat,
+		.nworkloads = nworkloads, .repeat = repeat, .warmup = (unsigned)warmup,
 		.shard_i = shard_i, .shard_n = shard_n, .quiet = quiet,
 	};
 	int any_failed = jm_matrix_run(&mx, &probe, root);
@@ -253,21 +264,21 @@ int cmd_sweep(int argc, char **argv)
 		probe.ops->close(&probe);
 	int interrupted = progress_interrupted();
 	json_object_object_add(config, "interrupted", json_object_new_boolean(interrupted));
+	json_object_object_add(config, "finished", jm_config_now());
 	jm_results_aggregate(root);
 
 	struct jm_sweep_report sr = {0};
 	jm_sweep_sections(root, &sr);
-	fputs(sr.markdown, stdout);
+	/* stdout is data: the tables, unless the results JSON went there */
+	if (!json_path || !jm_out_is_stdout(json_path))
+		fputs(sr.markdown, stdout);
 	int rc = 0;
-	if (json_path && jm_results_write(root, json_path, err, sizeof(err)) < 0)
+	if (jm_out_results(root, json_path, out_dir, pretty, err, sizeof(err)) < 0)
 		rc = jm_usage_error("sweep: %s", err);
 	if (out_dir && !rc) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/results.json", out_dir);
 		/* the report adds the sweep section itself (config.sweep); an
 		 * interrupt does not stop it (as in run) */
-		if (jm_results_write(root, path, err, sizeof(err)) < 0 ||
-		    jm_report_write_dir(root, out_dir, bs[0].ops->name, NULL, err, sizeof(err)) < 0)
+		if (jm_report_write_dir(root, out_dir, bs[0].ops->name, NULL, err, sizeof(err)) < 0)
 			rc = jm_usage_error("sweep: %s", err);
 		else if (!quiet)
 			fprintf(stderr, "jitmm: wrote %s/results.json, report.md, report.html and plots/\n",

@@ -371,6 +371,7 @@ static int first_in_dir(char **argv, int from, int j)
 static int trace_from_elf(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{"out", required_argument, 0, 'o'}, /* as every command */
 		{"output", required_argument, 0, 'o'},
 		{"csv", no_argument, 0, 'c'},
 		{"sections", required_argument, 0, 's'},
@@ -583,7 +584,7 @@ static int trace_from_workload(int argc, char **argv)
 {
 	const char *out = NULL, *spec = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) && i + 1 < argc)
 			out = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			trace_usage(stdout);

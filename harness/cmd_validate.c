@@ -67,7 +67,9 @@ static void validate_usage(FILE *f)
 		"                         llvm-* backends' plugin option)\n"
 		"  -s, --seed N           override every workload's seed\n"
 		"  -p, --probe NAME       auto|ebpf|procfs (default auto)\n"
-		"  -j, --json FILE        also write the runs' results JSON to FILE\n"
+		"  -j, --json FILE        also write the runs' results JSON to FILE ('-':\n"
+		"                         stdout, instead of the table)\n"
+		"      --pretty           indent the JSON (default: compact)\n"
 		"      --timeout S        kill a run after S seconds (default 600, 0 = none)\n"
 		"  -q, --quiet            no progress or failure notes on stderr\n\n"
 		"examples:\n"
@@ -79,7 +81,8 @@ static void validate_usage(FILE *f)
 		"130 interrupted.\n");
 }
 
-enum { OPT_PAIR = 256, OPT_TOL, OPT_TOL_MEASURED, OPT_GRANULARITY, OPT_PLUGIN, OPT_TIMEOUT };
+enum { OPT_PAIR = 256, OPT_TOL, OPT_TOL_MEASURED, OPT_GRANULARITY, OPT_PLUGIN, OPT_TIMEOUT,
+       OPT_PRETTY };
 
 static int parse_pct(const char *what, const char *text, double *out)
 {
@@ -143,6 +146,7 @@ int cmd_validate(int argc, char **argv)
 		{"probe", required_argument, 0, 'p'},
 		{"json", required_argument, 0, 'j'},
 		{"timeout", required_argument, 0, OPT_TIMEOUT},
+		{"pretty", no_argument, 0, OPT_PRETTY},
 		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
@@ -156,7 +160,7 @@ int cmd_validate(int argc, char **argv)
 	const char *granularity = "1G";
 	uint64_t repeat = 1, seed = 0, timeout = 600, gran;
 	unsigned mask = 0;
-	int nworkloads = 0, quiet = 0;
+	int nworkloads = 0, quiet = 0, pretty = 0;
 	char err[512];
 
 	optind = 1;
@@ -208,6 +212,7 @@ int cmd_validate(int argc, char **argv)
 						      optarg);
 			break;
 		case 'q': quiet = 1; break;
+		case OPT_PRETTY: pretty = 1; break;
 		case 'h': validate_usage(stdout); return JM_EXIT_OK;
 		default: return jm_bad_option("validate", argv);
 		}
@@ -248,7 +253,7 @@ int cmd_validate(int argc, char **argv)
 		wl_graphs[i] = w.graphs;
 		jm_workload_close(&w);
 	}
-	if (json_path && jm_atomic_check(json_path, err, sizeof(err)) < 0)
+	if (json_path && jm_out_check(json_path, err, sizeof(err)) < 0)
 		return jm_usage_error("validate: --json: %s", err);
 	/* without the plugin every real run would fail: say why once */
 	char note[600];
@@ -296,9 +301,18 @@ int cmd_validate(int argc, char **argv)
 	}
 	jm_results_aggregate(root);
 	struct jm_validate_result res;
-	jm_validate_print(root, chosen, np, &vo, stdout, &res);
+	/* stdout is data: the table, unless the results JSON goes there (the
+	 * verdicts are still computed) */
+	char *unused = NULL;
+	size_t unused_len = 0;
+	FILE *table = json_path && jm_out_is_stdout(json_path)
+		? open_memstream(&unused, &unused_len) : stdout;
+	jm_validate_print(root, chosen, np, &vo, table ? table : stdout, &res);
+	if (table && table != stdout)
+		fclose(table);
+	free(unused);
 	int rc = any_failed || res.over || res.missing ? JM_EXIT_FAIL : JM_EXIT_OK;
-	if (json_path && jm_results_write(root, json_path, err, sizeof(err)) < 0) {
+	if (json_path && jm_out_results(root, json_path, NULL, pretty, err, sizeof(err)) < 0) {
 		fprintf(stderr, "jitmm: validate: --json: %s\n", err);
 		rc = JM_EXIT_USAGE;
 	}

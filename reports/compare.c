@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "headline.h"
+#include "names.h"
 #include "results.h"
+#include "run_total.h"
 
 /* The metrics compared by default, in table order. */
 static const char *const default_metrics[] = {
@@ -93,13 +95,6 @@ static json_object *find(json_object *aggs, const struct jm_group_index *ix, con
 						   : NULL;
 }
 
-/* "granularity=16M" from {"granularity": "16M"} */
-static void options_text(json_object *agg, char *buf, size_t len)
-{
-	buf[0] = 0;
-	jm_options_append(jm_json_path(agg, "backend_options"), "", buf, len);
-}
-
 static double ok_runs(json_object *agg)
 {
 	double runs = 0, failed = 0;
@@ -122,11 +117,18 @@ static void num_text(const char *m, double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f", v);
 }
 
-static void row(FILE *out, json_object *a, const char *metric, double b, double n,
+/* what one comparison prints: names from root (names.h) */
+struct cmp {
+	json_object *root;
+	FILE *out;
+};
+
+static void row(const struct cmp *c, json_object *a, const char *metric, double b, double n,
 		const char *verdict)
 {
-	char opts[256], bt[48], nt[48], dt[48], rt[32];
-	options_text(a, opts, sizeof(opts));
+	char wl[JM_NAME_MAX], be[JM_NAME_MAX], bt[48], nt[48], dt[48], rt[32];
+	jm_name_workload(c->root, a, wl, sizeof(wl));
+	jm_name_backend(c->root, a, be, sizeof(be));
 	num_text(metric, b, bt, sizeof(bt));
 	num_text(metric, n, nt, sizeof(nt));
 	num_text(metric, fabs(n - b), dt + 1, sizeof(dt) - 1);
@@ -135,16 +137,15 @@ static void row(FILE *out, json_object *a, const char *metric, double b, double 
 		snprintf(rt, sizeof(rt), "%.3fx", n / b);
 	else
 		snprintf(rt, sizeof(rt), "%s", n == 0 ? "1.000x" : "new");
-	fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-		jm_json_str(a, "workload", "?"), jm_json_str(a, "backend", "?"),
-		*opts ? opts : "-", metric, bt, nt, dt, rt, verdict);
+	fprintf(c->out, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", wl, be, metric, bt, nt, dt,
+		rt, verdict);
 }
 
-static void judge(FILE *out, json_object *ba, json_object *na, const char *m,
+static void judge(const struct cmp *c, json_object *ba, json_object *na, const char *m,
 		  const struct jm_cmp_opts *o, struct jm_cmp_result *res)
 {
 	double b, n, bmin, bmax, nmin, nmax;
-	if (jm_agg_metric(ba, m, &b, &bmin, &bmax) < 0 || jm_agg_metric(na, m, &n, &nmin, &nmax) < 0)
+	if (jm_total_agg(ba, m, &b, &bmin, &bmax) < 0 || jm_total_agg(na, m, &n, &nmin, &nmax) < 0)
 		return;
 	double pct;
 	int explicit_th = threshold_of(o, m, &pct);
@@ -157,7 +158,7 @@ static void judge(FILE *out, json_object *ba, json_object *na, const char *m,
 		snprintf(verdict, sizeof(verdict), "not judged: %.0f and %.0f repetitions, needs %d",
 			 ok_runs(ba), ok_runs(na), o->min_reps);
 		res->not_judged++;
-		row(out, na, m, b, n, verdict);
+		row(c, na, m, b, n, verdict);
 		return;
 	}
 	double limit = b * (1 + pct / 100), floor_ = b * (1 - pct / 100);
@@ -179,7 +180,7 @@ static void judge(FILE *out, json_object *ba, json_object *na, const char *m,
 		res->unchanged++;
 		return;
 	}
-	row(out, na, m, b, n, verdict);
+	row(c, na, m, b, n, verdict);
 }
 
 int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
@@ -205,8 +206,9 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 		jm_group_index_free(&nx);
 		return -1;
 	}
-	fprintf(out, "| workload | backend | options | metric | base | new | delta | ratio | verdict |\n"
-		     "|---|---|---|---|--:|--:|--:|--:|---|\n");
+	struct cmp c = {neu, out};
+	fprintf(out, "| workload | backend | metric | base | new | delta | ratio | verdict |\n"
+		     "|---|---|---|--:|--:|--:|--:|---|\n");
 	for (size_t i = 0; i < nn; i++) {
 		json_object *n = json_object_array_get_idx(na, i);
 		json_object *b = find(ba, &bx, nx.key[i]);
@@ -217,11 +219,11 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 		jm_json_num(b, "failed", &bf);
 		jm_json_num(n, "failed", &nf);
 		if (nf > bf) {
-			row(out, n, "failed runs", bf, nf, "**REGRESSION** (runs failed)");
+			row(&c, n, "failed runs", bf, nf, "**REGRESSION** (runs failed)");
 			res->regressions++;
 		}
 		for (size_t m = 0; m < NDEFAULT; m++)
-			judge(out, b, n, default_metrics[m], o, res);
+			judge(&c, b, n, default_metrics[m], o, res);
 		for (int t = 0; t < o->nth; t++) {
 			int dflt = 0;
 			for (size_t m = 0; m < NDEFAULT; m++)
@@ -230,7 +232,7 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 			for (int u = 0; u < t; u++)
 				dup |= !strcmp(o->th[u].metric, o->th[t].metric);
 			if (!dflt && !dup)
-				judge(out, b, n, o->th[t].metric, o, res);
+				judge(&c, b, n, o->th[t].metric, o, res);
 		}
 	}
 	fprintf(out, "\n%d matched (backend, options, workload); %d regression%s, %d improvement%s, "
@@ -243,10 +245,9 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 		if (!find(na, &nx, bx.key[i])) {
 			if (!res->only_base++)
 				fprintf(out, "\nOnly in BASE (not compared):\n");
-			char ot[256];
-			options_text(b, ot, sizeof(ot));
-			fprintf(out, "- %s%s%s on %s\n", jm_json_str(b, "backend", "?"), *ot ? ":" : "", ot,
-				jm_json_str(b, "workload_spec", "?"));
+			char name[JM_NAME_MAX];
+			jm_name_config(base, b, name, sizeof(name));
+			fprintf(out, "- %s\n", name);
 		}
 	}
 	for (size_t i = 0; i < nn; i++) {
@@ -254,10 +255,9 @@ int jm_compare(json_object *base, json_object *neu, const struct jm_cmp_opts *o,
 		if (!find(ba, &bx, nx.key[i])) {
 			if (!res->only_new++)
 				fprintf(out, "\nOnly in NEW (not compared):\n");
-			char ot[256];
-			options_text(n, ot, sizeof(ot));
-			fprintf(out, "- %s%s%s on %s\n", jm_json_str(n, "backend", "?"), *ot ? ":" : "", ot,
-				jm_json_str(n, "workload_spec", "?"));
+			char name[JM_NAME_MAX];
+			jm_name_config(neu, n, name, sizeof(name));
+			fprintf(out, "- %s\n", name);
 		}
 	}
 	fprintf(out, "\nThresholds: counts (VMAs, syscalls, reach failures, VA and mapped bytes) "

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "markdown.h"
+#include "diagnostics.h"
+#include "names.h"
 #include "results.h"
 
 static const char *rep(json_object *r)
@@ -12,35 +13,56 @@ static const char *rep(json_object *r)
 	return json_object_get_string(jm_json_path(r, "repetition"));
 }
 
-static void failure_details(json_object *runs, FILE *out)
+/* "BACKEND on WORKLOAD" by their names (names.h) */
+static void who(json_object *root, json_object *r, char *buf, size_t len)
+{
+	char b[JM_NAME_MAX], w[JM_NAME_MAX];
+	jm_name_backend(root, r, b, sizeof(b));
+	jm_name_workload(root, r, w, sizeof(w));
+	snprintf(buf, len, "%s on %s", b, w);
+}
+
+void jm_failure_why(json_object *r, char *buf, size_t len)
+{
+	const char *sys = jm_json_str(r, "error.syscall", NULL);
+	double g, v, lim;
+	int n;
+	if (sys)
+		n = snprintf(buf, len, "%s failed with %s", sys, jm_json_str(r, "error.errno_name", "?"));
+	else
+		n = snprintf(buf, len, "%s", jm_json_str(r, "error.message", "no message"));
+	if (n >= 0 && (size_t)n < len && jm_json_num(r, "error.graph_id", &g) == 0)
+		n += snprintf(buf + n, len - (size_t)n, " at graph %.0f", g);
+	if (n >= 0 && (size_t)n < len && jm_json_num(r, "error.vmas_at_failure", &v) == 0) {
+		n += snprintf(buf + n, len - (size_t)n, " with %.0f VMAs", v);
+		if (n >= 0 && (size_t)n < len && jm_json_num(r, "error.vm_max_map_count", &lim) == 0)
+			n += snprintf(buf + n, len - (size_t)n, " (vm.max_map_count %.0f)", lim);
+	}
+	const char *cause = jm_json_str(r, "error.cause", NULL);
+	if (cause && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ": %s", cause);
+}
+
+static void failure_details(json_object *root, json_object *runs, FILE *out)
 {
 	size_t n = json_object_array_length(runs);
 	int any = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(runs, i);
-		double g, v, lim;
-		const char *sys = jm_json_str(r, "error.syscall", NULL);
-		if (!sys)
+		if (!strcmp(jm_json_str(r, "status", "ok"), "ok"))
 			continue;
 		if (!any)
 			fprintf(out, "\n## Why runs failed\n\n");
 		any = 1;
-		fprintf(out, "- %s on %s (repetition %s): `%s` failed with %s",
-			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
-			rep(r), sys, jm_json_str(r, "error.errno_name", "?"));
-		if (jm_json_num(r, "error.graph_id", &g) == 0)
-			fprintf(out, " at graph %.0f", g);
-		if (jm_json_num(r, "error.vmas_at_failure", &v) == 0) {
-			fprintf(out, " with %.0f VMAs", v);
-			if (jm_json_num(r, "error.vm_max_map_count", &lim) == 0)
-				fprintf(out, " (vm.max_map_count %.0f)", lim);
-		}
-		const char *cause = jm_json_str(r, "error.cause", NULL);
-		fprintf(out, "%s%s\n", cause ? ": " : "", cause ? cause : "");
+		char w[2 * JM_NAME_MAX + 8], why[1024];
+		who(root, r, w, sizeof(w));
+		jm_failure_why(r, why, sizeof(why));
+		fprintf(out, "- %s (repetition %s, %s during %s): %s\n", w, rep(r),
+			jm_json_str(r, "status", "?"), jm_json_str(r, "error.op", "?"), why);
 	}
 }
 
-static void leaks(json_object *runs, FILE *out)
+static void leaks(json_object *root, json_object *runs, FILE *out)
 {
 	size_t n = json_object_array_length(runs);
 	int any = 0;
@@ -56,14 +78,14 @@ static void leaks(json_object *runs, FILE *out)
 		any = 1;
 		jm_json_num(r, "metrics.vmas_before", &before);
 		jm_json_num(r, "metrics.vmas_after_teardown", &after);
-		fprintf(out, "- **%s** on %s (repetition %s): %.0f VMAs leaked "
-			     "(%.0f before, %.0f after teardown)\n",
-			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
-			rep(r), leaked, before, after);
+		char w[2 * JM_NAME_MAX + 8];
+		who(root, r, w, sizeof(w));
+		fprintf(out, "- %s (repetition %s): %.0f VMAs leaked (%.0f before, %.0f after "
+			     "teardown)\n", w, rep(r), leaked, before, after);
 	}
 }
 
-static void reach(json_object *runs, FILE *out)
+static void reach(json_object *root, json_object *runs, FILE *out)
 {
 	size_t n = json_object_array_length(runs);
 	int any = 0;
@@ -77,10 +99,11 @@ static void reach(json_object *runs, FILE *out)
 		if (!any)
 			fprintf(out, "\n## Relocation reach\n\n");
 		any = 1;
-		fprintf(out, "- %s on %s (repetition %s, %s code model): %.0f relocations "
+		char w[2 * JM_NAME_MAX + 8];
+		who(root, r, w, sizeof(w));
+		fprintf(out, "- %s (repetition %s, %s code model): %.0f relocations "
 			     "out of range on %s, %.0f would fail on %s\n",
-			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
-			rep(r), jm_json_str(r, "metrics.relocations.code_model", "?"), host,
+			w, rep(r), jm_json_str(r, "metrics.relocations.code_model", "?"), host,
 			jm_json_str(r, "metrics.relocations.arch", "?"), other,
 			jm_json_str(r, "metrics.relocations.other_arch", "?"));
 		const char *lists[] = {"metrics.relocations.first_failures",
@@ -102,7 +125,7 @@ void jm_report_diagnostics(json_object *root, FILE *out)
 	json_object *runs = jm_json_path(root, "runs");
 	if (!runs || !json_object_is_type(runs, json_type_array))
 		return;
-	failure_details(runs, out);
-	leaks(runs, out);
-	reach(runs, out);
+	failure_details(root, runs, out);
+	leaks(root, runs, out);
+	reach(root, runs, out);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "results.h"
+#include "run_total.h"
 
 void jm_ratio_text(double base, double cand, char *buf, size_t len)
 {
@@ -64,11 +65,30 @@ static void bytes_cell(char *buf, size_t len, double v)
 		jm_bytes_text(v, buf, len);
 }
 
+/* metric over both processes (run_total.h): the measured process's count,
+ * an executor's part beside it, the range when the repetitions differ */
+static void total_cell(json_object *b, const char *metric, char *buf, size_t len)
+{
+	double v, lo, hi;
+	if (jm_total_agg(b, metric, &v, &lo, &hi) < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	double ex = jm_total_executor(b, metric);
+	if (ex > 0)
+		snprintf(buf, len, "%.0f (+%.0f executor)", v - ex, ex);
+	else if (lo == hi)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.0f [%.0f-%.0f]", v, lo, hi);
+}
+
 static void context_sentence(json_object *root, char *buf, size_t len)
 {
 	json_object *c = jm_json_path(root, "context");
-	double reps = 0, ps = 0, mmc = 0;
+	double reps = 0, ps = 0, mmc = 0, warm = 0;
 	jm_json_num(root, "config.repeat", &reps);
+	jm_json_num(root, "config.warmup", &warm);
 	jm_json_num(c, "page_size", &ps);
 	jm_json_num(c, "vm_max_map_count", &mmc);
 	const char *probe = jm_json_str(root, "config.probe_used", "procfs");
@@ -77,12 +97,15 @@ static void context_sentence(json_object *root, char *buf, size_t len)
 	snprintf(buf, len,
 		 "Probe: %s%s%s%s. Kernel %s (%s), page size %.0f B, vm.max_map_count %.0f, "
 		 "THP %s, overcommit %s; jitmm %s (%s). Each cell is the "
-		 "median over %.0f repetition%s, range in brackets.",
+		 "median over %.0f repetition%s%s, range in brackets; ±: the coefficient of "
+		 "variation (standard deviation / mean).",
 		 probe, *why ? " (" : "", why, *why ? ")" : "",
 		 jm_json_str(c, "kernel", "?"), jm_json_str(c, "arch", "?"), ps, mmc,
 		 jm_json_str(c, "thp_enabled", "?"), oc ? json_object_get_string(oc) : "?",
 		 jm_json_str(c, "jitmm_version", "?"), jm_json_str(c, "jitmm_git_sha", "?"),
-		 reps, reps == 1 ? "" : "s");
+		 reps, reps == 1 ? "" : "s",
+		 warm == 1 ? " after a warm-up run (dropped)"
+			   : warm > 1 ? " after warm-up runs (dropped)" : "");
 	/* the real LLVM classes the llvm-* runs loaded (run.backend_info) */
 	json_object *runs = jm_json_path(root, "runs");
 	size_t n = runs && json_object_is_type(runs, json_type_array)
@@ -102,30 +125,22 @@ static void context_sentence(json_object *root, char *buf, size_t len)
 	}
 }
 
-static void fill_row(json_object *b, json_object *base, const char *baseline,
-		     char (*cell)[JM_HL_CELL])
+static void fill_row(json_object *b, json_object *base, char (*cell)[JM_HL_CELL])
 {
 	double runs = 0, failed = 0, v, lo, hi;
 	jm_json_num(b, "runs", &runs);
 	jm_json_num(b, "failed", &failed);
-	const char *name = jm_json_str(b, "backend", "?");
-	snprintf(cell[0], JM_HL_CELL, "%s", name);
 	if (failed == 0)
 		snprintf(cell[1], JM_HL_CELL, "ok");
 	else
 		snprintf(cell[1], JM_HL_CELL, "%.0f/%.0f failed", failed, runs);
-	double base_vmas = base ? med(base, "vmas_added") : NAN;
-	if (jm_agg_metric(b, "vmas_added", &v, &lo, &hi) == 0) {
-		/* an out-of-process backend's mappings live in its executor:
-		 * count them too, or the ratio would flatter it */
-		double ex = med(b, "vmas_added_other_processes");
-		if (!isnan(ex) && ex > 0) {
-			snprintf(cell[2], JM_HL_CELL, "%.0f (+%.0f executor)", v, ex);
-			v += ex;
-		} else if (lo == hi)
-			snprintf(cell[2], JM_HL_CELL, "%.0f", v);
-		else
-			snprintf(cell[2], JM_HL_CELL, "%.0f [%.0f-%.0f]", v, lo, hi);
+	double base_vmas = NAN;
+	if (base)
+		jm_total_agg(base, "vmas_added", &base_vmas, NULL, NULL);
+	/* an out-of-process backend's mappings live in its executor: count
+	 * them too, or the ratio would flatter it */
+	if (jm_total_agg(b, "vmas_added", &v, &lo, &hi) == 0) {
+		total_cell(b, "vmas_added", cell[2], JM_HL_CELL);
 		if (base == b)
 			snprintf(cell[3], JM_HL_CELL, "baseline");
 		else if (!isnan(base_vmas))
@@ -136,11 +151,10 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 		snprintf(cell[2], JM_HL_CELL, "-");
 		snprintf(cell[3], JM_HL_CELL, "-");
 	}
-	(void)baseline;
 	count_cell(cell[4], JM_HL_CELL, med(b, "vmas_peak"));
-	count_cell(cell[5], JM_HL_CELL, med(b, "syscalls.mmap.calls"));
-	count_cell(cell[6], JM_HL_CELL, med(b, "syscalls.mprotect.calls"));
-	count_cell(cell[7], JM_HL_CELL, med(b, "syscalls.munmap.calls"));
+	total_cell(b, "syscalls.mmap.calls", cell[5], JM_HL_CELL);
+	total_cell(b, "syscalls.mprotect.calls", cell[6], JM_HL_CELL);
+	total_cell(b, "syscalls.munmap.calls", cell[7], JM_HL_CELL);
 	count_cell(cell[8], JM_HL_CELL, med(b, "page_faults_minor"));
 	bytes_cell(cell[9], JM_HL_CELL, med(b, "rss_added_bytes"));
 	bytes_cell(cell[10], JM_HL_CELL, med(b, "va_reserved_peak_bytes"));
@@ -154,11 +168,22 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 		snprintf(cell[12], JM_HL_CELL, "%.0f (+%.0f placement)", reloc, placed);
 	else
 		count_cell(cell[12], JM_HL_CELL, reloc);
-	double x = med(b, "wall_ns");
-	if (isnan(x))
-		snprintf(cell[13], JM_HL_CELL, "-");
-	else
-		snprintf(cell[13], JM_HL_CELL, "%.2f", x / 1e6);
+	jm_wall_text(b, cell[13], JM_HL_CELL);
+}
+
+void jm_wall_text(json_object *agg, char *buf, size_t len)
+{
+	double v, lo, hi, mean, sd;
+	if (jm_agg_metric(agg, "wall_ns", &v, &lo, &hi) < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	int n = snprintf(buf, len, "%.2f", v / 1e6);
+	if (lo != hi && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " [%.2f-%.2f]", lo / 1e6, hi / 1e6);
+	if (jm_agg_spread(agg, "wall_ns", &mean, &sd) == 0 && sd > 0 && mean > 0 && n > 0 &&
+	    (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " ±%.0f%%", 100 * sd / mean);
 }
 
 /* An aggregate's place in the tables: sorted by workload, then by
@@ -167,20 +192,12 @@ static void fill_row(json_object *b, json_object *base, const char *baseline,
 struct entry {
 	const char *ws, *backend; /* backend NULL: none given */
 	size_t i;                 /* in "aggregates" */
-	size_t row;               /* in its table */
 };
 
 static int by_workload(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 	int c = strcmp(x->ws, y->ws);
-	return c ? c : (x->i > y->i) - (x->i < y->i);
-}
-
-static int by_backend(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-	int c = strcmp(x->backend ? x->backend : "", y->backend ? y->backend : "");
 	return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
@@ -196,29 +213,18 @@ static int by_first(const void *a, const void *b)
 }
 
 /* One table: the entries e[0..m) of one workload, in results order. */
-static void fill_table(json_object *aggs, const struct entry *e, size_t m,
+static void fill_table(json_object *root, json_object *aggs, const struct entry *e, size_t m,
 		       const char *baseline, struct jm_hl_table *t)
 {
 	json_object *a = json_object_array_get_idx(aggs, e[0].i);
-	snprintf(t->workload, sizeof(t->workload), "%s", jm_json_str(a, "workload", "?"));
+	jm_name_workload(root, a, t->workload, sizeof(t->workload));
 	snprintf(t->workload_spec, sizeof(t->workload_spec), "%s", e[0].ws);
 	t->graphs = med(a, "graphs");
 	t->cell = calloc(m, sizeof(*t->cell));
+	t->name = calloc(m, sizeof(*t->name));
 	t->agg = calloc(m, sizeof(*t->agg));
-	struct entry *byb = malloc(m * sizeof(*byb));
-	char *dup = calloc(m, 1);
-	if (!t->cell || !t->agg || !byb || !dup)
+	if (!t->cell || !t->name || !t->agg)
 		abort();
-	/* two entries of one backend (a sweep, variants): their options are
-	 * named; neighbours once sorted by backend */
-	for (size_t k = 0; k < m; k++) {
-		byb[k] = e[k];
-		byb[k].row = k;
-	}
-	qsort(byb, m, sizeof(*byb), by_backend);
-	for (size_t k = 1; k < m; k++)
-		if (byb[k].backend && byb[k - 1].backend && !strcmp(byb[k].backend, byb[k - 1].backend))
-			dup[byb[k].row] = dup[byb[k - 1].row] = 1;
 	json_object *base = NULL;
 	for (size_t k = 0; k < m && !base; k++)
 		if (e[k].backend && !strcmp(e[k].backend, baseline))
@@ -226,22 +232,13 @@ static void fill_table(json_object *aggs, const struct entry *e, size_t m,
 	for (size_t k = 0; k < m; k++) {
 		json_object *b = json_object_array_get_idx(aggs, e[k].i);
 		t->agg[t->nrows] = b;
-		fill_row(b, base, baseline, t->cell[t->nrows]);
+		fill_row(b, base, t->cell[t->nrows]);
+		jm_name_backend(root, b, t->name[t->nrows], sizeof(t->name[0]));
 		/* the first backend's runs may all have failed */
 		if (isnan(t->graphs))
 			t->graphs = med(b, "graphs");
-		/* a label names it better than options (two LLVM plugins) */
-		const char *label = jm_json_str(b, "backend_options.label", "");
-		if (dup[k] && *label)
-			snprintf(t->cell[t->nrows][0], JM_HL_CELL, "%s[%s]",
-				 jm_json_str(b, "backend", "?"), label);
-		else if (dup[k])
-			jm_options_append(jm_json_path(b, "backend_options"), " ",
-					  t->cell[t->nrows][0], JM_HL_CELL);
 		t->nrows++;
 	}
-	free(byb);
-	free(dup);
 }
 
 void jm_headline_build(json_object *root, const char *baseline,
@@ -252,7 +249,8 @@ void jm_headline_build(json_object *root, const char *baseline,
 		"backend", "status", "VMAs added (count)", "vs baseline (VMAs added)",
 		"VMAs peak (count)", "mmap (calls)", "mprotect (calls)", "munmap (calls)",
 		"minor faults (count)", "RSS added (bytes)", "VA reserved peak (bytes)",
-		"wasted, mapped - live (bytes)", "reach failures (count)", "wall (ms)",
+		"wasted, mapped - live (bytes)", "reach failures (count)",
+		"wall (ms) [range] ±CV",
 	};
 	for (int i = 0; i < JM_HL_COLS; i++)
 		snprintf(h->head[i], sizeof(h->head[i]), "%s", heads[i]);
@@ -269,7 +267,7 @@ void jm_headline_build(json_object *root, const char *baseline,
 	for (size_t i = 0; i < n; i++) {
 		json_object *a = json_object_array_get_idx(aggs, i);
 		e[i] = (struct entry){jm_json_str(a, "workload_spec", ""),
-				      jm_json_str(a, "backend", NULL), i, 0};
+				      jm_json_str(a, "backend", NULL), i};
 	}
 	qsort(e, n, sizeof(*e), by_workload);
 	for (size_t i = 0; i < n;) {
@@ -285,7 +283,8 @@ void jm_headline_build(json_object *root, const char *baseline,
 	if (!h->t)
 		abort();
 	for (size_t k = 0; k < nspans; k++)
-		fill_table(aggs, e + sp[k].from, sp[k].to - sp[k].from, baseline, &h->t[h->ntables++]);
+		fill_table(root, aggs, e + sp[k].from, sp[k].to - sp[k].from, baseline,
+			   &h->t[h->ntables++]);
 	free(e);
 	free(sp);
 }
@@ -294,6 +293,7 @@ void jm_headline_free(struct jm_headline *h)
 {
 	for (int i = 0; i < h->ntables; i++) {
 		free(h->t[i].cell);
+		free(h->t[i].name);
 		free(h->t[i].agg);
 	}
 	free(h->t);

@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "../common/atomic_write.h"
+#include "diagnostics.h"
 #include "headline.h"
 #include "markdown.h"
 #include "results.h"
+#include "summary.h"
 
 void jm_html_escape(FILE *out, const char *s)
 {
@@ -94,23 +96,57 @@ static void inline_svg(FILE *out, const char *svg, int fig)
 	}
 }
 
-/* Render the Markdown that the section writers produce (## headings,
- * pipe tables, paragraphs) as HTML, so report.md and report.html say the
- * same thing from one source. */
-static void md_tables_to_html(char *md, FILE *out)
+/* Inline Markdown of the section writers: **bold** and `code`, the rest
+ * escaped. */
+static void inline_md(FILE *out, const char *s)
+{
+	int bold = 0, code = 0;
+	char one[2] = {0, 0};
+	for (; *s; s++) {
+		if (!code && s[0] == '*' && s[1] == '*') {
+			fputs(bold ? "</strong>" : "<strong>", out);
+			bold = !bold;
+			s++;
+		} else if (*s == '`') {
+			fputs(code ? "</code>" : "<code>", out);
+			code = !code;
+		} else {
+			one[0] = *s;
+			jm_html_escape(out, one);
+		}
+	}
+	if (code)
+		fputs("</code>", out);
+	if (bold)
+		fputs("</strong>", out);
+}
+
+/* Render the Markdown that the section writers produce (## and ###
+ * headings, pipe tables, "- " lists, paragraphs) as HTML, so report.md
+ * and report.html say the same thing from one source. */
+static void md_to_html(char *md, FILE *out)
 {
 	if (!md || !*md)
 		return;
-	int in_table = 0, header = 0;
+	enum { NONE, TABLE, LIST } in = NONE;
+	int header = 0;
 	char *save = NULL;
 	for (char *line = strtok_r(md, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] == '|') {
+		int is_table = line[0] == '|';
+		const char *item = !strncmp(line, "- ", 2) ? line + 2
+				 : !strncmp(line, "  - ", 4) ? line + 4 : NULL;
+		if (in == TABLE && !is_table)
+			fputs("</table>\n", out);
+		if (in == LIST && !item)
+			fputs("</ul>\n", out);
+		if (is_table) {
 			if (strstr(line, "|---"))
 				continue;
-			if (!in_table) {
+			if (in != TABLE) {
 				fputs("<table>\n", out);
-				in_table = header = 1;
+				header = 1;
 			}
+			in = TABLE;
 			fputs("<tr>", out);
 			char *cell = line + 1, *bar;
 			while ((bar = strchr(cell, '|'))) {
@@ -121,7 +157,7 @@ static void md_tables_to_html(char *md, FILE *out)
 				while (l && cell[l - 1] == ' ')
 					cell[--l] = 0;
 				fputs(header ? "<th>" : "<td>", out);
-				jm_html_escape(out, cell);
+				inline_md(out, cell);
 				fputs(header ? "</th>" : "</td>", out);
 				cell = bar + 1;
 			}
@@ -129,22 +165,42 @@ static void md_tables_to_html(char *md, FILE *out)
 			header = 0;
 			continue;
 		}
-		if (in_table) {
-			fputs("</table>\n", out);
-			in_table = 0;
+		if (item) {
+			if (in != LIST)
+				fputs("<ul>\n", out);
+			in = LIST;
+			fputs("<li>", out);
+			inline_md(out, item);
+			fputs("</li>\n", out);
+			continue;
 		}
-		if (!strncmp(line, "## ", 3)) {
-			fputs("<h2>", out);
-			jm_html_escape(out, line + 3);
-			fputs("</h2>\n", out);
-		} else if (*line) {
-			fputs("<p>", out);
-			jm_html_escape(out, line);
-			fputs("</p>\n", out);
-		}
+		in = NONE;
+		const char *tag = !strncmp(line, "### ", 4) ? "h3" : !strncmp(line, "## ", 3) ? "h2" : "p";
+		const char *text = line + (tag[1] == '3' ? 4 : tag[1] == '2' ? 3 : 0);
+		if (!*line)
+			continue;
+		fprintf(out, "<%s>", tag);
+		inline_md(out, text);
+		fprintf(out, "</%s>\n", tag);
 	}
-	if (in_table)
+	if (in == TABLE)
 		fputs("</table>\n", out);
+	if (in == LIST)
+		fputs("</ul>\n", out);
+}
+
+/* A section writer's Markdown, rendered. */
+static void section_html(void (*write)(json_object *, FILE *), json_object *root, FILE *out)
+{
+	char *md = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&md, &len);
+	if (!f)
+		return;
+	write(root, f);
+	fclose(f);
+	md_to_html(md, out);
+	free(md);
 }
 
 static const char css[] =
@@ -155,7 +211,8 @@ static const char css[] =
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"figure{margin:1em 0 2em}figure svg{max-width:100%;height:auto}"
 	"figcaption{font-size:0.9em;color:#333}code{background:#f3f3f3;padding:0 0.2em}"
-	".rec{border-left:4px solid #0072B2;padding:0.3em 1em;background:#f4f8fc}";
+	".rec{border-left:4px solid #0072B2;padding:0.3em 1em;background:#f4f8fc}"
+	".summary{border-left:6px solid #009E73;padding:0.2em 1.2em;background:#eef8f3}";
 
 int jm_report_html(json_object *root, const char *baseline,
 		   const struct jm_plot_list *plots, const struct jm_plot_dir *pd,
@@ -176,7 +233,20 @@ int jm_report_html(json_object *root, const char *baseline,
 	jm_html_escape(out, jm_json_str(c, "cpu", "?"));
 	fputs(", generated ", out);
 	jm_html_escape(out, jm_json_str(c, "date", "?"));
-	fputs(".</p>\n<h2>Results per workload</h2>\n", out);
+	fputs(".</p>\n", out);
+	/* the summary first: what a reviewer quotes */
+	char *sm = NULL;
+	size_t sml = 0;
+	FILE *sf = open_memstream(&sm, &sml);
+	if (sf) {
+		jm_report_summary(root, baseline, sf);
+		fclose(sf);
+		fputs("<div class=\"summary\" id=\"summary\">\n", out);
+		md_to_html(sm, out);
+		fputs("</div>\n", out);
+		free(sm);
+	}
+	fputs("<h2>Results per workload</h2>\n", out);
 	for (int i = 0; i < h.ntables; i++) {
 		struct jm_hl_table *t = &h.t[i];
 		fputs("<h3>", out);
@@ -197,7 +267,7 @@ int jm_report_html(json_object *root, const char *baseline,
 			fputs("<tr>", out);
 			for (int k = 0; k < JM_HL_COLS; k++) {
 				fputs(k >= 2 ? "<td class=\"n\">" : "<td>", out);
-				jm_html_escape(out, t->cell[r][k]);
+				jm_html_escape(out, k ? t->cell[r][k] : t->name[r]);
 				fputs("</td>", out);
 			}
 			fputs("</tr>\n", out);
@@ -209,32 +279,9 @@ int jm_report_html(json_object *root, const char *baseline,
 	fputs("</p>\n", out);
 	jm_headline_free(&h);
 
-	/* failed runs, reusing the Markdown list's text */
-	char *fl = NULL;
-	size_t fll = 0;
-	FILE *ff = open_memstream(&fl, &fll);
-	jm_report_failures(root, ff);
-	fclose(ff);
-	if (fll) {
-		fputs("<h2>Failed runs</h2>\n<ul>\n", out);
-		char *save = NULL;
-		for (char *line = strtok_r(fl, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			if (strncmp(line, "- ", 2))
-				continue;
-			fputs("<li>", out);
-			jm_html_escape(out, line + 2);
-			fputs("</li>\n", out);
-		}
-		fputs("</ul>\n", out);
-	}
-	free(fl);
-	fl = NULL;
-	fll = 0;
-	ff = open_memstream(&fl, &fll);
-	jm_report_trim(root, ff);
-	fclose(ff);
-	md_tables_to_html(fl, out);
-	free(fl);
+	/* why runs failed, leaks, reach, trim: the Markdown sections' text */
+	section_html(jm_report_diagnostics, root, out);
+	section_html(jm_report_trim, root, out);
 	fputs("<p>", out);
 	jm_html_escape(out, jm_report_columns_text);
 	fputs("</p>\n", out);

@@ -4,17 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "results.h"
+#include "run_total.h"
 
 static const struct {
-	const char *title, *path, *unit;
+	const char *title, *metric, *unit;
 } metrics[JM_JUSTIFY_NMETRIC] = {
-	[JM_JUSTIFY_VMAS] = {"VMAs added", "metrics.vmas_added", "count"},
-	[JM_JUSTIFY_MPROTECT] = {"mprotect calls", "metrics.syscalls.mprotect.calls", "calls"},
-	[JM_JUSTIFY_RSS] = {"RSS added", "metrics.rss_added_bytes", "MiB"},
+	/* the run's totals: an executor process's part included (run_total.h) */
+	[JM_JUSTIFY_VMAS] = {"VMAs added", "vmas_added", "count"},
+	[JM_JUSTIFY_MPROTECT] = {"mprotect calls", "syscalls.mprotect.calls", "calls"},
+	[JM_JUSTIFY_RSS] = {"RSS added", "rss_added_bytes", "MiB"},
 	/* the harness's own linking (linker/reloc.h): graphs whose code could
 	 * not reach its data or callee with 32-bit PC-relative relocations */
-	[JM_JUSTIFY_REACH] = {"reach failures", "metrics.reloc_reach_failures",
+	[JM_JUSTIFY_REACH] = {"reach failures", "reloc_reach_failures",
 			      "graphs with a relocation out of +-2 GiB"},
 };
 
@@ -33,12 +36,12 @@ void jm_justify_add_run(struct jm_justify *j, struct jm_justify_row *r, int s,
 		return;
 	for (int m = 0; m < JM_JUSTIFY_NMETRIC; m++) {
 		double v = 0;
-		jm_json_num(run, metrics[m].path, &v);
+		jm_total_run(run, metrics[m].metric, &v);
 		sd->v[m][sd->ok] = v;
 	}
 	/* results from before the harness linked code have no reach count */
 	double t;
-	if (jm_json_num(run, metrics[JM_JUSTIFY_REACH].path, &t) < 0)
+	if (jm_total_run(run, metrics[JM_JUSTIFY_REACH].metric, &t) < 0)
 		sd->untracked = 1;
 	sd->ok++;
 }
@@ -80,26 +83,94 @@ void jm_justify_reduction(double base, double cand, char *buf, size_t len)
 	}
 }
 
-static void cell(const struct jm_justify_side *sd, int m, double *val,
-		 char *buf, size_t len)
+/* A side's median of metric m, NaN when it has none (no run succeeded, or
+ * the runs did not count reach); what the cell says then. */
+static double side_value(const struct jm_justify_side *sd, int m, char *why, size_t len)
 {
-	*val = NAN;
+	why[0] = 0;
 	if (!sd->ok) {
-		snprintf(buf, len, "failed (%d/%d runs)", sd->runs - sd->ok, sd->runs);
-		return;
+		snprintf(why, len, "failed (%d/%d runs)", sd->runs - sd->ok, sd->runs);
+		return NAN;
 	}
 	if (m == JM_JUSTIFY_REACH && sd->untracked) {
-		snprintf(buf, len, "n/a");
-		return;
+		snprintf(why, len, "n/a");
+		return NAN;
 	}
-	*val = median(sd->v[m], sd->ok);
-	char note[48] = "";
-	if (sd->ok < sd->runs)
-		snprintf(note, sizeof(note), " (%d/%d runs ok)", sd->ok, sd->runs);
+	return median(sd->v[m], sd->ok);
+}
+
+static void value_text(int m, double v, char *buf, size_t len)
+{
 	if (m == JM_JUSTIFY_RSS)
-		snprintf(buf, len, "%.1f MiB%s", *val / 1048576.0, note);
+		snprintf(buf, len, "%.1f", v / 1048576.0);
 	else
-		snprintf(buf, len, "%.0f%s", *val, note);
+		snprintf(buf, len, "%.0f", v);
+}
+
+/* Worse beyond what compare calls noise for the metric (exact counts: any
+ * increase; kernel-measured RSS: 5%, and more than 8 pages, as validate's
+ * floor: a few faulted pages more on a small workload are not a finding). */
+static int regressed(int m, double base, double cand)
+{
+	double pct = jm_metric_default_pct(jm_metric_kind(metrics[m].metric));
+	if (m == JM_JUSTIFY_RSS && cand - base <= 8 * 4096)
+		return 0;
+	return cand > base && cand > base * (1 + pct / 100);
+}
+
+/* " (2/3 runs ok)" after a cell whose side had failed runs */
+static void partial_note(const struct jm_justify_row *row, char *buf, size_t len)
+{
+	for (int s = 0; s < 2; s++) {
+		const struct jm_justify_side *sd = &row->side[s];
+		size_t used = strlen(buf);
+		if (sd->ok < sd->runs)
+			snprintf(buf + used, len - used, " (%s %d/%d runs ok)", s ? "candidate" : "baseline",
+				 sd->ok, sd->runs);
+	}
+}
+
+/* One cell: "1217 → 5 (243.4x fewer, -99.6%)", "1216, unchanged",
+ * "**1246 → 2205 (1.8x more, +77.0%), worse**", "failed (1/3 runs)".
+ * Returns 1 if it changed, 2 if it regressed, 0 if not, -1 if not
+ * comparable. */
+static int cell_text(const struct jm_justify_row *row, int m, char *buf, size_t len)
+{
+	char why[2][64], b[32], c[32], red[64];
+	double v[2];
+	for (int s = 0; s < 2; s++)
+		v[s] = side_value(&row->side[s], m, why[s], sizeof(why[s]));
+	if (isnan(v[0]) || isnan(v[1])) {
+		if (isnan(v[0]) && isnan(v[1]) && !strcmp(why[0], why[1]))
+			snprintf(buf, len, "%s", why[0]);
+		else {
+			if (!isnan(v[0]))
+				value_text(m, v[0], why[0], sizeof(why[0]));
+			if (!isnan(v[1]))
+				value_text(m, v[1], why[1], sizeof(why[1]));
+			snprintf(buf, len, "%s → %s", why[0], why[1]);
+		}
+		return -1;
+	}
+	value_text(m, v[0], b, sizeof(b));
+	value_text(m, v[1], c, sizeof(c));
+	if (v[0] == v[1]) {
+		snprintf(buf, len, "%s, unchanged", b);
+		partial_note(row, buf, len);
+		return row->side[0].ok < row->side[0].runs || row->side[1].ok < row->side[1].runs;
+	}
+	jm_justify_reduction(v[0], v[1], red, sizeof(red));
+	/* "110.5x fewer (-99.1%)" inside parentheses reads "110.5x fewer, -99.1%" */
+	char *paren = strstr(red, " (");
+	if (paren && red[strlen(red) - 1] == ')') {
+		red[strlen(red) - 1] = 0;
+		paren[0] = ',';
+		paren[1] = ' ';
+	}
+	int worse = regressed(m, v[0], v[1]);
+	snprintf(buf, len, "%s%s → %s (%s)%s", worse ? "**" : "", b, c, red, worse ? ", worse**" : "");
+	partial_note(row, buf, len);
+	return worse ? 2 : 1;
 }
 
 /* Any context value as text (numbers too). */
@@ -111,40 +182,69 @@ static const char *ctx(json_object *c, const char *key)
 
 void jm_justify_markdown(const struct jm_justify *j, FILE *f)
 {
-	char opt[2][512];
-	for (int s = 0; s < 2; s++) {
-		opt[s][0] = 0;
-		jm_options_append(j->options[s], "", opt[s], sizeof(opt[s]));
-	}
 	fprintf(f, "## %s vs %s\n\n", j->name[1], j->name[0]);
-	fprintf(f, "Baseline `%s`%s%s%s, candidate `%s`%s%s%s. Each cell is the median of "
-		"%d repetition%s, every run in its own process; reduction is baseline / "
-		"candidate.\n",
-		j->name[0], opt[0][0] ? " (" : "", opt[0], opt[0][0] ? ")" : "",
-		j->name[1], opt[1][0] ? " (" : "", opt[1], opt[1][0] ? ")" : "",
-		j->repeat, j->repeat == 1 ? "" : "s");
-	int untracked = 0;
+	fprintf(f, "Baseline `%s`, candidate `%s`. Each cell: baseline → candidate, the median "
+		"of %d repetition%s%s, every run in its own process; counts include an executor "
+		"process's. **worse**: the candidate regresses (a count by any amount, RSS by "
+		"more than 5%% and 8 pages).\n\n",
+		j->name[0], j->name[1], j->repeat, j->repeat == 1 ? "" : "s",
+		j->warmup ? " after a warm-up run (dropped)" : "");
+	/* a column every row leaves unchanged says nothing: named below */
+	int shown[JM_JUSTIFY_NMETRIC], worse = 0, untracked = 0;
+	char (*cells)[JM_JUSTIFY_NMETRIC][160] = calloc((size_t)(j->nrows ? j->nrows : 1),
+							 sizeof(*cells));
+	if (!cells)
+		abort();
 	for (int m = 0; m < JM_JUSTIFY_NMETRIC; m++) {
-		fprintf(f, "\n### %s (%s)\n\n", metrics[m].title, metrics[m].unit);
-		fprintf(f, "| workload | %s (baseline) | %s (candidate) | reduction |\n",
-			j->name[0], j->name[1]);
-		fprintf(f, "|---|--:|--:|--:|\n");
+		shown[m] = 0;
 		for (int r = 0; r < j->nrows; r++) {
-			const struct jm_justify_row *row = &j->rows[r];
-			char c[2][96], red[64];
-			double v[2];
-			for (int s = 0; s < 2; s++) {
-				cell(&row->side[s], m, &v[s], c[s], sizeof(c[s]));
-				if (m == JM_JUSTIFY_REACH && row->side[s].ok && row->side[s].untracked)
-					untracked = 1;
-			}
-			if (isnan(v[0]) || isnan(v[1]))
-				snprintf(red, sizeof(red), "-");
-			else
-				jm_justify_reduction(v[0], v[1], red, sizeof(red));
-			fprintf(f, "| %s | %s | %s | %s |\n", row->workload, c[0], c[1], red);
+			int k = cell_text(&j->rows[r], m, cells[r][m], sizeof(cells[r][m]));
+			shown[m] |= k != 0;
+			worse |= k == 2;
+			untracked |= m == JM_JUSTIFY_REACH && !strcmp(cells[r][m], "n/a");
 		}
 	}
+	fputs("| workload |", f);
+	for (int m = 0; m < JM_JUSTIFY_NMETRIC; m++)
+		if (shown[m])
+			fprintf(f, " %s (%s) |", metrics[m].title, metrics[m].unit);
+	fputs("\n|---|", f);
+	for (int m = 0; m < JM_JUSTIFY_NMETRIC; m++)
+		if (shown[m])
+			fputs("--:|", f);
+	fputc('\n', f);
+	for (int r = 0; r < j->nrows; r++) {
+		fprintf(f, "| %s |", j->rows[r].workload);
+		for (int m = 0; m < JM_JUSTIFY_NMETRIC; m++)
+			if (shown[m])
+				fprintf(f, " %s |", cells[r][m]);
+		fputc('\n', f);
+	}
+	int first = 1;
+	for (int m = 0; m < JM_JUSTIFY_NMETRIC; m++)
+		if (!shown[m]) {
+			fprintf(f, "%s%s", first ? "\nUnchanged on every workload: " : ", ",
+				metrics[m].title);
+			first = 0;
+		}
+	if (!first)
+		fputs(".\n", f);
+	/* the regressions, named, so that they are not missed in the table */
+	first = 1;
+	for (int r = 0; r < j->nrows; r++)
+		for (int m = 0; m < JM_JUSTIFY_NMETRIC; m++) {
+			char tmp[160];
+			if (cell_text(&j->rows[r], m, tmp, sizeof(tmp)) != 2)
+				continue;
+			fprintf(f, "%s%s on %s", first ? "\n**Regressions**: " : ", ", metrics[m].title,
+				j->rows[r].workload);
+			first = 0;
+		}
+	if (!first)
+		fputs(".\n", f);
+	else if (!worse)
+		fputs("\nNo regression on these workloads.\n", f);
+	free(cells);
 	if (untracked)
 		fprintf(f, "\nn/a: these runs did not count relocation reach.\n");
 	json_object *c = j->context;

@@ -1,7 +1,8 @@
 /* The patch-justification table (jitmm justify): baseline vs candidate on
- * a set of workloads, median over repetitions, one Markdown table per
- * metric in the shape reviewers use (workload | baseline | candidate |
- * reduction), then the machine context and the command that reproduces it.
+ * a set of workloads, median over repetitions, one compact Markdown table
+ * (a row per workload, a column per metric that changed anywhere, each
+ * cell "baseline → candidate (reduction)", regressions in bold and named
+ * below), then the machine context and the command that reproduces it.
  * Format: docs/justify.md. */
 #ifndef JITMM_JUSTIFY_H
 #define JITMM_JUSTIFY_H
@@ -33,9 +34,8 @@ struct jm_justify_row {
 };
 
 struct jm_justify {
-	char name[2][64];       /* backend names */
-	json_object *options[2]; /* resolved options (borrowed) */
-	int repeat;
+	char name[2][400];      /* names.h: backend, label, non-default options */
+	int repeat, warmup;
 	int nrows;
 	struct jm_justify_row *rows;
 	json_object *context;   /* jm_context_json() (borrowed) */

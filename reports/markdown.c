@@ -3,7 +3,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "diagnostics.h"
 #include "results.h"
+#include "summary.h"
 
 const char jm_report_columns_text[] =
 	"Columns: VMAs added = VMAs after the workload minus before "
@@ -33,10 +35,10 @@ static void executor_notes(const struct jm_hl_table *t, FILE *out)
 		double v = med(b, "vmas_added_other_processes");
 		if (isnan(v) || v <= 0)
 			continue;
-		fprintf(out, "- %s runs code in a separate executor process: the row counts the "
-			     "controller; the executor added %.0f VMAs and made %.0f mmap, %.0f "
-			     "mprotect, %.0f munmap calls.\n",
-			jm_json_str(b, "backend", "?"), v, med(b, "backend.executor_mmap_calls"),
+		fprintf(out, "- %s runs code in a separate executor process: the row counts both "
+			     "processes (the executor's part after the +); the executor added %.0f "
+			     "VMAs and made %.0f mmap, %.0f mprotect, %.0f munmap calls.\n",
+			t->name[j], v, med(b, "backend.executor_mmap_calls"),
 			med(b, "backend.executor_mprotect_calls"),
 			med(b, "backend.executor_munmap_calls"));
 		any = 1;
@@ -64,8 +66,8 @@ void jm_report_tables(json_object *root, const char *baseline, FILE *out)
 			fputs("--:|", out);
 		fputc('\n', out);
 		for (int r = 0; r < t->nrows; r++) {
-			fputc('|', out);
-			for (int c = 0; c < JM_HL_COLS; c++)
+			fprintf(out, "| %s |", t->name[r]);
+			for (int c = 1; c < JM_HL_COLS; c++)
 				fprintf(out, " %s |", t->cell[r][c]);
 			fputc('\n', out);
 		}
@@ -74,27 +76,6 @@ void jm_report_tables(json_object *root, const char *baseline, FILE *out)
 	}
 	fprintf(out, "%s\n", h.context);
 	jm_headline_free(&h);
-}
-
-void jm_report_failures(json_object *root, FILE *out)
-{
-	json_object *runs = jm_json_path(root, "runs");
-	size_t n = runs ? json_object_array_length(runs) : 0;
-	int any = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(runs, i);
-		if (!strcmp(jm_json_str(r, "status", "ok"), "ok"))
-			continue;
-		if (!any)
-			fprintf(out, "\n## Failed runs\n\n");
-		any = 1;
-		json_object *rep = jm_json_path(r, "repetition");
-		fprintf(out, "- %s on %s (repetition %s): %s during %s: %s\n",
-			jm_json_str(r, "backend", "?"), jm_json_str(r, "workload", "?"),
-			rep ? json_object_get_string(rep) : "?",
-			jm_json_str(r, "status", "?"), jm_json_str(r, "error.op", "?"),
-			jm_json_str(r, "error.message", "?"));
-	}
 }
 
 /* What trim gave back, for runs made with --trim-at-end (medians). */
@@ -117,8 +98,11 @@ void jm_report_trim(json_object *root, FILE *out)
 		char rss[32], va[32];
 		jm_bytes_text(med(a, "trim_at_end.rss_released_bytes"), rss, sizeof(rss));
 		jm_bytes_text(med(a, "trim_at_end.va_released_bytes"), va, sizeof(va));
-		fprintf(out, "| %s | %s | %.0f | %.0f | %s | %s |\n", jm_json_str(a, "workload", "?"),
-			jm_json_str(a, "backend", "?"), med(a, "trim_at_end.units_released"), vm, rss, va);
+		char b[JM_NAME_MAX], w[JM_NAME_MAX];
+		jm_name_backend(root, a, b, sizeof(b));
+		jm_name_workload(root, a, w, sizeof(w));
+		fprintf(out, "| %s | %s | %.0f | %.0f | %s | %s |\n", w, b,
+			med(a, "trim_at_end.units_released"), vm, rss, va);
 	}
 }
 
@@ -130,11 +114,11 @@ void jm_report_markdown_ex(json_object *root, const char *baseline,
 	fprintf(out, "Host %s, kernel %s, %s, generated %s.\n\n",
 		jm_json_str(c, "hostname", "?"), jm_json_str(c, "kernel", "?"),
 		jm_json_str(c, "cpu", "?"), jm_json_str(c, "date", "?"));
+	jm_report_summary(root, baseline, out);
 	fprintf(out, "## Results per workload\n\n");
 	jm_report_tables(root, baseline, out);
-	jm_report_failures(root, out);
-	jm_report_trim(root, out);
 	jm_report_diagnostics(root, out);
+	jm_report_trim(root, out);
 	fprintf(out, "\n%s\n", jm_report_columns_text);
 	if (plots_md && *plots_md)
 		fprintf(out, "\n## Plots\n\n%s", plots_md);

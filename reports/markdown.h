@@ -16,14 +16,9 @@ void jm_report_tables(json_object *root, const char *baseline, FILE *out);
 void jm_report_markdown(json_object *root, const char *baseline, FILE *out);
 void jm_report_markdown_ex(json_object *root, const char *baseline,
 			   const char *plots_md, FILE *out);
-/* The failed-runs list (nothing when every run was ok). */
-void jm_report_failures(json_object *root, FILE *out);
 /* "What a final trim gave back" table, if any run used --trim-at-end. */
 void jm_report_trim(json_object *root, FILE *out);
 /* The paragraph that defines the columns. */
 extern const char jm_report_columns_text[];
-/* The diagnostic sections (reports/diagnostics.c): why runs failed (the
- * syscall, errno, VMA count), leaked mappings, relocation reach. */
-void jm_report_diagnostics(json_object *root, FILE *out);
 
 #endif

@@ -13,14 +13,14 @@
 
 struct jm_plot {
 	char name[96];     /* file base name inside plots/ */
-	char title[192];
-	char caption[512];
+	char title[480];
+	char caption[900];
 };
 
 struct jm_plot_list {
 	struct jm_plot p[JM_MAX_PLOTS];
 	int n;
-	char notes[8][320]; /* plots that could not be drawn, and why */
+	char notes[8][600]; /* plots that could not be drawn, and why */
 	int nnotes;
 };
 

@@ -1,8 +1,11 @@
 #include "report_dir.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/atomic_write.h"
@@ -100,6 +103,51 @@ static int commit(const struct jm_stage *st, int dfd, const char *dir,
 	return rc;
 }
 
+/* A file jitmm's plots are named like: KIND-N-SLUG.{png,svg,dat,gp}. */
+static int plot_file_name(const char *name)
+{
+	size_t k = strspn(name, "abcdefghijklmnopqrstuvwxyz");
+	if (!k || name[k] != '-')
+		return 0;
+	const char *p = name + k + 1;
+	size_t d = strspn(p, "0123456789");
+	if (!d || p[d] != '-')
+		return 0;
+	const char *dot = strrchr(p, '.');
+	return dot && (!strcmp(dot, ".png") || !strcmp(dot, ".svg") || !strcmp(dot, ".dat") ||
+		       !strcmp(dot, ".gp"));
+}
+
+/* After a report replaced an earlier one in DIR: the earlier plots that
+ * this one did not draw (another workload, a plot with nothing to show
+ * now) would otherwise stay beside it, unlinked from report.md, and be
+ * taken for this run's. Only files named as jitmm names its plots. */
+static void remove_stale_plots(int dfd, const struct jm_plot_list *plots)
+{
+	int pfd = openat(dfd, "plots", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return;
+	DIR *d = fdopendir(pfd);
+	if (!d) {
+		close(pfd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!plot_file_name(e->d_name))
+			continue;
+		size_t base = (size_t)(strrchr(e->d_name, '.') - e->d_name);
+		int current = 0;
+		for (int i = 0; i < plots->n && !current; i++)
+			current = strlen(plots->p[i].name) == base &&
+				  !strncmp(plots->p[i].name, e->d_name, base);
+		struct stat st;
+		if (!current && fstatat(pfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+			unlinkat(pfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int jm_report_write_dir(json_object *root, const char *dir, const char *baseline,
 			int (*stop)(void), char *err, size_t errlen)
 {
@@ -127,6 +175,8 @@ int jm_report_write_dir(json_object *root, const char *dir, const char *baseline
 		rc = JM_REPORT_STOPPED;
 	} else if (rc == 0) {
 		rc = commit(&st, dfd, dir, &plots, err, errlen);
+		if (rc == 0)
+			remove_stale_plots(dfd, &plots);
 	}
 out:
 	jm_stage_remove(&st);

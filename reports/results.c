@@ -120,11 +120,19 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static json_object *num(double v)
+json_object *jm_json_number(double v)
 {
 	if (v == floor(v) && fabs(v) < 9e15)
 		return json_object_new_int64((int64_t)v);
-	return json_object_new_double(v);
+	/* the shortest text that reads back as v (json-c writes 17 digits:
+	 * 0.1 as 0.10000000000000001) */
+	char text[32];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(text, sizeof(text), "%.*g", prec, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	return json_object_new_double_s(v, text);
 }
 
 char *jm_group_key(json_object *o)
@@ -234,10 +242,23 @@ static json_object *aggregate_group(json_object *runs, const struct jm_group_ind
 					m++;
 			qsort(vals, m, sizeof(double), cmp_double);
 			double med = m % 2 ? vals[m / 2] : (vals[m / 2 - 1] + vals[m / 2]) / 2;
+			/* mean and sample standard deviation (n - 1), for the
+			 * coefficient of variation beside median and range */
+			double sum = 0, sq = 0;
+			for (size_t r = 0; r < m; r++)
+				sum += vals[r];
+			double mean = sum / (double)m;
+			for (size_t r = 0; r < m; r++)
+				sq += (vals[r] - mean) * (vals[r] - mean);
+			double sd = m > 1 ? sqrt(sq / (double)(m - 1)) : 0;
+			/* the mean of values in [min, max] is too, but for rounding */
+			mean = mean < vals[0] ? vals[0] : mean > vals[m - 1] ? vals[m - 1] : mean;
 			json_object *e = json_object_new_object();
-			json_object_object_add(e, "median", num(med));
-			json_object_object_add(e, "min", num(vals[0]));
-			json_object_object_add(e, "max", num(vals[m - 1]));
+			json_object_object_add(e, "median", jm_json_number(med));
+			json_object_object_add(e, "min", jm_json_number(vals[0]));
+			json_object_object_add(e, "max", jm_json_number(vals[m - 1]));
+			json_object_object_add(e, "mean", jm_json_number(mean));
+			json_object_object_add(e, "stddev", jm_json_number(sd));
 			json_object_object_add(ms, key, e);
 		}
 		free(vals);
@@ -311,20 +332,41 @@ int jm_agg_metric(json_object *agg, const char *metric, double *median,
 	return 0;
 }
 
+char *jm_results_text(json_object *root, int pretty, size_t *len)
+{
+	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_NOSLASHESCAPE |
+		(pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN));
+	size_t n = strlen(s);
+	char *buf = malloc(n + 2);
+	if (!buf)
+		return NULL;
+	memcpy(buf, s, n);
+	buf[n] = '\n';
+	buf[n + 1] = 0;
+	*len = n + 1;
+	return buf;
+}
+
+int jm_agg_spread(json_object *agg, const char *metric, double *mean, double *stddev)
+{
+	json_object *ms, *e;
+	if (!json_object_object_get_ex(agg, "metrics", &ms) ||
+	    !json_object_object_get_ex(ms, metric, &e) || jm_json_num(e, "mean", mean) < 0 ||
+	    jm_json_num(e, "stddev", stddev) < 0)
+		return -1;
+	return 0;
+}
+
 int jm_results_write(json_object *root, const char *path, char *err,
 		     size_t errlen)
 {
-	const char *s = json_object_to_json_string_ext(root,
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(s);
-	char *buf = malloc(len + 2);
+	size_t len;
+	char *buf = jm_results_text(root, 0, &len);
 	if (!buf) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	memcpy(buf, s, len);
-	buf[len] = '\n';
-	int rc = jm_write_atomic(path, buf, len + 1, err, errlen);
+	int rc = jm_write_atomic(path, buf, len, err, errlen);
 	free(buf);
 	return rc;
 }

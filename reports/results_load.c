@@ -149,8 +149,13 @@ json_object *jm_results_parse(const char *buf, size_t len, const char *name,
 
 json_object *jm_results_load(const char *path, char *err, size_t errlen)
 {
+	/* "-": standard input, a pipe as well as a file (read with the same
+	 * bound, piece by piece) */
+	int from_stdin = !strcmp(path, "-");
+	if (from_stdin)
+		path = "stdin";
 	/* O_NONBLOCK: a FIFO must not block the open; it is refused below */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = from_stdin ? dup(0) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
@@ -161,13 +166,13 @@ json_object *jm_results_load(const char *path, char *err, size_t errlen)
 		close(fd);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!from_stdin && !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: %s", path,
 			 S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
 		close(fd);
 		return NULL;
 	}
-	if ((uint64_t)st.st_size > JM_RESULTS_MAX_BYTES) {
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > JM_RESULTS_MAX_BYTES) {
 		snprintf(err, errlen, "%s: %lld bytes is larger than the %u MiB a results "
 			 "file may have", path, (long long)st.st_size, JM_RESULTS_MAX_BYTES >> 20);
 		close(fd);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/numparse.h"
 #include "results.h"
 
 enum kind {
@@ -20,7 +21,8 @@ enum kind {
 	K_BOOL,
 	K_NUMBER_OR_NULL,
 	K_STATUS,  /* "ok", "failed" or "interrupted" */
-	K_STAT,    /* {median, min, max}: numbers, min <= median <= max */
+	K_STAT,    /* {median, min, max[, mean, stddev]}: numbers, min <= median
+		    * <= max, min <= mean <= max, stddev >= 0 */
 };
 
 struct shape;
@@ -60,7 +62,10 @@ static const struct field context_fields[] = {
 };
 
 static const struct field backend_fields[] = {
-	{"name", &str, 0}, {"options", &options, 0}, {0, 0, 0},
+	{"name", &str, 0}, {"options", &options, 0}, {"defaults", &options, 0},
+	{"test_options", &str_list, 0}, {"available", &boolean, 0}, {"note", &str, 0},
+	{"control", &boolean, 0},
+	{0, 0, 0},
 };
 static const struct shape backend = {K_OBJECT, backend_fields, 0};
 static const struct field sweep_fields[] = {
@@ -70,7 +75,9 @@ static const struct field sweep_fields[] = {
 static const struct field config_fields[] = {
 	{"backends", &(const struct shape){K_ARRAY, 0, &backend}, 0},
 	{"workloads", &str_list, 0}, {"inject", &str_list, 0},
-	{"repeat", &count, 0}, {"seed", &count, 0}, {"threads", &count, 0},
+	{"workload_defaults", &(const struct shape){K_OBJECT, any_str, 0}, 0},
+	{"host", &str, 0}, {"host_reason", &str, 0}, {"finished", &str, 0},
+	{"repeat", &count, 0}, {"warmup", &count, 0}, {"seed", &count, 0}, {"threads", &count, 0},
 	{"timeout_s", &count, 0}, {"max_samples", &count, 0}, {"merged_shards", &count, 0},
 	{"probe_requested", &str, 0}, {"probe_used", &str, 0},
 	{"probe_fallback_reason", &str, 0}, {"events_file", &str, 0}, {"baseline", &str, 0},
@@ -105,7 +112,6 @@ static const struct field probe_fields[] = {
 	{"syscalls", &syscalls, 0}, {"syscalls_whole_process", &syscalls, 0},
 	{"syscalls_measured_process", &syscalls, 0},
 	{"page_faults_by_access", &num_map, 0}, {"page_faults_by_prot", &num_map, 0},
-	{"faults_by_class", &num_map, 0},
 	{"pid", &num, 0}, {"processes", &num, 0}, {"vmas_after", &num, 0},
 	{"vmas_peak", &num, 0}, {"page_faults", &num, 0},
 	{"page_faults_whole_process", &num, 0}, {"page_faults_minor", &num, 0},
@@ -235,8 +241,6 @@ static int fail(struct walk *w, const char *fmt, ...)
 	return -1;
 }
 
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len);
-
 /* Appends ".key" (or "key" at the top) to the path, at most 64 bytes of
  * the key with control characters (and every byte of a key that is not
  * UTF-8) shown as '?', so the message stays one line of text; returns the
@@ -249,7 +253,7 @@ static size_t push_key(struct walk *w, const char *key)
 	if (w->len)
 		w->path[w->len++] = '.';
 	size_t klen = strlen(key), i = 0;
-	int utf8 = utf8_valid_prefix((const unsigned char *)key, klen) == klen;
+	int utf8 = jm_utf8_valid_prefix((const unsigned char *)key, klen) == klen;
 	for (; key[i] && i < 64; i++) {
 		unsigned char c = (unsigned char)key[i];
 		w->path[w->len++] = c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8) ? '?' : (char)c;
@@ -279,52 +283,11 @@ static void pop(struct walk *w, size_t len)
 	w->path[len] = 0;
 }
 
-/* Length of the valid UTF-8 prefix of s[0..len) (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned lo = 0x80, hi = 0xbf;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else {
-			return i;
-		}
-		if (i + n >= len)
-			return i;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return i;
-		for (size_t k = 2; k <= n; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-				return i;
-		i += n + 1;
-	}
-	return i;
-}
-
 static int check_text(struct walk *w, const char *s, size_t len, const char *what)
 {
 	if (strlen(s) != len)
 		return fail(w, "%s holds a NUL character (\\u0000) at byte %zu", what, strlen(s));
-	size_t ok = utf8_valid_prefix((const unsigned char *)s, len);
+	size_t ok = jm_utf8_valid_prefix((const unsigned char *)s, len);
 	if (ok != len)
 		return fail(w, "%s is not valid UTF-8 (byte %zu)", what, ok);
 	return 0;
@@ -428,6 +391,15 @@ static int check_stat(struct walk *w, json_object *o)
 	}
 	if (!(v[0] <= v[1] && v[1] <= v[2]))
 		return fail(w, "min %g, median %g, max %g are not in order", v[0], v[1], v[2]);
+	/* the spread, where recorded: a mean within the range, stddev >= 0 */
+	json_object *x;
+	if (json_object_object_get_ex(o, "mean", &x) &&
+	    (!is_number(x) || !(json_object_get_double(x) >= v[0] &&
+				json_object_get_double(x) <= v[2])))
+		return fail(w, "mean is not a number within [min, max]");
+	if (json_object_object_get_ex(o, "stddev", &x) &&
+	    (!is_number(x) || !(json_object_get_double(x) >= 0)))
+		return fail(w, "stddev is not a number >= 0");
 	return 0;
 }
 

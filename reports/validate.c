@@ -6,33 +6,32 @@
 
 #include "headline.h"
 #include "results.h"
+#include "run_total.h"
 
-/* A metric as validate reads it: the sum of the medians of parts (this
- * process's and an executor's, when there is one), less minus. */
+/* A metric as validate reads it: the run's total (an executor's part
+ * included, run_total.h), less minus. */
 static const struct metric {
 	const char *title;
-	const char *parts[2];
+	const char *name;
 	const char *minus;
 	int measured; /* the kernel's counts and sizes: tol_measured */
 	int bytes;
 } metrics[] = {
-	{"VMAs added", {"vmas_added", "vmas_added_other_processes"}, NULL, 0, 0},
-	{"VMAs peak", {"vmas_peak", NULL}, "vmas_before", 0, 0},
-	{"mmap", {"syscalls.mmap.calls", "backend.executor_mmap_calls"}, NULL, 0, 0},
-	{"mprotect", {"syscalls.mprotect.calls", "backend.executor_mprotect_calls"}, NULL, 0, 0},
-	{"munmap", {"syscalls.munmap.calls", "backend.executor_munmap_calls"}, NULL, 0, 0},
-	{"minor faults", {"page_faults_minor", NULL}, NULL, 1, 0},
-	{"RSS added", {"rss_added_bytes", NULL}, NULL, 1, 1},
-	{"VA reserved", {"va_reserved_peak_bytes", NULL}, NULL, 0, 1},
+	{"VMAs added", "vmas_added", NULL, 0, 0},
+	{"VMAs peak", "vmas_peak", "vmas_before", 0, 0},
+	{"mmap", "syscalls.mmap.calls", NULL, 0, 0},
+	{"mprotect", "syscalls.mprotect.calls", NULL, 0, 0},
+	{"munmap", "syscalls.munmap.calls", NULL, 0, 0},
+	{"minor faults", "page_faults_minor", NULL, 1, 0},
+	{"RSS added", "rss_added_bytes", NULL, 1, 1},
+	{"VA reserved", "va_reserved_peak_bytes", NULL, 0, 1},
 };
 #define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
 
 static double value(json_object *agg, const struct metric *m)
 {
 	double v = 0, x;
-	for (int i = 0; i < 2; i++)
-		if (m->parts[i] && jm_agg_metric(agg, m->parts[i], &x, NULL, NULL) == 0)
-			v += x;
+	jm_total_agg(agg, m->name, &v, NULL, NULL);
 	if (m->minus && jm_agg_metric(agg, m->minus, &x, NULL, NULL) == 0)
 		v -= x;
 	return v;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../reports/diagnostics.h"
 #include "../reports/merge.h"
 #include "../reports/results.h"
 #include "../common/exit_codes.h"
@@ -30,10 +31,16 @@ json_object *jm_cell_run(const struct jm_run_spec *spec, struct jm_probe *probe,
 	const char *st = jm_json_str(run, "status", "failed");
 	if (strcmp(st, "ok")) {
 		*any_failed = 1;
-		if (!quiet)
-			fprintf(stderr, "jitmm: %s on %s: %s: %s\n", label,
-				spec->workload, st,
-				jm_json_str(run, "error.message", "?"));
+		if (!quiet) {
+			/* why, as the report says it: the syscall, the graph,
+			 * the VMA count against vm.max_map_count */
+			char why[1024];
+			jm_failure_why(run, why, sizeof(why));
+			fprintf(stderr, "jitmm: %s on %s: %s: %s", label, spec->workload, st, why);
+			if (jm_json_path(run, "error.syscall"))
+				fprintf(stderr, " (%s)", jm_json_str(run, "error.message", "?"));
+			fputc('\n', stderr);
+		}
 	}
 	return run;
 }
@@ -43,9 +50,18 @@ int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_objec
 	unsigned long cells = (unsigned long)mx->nbackends * (unsigned long)mx->nworkloads *
 			      mx->repeat, cell = 0;
 	unsigned total = jm_shard_count(cells, mx->shard_i, mx->shard_n), idx = 0;
+	/* a (workload, backend) is warmed up where this shard runs one of
+	 * its repetitions */
+	for (unsigned long wb = 0; mx->warmup && wb < cells / (mx->repeat ? mx->repeat : 1); wb++) {
+		int here = 0;
+		for (uint64_t r = 0; r < mx->repeat && !here; r++)
+			here = jm_shard_has(wb * mx->repeat + r, mx->shard_i, mx->shard_n);
+		total += here ? mx->warmup : 0;
+	}
 	int any_failed = 0;
 	for (int w = 0; w < mx->nworkloads && !progress_interrupted(); w++)
-		for (int b = 0; b < mx->nbackends && !progress_interrupted(); b++)
+		for (int b = 0; b < mx->nbackends && !progress_interrupted(); b++) {
+			int warmed = 0;
 			for (uint64_t r = 0; r < mx->repeat && !progress_interrupted(); r++) {
 				unsigned long k = cell++;
 				if (!jm_shard_has(k, mx->shard_i, mx->shard_n))
@@ -54,6 +70,17 @@ int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_objec
 				spec.backend = mx->backends[b];
 				snprintf(spec.workload, sizeof(spec.workload), "%.319s",
 					 mx->workloads[w]);
+				/* dropped, and so is its status: the runs kept say it */
+				for (unsigned u = 0; !warmed && u < mx->warmup && !progress_interrupted(); u++) {
+					int ignored = 0;
+					char label[200];
+					snprintf(label, sizeof(label), "%.180s (warm-up)", mx->labels[b]);
+					json_object_put(jm_cell_run(&spec, probe, ++idx, total, label,
+								    mx->graphs[w], 1, &ignored));
+				}
+				warmed = 1;
+				if (progress_interrupted())
+					break;
 				spec.repetition = (unsigned)r;
 				json_object *run = jm_cell_run(&spec, probe, ++idx, total,
 							       mx->labels[b], mx->graphs[w],
@@ -79,5 +106,6 @@ int jm_matrix_run(const struct jm_matrix *mx, struct jm_probe *probe, json_objec
 						mx->labels[b], mx->workloads[w], leaked);
 				jm_results_add_run(root, run);
 			}
+		}
 	return any_failed;
 }

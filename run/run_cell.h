@@ -26,7 +26,11 @@ json_object *jm_cell_run(const struct jm_run_spec *spec, struct jm_probe *probe,
 
 /* The matrix: for each workload, each backend spec, each repetition, the
  * cells of shard shard_i/shard_n (0/0: all), run from base (its backend,
- * workload and repetition replaced), each run tagged with matrix_index and,
+ * workload and repetition replaced), after warmup runs of each (workload,
+ * backend) whose results are dropped (as hyperfine's --warmup: the first
+ * run of a cell pays for cold page cache, a plugin's first load, a CPU
+ * clocking up); the runs kept are
+ * each tagged with matrix_index and,
  * when tags is not NULL, "tag_key": tags[b]; added to root. A leaked
  * mapping is noted on stderr unless quiet. Stops early on SIGINT/SIGTERM.
  * Returns 1 if a run was not ok, else 0. With input_error_stops (the
@@ -45,6 +49,7 @@ struct jm_matrix {
 	const uint64_t *graphs; /* per workload, for progress */
 	int nworkloads;
 	uint64_t repeat;
+	unsigned warmup;
 	unsigned shard_i, shard_n;
 	int quiet;
 	const char *input_error_stops;

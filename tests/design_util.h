@@ -171,8 +171,8 @@ static inline json_object *du_cli_run(const char *backends, const char *workload
 	char path[] = "/tmp/jitmm-design-XXXXXX";
 	int fd = mkstemp(path);
 	close(fd);
-	char *args[] = {"run", "--backend", (char *)backends, "--workload",
-			(char *)workload, "--json", path, NULL};
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "--backend", (char *)backends,
+			"--workload", (char *)workload, "--json", path, NULL};
 	char *out = NULL, *err = NULL;
 	int rc = tu_run_jitmm(args, &out, &err);
 	if (rc != 0)

@@ -43,22 +43,22 @@ static void expect_usage_error(char *const args[], const char *needle)
 static void test_usage_errors(void **state)
 {
 	(void)state;
-	expect_usage_error((char *[]){"run", "--backend", "nosuch", "-q", NULL}, "unknown backend 'nosuch'");
-	expect_usage_error((char *[]){"run", "--workload", "nosuch", "-q", NULL}, "unknown workload 'nosuch'");
-	expect_usage_error((char *[]){"run", "-b", "single-pool:granularity=huge", "-q", NULL}, "granularity");
-	expect_usage_error((char *[]){"run", "-b", "single-pool:colour=red", "-q", NULL}, "unknown option 'colour'");
-	expect_usage_error((char *[]){"run", "-w", "llvm-500:graphs=-3", "-q", NULL}, "graphs");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "--backend", "nosuch", "-q", NULL}, "unknown backend 'nosuch'");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "--workload", "nosuch", "-q", NULL}, "unknown workload 'nosuch'");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-b", "single-pool:granularity=huge", "-q", NULL}, "granularity");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-b", "single-pool:colour=red", "-q", NULL}, "unknown option 'colour'");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-w", "llvm-500:graphs=-3", "-q", NULL}, "graphs");
 	expect_usage_error((char *[]){"run", "--repeat", "0", "-q", NULL}, "--repeat");
-	expect_usage_error((char *[]){"run", "--inject", "mmap:ENOMEM", "-q", NULL}, "--inject");
-	expect_usage_error((char *[]){"run", "--probe", "xray", "-q", NULL}, "unknown probe 'xray'");
-	expect_usage_error((char *[]){"run", "stray", "-q", NULL}, "unexpected argument");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "--inject", "mmap:ENOMEM", "-q", NULL}, "--inject");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "--probe", "xray", "-q", NULL}, "unknown probe 'xray'");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "stray", "-q", NULL}, "unexpected argument");
 	expect_usage_error((char *[]){"list", "colours", NULL}, "unknown list");
 	expect_usage_error((char *[]){"frobnicate", NULL}, "not a jitmm command");
 	/* getopt's own errors and missing operands: one line too, naming the
 	 * option and the command's --help (were getopt's line plus the usage) */
-	expect_usage_error((char *[]){"run", "--bogus", NULL}, "'--bogus'");
-	expect_usage_error((char *[]){"run", "-q", "--json", NULL}, "'--json'");
-	expect_usage_error((char *[]){"run", "-qZ", NULL}, "'-Z'");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "--bogus", NULL}, "'--bogus'");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "--json", NULL}, "'--json'");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-qZ", NULL}, "'-Z'");
 	expect_usage_error((char *[]){"sweep", "-b", NULL}, "jitmm sweep --help");
 	expect_usage_error((char *[]){"trace", "from-elf", "--zz", NULL}, "'--zz'");
 	expect_usage_error((char *[]){"compare", "a.json", NULL}, "BASE.json NEW.json");
@@ -66,8 +66,16 @@ static void test_usage_errors(void **state)
 	expect_usage_error((char *[]){"export", "x.json", NULL}, "--format");
 	expect_usage_error((char *[]){"merge", "x.json", NULL}, "-o ALL.json");
 	expect_usage_error((char *[]){"sweep", "-b", "null", NULL}, "--param");
+	/* names and specs are UTF-8 (jm_text_check), so that results.json
+	 * holding them passes its own loader: a trace path, an option value */
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-w", "trace:caf\xe9.jmt", NULL},
+			   "byte 9 is not valid UTF-8");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "llvm-mapper:plugin=/x/\xff.so", NULL},
+			   "not valid UTF-8");
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-w", "trace:a\xed\xa0\x80.jmt", NULL},
+			   "not valid UTF-8"); /* a UTF-16 surrogate */
 	/* a --baseline that is not run: no ratio could be shown */
-	expect_usage_error((char *[]){"run", "-q", "-b", "null", "--baseline", "inprocss", NULL},
+	expect_usage_error((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "--baseline", "inprocss", NULL},
 			   "'inprocss' is not one of the backends run");
 }
 
@@ -117,7 +125,7 @@ static void test_crash_isolation(void **state)
 	char json[128];
 	snprintf(json, sizeof(json), "%s/crash.json", tmpdir);
 	char *err = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-b", "null:crash_after=5,single-pool,null", "-w",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-b", "null:crash_after=5,single-pool,null", "-w",
 					 "llvm-500", "--json", json, "-q", NULL}, NULL, &err);
 	assert_int_equal(rc, 1);
 	free(err);
@@ -239,7 +247,7 @@ static void test_single_pool_llvm_500(void **state)
 	(void)state;
 	char json[128];
 	snprintf(json, sizeof(json), "%s/x.json", tmpdir);
-	assert_int_equal(tu_run_jitmm((char *[]){"run", "--backend", "single-pool", "--workload",
+	assert_int_equal(tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "--backend", "single-pool", "--workload",
 						 "llvm-500", "--json", json, "-q", NULL}, NULL, NULL), 0);
 	json_object *o = load(json);
 	double added = 0;
@@ -254,7 +262,7 @@ static void test_execute_every_graph(void **state)
 {
 	(void)state;
 	char *err = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-b", "all", "-w", "churn:graphs=300", "--execute", "-q", NULL},
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-b", "all", "-w", "churn:graphs=300", "--execute", "-q", NULL},
 			      NULL, &err);
 	if (rc != 0)
 		fail_msg("rc %d: %s", rc, err);
@@ -266,12 +274,78 @@ static void test_all_runs_failed_table(void **state)
 {
 	(void)state;
 	char *out = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null:crash_after=1", "-w",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null:crash_after=1", "-w",
 					 "llvm-500:graphs=20", NULL}, &out, NULL);
 	assert_int_equal(rc, 1);
 	assert_non_null(strstr(out, "(no run completed)"));
 	assert_null(strstr(out, "nan"));
 	assert_non_null(strstr(out, "| null | 1/1 failed |"));
+	free(out);
+}
+
+
+/* run's defaults: 3 repetitions after a warm-up run of each (backend,
+ * workload) whose results are dropped; the aggregates carry mean and
+ * standard deviation, the table the wall time's range and CV. */
+static void test_default_repetitions_and_warmup(void **state)
+{
+	(void)state;
+	if (system("command -v script >/dev/null 2>&1") != 0)
+		SKIP_BECAUSE("script(1) is not installed (util-linux): no terminal for the progress");
+	char json[128], log[128], cmd[1024];
+	snprintf(json, sizeof(json), "%s/defaults.json", tmpdir);
+	snprintf(log, sizeof(log), "%s/defaults.log", tmpdir);
+	char *bin = realpath(tu_jitmm_bin(), NULL);
+	assert_non_null(bin);
+	/* progress shows on a terminal only: script(1) gives it one */
+	snprintf(cmd, sizeof(cmd), "TERM=dumb script -qec '%s run -p procfs -b null -w "
+		 "llvm-500:graphs=20 -j %s' %s >/dev/null 2>&1", bin, json, log);
+	free(bin);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(log, "r");
+	assert_non_null(f);
+	static char buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	if (!strstr(buf, "[1/4] null (warm-up) on llvm-500:graphs=20") ||
+	    !strstr(buf, "[4/4] null on llvm-500:graphs=20"))
+		fail_msg("progress does not show a warm-up run and 3 repetitions: %.400s", buf);
+	json_object *o = load(json);
+	json_object *runs = jm_json_path(o, "runs");
+	assert_int_equal(json_object_array_length(runs), 3);
+	for (int r = 0; r < 3; r++)
+		assert_int_equal(json_object_get_int(jm_json_path(json_object_array_get_idx(runs, (size_t)r),
+							       "repetition")), r);
+	double v;
+	assert_int_equal(jm_json_num(o, "config.repeat", &v), 0);
+	assert_true(v == 3);
+	assert_int_equal(jm_json_num(o, "config.warmup", &v), 0);
+	assert_true(v == 1);
+	json_object *agg = json_object_array_get_idx(jm_json_path(o, "aggregates"), 0);
+	double mean, sd, lo, hi;
+	assert_int_equal(jm_agg_spread(agg, "wall_ns", &mean, &sd), 0);
+	assert_int_equal(jm_agg_metric(agg, "wall_ns", NULL, &lo, &hi), 0);
+	assert_true(mean >= lo && mean <= hi && sd >= 0);
+	json_object_put(o);
+	/* the table: wall time with its range and coefficient of variation */
+	char *out = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"report", json, "-o", tmpdir, NULL}, NULL, NULL), 0);
+	snprintf(log, sizeof(log), "%s/report.md", tmpdir);
+	f = fopen(log, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(buf, "| wall (ms) [range] ±CV |"));
+	const char *row = strstr(buf, "| null | ok |");
+	assert_non_null(row);
+	const char *eol = strchr(row, '\n');
+	char line[512];
+	snprintf(line, sizeof(line), "%.*s", (int)(eol - row), row);
+	if (!strstr(line, " [") || !strstr(line, "±"))
+		fail_msg("no range or CV in the wall cell: %s", line);
+	assert_non_null(strstr(buf, "median over 3 repetitions after a warm-up run (dropped)"));
 	free(out);
 }
 
@@ -282,7 +356,7 @@ static void test_trim_report(void **state)
 	char dir[128], md[160];
 	snprintf(dir, sizeof(dir), "%s/trim", tmpdir);
 	snprintf(md, sizeof(md), "%s/report.md", dir);
-	assert_int_equal(tu_run_jitmm((char *[]){"run", "-b", "slab-pool,single-pool", "-w",
+	assert_int_equal(tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-b", "slab-pool,single-pool", "-w",
 						 "tvm-load-drop:trim=off", "--trim-at-end", "--out", dir,
 						 "-q", NULL}, NULL, NULL), 0);
 	FILE *f = fopen(md, "r");
@@ -294,7 +368,7 @@ static void test_trim_report(void **state)
 	assert_non_null(strstr(buf, "## What a final trim gave back"));
 	/* slab-pool's clear_free_slabs unmaps its drained slab; single-pool
 	 * keeps its reservation */
-	const char *sp = strstr(buf, "| tvm-load-drop | slab-pool | 1 |");
+	const char *sp = strstr(buf, "| tvm-load-drop:trim=off | slab-pool | 1 |");
 	assert_non_null(sp);
 	const char *eol = strchr(sp, '\n');
 	assert_non_null(eol);
@@ -304,7 +378,7 @@ static void test_trim_report(void **state)
 	snprintf(row, sizeof(row), "%.*s", (int)(eol - sp), sp);
 	if (!strstr(row, "| 64.0 MiB |"))
 		fail_msg("slab-pool row: %s", row);
-	const char *single = strstr(buf, "| tvm-load-drop | single-pool | 0 |");
+	const char *single = strstr(buf, "| tvm-load-drop:trim=off | single-pool | 0 |");
 	assert_non_null(single);
 	eol = strchr(single, '\n');
 	snprintf(row, sizeof(row), "%.*s", (int)(eol - single), single);
@@ -321,7 +395,7 @@ static void test_all_names_what_it_leaves_out(void **state)
 	const char *old = getenv("JITMM_LLVM_PLUGIN");
 	char *keep = old ? strdup(old) : NULL;
 	setenv("JITMM_LLVM_PLUGIN", "/nonexistent/jitmm-llvm.so", 1);
-	char *args[] = {"run", "-b", "all", "-w", "llvm-500:graphs=5", NULL};
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "-b", "all", "-w", "llvm-500:graphs=5", NULL};
 	int rc = tu_run_jitmm(args, &out, &err);
 	if (keep) {
 		setenv("JITMM_LLVM_PLUGIN", keep, 1);
@@ -348,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_single_pool_llvm_500),
 		cmocka_unit_test(test_execute_every_graph),
 		cmocka_unit_test(test_trim_report),
+		cmocka_unit_test(test_default_repetitions_and_warmup),
 		cmocka_unit_test(test_all_runs_failed_table),
 		cmocka_unit_test(test_all_names_what_it_leaves_out),
 	};

@@ -227,7 +227,7 @@ static void test_single_growth_run_fails_others_complete(void **state)
 	char json[] = "/tmp/jitmm-colocate-XXXXXX";
 	int fd = mkstemp(json);
 	close(fd);
-	char *args[] = {"run", "--backend", "colocate:growth=single,slab_size=1M,colocate,single-pool",
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "--backend", "colocate:growth=single,slab_size=1M,colocate,single-pool",
 			"--workload", "synthetic:graphs=600,dylibs=2", "--json", json, NULL};
 	char *out = NULL, *err = NULL;
 	int rc = tu_run_jitmm(args, &out, &err);

@@ -347,7 +347,7 @@ static void test_run_reports_executor_separately(void **state)
 		SKIP_BECAUSE("the jitmm binary is not built");
 	/* page-pairs: one rx and one rw page per graph, each its own VMA in
 	 * the executor; the controller adds only its shared view */
-	char *args[] = {"run", "-q", "-b", "shm-mapper", "-w", "page-pairs:graphs=50",
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "-q", "-b", "shm-mapper", "-w", "page-pairs:graphs=50",
 			"--execute", NULL};
 	char *out = NULL, *err = NULL;
 	int rc = tu_run_jitmm(args, &out, &err);

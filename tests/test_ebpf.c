@@ -235,7 +235,7 @@ static void test_syscalls_equal_os_layer_every_backend(void **state)
 	int fd = mkstemp(json);
 	close(fd);
 	/* loads, drops (munmap/madvise through trim), every backend */
-	char *args[] = {"run", "-q", "--probe", "ebpf", "--backend", "all", "--workload",
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "-q", "--probe", "ebpf", "--backend", "all", "--workload",
 			"llvm-500,synthetic:graphs=600,free=cycles,cycles=4,trim=on",
 			"--json", json, NULL};
 	char *out = NULL, *err = NULL;
@@ -264,7 +264,7 @@ static void test_syscalls_equal_os_layer_threads(void **state)
 	char json[] = "/tmp/jitmm-ebpf-XXXXXX";
 	int fd = mkstemp(json);
 	close(fd);
-	char *args[] = {"run", "-q", "--probe", "ebpf", "--backend", "single-pool,inprocess,slab-pool",
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "-q", "--probe", "ebpf", "--backend", "single-pool,inprocess,slab-pool",
 			"--workload", "churn:graphs=400", "--threads", "4", "--json", json, NULL};
 	char *err = NULL;
 	int rc = tu_run_jitmm(args, NULL, &err);
@@ -289,7 +289,7 @@ static void test_errno_counts_at_map_count_limit(void **state)
 		SKIP_BECAUSE("%s", why);
 	char json[] = "/tmp/jitmm-ebpf-XXXXXX";
 	close(mkstemp(json));
-	char *args[] = {"run", "-q", "--probe", "ebpf", "--backend", "single-pool",
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "-q", "--probe", "ebpf", "--backend", "single-pool",
 			"--workload", "page-pairs:graphs=40000", "--json", json, NULL};
 	char *err = NULL;
 	int rc = tu_run_jitmm(args, NULL, &err);
@@ -475,7 +475,7 @@ static void test_vma_peak_cycles_workload(void **state)
 		SKIP_BECAUSE("%s", why);
 	char json[] = "/tmp/jitmm-ebpf-XXXXXX";
 	close(mkstemp(json));
-	char *args[] = {"run", "-q", "--probe", "ebpf", "--backend", "inprocess",
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "-q", "--probe", "ebpf", "--backend", "inprocess",
 			"--workload", "synthetic:graphs=2000,sizes=fixed,rx=4K,ro=0,rw=4K,"
 			"free=cycles,cycles=2,trim=on", "--json", json, NULL};
 	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
@@ -700,7 +700,7 @@ static void test_events_option_several_runs(void **state)
 	char json[] = "/tmp/jitmm-ebpf-XXXXXX", ev[] = "/tmp/jitmm-events-XXXXXX";
 	close(mkstemp(json));
 	close(mkstemp(ev));
-	char *args[] = {"run", "-q", "--probe", "ebpf", "--backend", "all", "--workload",
+	char *args[] = {"run", "-r", "1", "--warmup", "0", "-q", "--probe", "ebpf", "--backend", "all", "--workload",
 			"llvm-500", "--events", ev, "--json", json, NULL};
 	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
 	json_object *root = load_json(json);
@@ -745,11 +745,11 @@ static void test_events_option_several_runs(void **state)
 	json_object_put(root);
 	unlink(ev);
 	/* --events needs ebpf: a usage error with procfs, and no file */
-	char *bad[] = {"run", "-q", "--probe", "procfs", "--backend", "null", "--workload",
+	char *bad[] = {"run", "-r", "1", "--warmup", "0", "-q", "--probe", "procfs", "--backend", "null", "--workload",
 		       "llvm-500", "--events", ev, NULL};
 	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
 	assert_int_equal(access(ev, F_OK), -1);
-	char *bad2[] = {"run", "-q", "--probe", "procfs", "--backend", "null", "--workload",
+	char *bad2[] = {"run", "-r", "1", "--warmup", "0", "-q", "--probe", "procfs", "--backend", "null", "--workload",
 			"llvm-500", "--fault-classes", NULL};
 	assert_int_equal(tu_run_jitmm(bad2, NULL, NULL), 2);
 	unlink(json);

@@ -69,7 +69,7 @@ static void test_max_map_count_really_fails(void **state)
 		SKIP_BECAUSE("vm.max_map_count is %ld: the preset's ~90000 VMAs "
 			     "would not reach it (jitmm never changes sysctls)", limit);
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-q", "-b", "single-pool,inprocess",
+	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool,inprocess",
 					     "-w", "max-map-count", NULL}, &rc, NULL);
 	assert_non_null(o);
 	assert_int_equal(rc, 1);
@@ -107,7 +107,7 @@ static void test_max_map_count_in_executor(void **state)
 		SKIP_BECAUSE("vm.max_map_count is %ld: the preset's ~90000 VMAs "
 			     "would not reach it (jitmm never changes sysctls)", limit);
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-q", "-b", "shm-mapper",
+	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "shm-mapper",
 					     "-w", "max-map-count", NULL}, &rc, NULL);
 	assert_non_null(o);
 	assert_int_equal(rc, 1);
@@ -126,7 +126,7 @@ static void test_max_map_count_in_executor(void **state)
 	assert_true(num(r, "metrics.vmas_per_graph") > 2.9);
 	/* in one process (the in-process mapper) the error is the process's own */
 	json_object_put(o);
-	o = run_json((char *[]){"run", "-q", "-b", "shm-mapper:mode=inprocess-mapper",
+	o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "shm-mapper:mode=inprocess-mapper",
 				"-w", "max-map-count", NULL}, &rc, NULL);
 	assert_non_null(o);
 	r = run_at(o, 0);
@@ -141,7 +141,7 @@ static void test_vma_headroom(void **state)
 	(void)state;
 	long limit = jm_max_map_count();
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-q", "-b", "single-pool", "-w",
+	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool", "-w",
 					     "page-pairs:graphs=300", NULL}, &rc, NULL);
 	assert_non_null(o);
 	json_object *r = run_at(o, 0);
@@ -202,7 +202,7 @@ static void test_injected_failures_every_backend(void **state)
 			snprintf(want_errno, sizeof(want_errno), "%.*s",
 				 (int)strcspn(errname, "@"), errname);
 			int rc;
-			json_object *o = run_json((char *[]){"run", "-q", "-b", (char *)name,
+			json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", (char *)name,
 				"-w", "page-pairs:graphs=20", "--inject", (char *)spec, NULL}, &rc, NULL);
 			assert_non_null(o);
 			json_object *r = run_at(o, 0);
@@ -259,7 +259,7 @@ static void test_munmap_failure_every_backend(void **state)
 			char want[16];
 			snprintf(want, sizeof(want), "%.*s", (int)strcspn(spec + 7, "@"), spec + 7);
 			int rc;
-			json_object *o = run_json((char *[]){"run", "-q", "-b", (char *)name,
+			json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", (char *)name,
 				"-w", "tvm-load-drop", "--inject", (char *)spec, NULL}, &rc, NULL);
 			assert_non_null(o);
 			json_object *r = run_at(o, 0);
@@ -305,7 +305,7 @@ static void test_inject_count_bounds(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *out = NULL, *err = NULL;
-		int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+		int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w",
 			"page-pairs:graphs=2", "--inject", (char *)bad[i], NULL}, &out, &err);
 		if (rc != 2 || !strstr(err, "--inject"))
 			fail_msg("--inject %s: rc %d, stderr %s", bad[i], rc, err);
@@ -313,7 +313,7 @@ static void test_inject_count_bounds(void **state)
 		free(err);
 	}
 	char *out = NULL, *err = NULL;
-	assert_int_equal(tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+	assert_int_equal(tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w",
 		"page-pairs:graphs=2", "--inject", "mmap:ENOMEM@1099511627776", NULL}, &out, &err), 0);
 	free(out);
 	free(err);
@@ -328,7 +328,7 @@ static void test_crash_hang_leak_isolated(void **state)
 	assert_non_null(mkdtemp(dir));
 	char *err = NULL;
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-q", "-b",
+	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b",
 		"null:crash_after=5,null:hang_after=5,null:leak=on,single-pool",
 		"-w", "page-pairs:graphs=50", "--timeout", "1", "--out", dir, NULL}, &rc, &err);
 	assert_non_null(o);
@@ -416,7 +416,8 @@ static void interrupt_with(int sig, int to_group)
 		int devnull = open("/dev/null", O_WRONLY);
 		dup2(devnull, 1);
 		dup2(devnull, 2);
-		execl(bin, bin, "run", "-q", "-b", "single-pool,null:hang_after=3,inprocess",
+		execl(bin, bin, "run", "-q", "-r", "1", "--warmup", "0", "-b",
+		      "single-pool,null:hang_after=3,inprocess",
 		      "-w", "page-pairs:graphs=20", "--timeout", "0", "--out", dir, (char *)NULL);
 		_exit(127);
 	}
@@ -548,7 +549,7 @@ static void kill_parent_mid_run(const char *backend, const char *workload, int w
 		int devnull = open("/dev/null", O_WRONLY);
 		dup2(devnull, 1);
 		dup2(devnull, 2);
-		execl(bin, bin, "run", "-q", "-b", backend, "-w", workload, "--timeout", "0",
+		execl(bin, bin, "run", "-r", "1", "--warmup", "0", "-q", "-b", backend, "-w", workload, "--timeout", "0",
 		      (char *)NULL);
 		_exit(127);
 	}

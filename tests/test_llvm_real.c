@@ -357,7 +357,7 @@ static void test_bad_plugins_fail_one_run(void **state)
 		 tu_jitmm_bin());
 	char *out = NULL, *err = NULL;
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-b", spec, "-w", "llvm-500:graphs=20",
+	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-b", spec, "-w", "llvm-500:graphs=20",
 					     NULL}, &rc, &out, &err);
 	assert_int_equal(rc, 1);
 	assert_non_null(o);
@@ -416,7 +416,7 @@ static void test_two_plugins_with_labels(void **state)
 		 "llvm-mapper:plugin=%s,label=patched", a, b);
 	char *out = NULL, *err = NULL, resfile[700];
 	snprintf(resfile, sizeof(resfile), "%s/r.json", dir);
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", spec, "-w", "llvm-500:graphs=50",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", spec, "-w", "llvm-500:graphs=50",
 					 "--json", resfile, NULL}, &out, &err);
 	if (rc != 0)
 		fail_msg("rc %d: %s", rc, err);
@@ -437,8 +437,8 @@ static void test_two_plugins_with_labels(void **state)
 	/* export: one series each */
 	rc = tu_run_jitmm((char *[]){"export", "--format", "bmf", resfile, NULL}, &out, &err);
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "label=upstream"));
-	assert_non_null(strstr(out, "label=patched"));
+	assert_non_null(strstr(out, "\"llvm-500:graphs=50/llvm-mapper[upstream]\""));
+	assert_non_null(strstr(out, "\"llvm-500:graphs=50/llvm-mapper[patched]\""));
 	free(out);
 	free(err);
 	/* justify: the labels name the columns */
@@ -446,10 +446,11 @@ static void test_two_plugins_with_labels(void **state)
 	snprintf(bs, sizeof(bs), "llvm-mapper:plugin=%s,label=upstream", a);
 	snprintf(cs, sizeof(cs), "llvm-mapper:plugin=%s,label=patched", b);
 	rc = tu_run_jitmm((char *[]){"justify", "-q", "--baseline", bs, "--candidate", cs,
-				     "-w", "llvm-500:graphs=50", "-r", "1", NULL}, &out, &err);
+				     "-w", "llvm-500:graphs=50", "-r", "1", "--warmup", "0", NULL},
+			 &out, &err);
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "| llvm-mapper[upstream] (baseline) | "
-				    "llvm-mapper[patched] (candidate) |"));
+	assert_non_null(strstr(out, "Baseline `llvm-mapper[upstream]`, candidate "
+				    "`llvm-mapper[patched]`."));
 	assert_non_null(strstr(out, "Candidate `llvm-mapper[patched]` ran LLVM "));
 	free(out);
 	free(err);

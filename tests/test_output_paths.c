@@ -71,7 +71,7 @@ static void test_run_replaces_planted_symlinks(void **state)
 	snprintf(q, sizeof(q), "%s/report.md", dir);
 	assert_int_equal(symlink(victim, p), 0);
 	assert_int_equal(symlink(victim2, q), 0);
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w",
 					 "page-pairs:graphs=10", "--out", dir, NULL},
 			      NULL, NULL);
 	assert_int_equal(rc, 0);
@@ -127,7 +127,7 @@ static void test_failed_write_leaves_nothing(void **state)
 	snprintf(path, sizeof(path), "%s/results.json", dir);
 	assert_int_equal(mkdir(path, 0755), 0); /* a directory in the way */
 	char *e = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w",
 					 "page-pairs:graphs=10", "--json", path, NULL},
 			      NULL, &e);
 	assert_int_equal(rc, 2);
@@ -165,7 +165,7 @@ static void test_non_regular_destination_refused(void **state)
 	snprintf(good, sizeof(good), "%s/good.json", dir);
 	assert_int_equal(jm_atomic_check(good, err, sizeof(err)), 0);
 	char *e = NULL, *o = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "null", "-w",
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w",
 					 "page-pairs:graphs=10", "--json", fifo, NULL},
 			      &o, &e);
 	assert_int_equal(rc, 2);
@@ -337,9 +337,9 @@ static void test_out_link_refused(void **state)
 	snprintf(link, sizeof(link), "%s/out", dir);
 	snprintf(slash, sizeof(slash), "%s/", link);
 	assert_int_equal(symlink(elsewhere, link), 0);
-	char *const cmds[][12] = {
-		{"run", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", link, NULL},
-		{"run", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", slash, NULL},
+	char *const cmds[][16] = {
+		{"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", link, NULL},
+		{"run", "-r", "1", "--warmup", "0", "-q", "-b", "null", "-w", "page-pairs:graphs=10", "--out", slash, NULL},
 		{"sweep", "-q", "-b", "single-pool", "-P", "granularity=1M,4M", "-w",
 		 "llvm-500:graphs=10", "--out", link, NULL},
 		{"report", FIXTURE, "-o", link, NULL},
@@ -373,6 +373,179 @@ static void test_out_link_refused(void **state)
 	assert_int_equal(tu_rmtree(elsewhere), 0);
 }
 
+
+/* sh -c CMD with $J set to the jitmm binary; its exit status. */
+static int sh(const char *cmd)
+{
+	char *bin = realpath(tu_jitmm_bin(), NULL); /* the command cds */
+	assert_non_null(bin);
+	setenv("J", bin, 1);
+	free(bin);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return strdup(buf);
+}
+
+/* '-' is stdout for every output (run --json, sweep --json, merge -o,
+ * export -o, justify -o) and stdin for every results input (export,
+ * report, compare, merge). results.json is compact, one line, unless
+ * --pretty. */
+static void test_dash_is_stdin_and_stdout(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/jitmm-out-XXXXXX", cmd[1024], p[300];
+	assert_non_null(mkdtemp(dir));
+	/* run --json -: the results on stdout, no table mixed in */
+	char *o = NULL, *e = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"run", "-q", "-r", "1", "-b", "null", "-w",
+						 "page-pairs:graphs=10", "--json", "-", NULL},
+				      &o, &e), 0);
+	assert_int_equal(o[0], '{');
+	assert_null(strstr(o, "| backend"));
+	assert_non_null(strchr(o, '\n'));
+	assert_int_equal(strchr(o, '\n')[1], 0); /* compact: one line */
+	json_object *j = json_tokener_parse(o);
+	assert_non_null(j);
+	json_object_put(j);
+	free(o);
+	free(e);
+	assert_int_equal(entries(dir), 0); /* and no file named '-' */
+	/* --pretty indents; the loader reads both */
+	snprintf(cmd, sizeof(cmd), "cd %s && \"$J\" run -q -r 1 -b null -w page-pairs:graphs=10 "
+		 "--json a.json --pretty >/dev/null && \"$J\" merge a.json -o - > m.json && "
+		 "\"$J\" export -f bmf - < m.json > bmf.json && "
+		 "\"$J\" export -f gab m.json -o - > gab.json && "
+		 "\"$J\" compare - a.json < m.json > cmp.md && "
+		 "\"$J\" report - -o rep < a.json 2>/dev/null", dir);
+	assert_int_equal(sh(cmd), 0);
+	snprintf(p, sizeof(p), "%s/a.json", dir);
+	char *pretty = slurp_file(p);
+	assert_non_null(strstr(pretty, "{\n  \"schema_version\": 1,"));
+	free(pretty);
+	snprintf(p, sizeof(p), "%s/m.json", dir);
+	char *merged = slurp_file(p);
+	assert_int_equal(strchr(merged, '\n')[1], 0);
+	free(merged);
+	const char *made[] = {"bmf.json", "gab.json", "cmp.md", "rep/report.md"};
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, made[i]);
+		struct stat st;
+		if (stat(p, &st) < 0 || st.st_size < 10)
+			fail_msg("%s missing or empty", p);
+	}
+	snprintf(p, sizeof(p), "%s/bmf.json", dir);
+	char *bmf = slurp_file(p);
+	assert_non_null(strstr(bmf, "page-pairs"));
+	free(bmf);
+	/* report from stdin needs -o: it has no directory of its own */
+	snprintf(cmd, sizeof(cmd), "cd %s && \"$J\" report - < a.json 2>/dev/null", dir);
+	assert_int_equal(sh(cmd), 2);
+	assert_int_equal(tu_rmtree(dir), 0);
+}
+
+/* `merge ... -o all.json && jitmm report all.json` writes all-report/
+ * beside all.json, not into the current directory; a run's
+ * DIR/results.json still regenerates DIR. */
+static void test_report_default_dir(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/jitmm-out-XXXXXX", cmd[1024], p[300];
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cd %s && \"$J\" run -q -r 1 -b null -w page-pairs:graphs=10 "
+		 "--json s.json >/dev/null && \"$J\" merge s.json -o all.json 2>/dev/null && "
+		 "\"$J\" report all.json 2>/dev/null", dir);
+	assert_int_equal(sh(cmd), 0);
+	snprintf(p, sizeof(p), "%s/all-report/report.md", dir);
+	assert_int_equal(access(p, R_OK), 0);
+	snprintf(p, sizeof(p), "%s/report.md", dir);
+	assert_int_not_equal(access(p, F_OK), 0);
+	snprintf(cmd, sizeof(cmd), "cd %s && mkdir r && cp s.json r/results.json && "
+		 "\"$J\" report r/results.json 2>/dev/null", dir);
+	assert_int_equal(sh(cmd), 0);
+	snprintf(p, sizeof(p), "%s/r/report.md", dir);
+	assert_int_equal(access(p, R_OK), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
+}
+
+/* A report written over an earlier one removes the earlier plots it did
+ * not draw again (they would pass for this run's), and nothing else. */
+static void test_stale_plots_removed(void **state)
+{
+	(void)state;
+	if (!have_gnuplot())
+		SKIP_BECAUSE("gnuplot is not installed");
+	char dir[] = "/tmp/jitmm-out-XXXXXX", p[4300], one[4300], err[512];
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tu_run_jitmm((char *[]){"report", FIXTURE, "-o", dir, NULL}, NULL, NULL), 0);
+	snprintf(p, sizeof(p), "%s/plots/vmas-2-page-pairs.png", dir);
+	assert_int_equal(access(p, R_OK), 0);
+	snprintf(p, sizeof(p), "%s/plots/notes.txt", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	/* the fixture with its first workload only */
+	json_object *root = jm_results_load(FIXTURE, err, sizeof(err));
+	assert_non_null(root);
+	json_object *runs = json_object_new_array();
+	json_object *all = jm_json_path(root, "runs");
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *r = json_object_array_get_idx(all, i);
+		if (!strcmp(jm_json_str(r, "workload", ""), "llvm-500"))
+			json_object_array_add(runs, json_object_get(r));
+	}
+	json_object_object_add(root, "runs", runs);
+	json_object_object_del(root, "aggregates");
+	jm_results_aggregate(root);
+	snprintf(one, sizeof(one), "%s/one.json", dir);
+	assert_int_equal(jm_results_write(root, one, err, sizeof(err)), 0);
+	json_object_put(root);
+	assert_int_equal(tu_run_jitmm((char *[]){"report", one, "-o", dir, NULL}, NULL, NULL), 0);
+	snprintf(p, sizeof(p), "%s/plots/vmas-2-page-pairs.png", dir);
+	assert_int_not_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/plots/vmas-2-page-pairs.gp", dir);
+	assert_int_not_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/plots/vmas-1-llvm-500.png", dir);
+	assert_int_equal(access(p, R_OK), 0);
+	snprintf(p, sizeof(p), "%s/plots/notes.txt", dir);
+	assert_int_equal(access(p, F_OK), 0); /* not jitmm's: kept */
+	assert_int_equal(tu_rmtree(dir), 0);
+}
+
+/* -o/--out is the output option of every command that writes a file;
+ * record's and trace's --output stay as aliases. */
+static void test_one_output_spelling(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/jitmm-out-XXXXXX", cmd[1024], p[300];
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cd %s && \"$J\" trace from-workload llvm-500:graphs=3 --out a.jmt "
+		 "2>/dev/null && \"$J\" run -q -r 1 -b null -w trace:a.jmt --json r.json >/dev/null && "
+		 "\"$J\" export -f lnt r.json --out l.json && \"$J\" merge r.json --out m.json "
+		 "2>/dev/null && \"$J\" report r.json --out rep 2>/dev/null", dir);
+	assert_int_equal(sh(cmd), 0);
+	const char *made[] = {"a.jmt", "l.json", "m.json", "rep/report.md"};
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, made[i]);
+		assert_int_equal(access(p, R_OK), 0);
+	}
+	char *o = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"record", "--help", NULL}, &o, NULL), 0);
+	assert_non_null(strstr(o, "-o, --out OUT"));
+	free(o);
+	assert_int_equal(tu_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +556,10 @@ int main(void)
 		cmocka_unit_test(test_report_with_planted_links),
 		cmocka_unit_test(test_report_modes_under_umask_000),
 		cmocka_unit_test(test_out_link_refused),
+		cmocka_unit_test(test_dash_is_stdin_and_stdout),
+		cmocka_unit_test(test_report_default_dir),
+		cmocka_unit_test(test_stale_plots_removed),
+		cmocka_unit_test(test_one_output_spelling),
 	};
 	return cmocka_run_group_tests_name("output paths", tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@ if ! command -v script >/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-run="-p procfs -b null,inprocess -w llvm-5000 -j $tmp/r.json"
+run="-r 1 --warmup 0 -p procfs -b null,inprocess -w llvm-5000 -j $tmp/r.json"
 # script(1) gives jitmm a pseudo-terminal and copies what it writes
 TERM=dumb script -qec "$JITMM run $run" "$tmp/dumb.log" >/dev/null 2>&1
 if grep -q '\[1/2\] null on llvm-5000: [0-9]*/5000 graphs, [0-9]* s, all runs [0-9]' "$tmp/dumb.log" &&

@@ -77,7 +77,7 @@ static json_object *poison(json_object *o, const char *key, const char *p, int k
 			char nk[512];
 			snprintf(nk, sizeof(nk), "%s%s", k, keys ? p : "");
 			int sub = !strcmp(k, "backend_options") || !strcmp(k, "options") ||
-				  !strcmp(k, "faults_by_class");
+				  !strcmp(k, "page_faults_by_prot");
 			json_object_object_add(n, nk, poison(v, k, p, sub));
 		}
 		return n;
@@ -157,7 +157,7 @@ static void test_results_fields(void **state)
 		json_object *m = jm_json_path(json_object_array_get_idx(runs, i), "metrics");
 		json_object *probe = json_object_new_object(), *fbc = json_object_new_object();
 		json_object_object_add(fbc, "rx", json_object_new_int(40));
-		json_object_object_add(probe, "faults_by_class", fbc);
+		json_object_object_add(probe, "page_faults_by_prot", fbc);
 		json_object_object_add(m, "probe", probe);
 	}
 	/* vmas, bars, memory and faults for each of the 2 workloads */
@@ -206,7 +206,7 @@ static void test_trace_name_and_out_path(void **state)
 	snprintf(spec, sizeof(spec), "trace:%s", trace);
 	snprintf(out, sizeof(out), "%s/o`touch ${JM_M}v`'.system('touch ${JM_M}w').'", tmp);
 	char *e = NULL;
-	int rc = tu_run_jitmm((char *[]){"run", "-q", "-b", "single-pool,inprocess", "-w", spec,
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool,inprocess", "-w", spec,
 					 "--out", out, NULL}, NULL, &e);
 	if (rc != 0)
 		fail_msg("run: exit %d: %s", rc, e);

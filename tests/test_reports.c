@@ -10,7 +10,9 @@
 #include "../common/atomic_write.h"
 #include "../reports/headline.h"
 #include "../reports/merge.h"
+#include "../reports/names.h"
 #include "../reports/results.h"
+#include "../reports/run_total.h"
 #include "../reports/sweep.h"
 
 #define FIXTURE "tests/fixtures/results.json"
@@ -131,7 +133,7 @@ static void test_report_md_golden(void **state)
 	assert_non_null(strstr(md, "| VMAs added (count) | vs single-pool (VMAs added) |"));
 	assert_non_null(strstr(md, "Probe: procfs"));
 	assert_non_null(strstr(md, "vm.max_map_count 65530"));
-	assert_non_null(strstr(md, "![VMAs vs graphs processed, llvm-500](plots/vmas-1-llvm-500.png)"));
+	assert_non_null(strstr(md, "![VMAs added vs graphs processed, llvm-500:graphs=200](plots/vmas-1-llvm-500.png)"));
 	check_golden("report.md.golden", md);
 	free(md);
 }
@@ -267,38 +269,142 @@ static void test_plots_are_images_and_scripts_run(void **state)
 		scripts++;
 	}
 	closedir(d);
-	assert_int_equal(scripts, 6); /* 3 plots x 2 workloads; no faults_by_class here */
+	assert_int_equal(scripts, 6); /* 3 plots x 2 workloads; no fault classes here */
 }
 
-/* metrics.probe.faults_by_class, when a probe gives it, becomes a plot. */
+/* The faults-by-class plot from real probe output: the eBPF probe's
+ * metrics.probe.page_faults_by_prot (run --fault-classes) becomes a plot
+ * with a bar per class. Needs root and BPF (CI has both). */
 static void test_faults_by_class_plot(void **state)
 {
 	(void)state;
 	NEED_REPORT();
-	char err[512];
-	json_object *root = jm_results_load(FIXTURE, err, sizeof(err));
-	assert_non_null(root);
-	json_object *runs = jm_json_path(root, "runs");
-	for (size_t i = 0; i < json_object_array_length(runs); i++) {
-		json_object *m = jm_json_path(json_object_array_get_idx(runs, i), "metrics");
-		json_object *probe = json_object_new_object(), *fbc = json_object_new_object();
-		json_object_object_add(fbc, "rw", json_object_new_int((int)(100 + i)));
-		json_object_object_add(fbc, "rx", json_object_new_int((int)(40 + i)));
-		json_object_object_add(probe, "faults_by_class", fbc);
-		json_object_object_add(m, "probe", probe);
+	if (geteuid() != 0)
+		SKIP_BECAUSE("not root: the eBPF probe needs CAP_BPF and CAP_PERFMON");
+	char *d = tmpdir(), p[4300];
+	char *out = NULL, *err = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-q", "-r", "1", "--warmup", "0", "--probe", "ebpf",
+					 "--fault-classes", "-b", "single-pool,inprocess", "-w",
+					 "llvm-500:graphs=60", "--out", d, NULL}, &out, &err);
+	if (rc == 2 && strstr(err, "probe")) {
+		char why[300];
+		snprintf(why, sizeof(why), "%.*s", (int)strcspn(err, "\n"), err);
+		free(out);
+		free(err);
+		rmrf(d);
+		free(d);
+		SKIP_BECAUSE("the eBPF probe does not load here: %s", why);
 	}
-	jm_results_aggregate(root);
-	char *d = tmpdir(), in[4200];
-	snprintf(in, sizeof(in), "%s/in.json", d);
-	assert_int_equal(jm_results_write(root, in, err, sizeof(err)), 0);
+	if (rc != 0)
+		fail_msg("run --probe ebpf --fault-classes: exit %d: %s", rc, err);
+	free(out);
+	free(err);
+	/* the key the probe writes, and the plot drawn from it */
+	char e[512];
+	snprintf(p, sizeof(p), "%s/results.json", d);
+	json_object *root = jm_results_load(p, e, sizeof(e));
+	assert_non_null(root);
+	double rw = -1;
+	json_object *run0 = json_object_array_get_idx(jm_json_path(root, "runs"), 0);
+	assert_int_equal(jm_json_num(run0, "metrics.probe.page_faults_by_prot.rw", &rw), 0);
+	assert_true(rw > 0); /* the linker writes every graph's data */
 	json_object_put(root);
-	char *args[] = {"report", in, NULL};
-	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
-	char png[4300];
-	snprintf(png, sizeof(png), "%s/plots/faults-1-llvm-500.png", d);
+	snprintf(p, sizeof(p), "%s/plots/faults-1-llvm-500.png", d);
 	struct stat st;
-	assert_int_equal(stat(png, &st), 0);
+	assert_int_equal(stat(p, &st), 0);
 	assert_true(st.st_size > 1000);
+	snprintf(p, sizeof(p), "%s/plots/faults-1-llvm-500.dat", d);
+	char *dat = slurp(p);
+	assert_non_null(dat);
+	assert_non_null(strstr(dat, " rw\n"));
+	assert_non_null(strstr(dat, " rx\n"));
+	free(dat);
+	snprintf(p, sizeof(p), "%s/report.md", d);
+	char *md = slurp(p);
+	assert_non_null(strstr(md, "![Faults by protection class, llvm-500:graphs=60]"));
+	assert_null(strstr(md, "Faults by protection class: not measured"));
+	free(md);
+	rmrf(d);
+	free(d);
+}
+
+
+/* The plots read at a glance: 16 line types of their own colour, point
+ * and dash (15 backends and more), the workload in every title, the VMA
+ * axis scaled to the data with vm.max_map_count a note when far above it,
+ * ratio bars from parity without empty groups, VA on a log scale. */
+static void test_plot_styles_and_scales(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	char p[4300];
+	snprintf(p, sizeof(p), "%s/plots/vmas-1-llvm-500.gp", report_dir);
+	char *gp = slurp(p);
+	assert_non_null(gp);
+	char colours[16][16], styles[16][64];
+	int n = 0;
+	for (const char *q = gp; (q = strstr(q, "set linetype ")) && n < 16; q++) {
+		int lt, pt;
+		char rgb[16], dt[48];
+		if (sscanf(q, "set linetype %d lc rgb '%15[^']' lw 2.5 dt %47[^p]pt %d", &lt, rgb, dt, &pt) != 4)
+			continue;
+		snprintf(colours[n], sizeof(colours[n]), "%s", rgb);
+		snprintf(styles[n], sizeof(styles[n]), "%s/%d", dt, pt);
+		for (int k = 0; k < n; k++)
+			if (!strcmp(colours[k], rgb) || !strcmp(styles[k], styles[n]))
+				fail_msg("line types %d and %d share a colour or a dash and point", k + 1, n + 1);
+		n++;
+	}
+	assert_int_equal(n, 16);
+	assert_non_null(strstr(gp, "set linetype cycle 16"));
+	/* the workload, by its name, in the title; VMAs added on an axis that
+	 * ends near the data (480), not at vm.max_map_count (65530) */
+	assert_non_null(strstr(gp, "set title 'llvm-500:graphs=200: VMAs added against graphs processed'"));
+	assert_non_null(strstr(gp, "set yrange [1:1443]"));
+	assert_null(strstr(gp, "first mmc"));
+	assert_non_null(strstr(gp, "x the highest count here"));
+	free(gp);
+	snprintf(p, sizeof(p), "%s/plots/bars-1-llvm-500.gp", report_dir);
+	gp = slurp(p);
+	assert_non_null(strstr(gp, "set title 'llvm-500:graphs=200: each metric relative to single-pool"));
+	assert_non_null(strstr(gp, "($2<1?$2:1):($2>1?$2:1) with boxxyerror")); /* from parity */
+	assert_null(strstr(gp, "'munmap'")); /* 0 for every backend: no empty group */
+	free(gp);
+	snprintf(p, sizeof(p), "%s/plots/memory-2-page-pairs.gp", report_dir);
+	gp = slurp(p);
+	assert_non_null(strstr(gp, "set title 'page-pairs:graphs=200: resident memory over the run"));
+	assert_non_null(strstr(gp, "set ylabel 'VA reserved (MiB, log scale)'\nset logscale y"));
+	free(gp);
+}
+
+/* A run that hits vm.max_map_count is drawn up to its failure, marked and
+ * labelled with why; the limit is a line where the counts reach it. */
+static void test_max_map_count_failure_plotted(void **state)
+{
+	(void)state;
+	if (!have("gnuplot"))
+		SKIP_BECAUSE("gnuplot is not installed");
+	char *d = tmpdir(), p[4300];
+	char *out = NULL, *err = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-q", "-r", "1", "--warmup", "0", "-b",
+					 "single-pool,per-prot", "-w", "max-map-count", "--out", d, NULL},
+			      &out, &err);
+	if (rc != 1)
+		fail_msg("run: exit %d, want 1 (single-pool fails): %s", rc, err);
+	snprintf(p, sizeof(p), "%s/plots/vmas-1-max-map-count.gp", d);
+	char *gp = slurp(p);
+	assert_non_null(gp);
+	assert_non_null(strstr(gp, "set label 10 'single-pool failed: "));
+	assert_non_null(strstr(gp, "ENOMEM at graph "));
+	assert_non_null(strstr(gp, "title 'single-pool (failed)'"));
+	assert_non_null(strstr(gp, "first mmc")); /* the limit is in range: a line */
+	free(gp);
+	snprintf(p, sizeof(p), "%s/plots/vmas-1-max-map-count.png", d);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(st.st_size > 1000);
+	free(out);
+	free(err);
 	rmrf(d);
 	free(d);
 }
@@ -368,50 +474,192 @@ static void test_ratio_text(void **state)
 	assert_string_equal(b, "same");
 }
 
+/* The export checked as its consumer reads it (tests/export_check.py:
+ * Bencher's BMF schema, github-action-benchmark's and Bencher's parsers,
+ * LNT's import against docs/lnt-jitmm.yaml); 1 if it passes. */
+static int consumer_accepts(const char *fmt, const char *file, char **why)
+{
+	char cmd[4600];
+	snprintf(cmd, sizeof(cmd), "python3 tests/export_check.py %s '%s' docs/lnt-jitmm.yaml 2>&1",
+		 fmt, file);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	static char out[8192];
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	if (why)
+		*why = out;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+#define NEED_PYTHON()                                                                    \
+	do {                                                                             \
+		if (!have("python3"))                                                    \
+			SKIP_BECAUSE("python3 is not installed (scripts/install-deps installs it)"); \
+	} while (0)
+
 static void export_golden(const char *fmt)
 {
-	char *args[] = {"export", "--format", (char *)fmt, FIXTURE, NULL};
-	char *out, *err;
-	assert_int_equal(tu_run_jitmm(args, &out, &err), 0);
+	NEED_PYTHON();
+	char *d = tmpdir(), file[4200];
+	snprintf(file, sizeof(file), "%s/export.json", d);
+	char *args[] = {"export", "--format", (char *)fmt, FIXTURE, "-o", file, NULL};
+	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
+	char *out = slurp(file);
 	json_object *o = json_tokener_parse(out);
 	assert_non_null(o);
 	if (!strcmp(fmt, "bmf")) {
-		json_object *v = jm_json_path(o, "llvm-500/single-pool:granularity=16M");
+		json_object *v = jm_json_path(o, "llvm-500:graphs=200/single-pool");
 		assert_non_null(v);
 		double x;
 		assert_int_equal(jm_json_num(v, "vmas-added.value", &x), 0);
 		assert_int_equal(jm_json_num(v, "latency.upper_value", &x), 0);
+		assert_int_equal(jm_json_num(v, "failed-runs.value", &x), 0);
+		assert_true(x == 0);
 	} else if (!strcmp(fmt, "gab")) {
 		assert_true(json_object_is_type(o, json_type_array));
 		json_object *e = json_object_array_get_idx(o, 0);
-		assert_non_null(jm_json_path(e, "name"));
-		assert_non_null(jm_json_path(e, "unit"));
-		assert_non_null(jm_json_path(e, "value"));
+		assert_string_equal(jm_json_str(e, "name", ""), "llvm-500:graphs=200/single-pool - VMAs added");
+	} else if (!strcmp(fmt, "gbench")) {
+		json_object *b = json_object_array_get_idx(jm_json_path(o, "benchmarks"), 0);
+		assert_string_equal(jm_json_str(b, "name", ""), "llvm-500:graphs=200/single-pool");
+		assert_string_equal(jm_json_str(b, "time_unit", ""), "ns");
+		assert_non_null(jm_json_path(b, "vmas_added"));
 	} else {
 		assert_string_equal(jm_json_str(o, "format_version", ""), "2");
-		assert_non_null(jm_json_path(o, "machine.name"));
-		assert_non_null(jm_json_path(o, "run.start_time"));
+		assert_string_equal(jm_json_str(o, "run.start_time", ""), "2026-11-21T23:31:56");
+		assert_string_equal(jm_json_str(o, "run.llvm_project_revision", ""), "20261121233156");
 		json_object *t = json_object_array_get_idx(jm_json_path(o, "tests"), 0);
-		/* one sample per repetition */
+		/* one sample per repetition, in seconds, in the fewest digits */
 		assert_int_equal(json_object_array_length(jm_json_path(t, "execution_time")), 3);
+		assert_null(strstr(out, "00000000"));
 	}
 	json_object_put(o);
+	char *why;
+	int ok = consumer_accepts(fmt, file, &why);
+	if (ok < 0)
+		SKIP_BECAUSE("%s", why);
+	if (!ok)
+		fail_msg("the %s consumer refuses it: %s", fmt, why);
 	char name[64];
 	snprintf(name, sizeof(name), "export-%s.json.golden", fmt);
 	check_golden(name, out);
 	free(out);
-	free(err);
+	rmrf(d);
+	free(d);
 }
 
 static void test_export_bmf(void **state) { (void)state; export_golden("bmf"); }
 static void test_export_gab(void **state) { (void)state; export_golden("gab"); }
 static void test_export_lnt(void **state) { (void)state; export_golden("lnt"); }
+static void test_export_gbench(void **state) { (void)state; export_golden("gbench"); }
 
 static void test_export_bad_format(void **state)
 {
 	(void)state;
 	char *args[] = {"export", "--format", "csv", FIXTURE, NULL};
 	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 2);
+	char *e = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "bmf", "-m", "vmas,wall_ns", FIXTURE,
+						 NULL}, NULL, &e), 2);
+	assert_non_null(strstr(e, "'vmas' is not an exported metric"));
+	free(e);
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "lnt", "--order", "abc123", FIXTURE,
+						 NULL}, NULL, NULL), 2);
+	/* the checker itself refuses what a consumer refuses */
+	NEED_PYTHON();
+	char *d = tmpdir(), f[4200];
+	snprintf(f, sizeof(f), "%s/bad.json", d);
+	spit(f, "[]\n");
+	assert_int_equal(consumer_accepts("gab", f, NULL), 0);
+	spit(f, "{\"b\": {\"m\": {\"lower_value\": 1}}}\n");
+	assert_int_equal(consumer_accepts("bmf", f, NULL), 0);
+	spit(f, "{\"format_version\": \"2\", \"machine\": {\"name\": \"m\"}, \"run\": {\"start_time\":"
+		" \"2026-01-01 00:00:00\", \"end_time\": \"2026-01-01T00:00:00\", "
+		"\"llvm_project_revision\": \"02ebc067\"}, \"tests\": [{\"name\": \"t\", \"vmas-added\": 1}]}\n");
+	assert_int_equal(consumer_accepts("lnt", f, NULL), 0);
+	rmrf(d);
+	free(d);
+}
+
+/* Every distinct configuration has its own, stable name in every format;
+ * failed runs are in every format, and export exits 1 for them. */
+static void test_export_names_and_failures(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), in[4200], f[4200];
+	snprintf(in, sizeof(in), "%s/r.json", d);
+	snprintf(f, sizeof(f), "%s/e.json", d);
+	char *e = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-q", "-r", "1", "--warmup", "0", "-b",
+					 "single-pool,single-pool:granularity=1G,null,null:crash_after=3",
+					 "-w", "llvm-500:graphs=20,llvm-500:graphs=20,seed=7,"
+					 "synthetic:graphs=30", "--json", in, NULL}, NULL, &e);
+	assert_int_equal(rc, 1); /* the crash */
+	free(e);
+	const char *want[] = {
+		"llvm-500:graphs=20/single-pool", "llvm-500:graphs=20/single-pool:granularity=1G",
+		"llvm-500:graphs=20,seed=7/single-pool", "synthetic:graphs=30/single-pool",
+		/* null and null:crash_after=3 differ in a test option only: all
+		 * their options name them apart */
+		"llvm-500:graphs=20/null crash_after=0,hang_after=0,leak=off",
+		"llvm-500:graphs=20/null crash_after=3,hang_after=0,leak=off", NULL,
+	};
+	const char *fmts[] = {"bmf", "gab", "lnt", "gbench"};
+	for (int k = 0; k < 4; k++) {
+		char *o = NULL;
+		rc = tu_run_jitmm((char *[]){"export", "-f", (char *)fmts[k], in, "-o", f, NULL}, NULL, &o);
+		if (rc != 1 || !strstr(o, "3 runs failed"))
+			fail_msg("%s: exit %d, want 1: %s", fmts[k], rc, o);
+		free(o);
+		char *text = slurp(f);
+		for (int w = 0; want[w]; w++) {
+			char q[300];
+			snprintf(q, sizeof(q), "\"%s%s", !strcmp(fmts[k], "lnt") ? "jitmm/" : "", want[w]);
+			if (!strstr(text, q))
+				fail_msg("%s: no %s in %s", fmts[k], q, text);
+		}
+		/* the crashed configuration is marked */
+		const char *mark = !strcmp(fmts[k], "bmf") ? "\"failed-runs\"" :
+				   !strcmp(fmts[k], "gab") ? "crash_after=3,hang_after=0,leak=off - failed runs" :
+				   !strcmp(fmts[k], "lnt") ? "\"execution_status\"" : "\"error_occurred\": true";
+		assert_non_null(strstr(text, mark));
+		free(text);
+		if (have("python3")) {
+			char *why;
+			int ok = consumer_accepts(fmts[k], f, &why);
+			if (ok == 0)
+				fail_msg("%s refused: %s", fmts[k], why);
+		}
+	}
+	/* --metrics, --order, --machine */
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "lnt", in, "-o", f, "--metrics",
+						 "vmas_added,execution_time", "--order", "523456",
+						 "--machine", "ci-x86", NULL}, NULL, NULL), 1);
+	char err[512];
+	json_object *o = jm_results_load(FIXTURE, err, sizeof(err));
+	json_object_put(o);
+	char *text = slurp(f);
+	o = json_tokener_parse(text);
+	assert_string_equal(jm_json_str(o, "run.llvm_project_revision", ""), "523456");
+	assert_string_equal(jm_json_str(o, "machine.name", ""), "ci-x86");
+	json_object *t0 = json_object_array_get_idx(jm_json_path(o, "tests"), 0);
+	int keys = 0;
+	json_object_object_foreach(t0, k, v) {
+		(void)v;
+		keys++;
+		if (strcmp(k, "name") && strcmp(k, "vmas_added") && strcmp(k, "execution_time") &&
+		    strcmp(k, "execution_status"))
+			fail_msg("--metrics let %s through", k);
+	}
+	assert_int_equal(keys, 3);
+	json_object_put(o);
+	free(text);
+	rmrf(d);
+	free(d);
 }
 
 /* ---- compare ---- */
@@ -551,6 +799,262 @@ static void test_compare_unusable_input(void **state)
 	free(d);
 }
 
+
+
+/* ---- names of configurations (reports/names.h) ---- */
+
+static json_object *jparse(const char *text)
+{
+	json_object *o = json_tokener_parse(text);
+	if (!o)
+		fail_msg("bad JSON in the test: %s", text);
+	return o;
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	json_object *root = jparse(
+		"{\"config\": {\"backends\": ["
+		"{\"name\": \"single-pool\", \"defaults\": {\"granularity\": \"16M\", \"llvm\": \"22\"}},"
+		"{\"name\": \"llvm-mapper\", \"defaults\": {\"plugin\": \"default\", \"label\": \"\","
+		" \"granularity\": \"1G\"}},"
+		"{\"name\": \"null\", \"defaults\": {\"crash_after\": \"0\"}, \"test_options\": [\"crash_after\"]}],"
+		"\"workload_defaults\": {\"llvm-500\": \"synthetic:graphs=500,seed=1\","
+		" \"synthetic\": \"synthetic:graphs=500,seed=1\"}, \"threads\": 8, \"code_model\": \"small\"}}");
+	static const struct {
+		const char *o, *backend, *workload;
+	} cases[] = {
+		{"{\"backend\": \"single-pool\", \"backend_options\": {\"granularity\": \"16M\", \"llvm\": \"22\"},"
+		 " \"workload\": \"llvm-500\", \"workload_spec\": \"synthetic:graphs=500,seed=1\"}",
+		 "single-pool", "llvm-500"},
+		{"{\"backend\": \"single-pool\", \"backend_options\": {\"granularity\": \"1G\", \"llvm\": \"22\"},"
+		 " \"workload\": \"llvm-500\", \"workload_spec\": \"synthetic:graphs=50,seed=7\"}",
+		 "single-pool:granularity=1G", "llvm-500:graphs=50,seed=7"},
+		/* a label names the plugin; the empty default label is not shown */
+		{"{\"backend\": \"llvm-mapper\", \"backend_options\": {\"plugin\": \"/x/p.so\", \"label\":"
+		 " \"patched\", \"granularity\": \"1G\"}, \"workload\": \"synthetic\", \"workload_spec\":"
+		 " \"synthetic:graphs=20,seed=1\"}",
+		 "llvm-mapper[patched]", "synthetic:graphs=20"},
+		{"{\"backend\": \"llvm-mapper\", \"backend_options\": {\"plugin\": \"default\", \"label\": \"\","
+		 " \"granularity\": \"16M\"}, \"workload\": \"trace:z.jmt\", \"workload_spec\":"
+		 " \"trace:workloads/traces/z.jmt\"}",
+		 "llvm-mapper:granularity=16M", "trace:workloads/traces/z.jmt"},
+		/* test-only options are not part of the name */
+		{"{\"backend\": \"null\", \"backend_options\": {\"crash_after\": \"3\"}, \"workload\": \"llvm-500\","
+		 " \"workload_spec\": \"synthetic:graphs=500,seed=1\"}", "null", "llvm-500"},
+		/* no defaults recorded (an older file): every option, the whole spec */
+		{"{\"backend\": \"striped\", \"backend_options\": {\"slab_size\": \"64M\"}, \"workload\":"
+		 " \"page-pairs\", \"workload_spec\": \"synthetic:graphs=500,sizes=fixed\"}",
+		 "striped:slab_size=64M", "synthetic:graphs=500,sizes=fixed"},
+	};
+	char b[JM_NAME_MAX], w[JM_NAME_MAX];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *o = jparse(cases[i].o);
+		jm_name_backend(root, o, b, sizeof(b));
+		jm_name_workload(root, o, w, sizeof(w));
+		if (strcmp(b, cases[i].backend) || strcmp(w, cases[i].workload))
+			fail_msg("case %zu: '%s' on '%s', want '%s' on '%s'", i, b, w, cases[i].backend,
+				 cases[i].workload);
+		json_object_put(o);
+	}
+	/* what differs from run's defaults, and the whole dashboard name */
+	jm_name_run_options(root, b, sizeof(b));
+	assert_string_equal(b, "threads=8");
+	json_object *o = jparse(cases[1].o);
+	jm_name_config(root, o, b, sizeof(b));
+	assert_string_equal(b, "llvm-500:graphs=50,seed=7/single-pool:granularity=1G/threads=8");
+	/* never cut inside a value: a short buffer ends after a whole pair */
+	json_object *many = jparse("{\"a\": \"1111\", \"b\": \"2222\", \"c\": \"3333\"}");
+	jm_name_backend_from("x", many, NULL, NULL, b, 14);
+	assert_string_equal(b, "x:a=1111,...");
+	json_object_put(many);
+	json_object_put(o);
+	json_object_put(root);
+}
+
+
+/* ---- the summary, the PR-width report, why runs failed ---- */
+
+/* report.md opens on the summary: per workload who wins and what it
+ * costs; a control (null) never wins. */
+static void test_summary_on_top(void **state)
+{
+	(void)state;
+	NEED_REPORT();
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/report.md", report_dir);
+	char *md = slurp(path);
+	assert_non_null(md);
+	char *sum = strstr(md, "## Summary"), *tables = strstr(md, "## Results per workload");
+	assert_non_null(sum);
+	assert_non_null(tables);
+	assert_true(sum < tables);
+	assert_non_null(strstr(md, "- Fewest VMAs added: inprocess, 480 (single-pool: 481).\n"));
+	assert_non_null(strstr(md, "  - **inprocess**: same VMAs as single-pool, 1.4x more memory "
+				   "syscalls, same RSS, 4.5x less address space (3.6 MiB).\n"));
+	/* null adds 1 VMA but is a control: it is in no winner line */
+	for (const char *p = sum; p < tables; p = strchr(p, '\n') + 1)
+		if (!strncmp(p, "- ", 2) && strstr(p, "null") && strstr(p, "null") < strchr(p, '\n'))
+			fail_msg("the control won: %.120s", p);
+	free(md);
+	/* the HTML page opens on it too */
+	snprintf(path, sizeof(path), "%s/report.html", report_dir);
+	char *html = slurp(path);
+	char *s2 = strstr(html, "<div class=\"summary\" id=\"summary\">");
+	assert_non_null(s2);
+	assert_true(s2 < strstr(html, "<h2>Results per workload</h2>"));
+	assert_non_null(strstr(s2, "<strong>inprocess</strong>: same VMAs as single-pool"));
+	free(html);
+}
+
+/* --format pr: the summary and six-column tables, no plots, the context
+ * folded away: it fits a pull request comment. */
+static void test_report_format_pr(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	assert_int_equal(tu_run_jitmm((char *[]){"report", "--format", "pr", FIXTURE, NULL}, &out,
+				      &err), 0);
+	assert_non_null(strstr(out, "### llvm-500:graphs=200\n"));
+	assert_non_null(strstr(out, "| backend | VMAs | vs single-pool | syscalls | RSS | VA |\n"));
+	assert_non_null(strstr(out, "| inprocess | 480 | same | 680 | 3.6 MiB | 3.6 MiB |\n"));
+	assert_null(strstr(out, "plots/"));
+	assert_non_null(strstr(out, "<details><summary>Context</summary>"));
+	/* every table line has six columns, and none is wider than a
+	 * comment's ~780 px holds (100 characters, rendered) */
+	int rows = 0;
+	for (const char *p = out; *p; p = strchr(p, '\n') + 1) {
+		size_t len = strcspn(p, "\n");
+		if (*p == '|') {
+			int bars = 0;
+			for (size_t i = 0; i < len; i++)
+				bars += p[i] == '|';
+			assert_int_equal(bars, 7);
+			assert_true(len <= 100);
+			rows++;
+		}
+		if (!p[len])
+			break;
+	}
+	assert_int_equal(rows, 2 * (2 + 3));
+	free(out);
+	free(err);
+	/* -o FILE, and no report directory made */
+	char *d = tmpdir(), f[4200];
+	snprintf(f, sizeof(f), "%s/pr.md", d);
+	assert_int_equal(tu_run_jitmm((char *[]){"report", "-f", "pr", FIXTURE, "-o", f, NULL}, NULL,
+				      NULL), 0);
+	assert_int_equal(access(f, R_OK), 0);
+	assert_int_equal(tu_run_jitmm((char *[]){"report", "-f", "slides", FIXTURE, NULL}, NULL,
+				      NULL), 2);
+	rmrf(d);
+	free(d);
+}
+
+/* A failed run says why -- the syscall, errno, graph and VMA count -- on
+ * the console, in the summary, and in report.md and report.html. */
+static void test_why_runs_failed_everywhere(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), p[4300];
+	char *out = NULL, *err = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-r", "1", "--warmup", "0", "-b", "single-pool", "-w",
+					 "llvm-500:graphs=20", "--inject", "mprotect:ENOMEM@3", "--out", d,
+					 NULL}, &out, &err);
+	assert_int_equal(rc, 1);
+	const char *why = "mprotect failed with ENOMEM at graph 1 with ";
+	if (!strstr(err, "jitmm: single-pool on llvm-500:graphs=20: failed: ") || !strstr(err, why))
+		fail_msg("console: %s", err);
+	snprintf(p, sizeof(p), "%s/report.md", d);
+	char *md = slurp(p);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "- **single-pool failed** 1 of 1 runs: mprotect failed with ENOMEM"));
+	assert_non_null(strstr(strstr(md, "## Why runs failed"), why));
+	free(md);
+	snprintf(p, sizeof(p), "%s/report.html", d);
+	char *html = slurp(p);
+	assert_non_null(html);
+	check_html_balance(html);
+	assert_non_null(strstr(html, "<h2>Why runs failed</h2>"));
+	assert_non_null(strstr(strstr(html, "<h2>Why runs failed</h2>"), why));
+	free(html);
+	free(out);
+	free(err);
+	rmrf(d);
+	free(d);
+}
+
+/* ---- one total per run: the executor process's work counts ---- */
+
+/* shm-mapper runs its code in an executor process: every reader that
+ * compares backends (the table, export, compare, justify) counts both
+ * processes' VMAs and syscalls (reports/run_total.h). */
+static void test_run_total_counts_the_executor(void **state)
+{
+	(void)state;
+	char *d = tmpdir(), in[4200], p2[4200], e[512];
+	snprintf(in, sizeof(in), "%s/shm.json", d);
+	snprintf(p2, sizeof(p2), "%s/shm2.json", d);
+	char *o = NULL, *er = NULL;
+	int rc = tu_run_jitmm((char *[]){"run", "-q", "-r", "1", "-b", "single-pool,shm-mapper", "-w",
+					 "page-pairs:graphs=40", "--json", in, NULL}, &o, &er);
+	if (rc != 0)
+		fail_msg("run: %s", er);
+	/* the table: the executor's part beside the controller's */
+	assert_non_null(strstr(o, "| 0 (+80 executor) |")); /* mprotect */
+	free(o);
+	free(er);
+	json_object *root = jm_results_load(in, e, sizeof(e));
+	assert_non_null(root);
+	json_object *shm = NULL, *aggs = jm_json_path(root, "aggregates");
+	for (size_t i = 0; i < json_object_array_length(aggs); i++)
+		if (!strcmp(jm_json_str(json_object_array_get_idx(aggs, i), "backend", ""), "shm-mapper"))
+			shm = json_object_array_get_idx(aggs, i);
+	assert_non_null(shm);
+	double own, ex, total;
+	assert_int_equal(jm_agg_metric(shm, "syscalls.mprotect.calls", &own, NULL, NULL), 0);
+	assert_int_equal(jm_agg_metric(shm, "backend.executor_mprotect_calls", &ex, NULL, NULL), 0);
+	assert_int_equal(jm_total_agg(shm, "syscalls.mprotect.calls", &total, NULL, NULL), 0);
+	assert_true(own == 0 && ex == 80 && total == 80);
+	assert_int_equal(jm_total_agg(shm, "vmas_added", &total, NULL, NULL), 0);
+	assert_true(total > 80); /* the executor's 81, the controller's 1 */
+	/* export: the totals */
+	assert_int_equal(tu_run_jitmm((char *[]){"export", "-f", "bmf", in, NULL}, &o, NULL), 0);
+	json_object *bmf = json_tokener_parse(o);
+	assert_non_null(bmf);
+	int seen = 0;
+	json_object_object_foreach(bmf, name, v) {
+		if (!strstr(name, "shm-mapper"))
+			continue;
+		double x;
+		assert_int_equal(jm_json_num(v, "mprotect-calls.value", &x), 0);
+		assert_true(x == 80);
+		assert_int_equal(jm_json_num(v, "vmas-added.value", &x), 0);
+		assert_true(x == total);
+		seen = 1;
+	}
+	assert_true(seen);
+	json_object_put(bmf);
+	free(o);
+	/* compare: one more executor mprotect is a regression */
+	json_object *m = jm_json_path(shm, "metrics");
+	json_object *em = NULL;
+	json_object_object_get_ex(m, "backend.executor_mprotect_calls", &em);
+	assert_non_null(em);
+	const char *k[] = {"median", "min", "max", "mean"};
+	for (int j = 0; j < 4; j++)
+		json_object_object_add(em, k[j], json_object_new_int(81));
+	assert_int_equal(jm_results_write(root, p2, e, sizeof(e)), 0);
+	json_object_put(root);
+	assert_int_equal(compare(in, p2, NULL, NULL, &o), 1);
+	assert_non_null(strstr(o, "syscalls.mprotect.calls"));
+	assert_non_null(strstr(o, "**REGRESSION**"));
+	free(o);
+	rmrf(d);
+	free(d);
+}
+
 /* ---- shard and merge ---- */
 
 static void run_to(const char *json, const char *shard, const char *repeat)
@@ -684,7 +1188,7 @@ static void test_shard_parse(void **state)
 			owners += jm_shard_has(k, s, 7);
 		assert_int_equal(owners, 1);
 	}
-	char *bad[] = {"run", "--shard", "3/2", NULL};
+	char *bad[] = {"run", "-r", "1", "--warmup", "0", "--shard", "3/2", NULL};
 	assert_int_equal(tu_run_jitmm(bad, NULL, NULL), 2);
 }
 
@@ -941,7 +1445,7 @@ static void test_ctrl_c_during_run_report(void **state)
 	snprintf(sent, sizeof(sent), "%s/sent", fake);
 	setenv("JM_SENT", sent, 1);
 	char *err = NULL;
-	int rc = run_with_fake(fake, (char *[]){"run", "-q", "-b", "single-pool,inprocess", "-w",
+	int rc = run_with_fake(fake, (char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool,inprocess", "-w",
 						"llvm-500:graphs=30", "--out", out, NULL}, &err);
 	if (rc != 130)
 		fail_msg("run: exit %d, want 130: %s", rc, err);
@@ -1050,31 +1554,98 @@ static void test_gnuplot_error_after_long_output(void **state)
 
 /* ---- a real browser, when there is one ---- */
 
+/* chromium headless with a private profile and nothing on the network */
+static int chromium(const char *browser, const char *profile, const char *args, const char *url,
+		    const char *out)
+{
+	char cmd[24000];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && timeout 120 %s --headless --no-sandbox --disable-gpu --no-first-run "
+		 "--disable-background-networking --disable-component-update --disable-sync "
+		 "--user-data-dir='%s/p' %s '%s' >'%s' 2>'%s/chromium.log'",
+		 profile, browser, profile, args, url, out, profile);
+	return system(cmd);
+}
+
+/* The report in a real browser: a screenshot whose top is the summary
+ * (its green-tinted box, #eef8f3 with a #009E73 border, rendered within
+ * the first screen), and the page's own layout measured in the browser:
+ * the summary box and every plot laid out as an image of real size. */
 static void test_report_in_headless_chromium(void **state)
 {
 	(void)state;
 	NEED_REPORT();
 	const char *browser = have("chromium") ? "chromium" : have("chromium-browser") ? "chromium-browser" : NULL;
 	if (!browser)
-		SKIP_BECAUSE("chromium is not installed (not in install-deps: it is large)");
-	char *profile = tmpdir(), shot[4300], cmd[9000], errf[4300];
+		SKIP_BECAUSE("chromium is not installed (scripts/install-deps --browser installs it; CI does)");
+	NEED_PYTHON();
+	char *profile = tmpdir(), shot[4300], url[4300], out[4300], args[4600];
 	snprintf(shot, sizeof(shot), "%s/shot.png", profile);
-	snprintf(errf, sizeof(errf), "%s/chromium.log", profile);
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && timeout 120 %s --headless --no-sandbox --disable-gpu "
-		 "--disable-background-networking --no-first-run --user-data-dir='%s/p' "
-		 "--window-size=1300,2000 --screenshot='%s' 'file://%s/report.html' >'%s' 2>&1",
-		 profile, browser, profile, shot, report_dir, errf);
-	int rc = system(cmd);
-	char *log = slurp(errf);
+	snprintf(url, sizeof(url), "file://%s/report.html", report_dir);
+	snprintf(out, sizeof(out), "%s/stdout", profile);
+	snprintf(args, sizeof(args), "--window-size=1300,1400 --screenshot='%s'", shot);
+	int rc = chromium(browser, profile, args, url, out);
 	if (rc != 0)
-		fail_msg("chromium exited %d: %.500s", rc, log ? log : "");
-	struct stat st;
-	assert_int_equal(stat(shot, &st), 0);
-	assert_true(st.st_size > 10000); /* a blank page compresses to far less */
-	if (log && strstr(log, "Uncaught"))
-		fail_msg("page errors: %.500s", log);
-	free(log);
+		fail_msg("chromium --screenshot exited %d", rc);
+	char cmd[4700];
+	snprintf(cmd, sizeof(cmd), "python3 tests/png_colours.py '%s' eef8f3 009e73 > '%s/colours'",
+		 shot, profile);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/colours", profile);
+	char *colours = slurp(cmd);
+	long bg = 0, bg_row = -1, border = 0, border_row = -1, w = 0, h = 0;
+	if (sscanf(colours, "eef8f3 %ld %ld\n009e73 %ld %ld\nsize %ld %ld", &bg, &bg_row, &border,
+		   &border_row, &w, &h) != 6)
+		fail_msg("png_colours: %s", colours);
+	printf("# screenshot %ldx%ld: summary box %ld px from row %ld, border %ld px\n", w, h, bg,
+	       bg_row, border);
+	assert_true(w == 1300 && h == 1400);
+	if (bg < w * h / 20 || bg_row < 0 || bg_row > 500 || border < 1000)
+		fail_msg("the summary is not rendered at the top of the page: %s", colours);
+	free(colours);
+	/* the layout, measured by the browser itself: a page that frames the
+	 * report and writes what it sees (file:// pages may read each other
+	 * with --allow-file-access-from-files) */
+	char wrap[4300];
+	snprintf(wrap, sizeof(wrap), "%s/measure.html", profile);
+	FILE *f = fopen(wrap, "w");
+	assert_non_null(f);
+	fprintf(f, "<!DOCTYPE html><html><body><iframe id=\"r\" src=\"%s\" "
+		   "style=\"width:1300px;height:2000px\"></iframe><pre id=\"out\">pending</pre><script>\n"
+		   "document.getElementById('r').onload = function () {\n"
+		   "  var out = [], d = this.contentDocument, s = d.getElementById('summary');\n"
+		   "  var r = s ? s.getBoundingClientRect() : null;\n"
+		   "  out.push('summary ' + (r ? Math.round(r.width) + 'x' + Math.round(r.height) : '0x0'));\n"
+		   "  d.querySelectorAll('figure svg').forEach(function (g) {\n"
+		   "    var b = g.getBoundingClientRect();\n"
+		   "    out.push('plot ' + Math.round(b.width) + 'x' + Math.round(b.height));\n"
+		   "  });\n"
+		   "  document.getElementById('out').textContent = out.join(' ') + ' end';\n"
+		   "};\n</script></body></html>\n", url);
+	fclose(f);
+	char wurl[4400];
+	snprintf(wurl, sizeof(wurl), "file://%s", wrap);
+	rc = chromium(browser, profile, "--allow-file-access-from-files --virtual-time-budget=15000 "
+			  "--dump-dom", wurl, out);
+	if (rc != 0)
+		fail_msg("chromium --dump-dom exited %d", rc);
+	char *dom = slurp(out);
+	const char *m = strstr(dom, "<pre id=\"out\">summary ");
+	if (!m)
+		fail_msg("the page did not measure the report: %.300s", dom);
+	long sw = 0, sh = 0;
+	assert_int_equal(sscanf(m, "<pre id=\"out\">summary %ldx%ld", &sw, &sh), 2);
+	assert_true(sw > 600 && sh > 100);
+	int plots = 0;
+	for (const char *q = m; (q = strstr(q, " plot ")) && q < strstr(m, " end"); q += 6) {
+		long pw = 0, ph = 0;
+		assert_int_equal(sscanf(q, " plot %ldx%ld", &pw, &ph), 2);
+		if (pw < 400 || ph < 300)
+			fail_msg("a plot laid out at %ldx%ld", pw, ph);
+		plots++;
+	}
+	assert_int_equal(plots, 6); /* vmas, bars, memory for each of 2 workloads */
+	free(dom);
 	rmrf(profile);
 	free(profile);
 }
@@ -1087,6 +1658,8 @@ int main(void)
 		cmocka_unit_test(test_report_html_wellformed),
 		cmocka_unit_test(test_plots_are_images_and_scripts_run),
 		cmocka_unit_test(test_faults_by_class_plot),
+		cmocka_unit_test(test_plot_styles_and_scales),
+		cmocka_unit_test(test_max_map_count_failure_plotted),
 		cmocka_unit_test(test_report_bad_input),
 		cmocka_unit_test(test_report_without_gnuplot),
 		cmocka_unit_test(test_report_in_headless_chromium),
@@ -1094,9 +1667,16 @@ int main(void)
 		cmocka_unit_test(test_export_bmf),
 		cmocka_unit_test(test_export_gab),
 		cmocka_unit_test(test_export_lnt),
+		cmocka_unit_test(test_export_gbench),
+		cmocka_unit_test(test_export_names_and_failures),
 		cmocka_unit_test(test_export_bad_format),
 		cmocka_unit_test(test_compare_exit_codes),
 		cmocka_unit_test(test_compare_unusable_input),
+		cmocka_unit_test(test_run_total_counts_the_executor),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_summary_on_top),
+		cmocka_unit_test(test_report_format_pr),
+		cmocka_unit_test(test_why_runs_failed_everywhere),
 		cmocka_unit_test(test_shard_parse),
 		cmocka_unit_test(test_shard_merge_equals_unsharded),
 		cmocka_unit_test(test_sweep_values),

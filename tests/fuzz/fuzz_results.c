@@ -17,6 +17,7 @@
 #include "../../common/atomic_write.h"
 #include "../../reports/compare.h"
 #include "../../reports/export.h"
+#include "../../reports/pr.h"
 #include "../../reports/markdown.h"
 #include "../../reports/merge.h"
 #include "../../reports/plots.h"
@@ -107,13 +108,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct jm_cmp_result res;
 	jm_cmp_opts_default(&opts);
 	jm_compare(o, o, &opts, sink, &res, err, sizeof(err));
-	static const char *const formats[] = {"bmf", "gab", "lnt"};
-	for (int i = 0; i < 3; i++) {
-		json_object *x = jm_export(o, formats[i], err, sizeof(err));
+	static const char *const formats[] = {"bmf", "gab", "lnt", "gbench"};
+	for (int i = 0; i < 4; i++) {
+		struct jm_export_opts eo = {.format = formats[i]};
+		int failed;
+		json_object *x = jm_export(o, &eo, &failed, err, sizeof(err));
 		if (x)
 			fputs(json_object_to_json_string(x), sink);
 		json_object_put(x);
 	}
+	jm_report_pr(o, baseline, sink);
 	const char *name = "fuzz";
 	char note[256];
 	/* what merge and aggregation make is itself a valid results file (no
