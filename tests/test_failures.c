@@ -18,47 +18,6 @@
 
 /* Run jitmm with args (NULL-terminated, "--json PATH" appended); returns the
  * loaded results (NULL if unreadable) and the exit code in *rc. */
-static json_object *run_json(char **args, int *rc, char **err_out)
-{
-	char path[] = "/tmp/jitmm-fail-XXXXXX";
-	int fd = mkstemp(path);
-	close(fd);
-	char *full[32];
-	int n = 0;
-	while (args[n] && n < 28) {
-		full[n] = args[n];
-		n++;
-	}
-	full[n++] = "--json";
-	full[n++] = path;
-	full[n] = NULL;
-	char *err = NULL;
-	*rc = tu_run_jitmm(full, NULL, &err);
-	char e[512];
-	json_object *o = jm_results_load(path, e, sizeof(e));
-	if (!o)
-		printf("# %s\n# stderr: %s\n", e, err);
-	if (err_out)
-		*err_out = err;
-	else
-		free(err);
-	unlink(path);
-	return o;
-}
-
-static json_object *run_at(json_object *o, size_t i)
-{
-	return json_object_array_get_idx(jm_json_path(o, "runs"), i);
-}
-
-static double num(json_object *o, const char *path)
-{
-	double v = -1;
-	if (jm_json_num(o, path, &v) < 0)
-		return -1;
-	return v;
-}
-
 /* The kernel limit, really hit: single-pool and inprocess end failed with
  * ENOMEM from mprotect (or mmap) at about vm.max_map_count VMAs. */
 static void test_max_map_count_really_fails(void **state)
@@ -69,28 +28,28 @@ static void test_max_map_count_really_fails(void **state)
 		SKIP_BECAUSE("vm.max_map_count is %ld: the preset's ~90000 VMAs "
 			     "would not reach it (jitmm never changes sysctls)", limit);
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool,inprocess",
-					     "-w", "max-map-count", NULL}, &rc, NULL);
+	json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool,inprocess",
+					     "-w", "max-map-count", NULL}, &rc, NULL, NULL);
 	assert_non_null(o);
 	assert_int_equal(rc, 1);
 	for (size_t i = 0; i < 2; i++) {
-		json_object *r = run_at(o, i);
+		json_object *r = tu_run_at(o, i);
 		printf("# %s: %s %s at graph %.0f, %.0f VMAs\n", jm_json_str(r, "backend", "?"),
 		       jm_json_str(r, "error.syscall", "?"), jm_json_str(r, "error.errno_name", "?"),
-		       num(r, "error.graph_id"), num(r, "error.vmas_at_failure"));
+		       tu_num(r, "error.graph_id"), tu_num(r, "error.vmas_at_failure"));
 		assert_string_equal(jm_json_str(r, "status", "?"), "failed");
 		const char *sys = jm_json_str(r, "error.syscall", "?");
 		assert_true(!strcmp(sys, "mprotect") || !strcmp(sys, "mmap"));
 		assert_string_equal(jm_json_str(r, "error.errno_name", "?"), "ENOMEM");
-		assert_true(num(r, "error.graph_id") > 1000);
-		double v = num(r, "error.vmas_at_failure");
+		assert_true(tu_num(r, "error.graph_id") > 1000);
+		double v = tu_num(r, "error.vmas_at_failure");
 		/* do_mmap lets a process reach limit + 1 VMAs (an off-by-one
 		 * whose fix was posted in Oct 2025; reference/linux.md) */
 		assert_true(v >= limit - 16 && v <= limit + 1);
-		assert_true(num(r, "error.vm_max_map_count") == limit);
+		assert_true(tu_num(r, "error.vm_max_map_count") == limit);
 		assert_non_null(strstr(jm_json_str(r, "error.cause", ""), "max_map_count"));
 		/* the metrics survive a failed run */
-		assert_true(num(r, "metrics.vma_headroom") == 0);
+		assert_true(tu_num(r, "metrics.vma_headroom") == 0);
 	}
 	json_object_put(o);
 }
@@ -107,30 +66,30 @@ static void test_max_map_count_in_executor(void **state)
 		SKIP_BECAUSE("vm.max_map_count is %ld: the preset's ~90000 VMAs "
 			     "would not reach it (jitmm never changes sysctls)", limit);
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "shm-mapper",
-					     "-w", "max-map-count", NULL}, &rc, NULL);
+	json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "shm-mapper",
+					     "-w", "max-map-count", NULL}, &rc, NULL, NULL);
 	assert_non_null(o);
 	assert_int_equal(rc, 1);
-	json_object *r = run_at(o, 0);
-	double v = num(r, "error.vmas_at_failure"), pid = num(r, "error.pid");
+	json_object *r = tu_run_at(o, 0);
+	double v = tu_num(r, "error.vmas_at_failure"), pid = tu_num(r, "error.pid");
 	printf("# shm-mapper: %s %s at graph %.0f, executor pid %.0f had %.0f VMAs; controller "
 	       "%.0f; headroom %.0f\n", jm_json_str(r, "error.syscall", "?"),
-	       jm_json_str(r, "error.errno_name", "?"), num(r, "error.graph_id"), pid, v,
-	       num(r, "metrics.vmas_after"), num(r, "metrics.vma_headroom"));
+	       jm_json_str(r, "error.errno_name", "?"), tu_num(r, "error.graph_id"), pid, v,
+	       tu_num(r, "metrics.vmas_after"), tu_num(r, "metrics.vma_headroom"));
 	assert_string_equal(jm_json_str(r, "error.syscall", "?"), "executor mprotect");
 	assert_string_equal(jm_json_str(r, "error.errno_name", "?"), "ENOMEM");
 	assert_true(v >= limit - 16 && v <= limit + 1);
 	assert_true(pid > 0);
 	assert_non_null(strstr(jm_json_str(r, "error.cause", ""), "executor process"));
-	assert_true(num(r, "metrics.vma_headroom") == 0);
-	assert_true(num(r, "metrics.vmas_per_graph") > 2.9);
+	assert_true(tu_num(r, "metrics.vma_headroom") == 0);
+	assert_true(tu_num(r, "metrics.vmas_per_graph") > 2.9);
 	/* in one process (the in-process mapper) the error is the process's own */
 	json_object_put(o);
-	o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "shm-mapper:mode=inprocess-mapper",
-				"-w", "max-map-count", NULL}, &rc, NULL);
+	o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "shm-mapper:mode=inprocess-mapper",
+				"-w", "max-map-count", NULL}, &rc, NULL, NULL);
 	assert_non_null(o);
-	r = run_at(o, 0);
-	assert_true(num(r, "error.pid") == -1); /* absent */
+	r = tu_run_at(o, 0);
+	assert_true(tu_num(r, "error.pid") == -1); /* absent */
 	assert_non_null(strstr(jm_json_str(r, "error.cause", ""), "the process reached"));
 	json_object_put(o);
 }
@@ -141,12 +100,12 @@ static void test_vma_headroom(void **state)
 	(void)state;
 	long limit = jm_max_map_count();
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool", "-w",
-					     "page-pairs:graphs=300", NULL}, &rc, NULL);
+	json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool", "-w",
+					     "page-pairs:graphs=300", NULL}, &rc, NULL, NULL);
 	assert_non_null(o);
-	json_object *r = run_at(o, 0);
-	double per = num(r, "metrics.vmas_per_graph"), room = num(r, "metrics.vma_headroom");
-	double after = num(r, "metrics.vmas_after");
+	json_object *r = tu_run_at(o, 0);
+	double per = tu_num(r, "metrics.vmas_per_graph"), room = tu_num(r, "metrics.vma_headroom");
+	double after = tu_num(r, "metrics.vmas_after");
 	printf("# page-pairs on single-pool: %.3f VMAs per graph, headroom %.0f graphs\n",
 	       per, room);
 	assert_true(per > 1.9 && per < 2.1); /* rx page + rw page */
@@ -202,14 +161,14 @@ static void test_injected_failures_every_backend(void **state)
 			snprintf(want_errno, sizeof(want_errno), "%.*s",
 				 (int)strcspn(errname, "@"), errname);
 			int rc;
-			json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", (char *)name,
-				"-w", "page-pairs:graphs=20", "--inject", (char *)spec, NULL}, &rc, NULL);
+			json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", (char *)name,
+				"-w", "page-pairs:graphs=20", "--inject", (char *)spec, NULL}, &rc, NULL, NULL);
 			assert_non_null(o);
-			json_object *r = run_at(o, 0);
+			json_object *r = tu_run_at(o, 0);
 			const char *st = jm_json_str(r, "status", "?");
 			char path[96];
 			snprintf(path, sizeof(path), "metrics.syscalls.%s.calls", sys);
-			double calls = num(r, path);
+			double calls = tu_num(r, path);
 			const char *fb = fallback_of(name, sys);
 			printf("# %s --inject %s: %s%s%s\n", name, spec, st,
 			       strcmp(st, "ok") ? ": " : "",
@@ -221,7 +180,7 @@ static void test_injected_failures_every_backend(void **state)
 			} else if (fb) {
 				assert_string_equal(st, "ok");
 				snprintf(path, sizeof(path), "metrics.syscalls.%s.errnos.%s", sys, want_errno);
-				assert_true(num(r, path) == 1);
+				assert_true(tu_num(r, path) == 1);
 				printf("#   fallback: %s\n", fb);
 			} else {
 				assert_string_equal(st, "failed");
@@ -232,9 +191,9 @@ static void test_injected_failures_every_backend(void **state)
 				/* failed cleanly: no mapping left behind */
 				if (TU_SANITIZED)
 					printf("#   (leak check not asserted under ASan: %.0f)\n",
-					       num(r, "metrics.vmas_leaked"));
+					       tu_num(r, "metrics.vmas_leaked"));
 				else
-					assert_true(num(r, "metrics.vmas_leaked") == 0);
+					assert_true(tu_num(r, "metrics.vmas_leaked") == 0);
 			}
 			json_object_put(o);
 		}
@@ -259,18 +218,18 @@ static void test_munmap_failure_every_backend(void **state)
 			char want[16];
 			snprintf(want, sizeof(want), "%.*s", (int)strcspn(spec + 7, "@"), spec + 7);
 			int rc;
-			json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", (char *)name,
-				"-w", "tvm-load-drop", "--inject", (char *)spec, NULL}, &rc, NULL);
+			json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", (char *)name,
+				"-w", "tvm-load-drop", "--inject", (char *)spec, NULL}, &rc, NULL, NULL);
 			assert_non_null(o);
-			json_object *r = run_at(o, 0);
+			json_object *r = tu_run_at(o, 0);
 			const char *st = jm_json_str(r, "status", "?");
 			printf("# %s --inject %s: %s %s %s\n", name, spec, st,
 			       jm_json_str(r, "error.op", ""), jm_json_str(r, "error.message", ""));
 			if (!strcmp(st, "ok")) {
 				/* only a backend that never unmaps may end ok */
-				assert_true(num(r, "metrics.syscalls.munmap.calls") == 0);
+				assert_true(tu_num(r, "metrics.syscalls.munmap.calls") == 0);
 				if (!TU_SANITIZED) /* ASan's allocator maps memory of its own */
-					assert_true(num(r, "metrics.vmas_leaked") == 0);
+					assert_true(tu_num(r, "metrics.vmas_leaked") == 0);
 				printf("#   %s makes no munmap call %s here: nothing to inject\n",
 				       name, strchr(spec, '@') + 1);
 				json_object_put(o);
@@ -284,7 +243,7 @@ static void test_munmap_failure_every_backend(void **state)
 			assert_string_equal(jm_json_str(r, "error.errno_name", "?"), want);
 			/* the mapping it could not unmap is counted, not hidden */
 			if (!TU_SANITIZED)
-				assert_true(num(r, "metrics.vmas_leaked") >= 1);
+				assert_true(tu_num(r, "metrics.vmas_leaked") >= 1);
 			failed_cleanly++;
 			json_object_put(o);
 		}
@@ -328,29 +287,29 @@ static void test_crash_hang_leak_isolated(void **state)
 	assert_non_null(mkdtemp(dir));
 	char *err = NULL;
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b",
+	json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b",
 		"null:crash_after=5,null:hang_after=5,null:leak=on,single-pool",
-		"-w", "page-pairs:graphs=50", "--timeout", "1", "--out", dir, NULL}, &rc, &err);
+		"-w", "page-pairs:graphs=50", "--timeout", "1", "--out", dir, NULL}, &rc, NULL, &err);
 	assert_non_null(o);
 	assert_int_equal(rc, 1);
 	assert_int_equal(json_object_array_length(jm_json_path(o, "runs")), 4);
-	json_object *crash = run_at(o, 0), *hang = run_at(o, 1), *leak = run_at(o, 2),
-		    *fine = run_at(o, 3);
+	json_object *crash = tu_run_at(o, 0), *hang = tu_run_at(o, 1), *leak = tu_run_at(o, 2),
+		    *fine = tu_run_at(o, 3);
 	assert_string_equal(jm_json_str(crash, "status", "?"), "failed");
 	assert_string_equal(jm_json_str(crash, "error.op", "?"), "crash");
 	/* ASan catches the SIGSEGV itself and exits 1: still a crash */
 	if (!TU_SANITIZED)
-		assert_true(num(crash, "error.signal") == SIGSEGV);
+		assert_true(tu_num(crash, "error.signal") == SIGSEGV);
 	assert_string_equal(jm_json_str(hang, "status", "?"), "failed");
 	assert_string_equal(jm_json_str(hang, "error.op", "?"), "timeout");
 	assert_string_equal(jm_json_str(leak, "status", "?"), "ok");
-	assert_true(num(leak, "metrics.vmas_leaked") >= 1);
+	assert_true(tu_num(leak, "metrics.vmas_leaked") >= 1);
 	assert_string_equal(jm_json_str(fine, "status", "?"), "ok");
 	if (TU_SANITIZED)
 		printf("# (leak check of the clean run not asserted under ASan: %.0f)\n",
-		       num(fine, "metrics.vmas_leaked"));
+		       tu_num(fine, "metrics.vmas_leaked"));
 	else
-		assert_true(num(fine, "metrics.vmas_leaked") == 0);
+		assert_true(tu_num(fine, "metrics.vmas_leaked") == 0);
 	/* the crashed runs group with their peers (resolved workload spec) */
 	assert_string_equal(jm_json_str(crash, "workload_spec", "a"),
 			    jm_json_str(fine, "workload_spec", "b"));
@@ -446,8 +405,8 @@ static void interrupt_with(int sig, int to_group)
 	if (!o)
 		fail_msg("%s", e);
 	assert_int_equal(json_object_array_length(jm_json_path(o, "runs")), 2);
-	assert_string_equal(jm_json_str(run_at(o, 0), "status", "?"), "ok");
-	assert_string_equal(jm_json_str(run_at(o, 1), "status", "?"), "interrupted");
+	assert_string_equal(jm_json_str(tu_run_at(o, 0), "status", "?"), "ok");
+	assert_string_equal(jm_json_str(tu_run_at(o, 1), "status", "?"), "interrupted");
 	json_object *intr = jm_json_path(o, "config.interrupted");
 	assert_true(intr && json_object_get_boolean(intr));
 	json_object_put(o);

@@ -29,38 +29,6 @@
 	} while (0)
 
 /* jitmm with args and "--json PATH": the results, the exit code in *rc */
-static json_object *run_json(char **args, int *rc, char **out, char **err)
-{
-	char path[] = "/tmp/jitmm-llvm-XXXXXX";
-	close(mkstemp(path));
-	char *full[40];
-	int n = 0;
-	while (args[n] && n < 36) {
-		full[n] = args[n];
-		n++;
-	}
-	full[n++] = "--json";
-	full[n++] = path;
-	full[n] = NULL;
-	*rc = tu_run_jitmm(full, out, err);
-	char e[512];
-	json_object *o = jm_results_load(path, e, sizeof(e));
-	unlink(path);
-	return o;
-}
-
-static json_object *run_at(json_object *o, size_t i)
-{
-	return json_object_array_get_idx(jm_json_path(o, "runs"), i);
-}
-
-static double num(json_object *o, const char *path)
-{
-	double v = -1;
-	jm_json_num(o, path, &v);
-	return v;
-}
-
 static struct jm_os_counters since(const struct jm_os_counters *a)
 {
 	struct jm_os_counters b, d;
@@ -267,7 +235,7 @@ static void test_validate_within_tolerance(void **state)
 			     strerror(errno));
 	char *out = NULL, *err = NULL;
 	int rc;
-	json_object *o = run_json((char *[]){"validate", "-q", "-w",
+	json_object *o = tu_run_results((char *[]){"validate", "-q", "-w",
 		"llvm-500,churn:graphs=2000,trace:workloads/traces/sqlite3.jmt", NULL},
 		&rc, &out, &err);
 	if (rc != 0)
@@ -281,7 +249,7 @@ static void test_validate_within_tolerance(void **state)
 	size_t n = json_object_array_length(jm_json_path(o, "runs"));
 	assert_int_equal(n, 8 * 3);
 	for (size_t i = 0; i < n; i++) {
-		json_object *r = run_at(o, i);
+		json_object *r = tu_run_at(o, i);
 		if (!strncmp(jm_json_str(r, "backend", ""), "llvm-", 5))
 			assert_non_null(jm_json_path(r, "backend_info.llvm_version"));
 	}
@@ -357,7 +325,7 @@ static void test_bad_plugins_fail_one_run(void **state)
 		 tu_jitmm_bin());
 	char *out = NULL, *err = NULL;
 	int rc;
-	json_object *o = run_json((char *[]){"run", "-r", "1", "--warmup", "0", "-b", spec, "-w", "llvm-500:graphs=20",
+	json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-b", spec, "-w", "llvm-500:graphs=20",
 					     NULL}, &rc, &out, &err);
 	assert_int_equal(rc, 1);
 	assert_non_null(o);
@@ -370,11 +338,11 @@ static void test_bad_plugins_fail_one_run(void **state)
 		not_plugin, NULL,
 	};
 	for (size_t i = 0; i < 5; i++) {
-		json_object *r = run_at(o, i);
+		json_object *r = tu_run_at(o, i);
 		const char *st = jm_json_str(r, "status", "?");
 		if (!want[i]) {
 			assert_string_equal(st, "ok");
-			assert_true(num(r, "metrics.graphs") == 20);
+			assert_true(tu_num(r, "metrics.graphs") == 20);
 			continue;
 		}
 		assert_string_equal(st, "failed");
@@ -426,8 +394,8 @@ static void test_two_plugins_with_labels(void **state)
 	char e[300];
 	json_object *o = jm_results_load(resfile, e, sizeof(e));
 	assert_non_null(o);
-	assert_string_equal(jm_json_str(run_at(o, 0), "backend_info.llvm_plugin", ""), a);
-	assert_string_equal(jm_json_str(run_at(o, 1), "backend_info.llvm_plugin", ""), b);
+	assert_string_equal(jm_json_str(tu_run_at(o, 0), "backend_info.llvm_plugin", ""), a);
+	assert_string_equal(jm_json_str(tu_run_at(o, 1), "backend_info.llvm_plugin", ""), b);
 	json_object *cfg = json_object_array_get_idx(jm_json_path(o, "config.backends"), 1);
 	assert_true(json_object_get_boolean(jm_json_path(cfg, "available")));
 	assert_non_null(strstr(jm_json_str(cfg, "note", ""), b));

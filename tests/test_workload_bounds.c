@@ -109,29 +109,6 @@ static void test_estimate(void **state)
 	jm_workload_close(&w);
 }
 
-static json_object *run_json(char **args, int *rc, char **err_out)
-{
-	char path[] = "/tmp/jitmm-bounds-XXXXXX";
-	int fd = mkstemp(path);
-	close(fd);
-	char *full[16];
-	int n = 0;
-	while (args[n] && n < 12) {
-		full[n] = args[n];
-		n++;
-	}
-	full[n++] = "--json";
-	full[n++] = path;
-	full[n] = NULL;
-	*rc = tu_run_jitmm(full, NULL, err_out);
-	char e[512];
-	json_object *o = jm_results_load(path, e, sizeof(e));
-	if (!o)
-		printf("# %s\n", e);
-	unlink(path);
-	return o;
-}
-
 /* More than any machine has: refused before the window, nothing touched. */
 static void test_refused_before_start(void **state)
 {
@@ -147,8 +124,8 @@ static void test_refused_before_start(void **state)
 			char *err = NULL, t[16];
 			snprintf(t, sizeof(t), "%d", threads);
 			int rc;
-			json_object *o = run_json((char *[]){"run", "-q", "-b", "single-pool", "-w",
-				(char *)specs[i], "-t", t, NULL}, &rc, &err);
+			json_object *o = tu_run_results((char *[]){"run", "-q", "-b", "single-pool", "-w",
+				(char *)specs[i], "-t", t, NULL}, &rc, NULL, &err);
 			assert_non_null(o);
 			json_object *r = json_object_array_get_idx(jm_json_path(o, "runs"), 0);
 			const char *msg = jm_json_str(r, "error.message", "");
@@ -181,8 +158,8 @@ static void test_trace_outgrows_memory(void **state)
 	snprintf(spec, sizeof(spec), "trace:%s", path);
 	int rc;
 	char *err = NULL;
-	json_object *o = run_json((char *[]){"run", "-q", "-b", "inprocess", "-w", spec, NULL},
-				  &rc, &err);
+	json_object *o = tu_run_results((char *[]){"run", "-q", "-b", "inprocess", "-w", spec, NULL},
+				  &rc, NULL, &err);
 	unlink(path);
 	assert_non_null(o);
 	json_object *r = json_object_array_get_idx(jm_json_path(o, "runs"), 0);

@@ -170,4 +170,53 @@ static inline int tu_run_jitmm(char *const args[], char **out, char **err)
 	return WEXITSTATUS(status);
 }
 
+/* Run jitmm with args plus --json TMP and load what it wrote through the
+ * results loader (NULL when it wrote nothing readable: the loader's reason
+ * and jitmm's stderr are printed). *rc is jitmm's exit code; out and err as
+ * tu_run_jitmm (may be NULL). */
+#include "../reports/results.h"
+static inline json_object *tu_run_results(char *const args[], int *rc, char **out,
+					  char **err)
+{
+	char path[] = "/tmp/jitmm-test-json-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd >= 0)
+		close(fd);
+	char *full[64];
+	int n = 0;
+	while (args[n] && n < 60) {
+		full[n] = args[n];
+		n++;
+	}
+	full[n++] = "--json";
+	full[n++] = path;
+	full[n] = NULL;
+	char *e_out = NULL;
+	*rc = tu_run_jitmm(full, out, &e_out);
+	char e[512];
+	json_object *o = jm_results_load(path, e, sizeof(e));
+	if (!o)
+		printf("# %s\n# stderr: %s\n", e, e_out ? e_out : "");
+	if (err)
+		*err = e_out;
+	else
+		free(e_out);
+	unlink(path);
+	return o;
+}
+
+/* runs[i] of a results tree, and a number at a path in it (-1 if none). */
+static inline json_object *tu_run_at(json_object *o, size_t i)
+{
+	return json_object_array_get_idx(jm_json_path(o, "runs"), i);
+}
+
+static inline double tu_num(json_object *o, const char *path)
+{
+	double v = -1;
+	if (jm_json_num(o, path, &v) < 0)
+		return -1;
+	return v;
+}
+
 #endif
