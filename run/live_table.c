@@ -123,7 +123,8 @@ struct jm_alloc *jm_live_insert(struct jm_live_table *t, uint64_t id)
 	struct jm_live_chunk *c = chunk_of(t, slot);
 	c->key[slot % JM_LIVE_CHUNK] = key;
 	struct jm_alloc *a = &c->alloc[slot % JM_LIVE_CHUNK];
-	memset(a, 0, sizeof(*a));
+	static const struct jm_graph_req none;
+	jm_alloc_init(a, &none); /* zeroed */
 	return a;
 }
 
