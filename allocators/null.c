@@ -177,8 +177,9 @@ static int null_finalize(struct jm_backend *b, struct jm_alloc *a)
 {
 	(void)b;
 	for (uint32_t i = 0; i < a->nseg; i++)
-		memset((char *)a->seg[i].write + a->seg[i].content, 0,
-		       a->seg[i].size - a->seg[i].content);
+		if (a->seg[i].size > a->seg[i].content) /* most have no zero fill */
+			memset((char *)a->seg[i].write + a->seg[i].content, 0,
+			       a->seg[i].size - a->seg[i].content);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "arch.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* The reach tables. x86-64 small: every PC-relative field is a signed 32-bit
@@ -40,20 +41,6 @@ const struct jm_arch_reach jm_reach_aarch64 = {
 		},
 	},
 };
-
-int jm_reach_fits(const struct jm_reach_rule *r, uint64_t P, uint64_t S,
-		  int64_t A, int64_t *dist)
-{
-	if (r->absolute) {
-		*dist = 0;
-		return 1;
-	}
-	uint64_t s = S + (uint64_t)A;
-	int64_t d = r->page ? (int64_t)((s & ~4095ull) - (P & ~4095ull))
-			    : (int64_t)(s - P);
-	*dist = d;
-	return d >= r->min && d <= r->max;
-}
 
 const char *jm_code_model_name(enum jm_code_model cm)
 {
@@ -109,8 +96,8 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 			   int have_call, int ndata, struct jm_fixup *fx,
 			   int *nfx)
 {
-	/* straight into buf when it has room for the longest function (no
-	 * staging copy: its wide loads of narrow stores stall) */
+	/* straight into buf when it has room for the longest function, else
+	 * into scratch and copied if it fits */
 	uint8_t scratch[64];
 	uint8_t *code = !buf ? NULL : len >= sizeof(scratch) ? buf : scratch;
 	struct jm_fixup fx_scratch[JM_LINK_MAX_FIXUPS];
@@ -214,3 +201,29 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 #else
 #error "jitmm: unsupported architecture (add it to linker/arch.c)"
 #endif
+
+/* Every shape's template, emitted once (jm_arch_linked_template). */
+static struct jm_code_template templates[JM_NCM][2][JM_LINK_MAX_DATA + 1];
+static pthread_once_t templates_once = PTHREAD_ONCE_INIT;
+
+static void templates_build(void)
+{
+	for (int cm = 0; cm < JM_NCM; cm++)
+		for (int call = 0; call < 2; call++)
+			for (int nd = 0; nd <= JM_LINK_MAX_DATA; nd++) {
+				struct jm_code_template *t = &templates[cm][call][nd];
+				memset(t->code, jm_arch_trap_byte(), sizeof(t->code));
+				t->size = (uint32_t)jm_arch_emit_linked(
+					t->code, sizeof(t->code), (enum jm_code_model)cm,
+					call, nd, t->fx, &t->nfx);
+				if (!t->size)
+					t->nfx = 0;
+			}
+}
+
+const struct jm_code_template *jm_arch_linked_template(enum jm_code_model cm,
+							int have_call, int ndata)
+{
+	pthread_once(&templates_once, templates_build);
+	return &templates[cm][have_call != 0][ndata];
+}

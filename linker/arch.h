@@ -64,6 +64,24 @@ size_t jm_arch_emit_linked(uint8_t *buf, size_t len, enum jm_code_model cm,
 /* Upper bound of jm_arch_emit_linked's size. */
 size_t jm_arch_linked_max_size(void);
 
+/* A linked function of one shape, emitted once by jm_arch_emit_linked: the
+ * linker copies it into place and patches its fixups (as a JIT linker
+ * copies section contents and applies edges) instead of encoding every
+ * graph's code anew. code holds the function, then trap bytes up to
+ * JM_LINK_TEMPLATE_BYTES, so that one fixed-size copy lays down the
+ * function and the trap padding after it. */
+#define JM_LINK_TEMPLATE_BYTES 64
+struct jm_code_template {
+	uint8_t code[JM_LINK_TEMPLATE_BYTES];
+	uint32_t size; /* bytes of the function; 0: the host has no emitter */
+	int nfx;
+	struct jm_fixup fx[JM_LINK_MAX_FIXUPS];
+};
+/* The template of the shape (cm, have_call, ndata <= JM_LINK_MAX_DATA);
+ * built on first use, never changed after (safe from any thread). */
+const struct jm_code_template *jm_arch_linked_template(enum jm_code_model cm,
+							int have_call, int ndata);
+
 /* Relocation reach: one rule per (architecture, code model, kind). */
 struct jm_reach_rule {
 	const char *reloc;  /* ELF relocation type the rule models */
@@ -86,8 +104,19 @@ const struct jm_arch_reach *jm_reach_other(void);
 
 /* Does a fixup at P referring to S + A fit? *dist gets the encoded
  * distance (S + A - P, or the page distance for page rules; 0 for absolute
- * rules). */
-int jm_reach_fits(const struct jm_reach_rule *r, uint64_t P, uint64_t S,
-		  int64_t A, int64_t *dist);
+ * rules). Inline: the linker asks twice per fixup, four fixups a graph. */
+static inline int jm_reach_fits(const struct jm_reach_rule *r, uint64_t P,
+				uint64_t S, int64_t A, int64_t *dist)
+{
+	if (r->absolute) {
+		*dist = 0;
+		return 1;
+	}
+	uint64_t s = S + (uint64_t)A;
+	int64_t d = r->page ? (int64_t)((s & ~4095ull) - (P & ~4095ull))
+			    : (int64_t)(s - P);
+	*dist = d;
+	return d >= r->min && d <= r->max;
+}
 
 #endif

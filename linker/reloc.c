@@ -6,10 +6,21 @@
 #include <string.h>
 
 
+/* The templates and rules of code model cm (all build and layout_of need) */
+static void linker_shapes(struct jm_linker *L, enum jm_code_model cm)
+{
+	L->cm = cm;
+	for (int call = 0; call < 2; call++)
+		for (int nd = 0; nd <= JM_LINK_MAX_DATA; nd++)
+			L->tpl[call][nd] = jm_arch_linked_template(cm, call, nd);
+	L->host = jm_reach_host()->rule[cm];
+	L->other = jm_reach_other()->rule[cm];
+}
+
 void jm_linker_init(struct jm_linker *L, enum jm_code_model cm)
 {
 	memset(L, 0, sizeof(*L));
-	L->cm = cm;
+	linker_shapes(L, cm);
 }
 
 int jm_link_code_segment(const struct jm_alloc *a)
@@ -19,25 +30,6 @@ int jm_link_code_segment(const struct jm_alloc *a)
 		    a->seg[i].content)
 			return (int)i;
 	return -1;
-}
-
-/* The data segments the code loads from: the graph's own rw, then ro
- * (standard lifetime: finalize-lifetime memory may be gone after
- * finalize), when they hold at least the 4 bytes loaded. */
-static int data_targets(const struct jm_alloc *a, uint32_t *idx)
-{
-	static const enum jm_prot_class order[] = {JM_RW, JM_RO};
-	int n = 0;
-	for (unsigned k = 0; k < 2 && n < JM_LINK_MAX_DATA; k++)
-		for (uint32_t i = 0; i < a->nseg; i++) {
-			const struct jm_segment_alloc *s = &a->seg[i];
-			if (s->cls == order[k] && s->life == JM_STANDARD &&
-			    s->size >= 4) {
-				idx[n++] = i;
-				break;
-			}
-		}
-	return n;
 }
 
 static void record(struct jm_reach_failure *arr, int *n, uint64_t graph,
@@ -53,32 +45,72 @@ static void record(struct jm_reach_failure *arr, int *n, uint64_t graph,
 	};
 }
 
-/* Emit one linked function at buf (code offset off in the segment whose
- * execution address is exec) and resolve its fixups. Returns its size, 0
- * if it does not fit; *bad is set if a relocation is out of range. With
- * st, reach statistics are recorded. */
-static size_t emit_resolved(uint8_t *buf, size_t len, uint64_t exec, size_t off,
-			    enum jm_code_model cm, uint64_t graph, uint64_t callee,
-			    const uint64_t *data, int ndata, int *bad,
-			    struct jm_link_stats *st)
+/* How a graph's code is laid out: its code segment, the data it loads
+ * (the graph's own rw, then ro: standard lifetime, since finalize-lifetime
+ * memory may be gone after finalize, and holding the 4 bytes loaded), the
+ * templates of its entry and leaf (the leaf 16-aligned after the entry). */
+struct layout {
+	int ci, nd;
+	uint64_t exec;                 /* the code segment's execution address */
+	uint64_t data[JM_LINK_MAX_DATA];
+	uint32_t idx[JM_LINK_MAX_DATA];
+	const struct jm_code_template *entry, *leaf;
+	size_t leaf_off;
+};
+
+/* One pass over the segments; -1 if a has no code segment. */
+static int layout_of(const struct jm_alloc *a, const struct jm_linker *L,
+		     struct layout *lo)
 {
-	struct jm_fixup fx[JM_LINK_MAX_FIXUPS];
-	int nfx = 0;
-	size_t n = jm_arch_emit_linked(buf + off, len - off, cm, callee != 0,
-				       ndata, fx, &nfx);
-	if (!n)
-		return 0;
-	for (int i = 0; i < nfx; i++) {
-		const struct jm_fixup *f = &fx[i];
-		uint64_t P = exec + off + f->off;
-		uint64_t S = f->target ? data[f->target - 1] : callee;
-		const struct jm_reach_rule *host = &jm_reach_host()->rule[cm][f->kind];
-		const struct jm_reach_rule *other = &jm_reach_other()->rule[cm][f->kind];
+	int ci = -1, rw = -1, ro = -1;
+	for (uint32_t i = 0; i < a->nseg; i++) {
+		const struct jm_segment_alloc *s = &a->seg[i];
+		if (s->life != JM_STANDARD)
+			continue;
+		if (s->cls == JM_RX) {
+			if (ci < 0 && s->content)
+				ci = (int)i;
+		} else if (s->size >= 4) {
+			int *first = s->cls == JM_RW ? &rw : &ro;
+			if (*first < 0)
+				*first = (int)i;
+		}
+	}
+	lo->ci = ci;
+	if (ci < 0)
+		return -1;
+	lo->exec = (uint64_t)(uintptr_t)a->seg[ci].exec;
+	lo->nd = 0;
+	if (rw >= 0)
+		lo->idx[lo->nd++] = (uint32_t)rw;
+	if (ro >= 0)
+		lo->idx[lo->nd++] = (uint32_t)ro;
+	for (int i = 0; i < lo->nd; i++)
+		lo->data[i] = (uint64_t)(uintptr_t)a->seg[lo->idx[i]].exec;
+	lo->entry = L->tpl[a->link.callee != 0][lo->nd];
+	lo->leaf = L->tpl[0][lo->nd];
+	lo->leaf_off = jm_align_up(lo->entry->size, 16);
+	return 0;
+}
+
+/* Resolve the fixups of the function of template t at code offset off:
+ * their values into v (in t's fixup order); 0 if one does not fit. With
+ * st, every fixup is counted and its reach recorded. */
+static int resolve(const struct jm_code_template *t, const struct layout *lo, size_t off,
+		   const struct jm_linker *L, uint64_t graph, uint64_t callee, uint64_t *v,
+		   struct jm_link_stats *st)
+{
+	const struct jm_reach_rule *host = L->host, *other = L->other;
+	int fits = 1;
+	for (int i = 0; i < t->nfx; i++) {
+		const struct jm_fixup *f = &t->fx[i];
+		uint64_t P = lo->exec + off + f->off;
+		uint64_t S = f->target ? lo->data[f->target - 1] : callee;
 		int64_t d, dother;
-		int ok = jm_reach_fits(host, P, S, f->width == 4 ? f->addend : 0, &d);
+		int ok = jm_reach_fits(&host[f->kind], P, S, f->width == 4 ? f->addend : 0, &d);
 		/* the other architecture's fixups are PC-relative to the
 		 * instruction, without x86's -4 */
-		int ok_other = jm_reach_fits(other, P, S, 0, &dother);
+		int ok_other = jm_reach_fits(&other[f->kind], P, S, 0, &dother);
 		if (st) {
 			uint64_t raw = S > P ? S - P : P - S;
 			if (raw > st->max_distance[f->kind])
@@ -86,82 +118,87 @@ static size_t emit_resolved(uint8_t *buf, size_t len, uint64_t exec, size_t off,
 			st->relocs[f->kind]++;
 			if (!ok) {
 				st->reach_failures++;
-				record(st->first, &st->nfirst, graph, f, host, P, S, d);
+				record(st->first, &st->nfirst, graph, f, &host[f->kind], P, S, d);
 			}
 			if (!ok_other) {
 				st->reach_failures_other++;
 				record(st->first_other, &st->nfirst_other, graph, f,
-				       other, P, S, dother);
+				       &other[f->kind], P, S, dother);
 			}
 		}
-		if (!ok) {
-			*bad = 1;
-			continue; /* never write a displacement that does not fit */
-		}
-		if (f->width == 4) {
-			int32_t v = (int32_t)d;
-			memcpy(buf + off + f->off, &v, 4);
-		} else {
-			memcpy(buf + off + f->off, &S, 8);
-		}
+		fits &= ok;
+		v[i] = f->width == 4 ? (uint64_t)(uint32_t)(int32_t)d : S;
 	}
-	return n;
+	return fits;
 }
 
-/* Build the code segment's code into buf; sets a->link state and value
- * (from a->link.callee*). Returns the code size. */
-static size_t build(struct jm_alloc *a, enum jm_code_model cm, uint8_t *buf,
-		    size_t len, struct jm_link_stats *st)
+/* Lay down template t at dst (room bytes up to the end of what may be
+ * written) and patch its fixups with v. A whole template when it fits: its
+ * trap bytes after the function land on the content's own trap fill, or
+ * under the leaf written next. */
+static void put(uint8_t *dst, size_t room, const struct jm_code_template *t,
+		const uint64_t *v)
 {
-	int ci = jm_link_code_segment(a);
-	if (ci < 0) {
+	if (room >= JM_LINK_TEMPLATE_BYTES)
+		memcpy(dst, t->code, JM_LINK_TEMPLATE_BYTES);
+	else
+		memcpy(dst, t->code, t->size);
+	for (int i = 0; i < t->nfx; i++) {
+		if (t->fx[i].width == 4) {
+			uint32_t w = (uint32_t)v[i];
+			memcpy(dst + t->fx[i].off, &w, 4);
+		} else {
+			memcpy(dst + t->fx[i].off, &v[i], 8);
+		}
+	}
+}
+
+/* Write the code segment's code at buf (room bytes, after the content's
+ * trap fill); sets a->link state and value (from a->link.callee*) and lo.
+ * Returns the code size. */
+static size_t build(struct jm_alloc *a, const struct jm_linker *L, struct layout *lo,
+		    uint8_t *buf, size_t len, struct jm_link_stats *st)
+{
+	if (layout_of(a, L, lo) < 0) {
 		a->link.state = JM_LINK_NONE;
 		return 0;
 	}
-	const struct jm_segment_alloc *code = &a->seg[ci];
-	uint64_t exec = (uint64_t)(uintptr_t)code->exec;
+	const struct jm_segment_alloc *code = &a->seg[lo->ci];
 	size_t room = code->content < len ? (size_t)code->content : len;
-	uint32_t idx[JM_LINK_MAX_DATA];
-	uint64_t data[JM_LINK_MAX_DATA];
-	uint32_t sum = 0;
-	int nd = data_targets(a, idx);
-	for (int i = 0; i < nd; i++) {
-		data[i] = (uint64_t)(uintptr_t)a->seg[idx[i]].exec;
-		sum += jm_contents_data_word(a, idx[i]);
-	}
-	/* both functions must fit before either is resolved (and counted) */
-	size_t e = jm_arch_emit_linked(NULL, 0, cm, a->link.callee != 0, nd, NULL, NULL);
-	size_t leaf = jm_align_up(e, 16);
-	size_t l = jm_arch_emit_linked(NULL, 0, cm, 0, nd, NULL, NULL);
-	int bad = 0;
-	if (e && l && leaf + l <= room) {
-		emit_resolved(buf, room, exec, 0, cm, a->id, a->link.callee,
-			      data, nd, &bad, st);
-		emit_resolved(buf, room, exec, leaf, cm, a->id, 0, data, nd,
-			      &bad, st);
-	} else {
-		e = l = 0;
-	}
-	if (!e || !l) {
+	size_t e = lo->entry->size, l = lo->leaf->size;
+	if (!e || !l || lo->leaf_off + l > room) {
 		/* too small for linked code (or no emitter on this host) */
 		a->link.state = JM_LINK_PLAIN;
 		a->link.value = jm_contents_value(a->id);
 		return jm_arch_emit_return_imm(buf, room, a->link.value);
 	}
-	if (bad) {
+	/* both functions are resolved (and counted) before either is written:
+	 * no wrong displacement is ever written */
+	uint64_t ve[JM_LINK_MAX_FIXUPS], vl[JM_LINK_MAX_FIXUPS];
+	int fits = resolve(lo->entry, lo, 0, L, a->id, a->link.callee, ve, st);
+	fits &= resolve(lo->leaf, lo, lo->leaf_off, L, a->id, 0, vl, st);
+	if (!fits) {
 		a->link.state = JM_LINK_SENTINEL;
 		a->link.value = JM_LINK_SENTINEL_VALUE;
 		return jm_arch_emit_return_imm(buf, room, JM_LINK_SENTINEL_VALUE);
 	}
+	uint32_t sum = 0;
+	for (int i = 0; i < lo->nd; i++)
+		sum += jm_contents_data_word(a, lo->idx[i]);
 	a->link.state = JM_LINK_LINKED;
 	a->link.value = (a->link.callee ? a->link.callee_value : 0) + sum;
-	/* the gap between entry and leaf traps */
-	memset(buf + e, jm_arch_trap_byte(), leaf - e);
-	return leaf + l;
+	put(buf, room, lo->entry, ve);
+	if (room < JM_LINK_TEMPLATE_BYTES) /* the gap between entry and leaf traps */
+		memset(buf + e, jm_arch_trap_byte(), lo->leaf_off - e);
+	put(buf + lo->leaf_off, room - lo->leaf_off, lo->leaf, vl);
+	return lo->leaf_off + l;
 }
 
 void jm_link_write_code(struct jm_linker *L, struct jm_alloc *a)
 {
+	struct jm_linker plain;
+	if (!L)
+		linker_shapes(&plain, JM_CM_SMALL);
 	a->link.callee = 0;
 	a->link.callee_value = 0;
 	a->link.callee_id = 0;
@@ -176,19 +213,25 @@ void jm_link_write_code(struct jm_linker *L, struct jm_alloc *a)
 		a->link.state = JM_LINK_NONE;
 		return;
 	}
-	uint8_t buf[128];
-	size_t n = build(a, L ? L->cm : JM_CM_SMALL, buf, sizeof(buf),
-			 L ? &L->st : NULL);
-	memcpy(a->seg[ci].write, buf, n);
-	if (L)
-		L->st.graphs[a->link.state]++;
+	/* straight into place */
+	struct layout lo;
+	build(a, L ? L : &plain, &lo, a->seg[ci].write, SIZE_MAX, L ? &L->st : NULL);
+	if (!L)
+		return;
+	L->st.graphs[a->link.state]++;
+	L->last = a;
+	L->last_id = a->id;
+	L->last_leaf = lo.exec + lo.leaf_off;
 }
 
 size_t jm_link_expected_code(const struct jm_alloc *a, enum jm_code_model cm,
 			     uint8_t *buf, size_t len)
 {
 	struct jm_alloc copy = *a;
-	return build(&copy, cm, buf, len, NULL);
+	struct jm_linker L;
+	struct layout lo;
+	linker_shapes(&L, cm);
+	return build(&copy, &L, &lo, buf, len, NULL);
 }
 
 int jm_call_exec(struct jm_backend *b, uint64_t addr, uint32_t *out, char *err,
@@ -212,11 +255,11 @@ int jm_call_exec(struct jm_backend *b, uint64_t addr, uint32_t *out, char *err,
 
 static uint64_t leaf_addr(const struct jm_alloc *a, enum jm_code_model cm)
 {
-	uint32_t idx[JM_LINK_MAX_DATA];
-	int nd = data_targets(a, idx);
-	size_t e = jm_arch_emit_linked(NULL, 0, cm, a->link.callee != 0, nd, NULL, NULL);
-	return (uint64_t)(uintptr_t)a->seg[jm_link_code_segment(a)].exec +
-	       jm_align_up(e, 16);
+	struct jm_linker L;
+	struct layout lo;
+	linker_shapes(&L, cm);
+	layout_of(a, &L, &lo);
+	return lo.exec + lo.leaf_off;
 }
 
 int jm_link_execute_via(struct jm_backend *b, const struct jm_alloc *a,
@@ -266,7 +309,9 @@ void jm_link_finalized(struct jm_linker *L, const struct jm_alloc *a)
 		return;
 	L->have_callee = 1;
 	L->callee_id = a->id;
-	L->callee_addr = leaf_addr(a, L->cm);
+	/* the graph just written (a JIT finalizes what it just linked) */
+	L->callee_addr = L->last == a && L->last_id == a->id ? L->last_leaf
+							       : leaf_addr(a, L->cm);
 	L->callee_value = a->link.value - (a->link.callee ? a->link.callee_value : 0);
 }
 

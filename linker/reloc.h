@@ -64,13 +64,22 @@ struct jm_linker {
 	uint64_t callee_id, callee_addr;
 	uint32_t callee_value;
 	struct jm_link_stats st;
+	/* what every graph needs, looked up once (jm_linker_init): the code
+	 * templates of cm by [call][data loads], the reach rules of cm */
+	const struct jm_code_template *tpl[2][JM_LINK_MAX_DATA + 1];
+	const struct jm_reach_rule *host, *other;
+	/* the last graph written and its leaf's address, for its finalize */
+	const struct jm_alloc *last;
+	uint64_t last_id, last_leaf;
 };
 
 void jm_linker_init(struct jm_linker *L, enum jm_code_model cm);
 /* Write the code segment of a (the first standard-lifetime rx segment)
  * through its write address, with relocations resolved against the
- * execution addresses. L may be NULL: no calls, small code model, no
- * statistics. Records what it wrote in a->link. */
+ * execution addresses, over the content's trap fill (contents.c writes it
+ * first: the code templates' trap padding lands on it). L may be NULL: no
+ * calls, small code model, no statistics. Records what it wrote in
+ * a->link. */
 void jm_link_write_code(struct jm_linker *L, struct jm_alloc *a);
 /* Index of a's code segment, or -1. */
 int jm_link_code_segment(const struct jm_alloc *a);

@@ -1,15 +1,5 @@
 #include "latency.h"
 
-static unsigned bucket_of(uint64_t v)
-{
-	if (v < JM_LAT_SUB)
-		return (unsigned)v;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
-	unsigned shift = msb - 4; /* keep 4 bits below the msb */
-	unsigned sub = (unsigned)(v >> shift) & (JM_LAT_SUB - 1);
-	return (shift + 1) * JM_LAT_SUB + sub;
-}
-
 static uint64_t bucket_upper(unsigned b)
 {
 	if (b < JM_LAT_SUB)
@@ -17,15 +7,6 @@ static uint64_t bucket_upper(unsigned b)
 	unsigned shift = b / JM_LAT_SUB - 1;
 	uint64_t sub = b % JM_LAT_SUB;
 	return ((JM_LAT_SUB + sub + 1) << shift) - 1;
-}
-
-void jm_latency_record(struct jm_latency *h, uint64_t ns)
-{
-	h->count++;
-	h->sum += ns;
-	if (ns > h->max)
-		h->max = ns;
-	h->bucket[bucket_of(ns)]++;
 }
 
 uint64_t jm_latency_quantile(const struct jm_latency *h, double q)

@@ -14,7 +14,21 @@ struct jm_latency {
 	uint32_t bucket[JM_LAT_BUCKETS];
 };
 
-void jm_latency_record(struct jm_latency *h, uint64_t ns);
+/* Inline: three a graph, in the measured loop. */
+static inline void jm_latency_record(struct jm_latency *h, uint64_t ns)
+{
+	unsigned b = (unsigned)ns;
+	if (ns >= JM_LAT_SUB) {
+		unsigned msb = 63u - (unsigned)__builtin_clzll(ns);
+		unsigned shift = msb - 4; /* keep 4 bits below the msb */
+		b = (shift + 1) * JM_LAT_SUB + ((unsigned)(ns >> shift) & (JM_LAT_SUB - 1));
+	}
+	h->count++;
+	h->sum += ns;
+	if (ns > h->max)
+		h->max = ns;
+	h->bucket[b]++;
+}
 /* q in [0, 1]; the upper bound of the bucket holding that quantile,
  * clamped to the maximum seen. 0 if empty. */
 uint64_t jm_latency_quantile(const struct jm_latency *h, double q);

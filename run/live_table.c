@@ -123,22 +123,35 @@ struct jm_alloc *jm_live_insert(struct jm_live_table *t, uint64_t id)
 	struct jm_live_chunk *c = chunk_of(t, slot);
 	c->key[slot % JM_LIVE_CHUNK] = key;
 	struct jm_alloc *a = &c->alloc[slot % JM_LIVE_CHUNK];
-	memset(a, 0, sizeof(*a));
+	static const struct jm_graph_req none;
+	jm_alloc_init(a, &none); /* zeroed */
 	return a;
 }
 
-struct jm_alloc *jm_live_find(const struct jm_live_table *t, uint64_t id)
+struct jm_alloc *jm_live_find_at(const struct jm_live_table *t, uint64_t id, size_t *at)
 {
 	size_t i = position(t, id + 1);
+	*at = i;
 	if (!t->index[i].key)
 		return NULL;
 	uint32_t slot = t->index[i].slot;
 	return &chunk_of(t, slot)->alloc[slot % JM_LIVE_CHUNK];
 }
 
+struct jm_alloc *jm_live_find(const struct jm_live_table *t, uint64_t id)
+{
+	size_t at;
+	return jm_live_find_at(t, id, &at);
+}
+
 void jm_live_remove(struct jm_live_table *t, uint64_t id)
 {
-	size_t mask = t->cap - 1, i = position(t, id + 1);
+	jm_live_remove_at(t, position(t, id + 1));
+}
+
+void jm_live_remove_at(struct jm_live_table *t, size_t i)
+{
+	size_t mask = t->cap - 1;
 	if (!t->index[i].key)
 		return;
 	uint32_t slot = t->index[i].slot;

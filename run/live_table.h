@@ -49,6 +49,11 @@ void jm_live_release(struct jm_live_table *t);
 struct jm_alloc *jm_live_insert(struct jm_live_table *t, uint64_t id);
 struct jm_alloc *jm_live_find(const struct jm_live_table *t, uint64_t id);
 void jm_live_remove(struct jm_live_table *t, uint64_t id);
+/* Find and remove in one lookup: find (NULL if absent) and where it is in
+ * *at, which jm_live_remove_at takes while the table is not changed in
+ * between. */
+struct jm_alloc *jm_live_find_at(const struct jm_live_table *t, uint64_t id, size_t *at);
+void jm_live_remove_at(struct jm_live_table *t, size_t at);
 /* Iterate: returns the next live allocation after *pos (start with 0). */
 struct jm_alloc *jm_live_next(const struct jm_live_table *t, size_t *pos);
 /* The most the table takes while max_live graphs are live at once (whole

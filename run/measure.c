@@ -57,6 +57,7 @@ struct stream {
 	pthread_t thread;
 	struct jm_workload wl;
 	int wl_open;
+	int drives; /* jm_workload_drives(&wl), asked once */
 	struct jm_live_table live;
 	int freeing; /* previous event was a free: peak sampling heuristic */
 	struct jm_latency lat_alloc, lat_final, lat_free;
@@ -363,7 +364,7 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		a->id = ev->id;
 		a->link.flags = ev->req.flags;
 		/* a driving workload's own linker writes its contents */
-		if (!jm_workload_drives(&x->wl))
+		if (!x->drives)
 			jm_contents_write_linked(&x->linker, a);
 		uint64_t bytes = jm_graph_bytes(&ev->req);
 		x->bytes_requested += bytes;
@@ -391,11 +392,14 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		}
 		jm_latency_record(&x->lat_final, op_elapsed(t));
 		x->finalizes++;
-		/* a trace may free the callee between allocate and finalize */
-		if (a->link.callee && !jm_live_find(&x->live, a->link.callee_id))
+		/* a trace may free the callee between allocate and finalize (the
+		 * linker's callee is live: it forgets one that is freed) */
+		if (a->link.callee &&
+		    !(x->linker.have_callee && x->linker.callee_id == a->link.callee_id) &&
+		    !jm_live_find(&x->live, a->link.callee_id))
 			a->link.flags |= JM_LINK_CALLEE_GONE;
 		/* null's heap memory is not executable: read it back only */
-		if (jm_workload_drives(&x->wl))
+		if (x->drives)
 			return 0; /* not the harness's code: nothing of its own to check */
 		int exec = m->spec->execute && !(b->ops->caps & JM_CAP_NO_PROTECT);
 		if ((m->spec->verify || m->spec->execute) &&
@@ -409,7 +413,8 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		return 0;
 	}
 	case JM_EV_FREE: {
-		struct jm_alloc *a = jm_live_find(&x->live, ev->id);
+		size_t at;
+		struct jm_alloc *a = jm_live_find_at(&x->live, ev->id, &at);
 		if (!a) {
 			snprintf(x->msg, sizeof(x->msg), "free of unknown graph %llu",
 				 (unsigned long long)ev->id);
@@ -428,12 +433,12 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 		if (b->ops->deallocate(b, a) < 0) {
 			/* consumed even so (backend.h): teardown must not free it
 			 * again (striped freed its slab twice: issue 11) */
-			jm_live_remove(&x->live, ev->id);
+			jm_live_remove_at(&x->live, at);
 			fail(m, x, "deallocate", ev);
 			return -1;
 		}
 		jm_latency_record(&x->lat_free, op_elapsed(t));
-		jm_live_remove(&x->live, ev->id);
+		jm_live_remove_at(&x->live, at);
 		x->bytes_live_requested -= bytes;
 		x->frees++;
 		return 0;
@@ -711,7 +716,7 @@ static void run_stream(struct measure *m, struct stream *x)
 {
 	const struct jm_event *ev;
 	int r = 0;
-	if (jm_workload_drives(&x->wl)) {
+	if (x->drives) {
 		if (x->wl.ops->drive(&x->wl) < 0 && !failed(m)) {
 			snprintf(x->msg, sizeof(x->msg), "%s", x->wl.err);
 			m->backend.err[0] = 0;
@@ -878,6 +883,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 				     err, sizeof(err)) < 0)
 			return abandon(m, err);
 		x->wl_open = 1;
+		x->drives = jm_workload_drives(&x->wl);
 	}
 	/* before anything big is allocated or touched: the run's estimate
 	 * against the memory available */

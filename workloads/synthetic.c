@@ -51,6 +51,7 @@ struct synth {
 	uint64_t graphs, made;
 	int real, stubs, policy, trim, sparse;
 	double scale, fraction;
+	int unscaled; /* scale == 1 */
 	uint64_t rx, ro, rw, zf, align, dylibs, alt_rx;
 	double alt_fraction;
 	uint64_t cycles, per_cycle;
@@ -79,20 +80,29 @@ static struct jm_event *emit(struct synth *s, enum jm_event_type type, uint64_t 
 	return ev;
 }
 
-static uint64_t scaled(struct synth *s, uint64_t v)
+static uint64_t scaled(const struct synth *s, uint64_t v)
 {
-	return s->scale == 1.0 ? v : (uint64_t)((double)v * s->scale + 0.5);
+	return s->unscaled ? v : (uint64_t)((double)v * s->scale + 0.5);
 }
 
+/* The graph is built straight into the event (only the fields a request
+ * has: no clearing of the whole struct) and is normalized by construction:
+ * ro, rw, rx, each present only when not empty, all standard lifetime (the
+ * AllocGroup order of jm_graph_normalize). */
 static void make_graph(struct synth *s, uint64_t id, struct jm_graph_req *req)
 {
-	memset(req, 0, sizeof(*req));
 	req->id = id;
-	req->dylib = (uint32_t)(id % s->dylibs);
+	req->dylib = s->dylibs > 1 ? (uint32_t)(id % s->dylibs) : 0;
+	memset(&req->section, 0, sizeof(req->section));
 	uint64_t rx, ro, rw, zf, align;
 	if (s->real) {
 		const struct jm_object_size *o =
 			&jm_object_sizes[jm_rng_below(&s->rng, jm_object_sizes_count)];
+		/* the next draw is most likely the next graph's shape: its table
+		 * entry is fetched while this graph is written (a peek: the
+		 * sequence of draws is unchanged) */
+		struct jm_rng peek = s->rng;
+		__builtin_prefetch(&jm_object_sizes[jm_rng_below(&peek, jm_object_sizes_count)]);
 		rx = scaled(s, o->rx);
 		ro = scaled(s, o->ro);
 		rw = scaled(s, o->rw);
@@ -118,7 +128,6 @@ static void make_graph(struct synth *s, uint64_t id, struct jm_graph_req *req)
 		req->seg[n++] = (struct jm_segment_req){JM_RX, JM_STANDARD, rx, 0, (uint32_t)align};
 	req->nseg = n;
 	req->flags = s->sparse ? JM_GRAPH_SPARSE : 0;
-	jm_graph_normalize(req);
 }
 
 static void link_one(struct synth *s)
@@ -296,6 +305,7 @@ int jm_synthetic_open(const struct jm_optvals *o, struct jm_workload *w,
 	jm_rng_seed(&s->rng, jm_opt_u64(o, "seed"));
 	s->real = jm_opt_u64(o, "sizes") == 0;
 	s->scale = jm_opt_f(o, "scale");
+	s->unscaled = s->scale == 1.0;
 	s->rx = jm_opt_u64(o, "rx");
 	s->ro = jm_opt_u64(o, "ro");
 	s->rw = jm_opt_u64(o, "rw");
