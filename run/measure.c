@@ -70,6 +70,13 @@ struct stream {
 	 * real manager (jm_drive_host.observed): counted, not the backend's */
 	int observed;
 	char msg[512];
+	/* the backend as this stream calls it: m->backend, or with --threads
+	 * a copy of its own (the same ops, options and state), so that the
+	 * error one thread's failing call records (jm_backend_error writes
+	 * err, err_errno, ...) is never another's, nor written while another
+	 * thread reads it (issue 11: no race in a backend) */
+	struct jm_backend *b;
+	struct jm_backend view;
 };
 
 /* The first failure of a run. Recording it allocates nothing: at
@@ -215,10 +222,10 @@ static void fail(struct measure *m, struct stream *x, const char *op,
 	struct failure *f = &m->failure;
 	if (!f->failed) { /* the first failure is the one to report */
 		snprintf(f->op, sizeof(f->op), "%s", op);
-		snprintf(f->message, sizeof(f->message), "%s",
-			 m->backend.err[0] ? m->backend.err : x->msg);
-		f->sys = m->backend.err_sys;
-		f->err = m->backend.err_errno;
+		const struct jm_backend *be = x->b;
+		snprintf(f->message, sizeof(f->message), "%s", be->err[0] ? be->err : x->msg);
+		f->sys = be->err_sys;
+		f->err = be->err_errno;
 		f->event_index = x->events;
 		f->has_graph = ev != NULL;
 		f->graph_id = ev ? ev->id : 0;
@@ -226,8 +233,8 @@ static void fail(struct measure *m, struct stream *x, const char *op,
 		f->thread = (int)x->idx;
 		/* a failure in another process (shm-mapper's executor) is
 		 * reported with that process's VMA count */
-		f->pid = m->backend.err[0] ? m->backend.err_pid : 0;
-		f->vmas = f->pid > 0 ? m->backend.err_vmas : vmas;
+		f->pid = be->err[0] ? be->err_pid : 0;
+		f->vmas = f->pid > 0 ? be->err_vmas : vmas;
 		__atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -308,7 +315,7 @@ static int do_literal(struct measure *m, struct stream *x, const struct jm_event
 	}
 	x->sys_events++;
 	if (jm_literal_apply(&m->lit, &ev->sys, x->msg, sizeof(x->msg)) < 0) {
-		m->backend.err[0] = 0;
+		x->b->err[0] = 0;
 		fail(m, x, "literal", ev);
 		return -1;
 	}
@@ -323,7 +330,7 @@ static int do_event(struct measure *m, struct stream *x, const struct jm_event *
 {
 	if (m->spec->replay_literal && ev->type != JM_EV_MARK)
 		return do_literal(m, x, ev);
-	struct jm_backend *b = &m->backend;
+	struct jm_backend *b = x->b;
 	uint64_t t;
 	switch (ev->type) {
 	case JM_EV_ALLOC: {
@@ -684,7 +691,7 @@ static int drive_observed(void *ctx, const struct jm_event *ev)
 		if (!(a = jm_live_insert(&x->live, ev->id))) {
 			snprintf(x->msg, sizeof(x->msg), "graph %llu allocated twice (or out of "
 				 "memory)", (unsigned long long)ev->id);
-			x->m->backend.err[0] = 0;
+			x->b->err[0] = 0;
 			fail(x->m, x, "allocate", ev);
 			return -1;
 		}
@@ -719,7 +726,7 @@ static void run_stream(struct measure *m, struct stream *x)
 	if (x->drives) {
 		if (x->wl.ops->drive(&x->wl) < 0 && !failed(m)) {
 			snprintf(x->msg, sizeof(x->msg), "%s", x->wl.err);
-			m->backend.err[0] = 0;
+			x->b->err[0] = 0;
 			fail(m, x, "workload", NULL);
 		}
 		return;
@@ -771,8 +778,14 @@ static void *stream_thread(void *arg)
 		pthread_cond_wait(&gate_cond, &gate_lock);
 	int go = gate;
 	pthread_mutex_unlock(&gate_lock);
-	if (go > 0)
+	if (go > 0) {
+		/* the backend is open (the gate opened): a view of it of our own */
+		x->view = x->m->backend;
+		x->view.err[0] = 0;
+		x->b = &x->view;
 		run_stream(x->m, x);
+		x->b = &x->m->backend; /* after the window, errors are the run's */
+	}
 	pthread_mutex_lock(&gate_lock);
 	streams_done++;
 	pthread_cond_broadcast(&gate_cond);
@@ -878,6 +891,7 @@ json_object *jm_measure(const struct jm_run_spec *spec,
 	for (unsigned i = 0; i < nst; i++) {
 		struct stream *x = &m->st[i];
 		x->m = m;
+		x->b = &m->backend;
 		x->idx = i;
 		if (jm_workload_open(spec->workload, stream_seed(spec, &m->st[0].wl, i), &x->wl,
 				     err, sizeof(err)) < 0)

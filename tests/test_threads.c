@@ -434,6 +434,56 @@ static void test_cli_threads(void **state)
 	free(err);
 }
 
+/* Both streams fail at once: in the backend (an alignment inprocess
+ * refuses: jm_backend_error in each thread) and before it (a graph past
+ * the memory each stream may use). Each stream records its error in a
+ * view of the backend of its own: the run reports one whole message, and
+ * under ThreadSanitizer no race (the shared error buffer raced in 2 of 4
+ * runs of the first and 3 of 3 of the second). */
+static void test_streams_fail_at_once(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *alloc, *op, *message;
+	} cases[] = {
+		{"alloc 1 rx=64@65536", "allocate",
+		 "segment alignment 65536 exceeds page size: EINVAL (Invalid argument)"},
+		{"alloc 1 rx=1099511627776", "workload", "the live graphs would take 1.0 TiB, "},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char path[] = "/tmp/jitmm-threads-fail-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		dprintf(fd, "jitmm-trace 1\nsource test\narch x86_64\npage_size 4096\n"
+			    "made_by test_threads\n%s\nfinalize 1\nfree 1\n", cases[c].alloc);
+		close(fd);
+		char wl[96];
+		snprintf(wl, sizeof(wl), "trace:%s", path);
+		char *args[] = {"run", "-q", "-p", "procfs", "-b", "inprocess", "-w", wl,
+				"--threads", "2", "-r", "3", "--warmup", "0", NULL};
+		int rc;
+		char *err = NULL;
+		json_object *res = tu_run_results(args, &rc, NULL, &err);
+		unlink(path);
+		assert_non_null(res);
+		if (strstr(err, "ThreadSanitizer"))
+			fail_msg("%s: %s", cases[c].alloc, err);
+		assert_int_equal(rc, 1);
+		for (size_t i = 0; i < 3; i++) {
+			json_object *run = tu_run_at(res, i);
+			assert_non_null(run);
+			assert_string_equal(jm_json_str(run, "status", "?"), "failed");
+			assert_string_equal(jm_json_str(run, "error.op", "?"), cases[c].op);
+			const char *msg = jm_json_str(run, "error.message", "?");
+			if (strncmp(msg, cases[c].message, strlen(cases[c].message)) != 0)
+				fail_msg("%s: message '%s'", cases[c].alloc, msg);
+			printf("# %s: %s\n", cases[c].alloc, msg);
+		}
+		json_object_put(res);
+		free(err);
+	}
+}
+
 int main(void)
 {
 	/* one malloc arena: per-thread arenas are mappings of their own */
@@ -442,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_stress_every_thread_safe_backend),
 		cmocka_unit_test(test_trim_races_every_thread_safe_backend),
 		cmocka_unit_test(test_cli_threads),
+		cmocka_unit_test(test_streams_fail_at_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
