@@ -123,6 +123,10 @@ int jm_backend_available(const struct jm_backend_ops *ops, const char *optspec,
 /* The protection finalized segments of cls have under backend b. */
 int jm_backend_effective_prot(const struct jm_backend *b, enum jm_prot_class cls);
 
+/* An open backend. With --threads every stream calls the ops through a
+ * copy of its own made after create (run/measure.c: the err fields below
+ * are per stream), so a thread-safe backend keeps everything it changes
+ * after create behind priv, never in this struct's own fields. */
 struct jm_backend {
 	const struct jm_backend_ops *ops;
 	struct jm_optvals opts;
