@@ -29,7 +29,7 @@
 extern "C" {
 #endif
 
-#define JM_LLVM_ABI_VERSION 2u
+#define JM_LLVM_ABI_VERSION 3u
 /* The symbol a plugin exports (dlsym). */
 #define JM_LLVM_ENTRY "jitmm_llvm_plugin"
 /* A NUL-terminated string the plugin exports beside it: the LLVM version it
@@ -199,6 +199,11 @@ struct jm_llvm_link_opts {
 	 * session, each dropped (removeJITDylib) and followed by the host's
 	 * trim, as tvm-ffi loads and unloads modules; 0 or 1: one link */
 	uint32_t cycles;
+	/* with cycles > 1: 0: each load dropped before the next; 1: every
+	 * load kept, then all dropped in load order and one trim (tvm-ffi's
+	 * `for lib in libs: del lib` then `session.clear_free_slabs()`) */
+	uint32_t drop_at_end;
+	uint32_t pad2;
 	const char *main_symbol;   /* JM_LLVM_MAIN_SYMBOL */
 	const char *orc_runtime;   /* JM_LLVM_PLATFORM_ELFNIX: liborc_rt path */
 };

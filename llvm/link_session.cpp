@@ -587,6 +587,7 @@ int jm_link_run(jm_llvm_link *L, JITLinkMemoryManager *Real, jm_llvm_link_result
 	int64_t Exit = 0;
 	Error E = L->Built ? Error::success() : buildSession(*L);
 	uint32_t Cycles = L->Opts.cycles ? L->Opts.cycles : 1;
+	std::vector<JITDylib *> Kept; // drop_at_end: the loads, in order
 	for (uint32_t C = 0; !E && C < Cycles; C++) {
 		if (C > 0) {
 			auto JD = nextMainJD(*L, C);
@@ -603,9 +604,18 @@ int jm_link_run(jm_llvm_link *L, JITLinkMemoryManager *Real, jm_llvm_link_result
 		// host trims (tvm-ffi's clear_free_slabs after an unload)
 		JITDylib *Done = L->MainJD;
 		L->MainJD = nullptr;
+		if (L->Opts.drop_at_end) {
+			Kept.push_back(Done);
+			continue;
+		}
 		if (!(E = L->ES->removeJITDylib(*Done)))
 			E = L->MM->hostTrim();
 	}
+	// drop_at_end: every load dropped after the last, then one trim
+	for (size_t K = 0; !E && K < Kept.size(); K++)
+		E = L->ES->removeJITDylib(*Kept[K]);
+	if (!E && !Kept.empty())
+		E = L->MM->hostTrim();
 	Res.graphs = L->MM->graphs();
 	Res.finalized = L->MM->finalized();
 	Res.alloc_actions = L->MM->allocActions();

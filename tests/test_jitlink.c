@@ -385,6 +385,8 @@ static void test_bad_input(void **state)
 		{"main.o,session=gdb", "not llvm-jitlink or lli"},
 		{"main.o,threads=x", "not a number"},
 		{"main.o,link=lazy", "needs platform=elfnix"},
+		{"main.o,cycles=3,drop=later", "'later' is not each or end"},
+		{"main.o,drop=end", "drop=end needs cycles=N of 2 or more"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *args[] = {"run", "-q", "-b", "inprocess", "-w", spec(cases[i].spec), NULL};
@@ -441,6 +443,21 @@ static void test_cycles_platform_pins_first_slab(void **state)
 	assert_int_equal(lli.trims, 3);
 	assert_true(lli.graphs > lli.frees); /* the platform's graphs stay */
 	assert_int_equal(lli.trim_units, 0);
+
+	/* drop=end: the 3 loads kept (one slab holds them all), then all
+	 * dropped and one trim, which gives that slab back; the VMAs of the
+	 * 3 loads live at once, where each drop before the next load had
+	 * 1 load's */
+	struct result end = run("slab-pool", spec("main.o:helper.o,debugger_support=off,cycles=3,"
+						  "drop=end"));
+	printf("# drop=end: graphs %ld frees %ld trims %ld slabs released %ld\n", end.graphs,
+	       end.frees, end.trims, end.trim_units);
+	if (!end.ok)
+		fail_msg("%s", end.error);
+	assert_int_equal(end.graphs, 6);
+	assert_int_equal(end.frees, 6);
+	assert_int_equal(end.trims, 1);
+	assert_int_equal(end.trim_units, 1);
 }
 
 /* platform=elfnix: ELFNixPlatform over the ORC runtime (Debian's

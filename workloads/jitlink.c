@@ -37,6 +37,9 @@ const char jm_jitlink_help[] =
 	"  define_missing   on | off: unresolved symbols get dummies (off)\n"
 	"  cycles           N: load the inputs N times in one session, each load\n"
 	"                   dropped and followed by a trim (tvm-ffi's unloads) (1)\n"
+	"  drop             each | end: with cycles, each load dropped before the\n"
+	"                   next, or all kept, then dropped after the last and one\n"
+	"                   trim (tvm-ffi: del every lib, then clear_free_slabs) (each)\n"
 	"  plugin           PATH of jitmm-llvm.so (default: the built one)\n";
 
 struct jitlink {
@@ -113,6 +116,13 @@ static int set_option(struct jitlink *j, const char *key, const char *val, char 
 			return bad(err, errlen, "jitlink: %s: '%s' is not a number from 1 to 10000", key,
 				   val);
 		o->cycles = (uint32_t)v;
+	} else if (!strcmp(key, "drop")) {
+		if (!strcmp(val, "each"))
+			o->drop_at_end = 0;
+		else if (!strcmp(val, "end"))
+			o->drop_at_end = 1;
+		else
+			return bad(err, errlen, "jitlink: %s: '%s' is not each or end", key, val);
 	} else if (!strcmp(key, "main")) {
 		if (!*val || strlen(val) >= sizeof(j->main_symbol))
 			return bad(err, errlen, "jitlink: %s: '%s' is empty or too long", key, val);
@@ -136,8 +146,8 @@ static int set_option(struct jitlink *j, const char *key, const char *val, char 
 		snprintf(dst, PATH_MAX, "%s", val);
 	} else {
 		return bad(err, errlen, "jitlink: unknown option '%s' (session, debugger_support, "
-			   "platform, orc_runtime, link, threads, main, run, define_missing, cycles, plugin: "
-			   "see `jitmm list workloads`)", key);
+			   "platform, orc_runtime, link, threads, main, run, define_missing, cycles, "
+			   "drop, plugin: see `jitmm list workloads`)", key);
 	}
 	return 0;
 }
@@ -460,6 +470,7 @@ static void resolved_spec(const struct jitlink *j, const struct jitlink *d, cons
 	OPT(o->run != od->run, ",run=%s", o->run ? "on" : "off");
 	OPT(o->define_missing, ",define_missing=on");
 	OPT(o->cycles > 1, ",cycles=%u", o->cycles);
+	OPT(o->drop_at_end, ",drop=end");
 	OPT(j->plugin[0], ",plugin=%.200s", j->plugin);
 #undef OPT
 	snprintf(w->spec, sizeof(w->spec), "jitlink:%.*s%.*s", 200, files, 110, opts);
@@ -507,6 +518,9 @@ int jm_jitlink_workload_open(const char *args, struct jm_workload *w, char *err,
 			rc = set_option(j, kv, eq + 1, err, errlen);
 		}
 	}
+	if (!rc && j->opts.drop_at_end && j->opts.cycles < 2)
+		rc = bad(err, errlen, "jitlink: drop=end needs cycles=N of 2 or more (one load "
+			 "is never dropped)");
 	if (!rc && j->opts.lazy && j->opts.platform != JM_LLVM_PLATFORM_ELFNIX)
 		rc = bad(err, errlen, "jitlink: link=lazy needs platform=elfnix (llvm-jitlink: "
 			 "lazy linking requires the ORC runtime)");
