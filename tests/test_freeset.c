@@ -218,13 +218,10 @@ static void check_trees(const struct jm_freeset *fs)
 
 /* ---- the comparison ---- */
 
-static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng_state = TU_XORSHIFT_SEED;
 static uint64_t rnd(uint64_t below)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state % below;
+	return tu_xorshift_below(&rng_state, below);
 }
 
 static void same_ranges(const struct jm_freeset *fs, const struct ref *f)

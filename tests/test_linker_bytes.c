@@ -30,13 +30,10 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 #define HASH(h, v) ((h) = fnv((h), &(v), sizeof(v)))
 
-static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng_state = TU_XORSHIFT_SEED;
 static uint64_t rnd(uint64_t below)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state % below;
+	return tu_xorshift_below(&rng_state, below);
 }
 
 /* a segment size: mostly small, some tiny, some beyond two pages */
@@ -141,7 +138,7 @@ static void check(enum jm_code_model cm, uint64_t want)
 {
 	uint8_t *buf = malloc(BUF_BYTES);
 	assert_non_null(buf);
-	rng_state = 88172645463325252ull;
+	rng_state = TU_XORSHIFT_SEED;
 	uint64_t got = hash_graphs(cm, buf);
 	free(buf);
 	if (got != want)

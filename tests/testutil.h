@@ -205,6 +205,17 @@ static inline json_object *tu_run_results(char *const args[], int *rc, char **ou
 	return o;
 }
 
+/* xorshift64 (Marsaglia 2003): the tests whose expected values are pinned
+ * to its sequence (test_linker_bytes' hash, test_freeset's comparison) */
+#define TU_XORSHIFT_SEED 88172645463325252ull
+static inline uint64_t tu_xorshift_below(uint64_t *state, uint64_t below)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state % below;
+}
+
 /* runs[i] of a results tree, and a number at a path in it (-1 if none). */
 static inline json_object *tu_run_at(json_object *o, size_t i)
 {
