@@ -49,38 +49,84 @@ int jm_atomic_check(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* path's directory opened (links above the file are followed, as a
+ * path would be) and the file's name in it; -1 with a message */
+static int open_parent(struct jm_atomic_file *af, const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (!*base) {
+		snprintf(err, errlen, "%s: is a directory", path);
+		return -1;
+	}
+	if (strlen(base) >= sizeof(af->base)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	snprintf(af->base, sizeof(af->base), "%s", base);
+	char dir[4096];
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	af->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (af->dirfd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	af->have_dir = 1;
+	return 0;
+}
+
+static void close_parent(struct jm_atomic_file *af)
+{
+	if (af->have_dir)
+		close(af->dirfd);
+	af->have_dir = 0;
+	af->dirfd = -1;
+}
+
 int jm_atomic_open(struct jm_atomic_file *af, const char *path, char *err,
 		   size_t errlen)
 {
 	memset(af, 0, sizeof(*af));
-	if (strlen(path) + 32 >= sizeof(af->tmp)) {
+	af->dirfd = -1;
+	if (strlen(path) + 32 >= sizeof(af->path)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
 	snprintf(af->path, sizeof(af->path), "%s", path);
-	if (jm_atomic_check(path, err, errlen) < 0)
+	if (jm_atomic_check(path, err, errlen) < 0 || open_parent(af, path, err, errlen) < 0)
 		return -1;
 	for (int attempt = 0; attempt < 100; attempt++) {
-		snprintf(af->tmp, sizeof(af->tmp), "%s.tmp.%d.%d", path,
-			 (int)getpid(), attempt);
-		int fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			      0644);
+		snprintf(af->tmp, sizeof(af->tmp), "%s.tmp.%d.%d", af->base, (int)getpid(),
+			 attempt);
+		int fd = openat(af->dirfd, af->tmp,
+				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0 && errno == EEXIST)
 			continue;
 		if (fd < 0) {
 			/* name the file the user asked for, not our temporary */
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			af->tmp[0] = 0;
+			close_parent(af);
 			return -1;
 		}
 		af->f = fdopen(fd, "w");
 		if (!af->f) {
 			close(fd);
-			unlink(af->tmp);
+			unlinkat(af->dirfd, af->tmp, 0);
+			af->tmp[0] = 0;
+			close_parent(af);
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return -1;
 		}
 		return 0;
 	}
+	af->tmp[0] = 0;
+	close_parent(af);
 	snprintf(err, errlen, "%s: cannot create a temporary file", path);
 	return -1;
 }
@@ -93,15 +139,18 @@ int jm_atomic_commit(struct jm_atomic_file *af, char *err, size_t errlen)
 	if (fclose(af->f) != 0)
 		bad = 1;
 	af->f = NULL;
-	/* rename() replaces a symlink at the destination itself, never its
+	/* renameat replaces a symlink at the destination itself, never its
 	 * target */
-	if (bad || rename(af->tmp, af->path) != 0) {
+	int rc = 0;
+	if (bad || renameat(af->dirfd, af->tmp, af->dirfd, af->base) != 0) {
 		snprintf(err, errlen, "%s: %s", af->path,
 			 bad ? "write failed" : strerror(errno));
-		unlink(af->tmp);
-		return -1;
+		unlinkat(af->dirfd, af->tmp, 0);
+		rc = -1;
 	}
-	return 0;
+	af->tmp[0] = 0;
+	close_parent(af);
+	return rc;
 }
 
 void jm_atomic_abort(struct jm_atomic_file *af)
@@ -109,8 +158,10 @@ void jm_atomic_abort(struct jm_atomic_file *af)
 	if (af->f)
 		fclose(af->f);
 	af->f = NULL;
-	if (af->tmp[0])
-		unlink(af->tmp);
+	if (af->tmp[0] && af->have_dir)
+		unlinkat(af->dirfd, af->tmp, 0);
+	af->tmp[0] = 0;
+	close_parent(af);
 }
 
 int jm_write_atomic(const char *path, const void *data, size_t len, char *err,

@@ -11,11 +11,17 @@
 int jm_write_atomic(const char *path, const void *data, size_t len, char *err,
 		    size_t errlen);
 
-/* Stream variant: open a FILE on a temp file, then commit or abort. */
+/* Stream variant: open a FILE on a temp file, then commit or abort. The
+ * directory is opened once and the temporary created, renamed and removed
+ * through that descriptor, so that the file lands in the directory that
+ * was checked even if a component of its path is swapped for a link
+ * meanwhile. */
 struct jm_atomic_file {
 	FILE *f;
-	char tmp[4096];
-	char path[4096];
+	int dirfd, have_dir;
+	char tmp[300];   /* the temporary's name in the directory */
+	char base[256];  /* the file's name in the directory (NAME_MAX) */
+	char path[4096]; /* as given, for messages */
 };
 int jm_atomic_open(struct jm_atomic_file *af, const char *path, char *err,
 		   size_t errlen);

@@ -112,6 +112,40 @@ static void test_planted_temp_symlink_not_followed(void **state)
 	rmdir(dir);
 }
 
+/* The output directory swapped for a link between the temporary's
+ * creation and the rename (by someone who can write its parent): the file
+ * lands in the directory that was opened, nothing in the link's target;
+ * an abort after a swap removes the temporary there too. */
+static void test_directory_swapped_mid_write(void **state)
+{
+	(void)state;
+	char top[] = "/tmp/jitmm-swap-XXXXXX", out[300], moved[300], elsewhere[300], p[400];
+	assert_non_null(mkdtemp(top));
+	snprintf(out, sizeof(out), "%s/out", top);
+	snprintf(moved, sizeof(moved), "%s/out.checked", top);
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", top);
+	assert_int_equal(mkdir(out, 0755), 0);
+	assert_int_equal(mkdir(elsewhere, 0755), 0);
+	char err[256];
+	struct jm_atomic_file af, af2;
+	snprintf(p, sizeof(p), "%s/results.json", out);
+	assert_int_equal(jm_atomic_open(&af, p, err, sizeof(err)), 0);
+	snprintf(p, sizeof(p), "%s/events.txt", out);
+	assert_int_equal(jm_atomic_open(&af2, p, err, sizeof(err)), 0);
+	fputs("{}\n", af.f);
+	fputs("x\n", af2.f);
+	assert_int_equal(rename(out, moved), 0);
+	assert_int_equal(symlink(elsewhere, out), 0);
+	if (jm_atomic_commit(&af, err, sizeof(err)) != 0)
+		fail_msg("commit: %s", err);
+	jm_atomic_abort(&af2);
+	assert_int_equal(entries(elsewhere), 0);
+	snprintf(p, sizeof(p), "%s/results.json", moved);
+	assert_regular(p);
+	assert_int_equal(entries(moved), 1); /* the aborted temporary is gone */
+	assert_int_equal(tu_rmtree(top), 0);
+}
+
 /* A write into a directory that does not exist fails with a message and
  * leaves nothing behind; an unwritable output makes jitmm exit 2. */
 static void test_failed_write_leaves_nothing(void **state)
@@ -551,6 +585,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_replaces_planted_symlinks),
 		cmocka_unit_test(test_planted_temp_symlink_not_followed),
+		cmocka_unit_test(test_directory_swapped_mid_write),
 		cmocka_unit_test(test_failed_write_leaves_nothing),
 		cmocka_unit_test(test_non_regular_destination_refused),
 		cmocka_unit_test(test_report_with_planted_links),
