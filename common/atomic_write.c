@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -290,6 +291,10 @@ int jm_stage_open(struct jm_stage *s, int parent, const char *display, char *err
 				s->name[0] = 0;
 				return -1;
 			}
+			/* held while the stage lives (until its descriptor is
+			 * closed, by jm_stage_remove or by the kernel at exit):
+			 * a stage nobody holds is a killed report's (jm_stage_sweep) */
+			flock(s->fd, LOCK_EX | LOCK_NB);
 			return 0;
 		}
 		if (errno != EEXIST)
@@ -368,6 +373,56 @@ int jm_stage_commit(const struct jm_stage *s, const char *name, int destfd,
 		return -1;
 	}
 	return 0;
+}
+
+/* ".jitmm-stage-" and 16 hex digits, as jm_stage_open names them */
+static int stage_name(const char *n)
+{
+	static const char prefix[] = ".jitmm-stage-";
+	if (strncmp(n, prefix, sizeof(prefix) - 1) != 0)
+		return 0;
+	n += sizeof(prefix) - 1;
+	size_t k = 0;
+	for (; n[k]; k++)
+		if (!((n[k] >= '0' && n[k] <= '9') || (n[k] >= 'a' && n[k] <= 'f')))
+			return 0;
+	return k == 16;
+}
+
+int jm_stage_sweep(int parent)
+{
+	int fd = dup(parent);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	char stale[16][30];
+	int n = 0, removed = 0;
+	for (struct dirent *de; n < 16 && (de = readdir(d));)
+		if (stage_name(de->d_name))
+			memcpy(stale[n++], de->d_name, 30); /* 29 and the NUL */
+	closedir(d);
+	for (int i = 0; i < n; i++) {
+		struct jm_stage s = {.parent = parent};
+		char e[8];
+		s.fd = opendir_nofollow(parent, stale[i], "", e, sizeof(e));
+		struct stat st;
+		/* ours (this user's), and nobody holds it: a report killed
+		 * before it finished */
+		if (s.fd < 0 || fstat(s.fd, &st) != 0 || st.st_uid != geteuid() ||
+		    flock(s.fd, LOCK_EX | LOCK_NB) != 0) {
+			if (s.fd >= 0)
+				close(s.fd);
+			continue;
+		}
+		memcpy(s.name, stale[i], 30);
+		jm_stage_remove(&s);
+		removed++;
+	}
+	return removed;
 }
 
 void jm_stage_remove(struct jm_stage *s)

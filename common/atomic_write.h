@@ -71,5 +71,10 @@ int jm_stage_commit(const struct jm_stage *s, const char *name, int destfd,
 		    const char *display, char *err, size_t errlen);
 /* Removes what is left in the stage and the stage itself. */
 void jm_stage_remove(struct jm_stage *s);
+/* The stages in parent that no live jitmm holds (jm_stage_open keeps an
+ * flock on its stage until it is removed, or the process dies: a report
+ * killed with SIGKILL leaves its stage behind) and that belong to this
+ * user: removed, at most 16 a call. Returns how many. */
+int jm_stage_sweep(int parent);
 
 #endif

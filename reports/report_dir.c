@@ -166,8 +166,10 @@ int jm_report_write_dir(json_object *root, const char *dir, const char *baseline
 	char pdisplay[4200];
 	snprintf(pdisplay, sizeof(pdisplay), "%s/plots", dir);
 	struct jm_plot_dir pd = {&st, pdisplay, stop};
-	if (jm_mkdirs(dir, err, errlen) < 0 || (dfd = jm_dir_open(dir, err, errlen)) < 0 ||
-	    jm_stage_open(&st, dfd, dir, err, errlen) < 0)
+	if (jm_mkdirs(dir, err, errlen) < 0 || (dfd = jm_dir_open(dir, err, errlen)) < 0)
+		goto out;
+	jm_stage_sweep(dfd); /* what a killed report left */
+	if (jm_stage_open(&st, dfd, dir, err, errlen) < 0)
 		goto out;
 	rc = make(root, baseline, x, &pd, &plots, err, errlen);
 	if (stop && stop()) {

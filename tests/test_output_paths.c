@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <dirent.h>
 #include <errno.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "../common/atomic_write.h"
@@ -512,6 +513,76 @@ static void test_report_default_dir(void **state)
 	assert_int_equal(tu_rmtree(dir), 0);
 }
 
+/* A report killed with SIGKILL leaves its stage (DIR/.jitmm-stage-HEX):
+ * the next report into DIR removes it, but not a stage a live report
+ * holds (its flock), nor anything that only looks like one (another name,
+ * a link to a directory elsewhere, which is not followed). */
+static void plant_stage(const char *dir, const char *name, char *path, size_t len)
+{
+	char f[400];
+	snprintf(path, len, "%s/%s", dir, name);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(f, sizeof(f), "%s/vmas-1-x.png", path);
+	FILE *fp = fopen(f, "w");
+	assert_non_null(fp);
+	fputs("half an image", fp);
+	fclose(fp);
+}
+
+static void test_killed_report_stage_swept(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/jitmm-out-XXXXXX", stale[300], held[300], other[300], link[300];
+	char victim[] = "/tmp/jitmm-victim-dir-XXXXXX", vfile[400];
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(victim));
+	snprintf(vfile, sizeof(vfile), "%s/keep.txt", victim);
+	FILE *fp = fopen(vfile, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	plant_stage(dir, ".jitmm-stage-0123456789abcdef", stale, sizeof(stale));
+	plant_stage(dir, ".jitmm-stage-fedcba9876543210", held, sizeof(held));
+	plant_stage(dir, ".jitmm-stage-notours", other, sizeof(other));
+	snprintf(link, sizeof(link), "%s/.jitmm-stage-00000000000000aa", dir);
+	assert_int_equal(symlink(victim, link), 0);
+	int hfd = open(held, O_RDONLY | O_DIRECTORY);
+	assert_true(hfd >= 0);
+	assert_int_equal(flock(hfd, LOCK_EX), 0); /* a live report's */
+
+	char err[256];
+	int dfd = jm_dir_open(dir, err, sizeof(err));
+	assert_true(dfd >= 0);
+	assert_int_equal(jm_stage_sweep(dfd), 1);
+	close(dfd);
+	assert_int_not_equal(access(stale, F_OK), 0);
+	assert_int_equal(access(held, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(access(vfile, F_OK), 0); /* the link not followed */
+	struct stat st;
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	close(hfd);
+
+	/* end to end: jitmm report sweeps the one no longer held, and its
+	 * own stage is gone when it is done */
+	if (have_gnuplot()) {
+		assert_int_equal(tu_run_jitmm((char *[]){"report", FIXTURE, "-o", dir, NULL}, NULL,
+					      NULL), 0);
+		assert_int_not_equal(access(held, F_OK), 0);
+		DIR *d = opendir(dir);
+		assert_non_null(d);
+		int stages = 0;
+		for (struct dirent *de; (de = readdir(d));)
+			stages += !strncmp(de->d_name, ".jitmm-stage-", 13);
+		closedir(d);
+		assert_int_equal(stages, 2); /* notours and the link */
+	} else {
+		printf("# gnuplot is not installed: the report end to end not run\n");
+	}
+	assert_int_equal(tu_rmtree(dir), 0);
+	assert_int_equal(tu_rmtree(victim), 0);
+}
+
 /* A report written over an earlier one removes the earlier plots it did
  * not draw again (they would pass for this run's), and nothing else. */
 static void test_stale_plots_removed(void **state)
@@ -586,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_run_replaces_planted_symlinks),
 		cmocka_unit_test(test_planted_temp_symlink_not_followed),
 		cmocka_unit_test(test_directory_swapped_mid_write),
+		cmocka_unit_test(test_killed_report_stage_swept),
 		cmocka_unit_test(test_failed_write_leaves_nothing),
 		cmocka_unit_test(test_non_regular_destination_refused),
 		cmocka_unit_test(test_report_with_planted_links),
