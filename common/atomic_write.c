@@ -179,17 +179,26 @@ int jm_write_atomic(const char *path, const void *data, size_t len, char *err,
 	return jm_atomic_commit(&af, err, errlen);
 }
 
-int jm_mkdirs(const char *dir, char *err, size_t errlen)
+/* dir into buf without its trailing slashes: "out/" names out itself,
+ * and O_NOFOLLOW applies to the last component only ("out/" would resolve
+ * it). -1 with a message if it does not fit. */
+static int trim_dir(const char *dir, char buf[4096], char *err, size_t errlen)
 {
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
+	if (snprintf(buf, 4096, "%s", dir) >= 4096) {
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	/* "out/" names out itself: the last component is checked below */
 	size_t len = strlen(buf);
 	while (len > 1 && buf[len - 1] == '/')
 		buf[--len] = 0;
+	return 0;
+}
+
+int jm_mkdirs(const char *dir, char *err, size_t errlen)
+{
+	char buf[4096];
+	if (trim_dir(dir, buf, err, errlen) < 0)
+		return -1;
 	for (char *p = buf + 1; ; p++) {
 		if (*p == '/' || *p == 0) {
 			char c = *p;
@@ -233,15 +242,9 @@ static int opendir_nofollow(int at, const char *path, const char *display, char 
 
 int jm_dir_open(const char *dir, char *err, size_t errlen)
 {
-	/* O_NOFOLLOW applies to the last component: "out/" would resolve it */
 	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
-		snprintf(err, errlen, "%s: path too long", dir);
+	if (trim_dir(dir, buf, err, errlen) < 0)
 		return -1;
-	}
-	size_t len = strlen(buf);
-	while (len > 1 && buf[len - 1] == '/')
-		buf[--len] = 0;
 	return opendir_nofollow(AT_FDCWD, buf, dir, err, errlen);
 }
 

@@ -34,17 +34,6 @@ static struct jm_graph_req graph(uint64_t id)
 	return r;
 }
 
-static uint64_t extra(struct jm_backend *b, const char *name)
-{
-	struct jm_backend_stats st = {0};
-	b->ops->stats(b, &st);
-	for (int i = 0; i < st.nextra; i++)
-		if (!strcmp(st.extra[i].name, name))
-			return st.extra[i].value;
-	fail_msg("no backend stat %s", name);
-	return 0;
-}
-
 static void alloc_fin(struct jm_backend *b, const struct jm_graph_req *r, struct jm_alloc *a)
 {
 	if (b->ops->allocate(b, r, a) < 0)
@@ -154,8 +143,8 @@ static void test_syscalls_split_between_processes(void **state)
 	jm_os_snapshot(&c1);
 	jm_os_diff(&c0, &c1, &d);
 	assert_int_equal(jm_os_total_calls(&d), 0);
-	assert_int_equal(extra(&b, "executor_mmap_calls"), 0);
-	assert_int_equal(extra(&b, "executor_vmas_added"), 0);
+	assert_int_equal(tu_backend_extra(&b, "executor_mmap_calls"), 0);
+	assert_int_equal(tu_backend_extra(&b, "executor_vmas_added"), 0);
 
 	/* first allocate: the executor creates, sizes and maps the shared
 	 * object PROT_NONE; the controller maps its RW view: one mmap each */
@@ -168,12 +157,12 @@ static void test_syscalls_split_between_processes(void **state)
 	assert_int_equal(d.sys[JM_SYS_MMAP].calls, 1);
 	assert_int_equal(d.sys[JM_SYS_MMAP].bytes, 1ull << 30);
 	assert_int_equal(jm_os_total_calls(&d), 1);
-	assert_int_equal(extra(&b, "executor_memfd_create_calls"), 1);
-	assert_int_equal(extra(&b, "executor_ftruncate_calls"), 1);
-	assert_int_equal(extra(&b, "executor_mmap_calls"), 1);
-	assert_int_equal(extra(&b, "executor_mprotect_calls"), 0);
+	assert_int_equal(tu_backend_extra(&b, "executor_memfd_create_calls"), 1);
+	assert_int_equal(tu_backend_extra(&b, "executor_ftruncate_calls"), 1);
+	assert_int_equal(tu_backend_extra(&b, "executor_mmap_calls"), 1);
+	assert_int_equal(tu_backend_extra(&b, "executor_mprotect_calls"), 0);
 	assert_int_equal(jm_vma_count(0), v_before + 1); /* the view only */
-	assert_int_equal(extra(&b, "executor_vmas_added"), 1);
+	assert_int_equal(tu_backend_extra(&b, "executor_vmas_added"), 1);
 
 	/* finalize: no syscall in the controller, one mprotect per segment in
 	 * the executor */
@@ -184,9 +173,9 @@ static void test_syscalls_split_between_processes(void **state)
 	jm_os_snapshot(&c1);
 	jm_os_diff(&c0, &c1, &d);
 	assert_int_equal(jm_os_total_calls(&d), 0);
-	assert_int_equal(extra(&b, "executor_mprotect_calls"), 3);
+	assert_int_equal(tu_backend_extra(&b, "executor_mprotect_calls"), 3);
 	/* [r--][rw-][r-x][--- rest]: 4 executor VMAs, the controller's 1 */
-	assert_int_equal(extra(&b, "executor_vmas_added"), 4);
+	assert_int_equal(tu_backend_extra(&b, "executor_vmas_added"), 4);
 	assert_int_equal(jm_vma_count(0), v_before + 1);
 
 	/* deallocate: no syscall anywhere, protections stay as they were */
@@ -195,7 +184,7 @@ static void test_syscalls_split_between_processes(void **state)
 	jm_os_snapshot(&c1);
 	jm_os_diff(&c0, &c1, &d);
 	assert_int_equal(jm_os_total_calls(&d), 0);
-	assert_int_equal(extra(&b, "executor_mprotect_calls"), 3);
+	assert_int_equal(tu_backend_extra(&b, "executor_mprotect_calls"), 3);
 	char why[256] = "";
 	if (tu_check_prot_pid(b.ops->exec_pid(&b), a.seg[2].exec, a.seg[2].size, "r-x",
 			      why, sizeof(why)) < 0)
@@ -208,8 +197,8 @@ static void test_syscalls_split_between_processes(void **state)
 	jm_os_diff(&c0, &c1, &d);
 	assert_ptr_equal(a2.seg[0].exec, a.seg[0].exec);
 	assert_int_equal(jm_os_total_calls(&d), 0);
-	assert_int_equal(extra(&b, "executor_mmap_calls"), 1);
-	assert_int_equal(extra(&b, "executor_mprotect_calls"), 6);
+	assert_int_equal(tu_backend_extra(&b, "executor_mmap_calls"), 1);
+	assert_int_equal(tu_backend_extra(&b, "executor_mprotect_calls"), 6);
 	assert_int_equal(b.ops->deallocate(&b, &a2), 0);
 
 	/* destroy: the controller munmaps its view, the executor its
@@ -247,7 +236,7 @@ static void test_executor_vmas_grow_controller_flat(void **state)
 		alloc_fin(&b, &r, &a[i]);
 	}
 	long ctl = jm_vma_count(0) - v0;
-	uint64_t exv = extra(&b, "executor_vmas_added");
+	uint64_t exv = tu_backend_extra(&b, "executor_vmas_added");
 	printf("# %d graphs: controller +%ld VMAs, executor +%llu VMAs\n", N, ctl,
 	       (unsigned long long)exv);
 	assert_int_equal(ctl, 1);
@@ -315,7 +304,7 @@ static void test_small_granularity_reservations(void **state)
 	struct jm_backend_stats st = {0};
 	b.ops->stats(&b, &st);
 	assert_true(st.reservations > 1);
-	assert_int_equal(extra(&b, "executor_memfd_create_calls"), st.reservations);
+	assert_int_equal(tu_backend_extra(&b, "executor_memfd_create_calls"), st.reservations);
 	char why[256] = "";
 	for (int i = 0; i < N; i++)
 		if (jm_contents_check_backend(&b, &a[i], 1, why, sizeof(why)) < 0)

@@ -47,17 +47,6 @@ static void alloc_fin(struct jm_backend *b, const struct jm_graph_req *r, struct
 		fail_msg("finalize: %s", b->err);
 }
 
-static uint64_t extra(struct jm_backend *b, const char *name)
-{
-	struct jm_backend_stats st = {0};
-	b->ops->stats(b, &st);
-	for (int i = 0; i < st.nextra; i++)
-		if (!strcmp(st.extra[i].name, name))
-			return st.extra[i].value;
-	fail_msg("no backend stat %s", name);
-	return 0;
-}
-
 static uintptr_t addr(const struct jm_alloc *a) { return (uintptr_t)a->seg[0].exec; }
 
 static void test_best_fit_and_coalescing(void **state)
@@ -80,7 +69,7 @@ static void test_best_fit_and_coalescing(void **state)
 	assert_int_equal(b.ops->deallocate(&b, &A), 0);
 	assert_int_equal(b.ops->deallocate(&b, &B), 0);
 	assert_int_equal(b.ops->deallocate(&b, &C), 0);
-	assert_int_equal(extra(&b, "free_ranges"), 3);
+	assert_int_equal(tu_backend_extra(&b, "free_ranges"), 3);
 	/* 2 pages: the exact 2-page hole C, not the lower 3-page hole A
 	 * (first fit would take A) */
 	r = graph(7, 2 * PAGE, 0, 0); alloc_fin(&b, &r, &x);
@@ -88,15 +77,15 @@ static void test_best_fit_and_coalescing(void **state)
 	/* 1 page: the exact hole B */
 	r = graph(8, PAGE, 0, 0); alloc_fin(&b, &r, &y);
 	assert_int_equal(addr(&y), addr(&B));
-	assert_int_equal(extra(&b, "free_ranges"), 1); /* only A is left */
+	assert_int_equal(tu_backend_extra(&b, "free_ranges"), 1); /* only A is left */
 	/* coalescing: free s1 and y (B): A + s1 + B become one 5-page block */
 	assert_int_equal(b.ops->deallocate(&b, &s1), 0);
-	assert_int_equal(extra(&b, "free_ranges"), 1);
+	assert_int_equal(tu_backend_extra(&b, "free_ranges"), 1);
 	assert_int_equal(b.ops->deallocate(&b, &y), 0);
-	assert_int_equal(extra(&b, "free_ranges"), 1);
+	assert_int_equal(tu_backend_extra(&b, "free_ranges"), 1);
 	r = graph(9, 5 * PAGE, 0, 0); alloc_fin(&b, &r, &z);
 	assert_int_equal(addr(&z), addr(&A));
-	assert_int_equal(extra(&b, "free_ranges"), 0);
+	assert_int_equal(tu_backend_extra(&b, "free_ranges"), 0);
 	/* best fit takes from the low end of a larger block: 1 page of a
 	 * freed 2-page block */
 	assert_int_equal(b.ops->deallocate(&b, &x), 0);
@@ -139,7 +128,7 @@ static void test_best_fit_ties(void **state)
 		r = graph(8 + i, PAGE, 0, 0); alloc_fin(&b, &r, &x);
 		assert_int_equal(addr(&x), want[i]);
 	}
-	assert_int_equal(extra(&b, "free_ranges"), 1); /* 2 pages of F */
+	assert_int_equal(tu_backend_extra(&b, "free_ranges"), 1); /* 2 pages of F */
 	jm_backend_close(&b);
 }
 
@@ -259,7 +248,7 @@ static void test_finalize_lifetime_tail_returns(void **state)
 	jm_contents_write(&a);
 	assert_int_equal(b.ops->finalize(&b, &a), 0);
 	assert_null(a.seg[1].exec); /* given back at finalize */
-	assert_int_equal(extra(&b, "free_ranges"), 1);
+	assert_int_equal(tu_backend_extra(&b, "free_ranges"), 1);
 	struct jm_graph_req r2 = graph(2, 2 * PAGE, 0, 0);
 	alloc_fin(&b, &r2, &c);
 	assert_int_equal(addr(&c), fin);
@@ -281,8 +270,8 @@ static void test_oversize_doubles(void **state)
 	jm_os_diff(&c0, &c1, &d);
 	assert_int_equal(d.sys[JM_SYS_MMAP].calls, 1);
 	assert_int_equal(d.sys[JM_SYS_MMAP].bytes, 32 * MiB);
-	assert_int_equal(extra(&b, "slabs"), 2);
-	assert_int_equal(extra(&b, "exhausted_retries"), 1);
+	assert_int_equal(tu_backend_extra(&b, "slabs"), 2);
+	assert_int_equal(tu_backend_extra(&b, "exhausted_retries"), 1);
 	char why[256] = "";
 	if (jm_contents_check(&a, 1, why, sizeof(why)) < 0)
 		fail_msg("%s", why);
@@ -326,7 +315,7 @@ static void test_first_slab_halves_on_enomem(void **state)
 	assert_int_equal(d.sys[JM_SYS_MMAP].calls, 4);
 	assert_int_equal(d.sys[JM_SYS_MMAP].errors, 3);
 	assert_int_equal(d.sys[JM_SYS_MMAP].bytes, 8 * MiB);
-	assert_int_equal(extra(&b, "slab_size"), 8 * MiB);
+	assert_int_equal(tu_backend_extra(&b, "slab_size"), 8 * MiB);
 	/* later slabs use the pinned 8M size */
 	struct jm_alloc a, a2;
 	struct jm_graph_req r = graph(1, 3 * MiB, 0, 0);
@@ -366,11 +355,11 @@ static void test_clear_free_slabs(void **state)
 	alloc_fin(&b, &r1, &g1);
 	alloc_fin(&b, &r2, &g2);
 	alloc_fin(&b, &r3, &g3);
-	assert_int_equal(extra(&b, "slabs"), 3);
+	assert_int_equal(tu_backend_extra(&b, "slabs"), 3);
 	/* a slab whose only allocation was abandoned before finalize was
 	 * never used: kept */
 	assert_int_equal(b.ops->allocate(&b, &r4, &g4), 0);
-	assert_int_equal(extra(&b, "slabs"), 4);
+	assert_int_equal(tu_backend_extra(&b, "slabs"), 4);
 	assert_int_equal(b.ops->deallocate(&b, &g4), 0);
 	/* drain the first and the third slab; the second one stays live */
 	assert_int_equal(b.ops->deallocate(&b, &g1), 0);
@@ -390,8 +379,8 @@ static void test_clear_free_slabs(void **state)
 	assert_int_equal(d.sys[JM_SYS_MUNMAP].calls, 2);
 	assert_int_equal(d.sys[JM_SYS_MUNMAP].bytes, 16 * MiB);
 	assert_int_equal(jm_os_total_calls(&d), 2);
-	assert_int_equal(extra(&b, "slabs"), 2);
-	assert_int_equal(extra(&b, "slabs_reclaimed"), 2);
+	assert_int_equal(tu_backend_extra(&b, "slabs"), 2);
+	assert_int_equal(tu_backend_extra(&b, "slabs_reclaimed"), 2);
 	/* each slab held [r-- 3M | rw- | --- | r-x | ---]: several VMAs, and
 	 * 3 MiB + a page of touched memory */
 	printf("# trim: %ld -> %ld VMAs, RSS %llu -> %llu\n", v0, v1,
@@ -409,10 +398,10 @@ static void test_clear_free_slabs(void **state)
 	assert_int_equal(b.ops->deallocate(&b, &g2), 0);
 	assert_int_equal(b.ops->trim(&b, &t), 0);
 	assert_int_equal(t.units_released, 1);
-	assert_int_equal(extra(&b, "slabs"), 1);
+	assert_int_equal(tu_backend_extra(&b, "slabs"), 1);
 	/* and the pool keeps working: a new graph lands in the kept slab */
 	alloc_fin(&b, &r1, &g1);
-	assert_int_equal(extra(&b, "slabs"), 1);
+	assert_int_equal(tu_backend_extra(&b, "slabs"), 1);
 	jm_backend_close(&b);
 }
 
@@ -544,7 +533,7 @@ static void test_threads(void **state)
 		if (w[i].err[0])
 			fail_msg("thread %d: %s", i, w[i].err);
 	}
-	assert_int_equal(extra(&b, "live_allocations"), 0);
+	assert_int_equal(tu_backend_extra(&b, "live_allocations"), 0);
 	struct jm_backend_stats st = {0};
 	b.ops->stats(&b, &st);
 	assert_int_equal(st.bytes_live, 0);

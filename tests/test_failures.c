@@ -16,17 +16,23 @@
 #include "../run/context.h"
 #include "../reports/results.h"
 
-/* Run jitmm with args (NULL-terminated, "--json PATH" appended); returns the
- * loaded results (NULL if unreadable) and the exit code in *rc. */
+/* vm.max_map_count, or a skip when the max-map-count preset's ~90000 VMAs
+ * would not reach it */
+static long reachable_max_map_count(void)
+{
+	long limit = jm_max_map_count();
+	if (limit <= 0 || limit > 200000)
+		SKIP_BECAUSE("vm.max_map_count is %ld: the preset's ~90000 VMAs "
+			     "would not reach it (jitmm never changes sysctls)", limit);
+	return limit;
+}
+
 /* The kernel limit, really hit: single-pool and inprocess end failed with
  * ENOMEM from mprotect (or mmap) at about vm.max_map_count VMAs. */
 static void test_max_map_count_really_fails(void **state)
 {
 	(void)state;
-	long limit = jm_max_map_count();
-	if (limit <= 0 || limit > 200000)
-		SKIP_BECAUSE("vm.max_map_count is %ld: the preset's ~90000 VMAs "
-			     "would not reach it (jitmm never changes sysctls)", limit);
+	long limit = reachable_max_map_count();
 	int rc;
 	json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "single-pool,inprocess",
 					     "-w", "max-map-count", NULL}, &rc, NULL, NULL);
@@ -61,10 +67,7 @@ static void test_max_map_count_really_fails(void **state)
 static void test_max_map_count_in_executor(void **state)
 {
 	(void)state;
-	long limit = jm_max_map_count();
-	if (limit <= 0 || limit > 200000)
-		SKIP_BECAUSE("vm.max_map_count is %ld: the preset's ~90000 VMAs "
-			     "would not reach it (jitmm never changes sysctls)", limit);
+	long limit = reachable_max_map_count();
 	int rc;
 	json_object *o = tu_run_results((char *[]){"run", "-r", "1", "--warmup", "0", "-q", "-b", "shm-mapper",
 					     "-w", "max-map-count", NULL}, &rc, NULL, NULL);
@@ -336,18 +339,11 @@ static void test_crash_hang_leak_isolated(void **state)
 static pid_t paused_child(pid_t parent)
 {
 	char path[64], buf[256];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)parent, (int)parent);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	int child = 0;
-	if (fscanf(f, "%d", &child) != 1)
-		child = 0;
-	fclose(f);
+	pid_t child = tu_first_child(parent);
 	if (!child)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/syscall", child);
-	f = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)child);
+	FILE *f = fopen(path, "r");
 	if (!f)
 		return 0;
 	long nr = -1;
@@ -433,20 +429,6 @@ static int alive(pid_t p)
 	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
-static pid_t first_child(pid_t p)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p, (int)p);
-	FILE *f = fopen(path, "r");
-	int c = 0;
-	if (f) {
-		if (fscanf(f, "%d", &c) != 1)
-			c = 0;
-		fclose(f);
-	}
-	return c;
-}
-
 /* The BPF program ids process p holds descriptors to (its fdinfo). */
 static int bpf_prog_ids(pid_t p, uint32_t *ids, int max)
 {
@@ -515,8 +497,8 @@ static void kill_parent_mid_run(const char *backend, const char *workload, int w
 	setpgid(pid, pid);
 	pid_t child = 0, exec = 0;
 	for (int i = 0; i < 1000; i++) { /* up to 10 s */
-		child = first_child(pid);
-		exec = child ? first_child(child) : 0;
+		child = tu_first_child(pid);
+		exec = child ? tu_first_child(child) : 0;
 		if (child && (!want_exec || exec) && (want_exec || paused_child(pid)))
 			break;
 		sleep_ms(10);

@@ -15,8 +15,7 @@
  * given to jitmm as $JITMM_LLVM_PLUGIN */
 #define PLUGIN (TU_SANITIZED ? "build-san/llvm/jitmm-llvm.so" : "build/llvm/jitmm-llvm.so")
 
-static char dir[] = "/tmp/jm-jitlink-XXXXXX";
-static const char *skip_why; /* set when the fixture cannot be built */
+static struct tu_fixture fx = {.dir = "/tmp/jm-jitlink-XXXXXX"};
 
 /* C: main.o calls helper() in helper.o (so ORC links helper.o while
  * main.o's graph is in flight) and needs puts from the process. C++: two
@@ -41,11 +40,7 @@ static const char *const sources[][2] = {
 
 static char *path(const char *name)
 {
-	static char buf[8][PATH_MAX];
-	static int k;
-	char *p = buf[k++ % 8];
-	snprintf(p, PATH_MAX, "%s/%s", dir, name);
-	return p;
+	return tu_fixture_path(&fx, name);
 }
 
 static int setup(void **state)
@@ -53,49 +48,27 @@ static int setup(void **state)
 	(void)state;
 	char plugin[PATH_MAX];
 	if (access(PLUGIN, R_OK) != 0 || !realpath(PLUGIN, plugin)) {
-		skip_why = TU_SANITIZED ? "build-san/llvm/jitmm-llvm.so is not built (no "
+		fx.why = TU_SANITIZED ? "build-san/llvm/jitmm-llvm.so is not built (no "
 					  "llvm-config-22 when `make` ran)"
 					: "build/llvm/jitmm-llvm.so is not built (no llvm-config-22 "
 					  "when `make` ran)";
 		return 0;
 	}
 	setenv("JITMM_LLVM_PLUGIN", plugin, 1);
-	if (!mkdtemp(dir)) {
-		skip_why = "mkdtemp failed";
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-		FILE *f = fopen(path(sources[i][0]), "w");
-		if (!f || fputs(sources[i][1], f) < 0) {
-			skip_why = "cannot write the test sources";
-			return 0;
-		}
-		fclose(f);
-	}
-	char cmd[4 * PATH_MAX];
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && cc -O1 -c helper.c main.c missing.c && "
-		 "c++ -O0 -c one.cpp two.cpp cmain.cpp", dir);
-	if (system(cmd) != 0)
-		skip_why = "cc or c++ could not compile the test sources";
+	tu_fixture_make(&fx, sources, sizeof(sources) / sizeof(sources[0]),
+			"cc -O1 -c helper.c main.c missing.c && c++ -O0 -c one.cpp two.cpp cmain.cpp",
+			"cc or c++ could not compile the test sources");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (dir[strlen(dir) - 1] != 'X')
-		tu_rmtree(dir);
+	tu_fixture_remove(&fx);
 	return 0;
 }
 
-#define NEED_FIXTURE()                                   \
-	do {                                             \
-		if (skip_why) {                          \
-			SKIP_BECAUSE("%s", skip_why);    \
-			return;                          \
-		}                                        \
-	} while (0)
+#define NEED_FIXTURE() TU_NEED_FIXTURE(&fx)
 
 struct result {
 	int exit, ok;
@@ -165,7 +138,7 @@ static char *spec(const char *files_and_options)
 	static char buf[4][1024];
 	static int k;
 	char *p = buf[k++ % 4];
-	/* every name is relative to dir: prefix each ':'-separated file */
+	/* every name is relative to fx.dir: prefix each ':'-separated file */
 	size_t n = (size_t)snprintf(p, 1024, "jitlink:");
 	char copy[512];
 	snprintf(copy, sizeof(copy), "%s", files_and_options);
@@ -174,7 +147,7 @@ static char *spec(const char *files_and_options)
 		*opts++ = 0;
 	char *save = NULL;
 	for (char *f = strtok_r(copy, ":", &save); f; f = strtok_r(NULL, ":", &save))
-		n += (size_t)snprintf(p + n, 1024 - n, "%s%s/%s", n > 8 ? ":" : "", dir, f);
+		n += (size_t)snprintf(p + n, 1024 - n, "%s%s/%s", n > 8 ? ":" : "", fx.dir, f);
 	if (opts)
 		snprintf(p + n, 1024 - n, ",%s", opts);
 	return p;
@@ -270,7 +243,7 @@ static void test_trace_equals_link(void **state)
 	(void)state;
 	NEED_FIXTURE();
 	char trace[PATH_MAX];
-	snprintf(trace, sizeof(trace), "%s/link.jmt", dir);
+	snprintf(trace, sizeof(trace), "%s/link.jmt", fx.dir);
 	char *args[] = {"trace", "from-jitlink", path("cmain.o"), path("one.o"), path("two.o"),
 			"-o", trace, NULL};
 	char *err = NULL;

@@ -12,8 +12,7 @@
 
 #include "../probes/probe.h"
 
-static char dir[] = "/tmp/jm-jlrec-XXXXXX";
-static const char *skip_why;
+static struct tu_fixture fx = {.dir = "/tmp/jm-jlrec-XXXXXX"};
 
 /* JIT-like: a mapping made rw-, then one graph protected r-- and r-x */
 #define GRAPH                                                                  \
@@ -54,11 +53,7 @@ static const char *const programs[][2] = {
 
 static char *path(const char *name)
 {
-	static char buf[4][PATH_MAX];
-	static int k;
-	char *p = buf[k++ % 4];
-	snprintf(p, PATH_MAX, "%s/%s", dir, name);
-	return p;
+	return tu_fixture_path(&fx, name);
 }
 
 static int setup(void **state)
@@ -70,44 +65,23 @@ static int setup(void **state)
 		static char msg[300];
 		snprintf(msg, sizeof(msg), "jitmm record needs the ebpf probe: %s",
 			 ops ? why : "not built");
-		skip_why = msg;
+		fx.why = msg;
 		return 0;
 	}
-	if (!mkdtemp(dir)) {
-		skip_why = "mkdtemp failed";
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
-		FILE *f = fopen(path(programs[i][0]), "w");
-		if (!f || fputs(programs[i][1], f) < 0) {
-			skip_why = "cannot write the test programs";
-			return 0;
-		}
-		fclose(f);
-	}
-	char cmd[2 * PATH_MAX];
-	snprintf(cmd, sizeof(cmd), "cd '%s' && cc -O1 -o executor executor.c && "
-		 "cc -O1 -pthread -o threads threads.c", dir);
-	if (system(cmd) != 0)
-		skip_why = "cc could not build the test programs";
+	tu_fixture_make(&fx, programs, sizeof(programs) / sizeof(programs[0]),
+			"cc -O1 -o executor executor.c && cc -O1 -pthread -o threads threads.c",
+			"cc could not build the test programs");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (dir[strlen(dir) - 1] != 'X')
-		tu_rmtree(dir);
+	tu_fixture_remove(&fx);
 	return 0;
 }
 
-#define NEED_FIXTURE()                                   \
-	do {                                             \
-		if (skip_why) {                          \
-			SKIP_BECAUSE("%s", skip_why);    \
-			return;                          \
-		}                                        \
-	} while (0)
+#define NEED_FIXTURE() TU_NEED_FIXTURE(&fx)
 
 static void test_other_process_holds_the_jit(void **state)
 {

@@ -48,18 +48,6 @@ static char *column(const char *text, const char *title)
 	return out;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	static char buf[1 << 16];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return strdup(buf);
-}
-
 static void test_table_shape_context_and_command(void **state)
 {
 	(void)state;
@@ -74,7 +62,7 @@ static void test_table_shape_context_and_command(void **state)
 	if (rc != 0)
 		fail_msg("justify exited %d: %s", rc, err);
 	assert_string_equal(out, ""); /* the table went to the file */
-	char *t = slurp(path);
+	char *t = tu_slurp(path);
 	assert_non_null(t);
 	printf("%s", t);
 	/* one table: a row per workload, a column per metric that changed */

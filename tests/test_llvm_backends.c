@@ -222,17 +222,6 @@ static void link_graph(struct jm_backend *b, struct jm_graph_req g,
 		fail_msg("%s: finalize: %s", b->ops->name, b->err);
 }
 
-static uint64_t extra(struct jm_backend *b, const char *name)
-{
-	struct jm_backend_stats st = {0};
-	b->ops->stats(b, &st);
-	for (int i = 0; i < st.nextra; i++)
-		if (!strcmp(st.extra[i].name, name))
-			return st.extra[i].value;
-	fail_msg("no stat %s", name);
-	return 0;
-}
-
 /* LLVM 22 MapperJITLinkMemoryManager.cpp, InFlightAlloc::abandon =
  * Mapper->deinitialize({AllocAddr}); InProcessMemoryMapper::deinitialize
  * (MemoryMapper.cpp) finds no initialized allocation there: no syscall,
@@ -266,7 +255,7 @@ static void test_mapper_abandon_llvm22(void **state)
 		for (uint32_t i = 0; i < d.nseg; i++)
 			assert_true((char *)d.seg[i].exec > (char *)c.seg[i].exec);
 		if (strcmp(specs[k][0], "shm-mapper"))
-			assert_int_equal(extra(&b, "abandoned_bytes"), 6 * 4096);
+			assert_int_equal(tu_backend_extra(&b, "abandoned_bytes"), 6 * 4096);
 		assert_int_equal(b.ops->deallocate(&b, &d), 0);
 		jm_backend_close(&b);
 	}
@@ -378,7 +367,7 @@ static void test_inprocess_abandon_and_llvm18_free(void **state)
 	assert_int_equal(b.ops->deallocate(&b, &a), 0);
 	d = delta_since(&t0);
 	assert_int_equal(jm_os_total_calls(&d), 0);
-	assert_int_equal(extra(&b, "kept_bytes"), 3 * 4096);
+	assert_int_equal(tu_backend_extra(&b, "kept_bytes"), 3 * 4096);
 	/* still mapped, at its final protections */
 	char why[128];
 	assert_int_equal(tu_check_prot(a.seg[2].exec, 1, "r-x", why, sizeof(why)), 0);

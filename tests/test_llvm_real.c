@@ -425,21 +425,6 @@ static void test_two_plugins_with_labels(void **state)
 	tu_rmtree(dir);
 }
 
-/* children of pid, from /proc (the first one, 0 if none) */
-static pid_t child_of(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	FILE *f = fopen(path, "r");
-	int c = 0;
-	if (f) {
-		if (fscanf(f, "%d", &c) != 1)
-			c = 0;
-		fclose(f);
-	}
-	return c;
-}
-
 static int maps_have(pid_t pid, const char *what)
 {
 	char path[64], line[512];
@@ -471,7 +456,7 @@ static void test_parent_never_loads_llvm(void **state)
 	}
 	int seen_child = 0;
 	for (int i = 0; i < 2000 && !seen_child; i++) {
-		pid_t c = child_of(pid);
+		pid_t c = tu_first_child(pid);
 		if (c > 0 && maps_have(c, "libLLVM")) {
 			seen_child = 1;
 			assert_false(maps_have(pid, "libLLVM"));

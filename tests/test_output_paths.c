@@ -214,11 +214,6 @@ static void test_non_regular_destination_refused(void **state)
 
 #define FIXTURE "tests/fixtures/results.json"
 
-static int have_gnuplot(void)
-{
-	return system("command -v gnuplot >/dev/null 2>&1") == 0;
-}
-
 /* The plots the fixture's report draws. */
 static const char *const fixture_plots[] = {
 	"vmas-1-llvm-500", "bars-1-llvm-500", "memory-1-llvm-500",
@@ -258,7 +253,7 @@ static long last_pid(void)
 static void test_report_with_planted_links(void **state)
 {
 	(void)state;
-	if (!have_gnuplot())
+	if (!tu_have_gnuplot())
 		SKIP_BECAUSE("gnuplot is not installed");
 	char dir[] = "/tmp/jitmm-out-XXXXXX", victim[64], victim2[64], p[4300];
 	assert_non_null(mkdtemp(dir));
@@ -343,7 +338,7 @@ static int world_writable_in(const char *dir, int *files)
 static void test_report_modes_under_umask_000(void **state)
 {
 	(void)state;
-	if (!have_gnuplot())
+	if (!tu_have_gnuplot())
 		SKIP_BECAUSE("gnuplot is not installed");
 	char dir[] = "/tmp/jitmm-out-XXXXXX", p[4300];
 	assert_non_null(mkdtemp(dir));
@@ -395,7 +390,7 @@ static void test_out_link_refused(void **state)
 	char plots[4300];
 	snprintf(plots, sizeof(plots), "%s/plots", link);
 	assert_int_equal(symlink(elsewhere, plots), 0);
-	if (have_gnuplot()) {
+	if (tu_have_gnuplot()) {
 		char *e = NULL;
 		int rc = tu_run_jitmm((char *[]){"report", FIXTURE, "-o", link, NULL}, NULL, &e);
 		if (rc != 2 || !strstr(e, "plots: is a symbolic link"))
@@ -407,7 +402,6 @@ static void test_out_link_refused(void **state)
 	assert_int_equal(tu_rmtree(dir), 0);
 	assert_int_equal(tu_rmtree(elsewhere), 0);
 }
-
 
 /* sh -c CMD with $J set to the jitmm binary; its exit status. */
 static int sh(const char *cmd)
@@ -565,7 +559,7 @@ static void test_killed_report_stage_swept(void **state)
 
 	/* end to end: jitmm report sweeps the one no longer held, and its
 	 * own stage is gone when it is done */
-	if (have_gnuplot()) {
+	if (tu_have_gnuplot()) {
 		assert_int_equal(tu_run_jitmm((char *[]){"report", FIXTURE, "-o", dir, NULL}, NULL,
 					      NULL), 0);
 		assert_int_not_equal(access(held, F_OK), 0);
@@ -588,7 +582,7 @@ static void test_killed_report_stage_swept(void **state)
 static void test_stale_plots_removed(void **state)
 {
 	(void)state;
-	if (!have_gnuplot())
+	if (!tu_have_gnuplot())
 		SKIP_BECAUSE("gnuplot is not installed");
 	char dir[] = "/tmp/jitmm-out-XXXXXX", p[4300], one[4300], err[512];
 	assert_non_null(mkdtemp(dir));

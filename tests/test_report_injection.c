@@ -21,23 +21,6 @@
  * that it fits in a file name. */
 static char markers[64];
 
-static int have_gnuplot(void)
-{
-	return system("command -v gnuplot >/dev/null 2>&1") == 0;
-}
-
-static int entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return -1;
-	int n = 0;
-	for (struct dirent *de; (de = readdir(d));)
-		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(d);
-	return n;
-}
-
 #define NPAYLOADS 6
 static void payload(int k, char *buf, size_t len)
 {
@@ -131,13 +114,13 @@ static void report_poisoned(json_object *clean, const char *tmp, int plots_wante
 		if (rc != 0)
 			fail_msg("payload %d: jitmm report exited %d: %s", k, rc, e);
 		free(e);
-		if (entries(markers) != 0)
-			fail_msg("payload %d ran a command: %d marker(s) in %s", k, entries(markers),
+		if (tu_dir_entries(markers) != 0)
+			fail_msg("payload %d ran a command: %d marker(s) in %s", k, tu_dir_entries(markers),
 				 markers);
 		char pdir[4300];
 		snprintf(pdir, sizeof(pdir), "%s/plots", out);
 		/* png + svg + dat + gp per plot */
-		assert_int_equal(entries(pdir), 4 * plots_wanted);
+		assert_int_equal(tu_dir_entries(pdir), 4 * plots_wanted);
 		check_scripts(out);
 	}
 }
@@ -145,7 +128,7 @@ static void report_poisoned(json_object *clean, const char *tmp, int plots_wante
 static void test_results_fields(void **state)
 {
 	(void)state;
-	if (!have_gnuplot())
+	if (!tu_have_gnuplot())
 		SKIP_BECAUSE("gnuplot is not installed");
 	char tmp[] = "/tmp/jitmm-inj-XXXXXX", err[512];
 	assert_non_null(mkdtemp(tmp));
@@ -169,7 +152,7 @@ static void test_results_fields(void **state)
 static void test_sweep_fields(void **state)
 {
 	(void)state;
-	if (!have_gnuplot())
+	if (!tu_have_gnuplot())
 		SKIP_BECAUSE("gnuplot is not installed");
 	char tmp[] = "/tmp/jitmm-inj-XXXXXX", json[4200], err[512];
 	assert_non_null(mkdtemp(tmp));
@@ -194,7 +177,7 @@ static void test_sweep_fields(void **state)
 static void test_trace_name_and_out_path(void **state)
 {
 	(void)state;
-	if (!have_gnuplot())
+	if (!tu_have_gnuplot())
 		SKIP_BECAUSE("gnuplot is not installed");
 	char tmp[] = "/tmp/jitmm-inj-XXXXXX";
 	assert_non_null(mkdtemp(tmp));
@@ -211,7 +194,7 @@ static void test_trace_name_and_out_path(void **state)
 	if (rc != 0)
 		fail_msg("run: exit %d: %s", rc, e);
 	free(e);
-	assert_int_equal(entries(markers), 0);
+	assert_int_equal(tu_dir_entries(markers), 0);
 	check_scripts(out);
 	assert_int_equal(tu_rmtree(tmp), 0);
 }

@@ -18,21 +18,6 @@
 #define FIXTURE "tests/fixtures/results.json"
 #define GOLDEN_DIR "tests/fixtures/"
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	size_t got = fread(buf, 1, (size_t)n, f);
-	buf[got] = 0;
-	fclose(f);
-	return buf;
-}
-
 static void spit(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "wb");
@@ -62,7 +47,7 @@ static void check_golden(const char *golden_name, const char *actual)
 		spit(path, actual);
 		return;
 	}
-	char *want = slurp(path);
+	char *want = tu_slurp(path);
 	if (!want)
 		fail_msg("golden file %s missing (JITMM_UPDATE_GOLDEN=1 writes it)", path);
 	if (strcmp(want, actual)) {
@@ -127,7 +112,7 @@ static void test_report_md_golden(void **state)
 	NEED_REPORT();
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/report.md", report_dir);
-	char *md = slurp(path);
+	char *md = tu_slurp(path);
 	assert_non_null(md);
 	/* the headline table's columns with units, the ratio and the context */
 	assert_non_null(strstr(md, "| VMAs added (count) | vs single-pool (VMAs added) |"));
@@ -151,7 +136,7 @@ static void test_report_is_deterministic(void **state)
 		char a[4200], b[4200];
 		snprintf(a, sizeof(a), "%s/%s", report_dir, files[i]);
 		snprintf(b, sizeof(b), "%s/%s", d2, files[i]);
-		char *x = slurp(a), *y = slurp(b);
+		char *x = tu_slurp(a), *y = tu_slurp(b);
 		assert_non_null(x);
 		assert_non_null(y);
 		assert_string_equal(x, y);
@@ -203,7 +188,7 @@ static void test_report_html_wellformed(void **state)
 	NEED_REPORT();
 	char path[4200], cmd[4400];
 	snprintf(path, sizeof(path), "%s/report.html", report_dir);
-	char *html = slurp(path);
+	char *html = tu_slurp(path);
 	assert_non_null(html);
 	check_html_balance(html);
 	/* inline SVG: the figures are in the page itself */
@@ -253,7 +238,7 @@ static void test_plots_are_images_and_scripts_run(void **state)
 		snprintf(errf, sizeof(errf), "%s/gnuplot.err", pdir);
 		snprintf(cmd, sizeof(cmd), "cd '%s' && gnuplot '%s' 2>'%s'", pdir, e->d_name, errf);
 		assert_int_equal(system(cmd), 0);
-		char *msgs = slurp(errf);
+		char *msgs = tu_slurp(errf);
 		if (msgs && *msgs)
 			fail_msg("gnuplot %s printed: %s", e->d_name, msgs);
 		free(msgs);
@@ -314,20 +299,19 @@ static void test_faults_by_class_plot(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_true(st.st_size > 1000);
 	snprintf(p, sizeof(p), "%s/plots/faults-1-llvm-500.dat", d);
-	char *dat = slurp(p);
+	char *dat = tu_slurp(p);
 	assert_non_null(dat);
 	assert_non_null(strstr(dat, " rw\n"));
 	assert_non_null(strstr(dat, " rx\n"));
 	free(dat);
 	snprintf(p, sizeof(p), "%s/report.md", d);
-	char *md = slurp(p);
+	char *md = tu_slurp(p);
 	assert_non_null(strstr(md, "![Faults by protection class, llvm-500:graphs=60]"));
 	assert_null(strstr(md, "Faults by protection class: not measured"));
 	free(md);
 	rmrf(d);
 	free(d);
 }
-
 
 /* The plots read at a glance: 16 line types of their own colour, point
  * and dash (15 backends and more), the workload in every title, the VMA
@@ -339,7 +323,7 @@ static void test_plot_styles_and_scales(void **state)
 	NEED_REPORT();
 	char p[4300];
 	snprintf(p, sizeof(p), "%s/plots/vmas-1-llvm-500.gp", report_dir);
-	char *gp = slurp(p);
+	char *gp = tu_slurp(p);
 	assert_non_null(gp);
 	char colours[16][16], styles[16][64];
 	int n = 0;
@@ -365,13 +349,13 @@ static void test_plot_styles_and_scales(void **state)
 	assert_non_null(strstr(gp, "x the highest count here"));
 	free(gp);
 	snprintf(p, sizeof(p), "%s/plots/bars-1-llvm-500.gp", report_dir);
-	gp = slurp(p);
+	gp = tu_slurp(p);
 	assert_non_null(strstr(gp, "set title 'llvm-500:graphs=200: each metric relative to single-pool"));
 	assert_non_null(strstr(gp, "($2<1?$2:1):($2>1?$2:1) with boxxyerror")); /* from parity */
 	assert_null(strstr(gp, "'munmap'")); /* 0 for every backend: no empty group */
 	free(gp);
 	snprintf(p, sizeof(p), "%s/plots/memory-2-page-pairs.gp", report_dir);
-	gp = slurp(p);
+	gp = tu_slurp(p);
 	assert_non_null(strstr(gp, "set title 'page-pairs:graphs=200: resident memory over the run"));
 	assert_non_null(strstr(gp, "set ylabel 'VA reserved (MiB, log scale)'\nset logscale y"));
 	free(gp);
@@ -392,7 +376,7 @@ static void test_max_map_count_failure_plotted(void **state)
 	if (rc != 1)
 		fail_msg("run: exit %d, want 1 (single-pool fails): %s", rc, err);
 	snprintf(p, sizeof(p), "%s/plots/vmas-1-max-map-count.gp", d);
-	char *gp = slurp(p);
+	char *gp = tu_slurp(p);
 	assert_non_null(gp);
 	assert_non_null(strstr(gp, "set label 10 'single-pool failed: "));
 	assert_non_null(strstr(gp, "ENOMEM at graph "));
@@ -442,13 +426,13 @@ static void test_report_without_gnuplot(void **state)
 	free(saved);
 	assert_int_equal(rc, 0);
 	snprintf(p, sizeof(p), "%s/report.md", d);
-	char *md = slurp(p);
+	char *md = tu_slurp(p);
 	assert_non_null(md);
 	assert_non_null(strstr(md, "No plots: gnuplot is not installed"));
 	assert_non_null(strstr(md, "| single-pool | ok |"));
 	free(md);
 	snprintf(p, sizeof(p), "%s/report.html", d);
-	char *html = slurp(p);
+	char *html = tu_slurp(p);
 	assert_non_null(html);
 	check_html_balance(html);
 	free(html);
@@ -508,7 +492,7 @@ static void export_golden(const char *fmt)
 	snprintf(file, sizeof(file), "%s/export.json", d);
 	char *args[] = {"export", "--format", (char *)fmt, FIXTURE, "-o", file, NULL};
 	assert_int_equal(tu_run_jitmm(args, NULL, NULL), 0);
-	char *out = slurp(file);
+	char *out = tu_slurp(file);
 	json_object *o = json_tokener_parse(out);
 	assert_non_null(o);
 	if (!strcmp(fmt, "bmf")) {
@@ -615,7 +599,7 @@ static void test_export_names_and_failures(void **state)
 		if (rc != 1 || !strstr(o, "3 runs failed"))
 			fail_msg("%s: exit %d, want 1: %s", fmts[k], rc, o);
 		free(o);
-		char *text = slurp(f);
+		char *text = tu_slurp(f);
 		for (int w = 0; want[w]; w++) {
 			char q[300];
 			snprintf(q, sizeof(q), "\"%s%s", !strcmp(fmts[k], "lnt") ? "jitmm/" : "", want[w]);
@@ -642,7 +626,7 @@ static void test_export_names_and_failures(void **state)
 	char err[512];
 	json_object *o = jm_results_load(FIXTURE, err, sizeof(err));
 	json_object_put(o);
-	char *text = slurp(f);
+	char *text = tu_slurp(f);
 	o = json_tokener_parse(text);
 	assert_string_equal(jm_json_str(o, "run.llvm_project_revision", ""), "523456");
 	assert_string_equal(jm_json_str(o, "machine.name", ""), "ci-x86");
@@ -799,8 +783,6 @@ static void test_compare_unusable_input(void **state)
 	free(d);
 }
 
-
-
 /* ---- names of configurations (reports/names.h) ---- */
 
 static json_object *jparse(const char *text)
@@ -873,7 +855,6 @@ static void test_names(void **state)
 	json_object_put(root);
 }
 
-
 /* ---- the summary, the PR-width report, why runs failed ---- */
 
 /* report.md opens on the summary: per workload who wins and what it
@@ -884,7 +865,7 @@ static void test_summary_on_top(void **state)
 	NEED_REPORT();
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/report.md", report_dir);
-	char *md = slurp(path);
+	char *md = tu_slurp(path);
 	assert_non_null(md);
 	char *sum = strstr(md, "## Summary"), *tables = strstr(md, "## Results per workload");
 	assert_non_null(sum);
@@ -900,7 +881,7 @@ static void test_summary_on_top(void **state)
 	free(md);
 	/* the HTML page opens on it too */
 	snprintf(path, sizeof(path), "%s/report.html", report_dir);
-	char *html = slurp(path);
+	char *html = tu_slurp(path);
 	char *s2 = strstr(html, "<div class=\"summary\" id=\"summary\">");
 	assert_non_null(s2);
 	assert_true(s2 < strstr(html, "<h2>Results per workload</h2>"));
@@ -967,13 +948,13 @@ static void test_why_runs_failed_everywhere(void **state)
 	if (!strstr(err, "jitmm: single-pool on llvm-500:graphs=20: failed: ") || !strstr(err, why))
 		fail_msg("console: %s", err);
 	snprintf(p, sizeof(p), "%s/report.md", d);
-	char *md = slurp(p);
+	char *md = tu_slurp(p);
 	assert_non_null(md);
 	assert_non_null(strstr(md, "- **single-pool failed** 1 of 1 runs: mprotect failed with ENOMEM"));
 	assert_non_null(strstr(strstr(md, "## Why runs failed"), why));
 	free(md);
 	snprintf(p, sizeof(p), "%s/report.html", d);
-	char *html = slurp(p);
+	char *html = tu_slurp(p);
 	assert_non_null(html);
 	check_html_balance(html);
 	assert_non_null(strstr(html, "<h2>Why runs failed</h2>"));
@@ -1273,7 +1254,7 @@ static void test_sweep_end_to_end(void **state)
 	assert_non_null(strstr(out, "Rule: "));
 	char p[4300];
 	snprintf(p, sizeof(p), "%s/report.md", d);
-	char *md = slurp(p);
+	char *md = tu_slurp(p);
 	assert_non_null(md);
 	assert_non_null(strstr(md, "## Sweep: single-pool granularity"));
 	assert_non_null(strstr(md, "(plots/sweep-1-llvm-500.png)"));
@@ -1281,7 +1262,7 @@ static void test_sweep_end_to_end(void **state)
 	snprintf(p, sizeof(p), "%s/plots/sweep-1-llvm-500.png", d);
 	assert_int_equal(access(p, R_OK), 0);
 	snprintf(p, sizeof(p), "%s/report.html", d);
-	char *html = slurp(p);
+	char *html = tu_slurp(p);
 	check_html_balance(html);
 	assert_non_null(strstr(html, "Recommendation for"));
 	free(html);
@@ -1294,7 +1275,7 @@ static void test_sweep_end_to_end(void **state)
 	char *again[] = {"report", in, "-o", d2, NULL};
 	assert_int_equal(tu_run_jitmm(again, NULL, NULL), 0);
 	snprintf(p, sizeof(p), "%s/report.md", d2);
-	md = slurp(p);
+	md = tu_slurp(p);
 	assert_non_null(md);
 	assert_non_null(strstr(md, "**Recommendation for llvm-500:** granularity="));
 	free(md);
@@ -1406,7 +1387,7 @@ static int run_with_fake(const char *fake, char *const args[], char **err)
 	}
 	int st = 0;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
-	*err = slurp(efile);
+	*err = tu_slurp(efile);
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
@@ -1458,7 +1439,7 @@ static void test_ctrl_c_during_run_report(void **state)
 	json_object_put(root);
 	/* complete: report.md and every file it links to */
 	snprintf(p, sizeof(p), "%s/report.md", out);
-	char *md = slurp(p);
+	char *md = tu_slurp(p);
 	assert_non_null(md);
 	int images = 0;
 	for (const char *q = md; (q = strstr(q, "](plots/")); q += 8) {
@@ -1518,7 +1499,7 @@ static void test_sweep_without_success(void **state)
 	if (rc != 1)
 		fail_msg("sweep: exit %d, want 1: %s", rc, err);
 	snprintf(p, sizeof(p), "%s/report.md", d);
-	char *md = slurp(p);
+	char *md = tu_slurp(p);
 	assert_non_null(md);
 	assert_non_null(strstr(md, "no run of any value succeeded"));
 	assert_non_null(strstr(md, "no recommendation"));
@@ -1592,7 +1573,7 @@ static void test_report_in_headless_chromium(void **state)
 		 shot, profile);
 	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "%s/colours", profile);
-	char *colours = slurp(cmd);
+	char *colours = tu_slurp(cmd);
 	long bg = 0, bg_row = -1, border = 0, border_row = -1, w = 0, h = 0;
 	if (sscanf(colours, "eef8f3 %ld %ld\n009e73 %ld %ld\nsize %ld %ld", &bg, &bg_row, &border,
 		   &border_row, &w, &h) != 6)
@@ -1629,7 +1610,7 @@ static void test_report_in_headless_chromium(void **state)
 			  "--dump-dom", wurl, out);
 	if (rc != 0)
 		fail_msg("chromium --dump-dom exited %d", rc);
-	char *dom = slurp(out);
+	char *dom = tu_slurp(out);
 	const char *m = strstr(dom, "<pre id=\"out\">summary ");
 	if (!m)
 		fail_msg("the page did not measure the report: %.300s", dom);

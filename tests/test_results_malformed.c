@@ -397,18 +397,6 @@ static void test_loader_refuses_each(void **state)
 	assert_int_equal(refused, nbads);
 }
 
-static int entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return -1;
-	int n = 0;
-	for (struct dirent *de; (de = readdir(d));)
-		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(d);
-	return n;
-}
-
 /* The commands, each file through one of them in turn (report, compare,
  * export, merge: the loader is shared, every command sees a quarter): exit
  * 2 with the message, nothing on stdout, nothing written. Under ASan
@@ -437,7 +425,7 @@ static void test_commands_refuse_each(void **state)
 		char **cmd = cmds[tried++ % 4], *o = NULL, *e = NULL;
 		int rc = tu_run_jitmm(cmd, &o, &e);
 		crashed += rc > 128;
-		if (rc != 2 || !strstr(e, bads[i].want) || *o || entries(out) >= 0)
+		if (rc != 2 || !strstr(e, bads[i].want) || *o || tu_dir_entries(out) >= 0)
 			fail_msg("jitmm %s %s: exit %d, stdout %.80s, stderr %.300s "
 				 "(want exit 2, \"%s\", nothing written)", cmd[0],
 				 bads[i].file, rc, o, e, bads[i].want);

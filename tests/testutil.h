@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,142 @@ static inline int tu_backend_prepare(const struct jm_backend_ops *ops, const cha
 		return -1;
 	return 1;
 }
+
+/* The whole file, malloc'd and NUL-terminated (NULL if it cannot be read). */
+static inline char *tu_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* gnuplot on PATH (the report tests that draw need it) */
+static inline int tu_have_gnuplot(void)
+{
+	return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+/* A backend's extra statistic by name (stats' extra[]); fails the test if
+ * the backend has none of that name. */
+static inline uint64_t tu_backend_extra(struct jm_backend *b, const char *name)
+{
+	struct jm_backend_stats st = {0};
+	b->ops->stats(b, &st);
+	for (int i = 0; i < st.nextra; i++)
+		if (!strcmp(st.extra[i].name, name))
+			return st.extra[i].value;
+	fail_msg("%s: no backend stat %s", b->ops->name, name);
+	return 0;
+}
+
+/* Entries of dir other than . and .., -1 if it cannot be read. */
+#include <dirent.h>
+static inline int tu_dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* The first child of pid (/proc/PID/task/PID/children), 0 if none or if
+ * the kernel lacks CONFIG_PROC_CHILDREN. */
+static inline pid_t tu_first_child(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	FILE *f = fopen(path, "r");
+	int c = 0;
+	if (f) {
+		if (fscanf(f, "%d", &c) != 1)
+			c = 0;
+		fclose(f);
+	}
+	return c;
+}
+
+/* A temporary directory of files written by the test and built there by a
+ * shell command (test_jitlink, test_jitlink_record compile programs).
+ * why is set when it could not be made; the tests then skip with it
+ * (TU_NEED_FIXTURE). dir is a mkdtemp template until it is made. */
+struct tu_fixture {
+	char dir[64];
+	const char *why;
+};
+
+/* fx->dir/name, in one of 8 buffers used in turn */
+static inline char *tu_fixture_path(const struct tu_fixture *fx, const char *name)
+{
+	static char buf[8][PATH_MAX];
+	static int k;
+	char *p = buf[k++ % 8];
+	snprintf(p, PATH_MAX, "%s/%s", fx->dir, name);
+	return p;
+}
+
+/* mkdtemp, then files[i][0] written with files[i][1], then `cd DIR && build`
+ * (why_build if it fails) */
+static inline void tu_fixture_make(struct tu_fixture *fx, const char *const files[][2],
+				   size_t n, const char *build, const char *why_build)
+{
+	if (!mkdtemp(fx->dir)) {
+		fx->why = "mkdtemp failed";
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		FILE *f = fopen(tu_fixture_path(fx, files[i][0]), "w");
+		int bad = !f || fputs(files[i][1], f) < 0;
+		if (f)
+			fclose(f);
+		if (bad) {
+			fx->why = "cannot write the test's files";
+			return;
+		}
+	}
+	char cmd[PATH_MAX + 1024];
+	snprintf(cmd, sizeof(cmd), "cd '%s' && %s", fx->dir, build);
+	if (system(cmd) != 0)
+		fx->why = why_build;
+}
+
+static inline void tu_fixture_remove(struct tu_fixture *fx)
+{
+	if (fx->dir[strlen(fx->dir) - 1] != 'X')
+		tu_rmtree(fx->dir);
+}
+
+#define TU_NEED_FIXTURE(fx)                              \
+	do {                                             \
+		if ((fx)->why) {                         \
+			SKIP_BECAUSE("%s", (fx)->why);   \
+			return;                          \
+		}                                        \
+	} while (0)
 
 /* Run the jitmm binary ($JITMM, default ./jitmm) with args; capture stdout
  * and stderr into malloc'd strings (may be NULL); return the exit code
