@@ -146,39 +146,75 @@ char *jm_group_key(json_object *o)
 	return key;
 }
 
-static int cmp_index(const void *a, const void *b, void *ix)
+/* FNV-1a over the key's bytes */
+static size_t key_hash(const char *s)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	char **key = ((const struct jm_group_index *)ix)->key;
-	int c = strcmp(key[x], key[y]);
-	return c ? c : (x > y) - (x < y);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return (size_t)(h ^ h >> 32);
+}
+
+/* the slot holding key's group, or the empty slot where it would go;
+ * first[g] is group g's first entry (NULL once the index is built: then
+ * order[start[g]]) */
+static size_t key_slot(const struct jm_group_index *ix, const size_t *first, const char *key)
+{
+	size_t mask = ix->nslots - 1;
+	for (size_t j = key_hash(key) & mask;; j = (j + 1) & mask) {
+		if (!ix->slot[j])
+			return j;
+		size_t g = ix->slot[j] - 1;
+		if (!strcmp(ix->key[first ? first[g] : ix->order[ix->start[g]]], key))
+			return j;
+	}
 }
 
 void jm_group_index_build(json_object *arr, struct jm_group_index *ix)
 {
+	memset(ix, 0, sizeof(*ix));
 	ix->n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-	ix->key = calloc(ix->n ? ix->n : 1, sizeof(*ix->key));
-	ix->order = malloc((ix->n ? ix->n : 1) * sizeof(*ix->order));
-	if (!ix->key || !ix->order)
+	ix->nslots = 16;
+	while (ix->nslots < 2 * ix->n)
+		ix->nslots *= 2;
+	size_t cap = ix->n ? ix->n : 1;
+	ix->key = calloc(cap, sizeof(*ix->key));
+	ix->order = malloc(cap * sizeof(*ix->order));
+	ix->start = calloc(cap + 1, sizeof(*ix->start));
+	ix->slot = calloc(ix->nslots, sizeof(*ix->slot));
+	size_t *gid = malloc(cap * sizeof(*gid)), *first = malloc(cap * sizeof(*first));
+	if (!ix->key || !ix->order || !ix->start || !ix->slot || !gid || !first)
 		abort();
+	/* a group per new key, numbered by its first entry; start[] counts
+	 * the entries of each group, then becomes the offsets */
 	for (size_t i = 0; i < ix->n; i++) {
 		ix->key[i] = jm_group_key(json_object_array_get_idx(arr, i));
-		ix->order[i] = i;
+		size_t j = key_slot(ix, first, ix->key[i]);
+		if (!ix->slot[j]) {
+			first[ix->ngroups] = i;
+			ix->slot[j] = ++ix->ngroups;
+		}
+		gid[i] = ix->slot[j] - 1;
+		ix->start[gid[i] + 1]++;
 	}
-	qsort_r(ix->order, ix->n, sizeof(*ix->order), cmp_index, ix);
+	for (size_t g = 0; g < ix->ngroups; g++)
+		ix->start[g + 1] += ix->start[g];
+	/* entries into their group's range, in array order (first[] is
+	 * reused as each group's fill position) */
+	for (size_t g = 0; g < ix->ngroups; g++)
+		first[g] = ix->start[g];
+	for (size_t i = 0; i < ix->n; i++)
+		ix->order[first[gid[i]]++] = i;
+	free(gid);
+	free(first);
 }
 
 size_t jm_group_index_lower(const struct jm_group_index *ix, const char *key)
 {
-	size_t lo = 0, hi = ix->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(ix->key[ix->order[mid]], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	if (!ix->n)
+		return 0;
+	size_t j = key_slot(ix, NULL, key);
+	return ix->slot[j] ? ix->start[ix->slot[j] - 1] : ix->n;
 }
 
 int jm_group_index_match(const struct jm_group_index *ix, size_t pos, const char *key)
@@ -192,6 +228,8 @@ void jm_group_index_free(struct jm_group_index *ix)
 		free(ix->key[i]);
 	free(ix->key);
 	free(ix->order);
+	free(ix->start);
+	free(ix->slot);
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -273,43 +311,18 @@ static json_object *aggregate_group(json_object *runs, const struct jm_group_ind
 	return agg;
 }
 
-struct group {
-	size_t from, to; /* in the index's order */
-};
-
-static int cmp_group(const void *a, const void *b, void *ix)
-{
-	const size_t *order = ((const struct jm_group_index *)ix)->order;
-	size_t x = order[((const struct group *)a)->from], y = order[((const struct group *)b)->from];
-	return (x > y) - (x < y);
-}
-
 void jm_results_aggregate(json_object *root)
 {
 	json_object *runs;
 	if (!json_object_object_get_ex(root, "runs", &runs) ||
 	    !json_object_is_type(runs, json_type_array))
 		return;
-	/* groups by sorting on the key, then in order of their first run:
-	 * n log n, where comparing every pair took minutes on 20,000 runs */
+	/* the index's groups are in order of their first run */
 	struct jm_group_index ix;
 	jm_group_index_build(runs, &ix);
-	struct group *g = malloc((ix.n ? ix.n : 1) * sizeof(*g));
-	if (!g)
-		abort();
-	size_t ng = 0;
-	for (size_t i = 0; i < ix.n;) {
-		size_t j = i + 1;
-		while (j < ix.n && !strcmp(ix.key[ix.order[j]], ix.key[ix.order[i]]))
-			j++;
-		g[ng++] = (struct group){i, j};
-		i = j;
-	}
-	qsort_r(g, ng, sizeof(*g), cmp_group, &ix);
-	json_object *aggs = json_object_new_array_ext((int)ng);
-	for (size_t k = 0; k < ng; k++)
-		json_object_array_add(aggs, aggregate_group(runs, &ix, g[k].from, g[k].to));
-	free(g);
+	json_object *aggs = json_object_new_array_ext((int)ix.ngroups);
+	for (size_t g = 0; g < ix.ngroups; g++)
+		json_object_array_add(aggs, aggregate_group(runs, &ix, ix.start[g], ix.start[g + 1]));
 	jm_group_index_free(&ix);
 	json_object_object_add(root, "aggregates", aggs);
 }
