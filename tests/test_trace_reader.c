@@ -442,6 +442,22 @@ static void test_limits_and_binary(void **state)
 	snprintf(path, sizeof(path), "%s/nul.jmt", tmpdir);
 	write_file(path, nul, sizeof(nul) - 1);
 	expect_error(path, 6, "NUL byte");
+	/* NUL bytes are looked for once per read of the buffer: one far past
+	 * the first 256 KiB read (after the buffer has moved) is still found,
+	 * on its own line, and the lines before it are fine */
+	{
+		size_t cap = strlen(HDR) + 40000 * 32 + 64, n = 0;
+		char *big = malloc(cap);
+		assert_non_null(big);
+		n += (size_t)snprintf(big + n, cap - n, "%s", HDR);
+		for (int i = 0; i < 40000; i++)
+			n += (size_t)snprintf(big + n, cap - n, "alloc %d rx=1\nfree %d\n", i, i);
+		memcpy(big + n, "alloc 7 rx=\0" "1\nfree 7\n", 21);
+		n += 21;
+		write_file(path, big, n);
+		expect_error(path, 6 + 80000, "NUL byte");
+		free(big);
+	}
 	/* random bytes never crash: an error or (unlikely) a valid trace */
 	unsigned seed = 12345;
 	char *junk = malloc(65536);
