@@ -155,19 +155,14 @@ static size_t key_hash(const char *s)
 	return (size_t)(h ^ h >> 32);
 }
 
-/* the slot holding key's group, or the empty slot where it would go;
- * first[g] is group g's first entry (NULL once the index is built: then
- * order[start[g]]) */
-static size_t key_slot(const struct jm_group_index *ix, const size_t *first, const char *key)
+/* the slot holding key's group (its first entry + 1), or the empty slot
+ * where it would go */
+static size_t key_slot(const struct jm_group_index *ix, const char *key)
 {
 	size_t mask = ix->nslots - 1;
-	for (size_t j = key_hash(key) & mask;; j = (j + 1) & mask) {
-		if (!ix->slot[j])
+	for (size_t j = key_hash(key) & mask;; j = (j + 1) & mask)
+		if (!ix->slot[j] || !strcmp(ix->key[ix->slot[j] - 1], key))
 			return j;
-		size_t g = ix->slot[j] - 1;
-		if (!strcmp(ix->key[first ? first[g] : ix->order[ix->start[g]]], key))
-			return j;
-	}
 }
 
 void jm_group_index_build(json_object *arr, struct jm_group_index *ix)
@@ -180,41 +175,39 @@ void jm_group_index_build(json_object *arr, struct jm_group_index *ix)
 	size_t cap = ix->n ? ix->n : 1;
 	ix->key = calloc(cap, sizeof(*ix->key));
 	ix->order = malloc(cap * sizeof(*ix->order));
+	ix->group = malloc(cap * sizeof(*ix->group));
 	ix->start = calloc(cap + 1, sizeof(*ix->start));
 	ix->slot = calloc(ix->nslots, sizeof(*ix->slot));
-	size_t *gid = malloc(cap * sizeof(*gid)), *first = malloc(cap * sizeof(*first));
-	if (!ix->key || !ix->order || !ix->start || !ix->slot || !gid || !first)
+	size_t *fill = malloc(cap * sizeof(*fill));
+	if (!ix->key || !ix->order || !ix->group || !ix->start || !ix->slot || !fill)
 		abort();
-	/* a group per new key, numbered by its first entry; start[] counts
-	 * the entries of each group, then becomes the offsets */
+	/* a group per new key, numbered in order of first entry; start[g + 1]
+	 * counts group g's entries, then the sums make the offsets */
 	for (size_t i = 0; i < ix->n; i++) {
 		ix->key[i] = jm_group_key(json_object_array_get_idx(arr, i));
-		size_t j = key_slot(ix, first, ix->key[i]);
+		size_t j = key_slot(ix, ix->key[i]);
 		if (!ix->slot[j]) {
-			first[ix->ngroups] = i;
-			ix->slot[j] = ++ix->ngroups;
+			ix->slot[j] = i + 1;
+			ix->group[i] = ix->ngroups++;
+		} else {
+			ix->group[i] = ix->group[ix->slot[j] - 1];
 		}
-		gid[i] = ix->slot[j] - 1;
-		ix->start[gid[i] + 1]++;
+		ix->start[ix->group[i] + 1]++;
 	}
-	for (size_t g = 0; g < ix->ngroups; g++)
+	for (size_t g = 0; g < ix->ngroups; g++) {
 		ix->start[g + 1] += ix->start[g];
-	/* entries into their group's range, in array order (first[] is
-	 * reused as each group's fill position) */
-	for (size_t g = 0; g < ix->ngroups; g++)
-		first[g] = ix->start[g];
+		fill[g] = ix->start[g];
+	}
+	/* entries into their group's range, in array order */
 	for (size_t i = 0; i < ix->n; i++)
-		ix->order[first[gid[i]]++] = i;
-	free(gid);
-	free(first);
+		ix->order[fill[ix->group[i]]++] = i;
+	free(fill);
 }
 
 size_t jm_group_index_lower(const struct jm_group_index *ix, const char *key)
 {
-	if (!ix->n)
-		return 0;
-	size_t j = key_slot(ix, NULL, key);
-	return ix->slot[j] ? ix->start[ix->slot[j] - 1] : ix->n;
+	size_t j = key_slot(ix, key);
+	return ix->slot[j] ? ix->start[ix->group[ix->slot[j] - 1]] : ix->n;
 }
 
 int jm_group_index_match(const struct jm_group_index *ix, size_t pos, const char *key)
@@ -228,6 +221,7 @@ void jm_group_index_free(struct jm_group_index *ix)
 		free(ix->key[i]);
 	free(ix->key);
 	free(ix->order);
+	free(ix->group);
 	free(ix->start);
 	free(ix->slot);
 	memset(ix, 0, sizeof(*ix));

@@ -29,9 +29,10 @@ struct jm_group_index {
 	size_t n;
 	char **key;    /* key of entry i */
 	size_t *order; /* entry indexes, grouped */
+	size_t *group; /* group of entry i */
 	size_t ngroups;
 	size_t *start; /* ngroups + 1 offsets into order */
-	size_t *slot;  /* hash table: group + 1, 0 empty */
+	size_t *slot;  /* hash table: a group's first entry + 1, 0 empty */
 	size_t nslots; /* a power of two, at least 2n */
 };
 void jm_group_index_build(json_object *arr, struct jm_group_index *ix);

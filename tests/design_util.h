@@ -149,17 +149,6 @@ static inline int du_mapped(uintptr_t addr)
 	return found;
 }
 
-static inline uint64_t du_extra(struct jm_backend *b, const char *name)
-{
-	struct jm_backend_stats st = {0};
-	b->ops->stats(b, &st);
-	for (int i = 0; i < st.nextra; i++)
-		if (!strcmp(st.extra[i].name, name))
-			return st.extra[i].value;
-	fail_msg("%s: no stat %s", b->ops->name, name);
-	return 0;
-}
-
 /* Run `jitmm run --backend B --workload W --json tmp` and return the parsed
  * results (caller frees with json_object_put), or skip when the jitmm
  * binary is missing. */

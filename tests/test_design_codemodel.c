@@ -27,7 +27,7 @@ static void test_vmas_flat_within_a_block(void **state)
 	assert_int_equal(du_total_calls(), 0);
 	if (du_vmas_reliable())
 		assert_int_equal(jm_vma_count(0), v1);
-	assert_int_equal(du_extra(&b, "blocks"), 1);
+	assert_int_equal(tu_backend_extra(&b, "blocks"), 1);
 	jm_backend_close(&b);
 }
 
@@ -44,13 +44,13 @@ static void test_about_two_vmas_per_block(void **state)
 		du_graph(&req, 1, 0, 2 * KIB, 20 * KIB);
 		du_link(&b, &req, &a[0]);
 		long v1 = jm_vma_count(0);
-		uint64_t blocks1 = du_extra(&b, "blocks");
+		uint64_t blocks1 = tu_backend_extra(&b, "blocks");
 		for (int i = 1; i < 80; i++) {
 			du_graph(&req, (uint64_t)i + 1, 0, 2 * KIB, 20 * KIB);
 			du_link(&b, &req, &a[i]);
 		}
 		long dv = jm_vma_count(0) - v1;
-		uint64_t nb = du_extra(&b, "blocks") - blocks1;
+		uint64_t nb = tu_backend_extra(&b, "blocks") - blocks1;
 		printf("# %s: %llu new blocks, +%ld VMAs (%.2f per block)\n",
 		       writers[w], (unsigned long long)nb, dv, (double)dv / (double)nb);
 		assert_int_equal(nb, 39);
@@ -59,7 +59,7 @@ static void test_about_two_vmas_per_block(void **state)
 		struct jm_backend_stats st = {0};
 		b.ops->stats(&b, &st);
 		assert_int_equal(st.reach_failures, 0);
-		assert_true(du_extra(&b, "code_span") < (1ull << 31));
+		assert_true(tu_backend_extra(&b, "code_span") < (1ull << 31));
 		jm_backend_close(&b);
 	}
 }
@@ -89,11 +89,11 @@ static void test_dual_syscalls_per_operation(void **state)
 	du_link(&b, &req, &a[1]);
 	assert_int_equal(du_total_calls(), 0);
 	/* a graph that does not fit: a new block near the code */
-	uint64_t misses0 = du_extra(&b, "hint_misses");
+	uint64_t misses0 = tu_backend_extra(&b, "hint_misses");
 	du_graph(&req, 3, 0, 100, 896 * KIB - 100); /* fits a fresh RX side only */
 	du_mark();
 	du_alloc(&b, &req, &a[2]);
-	uint64_t misses = du_extra(&b, "hint_misses") - misses0;
+	uint64_t misses = tu_backend_extra(&b, "hint_misses") - misses0;
 	assert_int_equal(du_calls(JM_SYS_MMAP), 4 + misses);
 	assert_int_equal(du_calls(JM_SYS_MPROTECT), 1);
 	assert_int_equal(du_calls(JM_SYS_FTRUNCATE), 0);
@@ -173,8 +173,8 @@ static void test_oversize_gets_a_dedicated_reservation(void **state)
 	/* one reservation of exactly the graph's pages, mapped as a block */
 	assert_int_equal(du_calls(JM_SYS_MMAP), 4);
 	assert_int_equal(du_calls(JM_SYS_MUNMAP), 0);
-	assert_int_equal(du_extra(&b, "oversize_reservations"), 1);
-	assert_int_equal(du_extra(&b, "blocks"), 1);
+	assert_int_equal(tu_backend_extra(&b, "oversize_reservations"), 1);
+	assert_int_equal(tu_backend_extra(&b, "blocks"), 1);
 	du_mark();
 	du_finalize(&b, &a[1]);
 	assert_int_equal(du_calls(JM_SYS_MUNMAP), 1); /* its alias, now idle */
@@ -205,9 +205,9 @@ static void test_blocks_within_call_range(void **state)
 	link_blocks(&b, 16);
 	memset(&st, 0, sizeof(st));
 	b.ops->stats(&b, &st);
-	assert_int_equal(du_extra(&b, "blocks"), 16);
+	assert_int_equal(tu_backend_extra(&b, "blocks"), 16);
 	assert_int_equal(st.reach_failures, 0);
-	assert_true(du_extra(&b, "code_span") <= (1ull << 31));
+	assert_true(tu_backend_extra(&b, "code_span") <= (1ull << 31));
 	jm_backend_close(&b);
 
 	/* call range 2^23 (+-4 MiB): the window closes after a few 1 MiB
@@ -219,7 +219,7 @@ static void test_blocks_within_call_range(void **state)
 		memset(&st, 0, sizeof(st));
 		b.ops->stats(&b, &st);
 		if (st.reach_failures == 0)
-			assert_true(du_extra(&b, "code_span") <= (4ull << 20));
+			assert_true(tu_backend_extra(&b, "code_span") <= (4ull << 20));
 	}
 	printf("# call_range_bits=23: %llu reach failures over 12 blocks\n",
 	       (unsigned long long)st.reach_failures);
@@ -277,7 +277,7 @@ static void test_create_probes_like_the_constructor(void **state)
 	assert_int_equal(du_calls(JM_SYS_MMAP), 2 + selfmem);
 	assert_int_equal(du_calls(JM_SYS_MUNMAP), 2 + selfmem);
 	assert_int_equal(du_calls(JM_SYS_PWRITE), (uint64_t)selfmem);
-	assert_int_equal(du_extra(&b, "writer_selfmem"), 0);
+	assert_int_equal(tu_backend_extra(&b, "writer_selfmem"), 0);
 	jm_backend_close(&b);
 	/* JULIA_CGMEMMGR_MAP_TYPE=dual: the dual mapper twice, no self-mem */
 	du_mark();
@@ -294,7 +294,7 @@ static void test_create_probes_like_the_constructor(void **state)
 	assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 0);
 	assert_int_equal(du_calls(JM_SYS_MMAP), 1);
 	assert_int_equal(du_calls(JM_SYS_PWRITE), 1);
-	assert_int_equal(du_extra(&b, "writer_selfmem"), 1);
+	assert_int_equal(tu_backend_extra(&b, "writer_selfmem"), 1);
 	jm_backend_close(&b);
 }
 

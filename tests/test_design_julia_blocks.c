@@ -103,7 +103,7 @@ static void test_eight_slots_least_available_replaced(void **state)
 		assert_int_equal(du_calls(JM_SYS_MMAP), 1);
 		assert_int_equal(du_calls(JM_SYS_MUNMAP), 0);
 	}
-	assert_int_equal(du_extra(&b, "evictions"), 0);
+	assert_int_equal(tu_backend_extra(&b, "evictions"), 0);
 	/* no slot fits 600 KiB: slot 7 (least available) is replaced: the new
 	 * block is mapped first, then the victim's free tail unmapped */
 	uint64_t used7 = 600 * KIB + 7 * 8 * KIB;
@@ -118,7 +118,7 @@ static void test_eight_slots_least_available_replaced(void **state)
 	du_finalize(&b, &a[8]);
 	if (du_vmas_reliable())
 		assert_int_equal(jm_vma_count(0) - v0, 1); /* just the new block */
-	assert_int_equal(du_extra(&b, "evictions"), 1);
+	assert_int_equal(tu_backend_extra(&b, "evictions"), 1);
 	assert_false(du_mapped(base7 + jm_align_up(used7, ps)));
 	assert_true(du_mapped(base7 + used7 - 1));
 	/* the evicted block's code still runs */
@@ -151,7 +151,7 @@ static void test_upstream_scan_replaces_slot_zero(void **state)
 	assert_int_equal(du_calls(JM_SYS_MUNMAP), 1);
 	assert_int_equal(du_bytes(JM_SYS_MUNMAP), (1 << 20) - jm_align_up(600 * KIB, ps));
 	du_finalize(&b, &a[1]);
-	assert_int_equal(du_extra(&b, "evictions"), 1);
+	assert_int_equal(tu_backend_extra(&b, "evictions"), 1);
 	assert_false(du_mapped((uintptr_t)a[0].seg[0].exec + 600 * KIB));
 	rx_graph(&req, 3, 100);
 	du_link(&b, &req, &a[2]);
@@ -221,7 +221,7 @@ static void test_writer_auto_is_upstreams_choice(void **state)
 	struct jm_backend b;
 	du_mark();
 	du_open(&b, "julia-blocks", "");
-	assert_int_equal(du_extra(&b, "writer_selfmem"), (uint64_t)selfmem);
+	assert_int_equal(tu_backend_extra(&b, "writer_selfmem"), (uint64_t)selfmem);
 	if (selfmem) {
 		/* the probe only: test page mapped, written, unmapped; no memfd */
 		assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 0);
@@ -245,7 +245,7 @@ static void test_writer_auto_is_upstreams_choice(void **state)
 	/* writer=dual still forces the memfd */
 	du_mark();
 	du_open(&b, "julia-blocks", "writer=dual");
-	assert_int_equal(du_extra(&b, "writer_selfmem"), 0);
+	assert_int_equal(tu_backend_extra(&b, "writer_selfmem"), 0);
 	assert_int_equal(du_calls(JM_SYS_MEMFD_CREATE), 1);
 	assert_int_equal(du_calls(JM_SYS_PWRITE), 0);
 	jm_backend_close(&b);

@@ -67,14 +67,17 @@ static int __attribute__((format(printf, 3, 4))) bad(char *err, size_t errlen, c
 	return -1;
 }
 
-static int on_off(const char *key, const char *val, uint32_t *out, char *err, size_t errlen)
+/* val is one of two names: *out = 0 for the first, 1 for the second (the
+ * option values below are 0/1 flags or enums) */
+static int two_way(const char *key, const char *val, const char *v0, const char *v1,
+		   uint32_t *out, char *err, size_t errlen)
 {
-	if (!strcmp(val, "on"))
-		*out = 1;
-	else if (!strcmp(val, "off"))
+	if (!strcmp(val, v0))
 		*out = 0;
+	else if (!strcmp(val, v1))
+		*out = 1;
 	else
-		return bad(err, errlen, "jitlink: %s: '%s' is not on or off", key, val);
+		return bad(err, errlen, "jitlink: %s: '%s' is not %s or %s", key, val, v0, v1);
 	return 0;
 }
 
@@ -83,28 +86,15 @@ static int set_option(struct jitlink *j, const char *key, const char *val, char 
 {
 	struct jm_llvm_link_opts *o = &j->opts;
 	if (!strcmp(key, "session")) {
-		if (!strcmp(val, "llvm-jitlink"))
-			o->session = JM_LLVM_SESSION_LLVM_JITLINK;
-		else if (!strcmp(val, "lli"))
-			o->session = JM_LLVM_SESSION_LLI;
-		else
-			return bad(err, errlen, "jitlink: %s: '%s' is not llvm-jitlink or lli", key, val);
+		/* JM_LLVM_SESSION_LLVM_JITLINK or _LLI */
+		return two_way(key, val, "llvm-jitlink", "lli", &o->session, err, errlen);
 	} else if (!strcmp(key, "debugger_support")) {
-		return on_off(key, val, &o->debugger_support, err, errlen);
+		return two_way(key, val, "off", "on", &o->debugger_support, err, errlen);
 	} else if (!strcmp(key, "platform")) {
-		if (!strcmp(val, "none"))
-			o->platform = JM_LLVM_PLATFORM_NONE;
-		else if (!strcmp(val, "elfnix"))
-			o->platform = JM_LLVM_PLATFORM_ELFNIX;
-		else
-			return bad(err, errlen, "jitlink: %s: '%s' is not none or elfnix", key, val);
+		/* JM_LLVM_PLATFORM_NONE or _ELFNIX */
+		return two_way(key, val, "none", "elfnix", &o->platform, err, errlen);
 	} else if (!strcmp(key, "link")) {
-		if (!strcmp(val, "eager"))
-			o->lazy = 0;
-		else if (!strcmp(val, "lazy"))
-			o->lazy = 1;
-		else
-			return bad(err, errlen, "jitlink: %s: '%s' is not eager or lazy", key, val);
+		return two_way(key, val, "eager", "lazy", &o->lazy, err, errlen);
 	} else if (!strcmp(key, "threads")) {
 		uint64_t v;
 		if (jm_parse_u64(val, &v) < 0 || v > 64)
@@ -117,12 +107,7 @@ static int set_option(struct jitlink *j, const char *key, const char *val, char 
 				   val);
 		o->cycles = (uint32_t)v;
 	} else if (!strcmp(key, "drop")) {
-		if (!strcmp(val, "each"))
-			o->drop_at_end = 0;
-		else if (!strcmp(val, "end"))
-			o->drop_at_end = 1;
-		else
-			return bad(err, errlen, "jitlink: %s: '%s' is not each or end", key, val);
+		return two_way(key, val, "each", "end", &o->drop_at_end, err, errlen);
 	} else if (!strcmp(key, "main")) {
 		if (!*val || strlen(val) >= sizeof(j->main_symbol))
 			return bad(err, errlen, "jitlink: %s: '%s' is empty or too long", key, val);
@@ -136,9 +121,9 @@ static int set_option(struct jitlink *j, const char *key, const char *val, char 
 			o->main_kind = JM_LLVM_MAIN_SYMBOL;
 		snprintf(j->main_symbol, sizeof(j->main_symbol), "%s", val);
 	} else if (!strcmp(key, "run")) {
-		return on_off(key, val, &o->run, err, errlen);
+		return two_way(key, val, "off", "on", &o->run, err, errlen);
 	} else if (!strcmp(key, "define_missing")) {
-		return on_off(key, val, &o->define_missing, err, errlen);
+		return two_way(key, val, "off", "on", &o->define_missing, err, errlen);
 	} else if (!strcmp(key, "orc_runtime") || !strcmp(key, "plugin")) {
 		char *dst = key[0] == 'o' ? j->orc_runtime : j->plugin;
 		if (!*val || strlen(val) >= PATH_MAX)

@@ -287,9 +287,7 @@ static int parse_segment(struct jm_trace_reader *r, char *t, char *eq,
 		life = slash[1] == 'f' ? JM_FINALIZE : JM_STANDARD;
 	}
 	enum jm_prot_class cls;
-	if (t[0] == 'r' && t[1] && !t[2] && (t[1] == 'x' || t[1] == 'o' || t[1] == 'w'))
-		cls = t[1] == 'x' ? JM_RX : t[1] == 'o' ? JM_RO : JM_RW;
-	else if (jm_class_parse(t, &cls) < 0)
+	if (jm_class_parse(t, &cls) < 0)
 		return rerr(r, "alloc: unknown segment class '%s' (rx, ro or rw)", t);
 	unsigned bit = 1u << (cls * 2 + life);
 	if (*seen & bit)
